@@ -1,0 +1,163 @@
+"""Column names: the canonical ledger columns, their aliases, and header matching.
+
+The aliases live in ``aliases.csv`` beside this module (canonical, language, alias), so a new
+spelling is a data change, not a code change. Headers are compared after ``normalize``: case
+folded, spaces, dashes, underscores and dots removed, and a trailing unit in brackets
+(``Spend ($)``, ``Revenue [EUR]``) dropped when the bare name matches.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+# Canonical columns in the order outputs show them.
+COLUMNS: tuple[str, ...] = (
+    "period",
+    "channel",
+    "acquisition_spend",
+    "retention_spend",
+    "leads",
+    "new_customers",
+    "customers_start",
+    "customers_end",
+    "churned_customers",
+    "revenue",
+    "attributed_revenue",
+    "reactivated_customers",
+    "organic_customers",
+    "referral_customers",
+    "promoters",
+    "passives",
+    "detractors",
+)
+MONEY = frozenset({"acquisition_spend", "retention_spend", "revenue", "attributed_revenue"})
+COUNTS = frozenset(
+    {
+        "leads",
+        "new_customers",
+        "customers_start",
+        "customers_end",
+        "churned_customers",
+        "reactivated_customers",
+        "organic_customers",
+        "referral_customers",
+        "promoters",
+        "passives",
+        "detractors",
+    }
+)
+NUMERIC = MONEY | COUNTS
+# Required by every ledger reader; one of customers_end / churned_customers is required too.
+REQUIRED: tuple[str, ...] = ("period", "new_customers", "customers_start")
+BASE_OUT = ("customers_end", "churned_customers")
+
+_SEPARATORS = re.compile(r"[\s\-_.·]+")
+_UNIT_SUFFIX = re.compile(r"[\(\[][^\)\]]{0,12}[\)\]]$")
+
+
+def normalize(name: str) -> str:
+    """Compare-form of a header: NFKC, case folded, no spaces, dashes, underscores or dots."""
+    text = unicodedata.normalize("NFKC", name).strip().strip("\ufeff\"'").casefold()
+    return _SEPARATORS.sub("", text)
+
+
+@lru_cache(maxsize=1)
+def alias_table() -> dict[str, str]:
+    """normalized alias → canonical column, from ``aliases.csv`` (canonical names included)."""
+    table: dict[str, str] = {normalize(c): c for c in COLUMNS}
+    text = resources.files("bucket.io").joinpath("aliases.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(text.splitlines()):
+        table.setdefault(normalize(row["alias"]), row["canonical"])
+    return table
+
+
+@lru_cache(maxsize=1)
+def aliases_by_column() -> dict[str, list[str]]:
+    """canonical → aliases as written in the table (for help and suggestions)."""
+    out: dict[str, list[str]] = {c: [c] for c in COLUMNS}
+    text = resources.files("bucket.io").joinpath("aliases.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(text.splitlines()):
+        if row["alias"] not in out[row["canonical"]]:
+            out[row["canonical"]].append(row["alias"])
+    return out
+
+
+def canonical_for(header: str) -> str | None:
+    """The canonical column a header means, or None."""
+    table = alias_table()
+    key = normalize(header)
+    if key in table:
+        return table[key]
+    bare = _UNIT_SUFFIX.sub("", header.strip()).strip()
+    if bare != header.strip():
+        return table.get(normalize(bare))
+    return None
+
+
+@dataclass
+class ColumnMatch:
+    """Which file column (by index) holds each canonical column."""
+
+    index: dict[str, int]  # canonical → position in the header
+    header: list[str]  # the header as written
+    unknown: list[str]  # headers that match nothing (kept, ignored)
+
+    def label(self, canonical: str) -> str:
+        """The user's own name for a canonical column (for messages)."""
+        i = self.index.get(canonical)
+        return canonical if i is None else display(self.header[i])
+
+
+def display(header: str) -> str:
+    """A header as messages show it (never empty)."""
+    text = header.strip().strip("\ufeff")
+    return text if text else "(unnamed)"
+
+
+def parse_mapping(pairs: list[str]) -> dict[str, str]:
+    """``--map canonical=theirs`` values (repeatable, or comma separated) → {canonical: theirs}.
+
+    Raises ValueError with a message fit for a usage error.
+    """
+    mapping: dict[str, str] = {}
+    for raw in pairs:
+        for item in raw.split(","):
+            if not item.strip():
+                continue
+            if "=" not in item:
+                raise ValueError(f"'{item}' is not canonical=their_column (e.g. period=Monat)")
+            key, _, theirs = item.partition("=")
+            key = key.strip()
+            canon = key if key in COLUMNS else alias_table().get(normalize(key))
+            if canon is None or normalize(key) != normalize(canon):
+                close = difflib.get_close_matches(key, COLUMNS, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ValueError(
+                    f"'{key}' is not a bucket column{hint}; columns: {', '.join(COLUMNS)}"
+                )
+            if not theirs.strip():
+                raise ValueError(f"'{item}' names no column after '='")
+            mapping[canon] = theirs.strip()
+    return mapping
+
+
+def suggest(missing: str, unknown_headers: list[str]) -> str:
+    """A hint for a missing column: a header that looks like it, or its usual names."""
+    names = aliases_by_column()[missing]
+    best: tuple[float, str] | None = None
+    for header in unknown_headers:
+        h = normalize(header)
+        for alias in names:
+            ratio = difflib.SequenceMatcher(None, h, normalize(alias)).ratio()
+            if best is None or ratio > best[0]:
+                best = (ratio, header)
+    if best is not None and best[0] >= 0.6:
+        return f"nearest: '{display(best[1])}'; if that is it, pass --map {missing}={best[1]}"
+    usual = ", ".join(names[:4])
+    return f"usually called {usual}; add the column or pass --map {missing}=<your column>"

@@ -1,0 +1,524 @@
+"""Read a per-period ledger CSV into a checked ``Ledger``, collecting every problem on the way.
+
+``inspect_ledger`` never raises for bad data: it returns the ledger (or None when it cannot be
+built) and the list of problems, errors and warnings, each naming file, row and column. That
+is what ``bucket validate`` prints. ``read_ledger`` is the strict form every other command
+uses: it raises the first error as an ``InputError`` and hands the warnings back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bucket.errors import InputError, Problem
+from bucket.io import columns as cols
+from bucket.io.numbers import NumberProblem, infer_decimal, parse_number
+from bucket.io.periods import Label, Period, PeriodProblem, parse_label, resolve
+from bucket.io.text import Records, read_records
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# First cells that mark a totals row (compared case-folded, trailing ':' dropped).
+TOTAL_WORDS = frozenset(
+    {
+        "total", "totals", "grand total", "sum", "all", "overall",
+        "итого", "итог", "всего", "сумма",
+        "всього", "разом", "підсумок",
+        "合计", "总计", "合計", "總計", "小计",
+        "summe", "gesamt", "insgesamt", "gesamtsumme",
+        "total général", "totaux", "somme",
+        "totales", "suma", "total general",
+    }
+)  # fmt: skip
+# Optional counts whose empty cell means zero (DESIGN §2.1: "no (0)").
+ZERO_IF_EMPTY = frozenset({"retention_spend", "reactivated_customers"})
+_TOL = 1e-9
+
+
+@dataclass
+class Ledger:
+    """A validated ledger.
+
+    ``frame`` has one row per (period, channel) sorted by period then channel, with columns
+    ``period`` (label), ``ordinal`` (consecutive periods differ by 1), ``channel`` (``""``
+    when the file has none), ``row`` (spreadsheet row), and every numeric canonical column
+    present in the file as float; ``customers_end`` and ``churned_customers`` are both always
+    present (one derived from the other); optional columns hold NaN where a cell was empty.
+    """
+
+    file: str
+    frame: pd.DataFrame
+    frequency: str
+    periods: list[Period]
+    present: frozenset[str]
+    labels: dict[str, str]
+    has_channels: bool
+    currency: str | None = None
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def channels(self) -> list[str]:
+        return sorted(set(self.frame["channel"])) if self.has_channels else []
+
+
+class _Collector:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def error(self, code: str, message: str, fix: str, row=None, column=None, value=None):
+        self.problems.append(Problem("error", code, message, fix, self.file, row, column, value))
+
+    def warn(self, code: str, message: str, fix: str, row=None, column=None, value=None):
+        self.problems.append(Problem("warning", code, message, fix, self.file, row, column, value))
+
+    @property
+    def failed(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+
+
+def _match_columns(rec: Records, mapping: dict[str, str], out: _Collector) -> cols.ColumnMatch:
+    header = rec.header
+    index: dict[str, int] = {}
+    by_norm = {cols.normalize(h): i for i, h in enumerate(header)}
+    taken: set[int] = set()
+    for canon, theirs in mapping.items():
+        i = by_norm.get(cols.normalize(theirs))
+        if i is None:
+            found = ", ".join(cols.display(h) for h in header)
+            out.error(
+                "map-not-found",
+                f"--map {canon}={theirs}: no column '{theirs}' (columns found: {found})",
+                "use a column name from the header",
+                row=rec.header_row,
+            )
+            continue
+        index[canon] = i
+        taken.add(i)
+    unknown: list[str] = []
+    for i, h in enumerate(header):
+        if i in taken:
+            continue
+        canon = cols.canonical_for(h)
+        if canon is None or canon in mapping:
+            if h.strip():
+                unknown.append(h)
+            continue
+        if canon in index:
+            first = cols.display(header[index[canon]])
+            out.error(
+                "duplicate-column",
+                f"columns '{first}' and '{cols.display(h)}' both mean {canon}",
+                f"remove one, or pass --map {canon}=<the one to use>",
+                row=rec.header_row,
+                column=cols.display(h),
+            )
+            continue
+        index[canon] = i
+    return cols.ColumnMatch(index, header, unknown)
+
+
+def _check_required(rec: Records, match: cols.ColumnMatch, need: tuple[str, ...], out: _Collector):
+    found = ", ".join(cols.display(h) for h in rec.header)
+    for canon in need:
+        if canon not in match.index:
+            out.error(
+                "missing-column",
+                f"required column {canon} not found (columns found: {found})",
+                cols.suggest(canon, match.unknown),
+                row=rec.header_row,
+                column=canon,
+            )
+    if not any(c in match.index for c in cols.BASE_OUT):
+        hint = cols.suggest("churned_customers", match.unknown)
+        out.error(
+            "missing-column",
+            f"need customers_end or churned_customers, found neither (columns found: {found})",
+            hint,
+            row=rec.header_row,
+            column="churned_customers",
+        )
+
+
+def _is_total(cells: list[str], match: cols.ColumnMatch) -> bool:
+    firsts = [cells[0]] if cells else []
+    i = match.index.get("period")
+    if i is not None and i < len(cells):
+        firsts.append(cells[i])
+    return any(c.strip().rstrip(":").casefold() in TOTAL_WORDS for c in firsts)
+
+
+def inspect_ledger(
+    path: str,
+    mapping: dict[str, str] | None = None,
+    require: tuple[str, ...] = (),
+) -> tuple[Ledger | None, list[Problem]]:
+    """Read and check a ledger; return it (None if it has errors) and every problem found.
+
+    File-level failures (missing file, not text, broken quoting) are raised as ``InputError``:
+    nothing else can be checked after them.
+    """
+    rec = read_records(path)
+    out = _Collector(rec.file)
+    match = _match_columns(rec, mapping or {}, out)
+    _check_required(rec, match, tuple(dict.fromkeys(cols.REQUIRED + require)), out)
+    if out.failed:
+        return None, out.problems
+
+    rows = list(rec.rows)
+    if rows and _is_total(rows[-1][1], match):
+        row_no, cells = rows.pop()
+        out.warn(
+            "totals-row",
+            f"'{cells[match.index['period']].strip() or cells[0].strip()}' row dropped "
+            "as a totals row",
+            "remove it from the export to silence this warning",
+            row=row_no,
+        )
+    if not rows:
+        out.error(
+            "no-data",
+            "the file has a header but no data rows",
+            "export the ledger with one row per period",
+            row=rec.header_row + 1,
+        )
+        return None, out.problems
+
+    width = len(rec.header)
+    kept: list[tuple[int, list[str]]] = []
+    for row_no, cells in rows:
+        if len(cells) > width and not any(c.strip() for c in cells[width:]):
+            cells = cells[:width]
+        if len(cells) != width:
+            out.error(
+                "ragged-row",
+                f"the row has {len(cells)} cells but the header has {width}",
+                f"make every row have {width} cells (check for an unquoted "
+                f"'{rec.delimiter}' inside a value)",
+                row=row_no,
+            )
+            continue
+        kept.append((row_no, cells))
+
+    label = match.label
+    numeric = [c for c in cols.COLUMNS if c in cols.NUMERIC and c in match.index]
+    default_decimal = "," if rec.delimiter == ";" else "."
+    decimal = infer_decimal(
+        (cells[match.index[c]] for _, cells in kept for c in numeric), default_decimal
+    )
+
+    # Periods: parse each label, then settle one frequency for the file.
+    pi = match.index["period"]
+    labels: list[Label] = []
+    label_rows: list[tuple[int, list[str]]] = []
+    for row_no, cells in kept:
+        try:
+            labels.append(parse_label(cells[pi]))
+            label_rows.append((row_no, cells))
+        except PeriodProblem as exc:
+            text = cells[pi].strip().rstrip(":").casefold()
+            if text in TOTAL_WORDS:
+                out.error(
+                    "totals-row",
+                    f"'{cells[pi].strip()}' looks like a totals row, but it is not the last row",
+                    "delete totals and subtotal rows from the export",
+                    row=row_no,
+                    column=label("period"),
+                )
+            else:
+                out.error("bad-period", exc.message, exc.fix, row_no, label("period"), cells[pi])
+    frequency = "month"
+    periods: list[Period] = []
+    if labels:
+        try:
+            res = resolve(labels)
+            frequency, periods = res.frequency, res.periods
+            for note in res.notes:
+                out.warn("ambiguous-dates", note, "", column=label("period"))
+        except PeriodProblem as exc:
+            i = getattr(exc, "index", None)
+            row_no = label_rows[i][0] if i is not None else None
+            out.error("bad-period", exc.message, exc.fix, row_no, label("period"))
+            periods = []
+
+    # Numbers, cell by cell.
+    ci = match.index.get("channel")
+    records: list[dict] = []
+    currencies: Counter[str] = Counter()
+    for k, (row_no, cells) in enumerate(label_rows):
+        values: dict[str, float] = {}
+        bad = False
+        for canon in numeric:
+            cell = cells[match.index[canon]]
+            try:
+                num = parse_number(cell, decimal)
+            except NumberProblem as exc:
+                out.error("bad-number", exc.message, exc.fix, row_no, label(canon), cell)
+                bad = True
+                continue
+            if num is None:
+                if canon in ZERO_IF_EMPTY:
+                    values[canon] = 0.0
+                elif canon in cols.REQUIRED or canon in require or canon == "acquisition_spend":
+                    out.error(
+                        "empty-cell",
+                        f"{canon} is empty",
+                        "fill it in (0 if there was none)",
+                        row_no,
+                        label(canon),
+                    )
+                    bad = True
+                else:
+                    values[canon] = math.nan
+                continue
+            if num.percent:
+                out.error(
+                    "percent",
+                    f"'{cell.strip()}' is a percentage, but {canon} is "
+                    + ("an amount of money" if canon in cols.MONEY else "a count of customers"),
+                    "write the amount itself",
+                    row_no,
+                    label(canon),
+                    cell,
+                )
+                bad = True
+                continue
+            if num.value < 0:
+                out.error(
+                    "negative",
+                    f"{canon} is negative ({cell.strip()})",
+                    "counts and spend must be 0 or more; fix the sign",
+                    row_no,
+                    label(canon),
+                    cell,
+                )
+                bad = True
+                continue
+            if canon in cols.COUNTS and abs(num.value - round(num.value)) > _TOL:
+                out.error(
+                    "fractional-count",
+                    f"{canon} is {cell.strip()}, but customers come in whole numbers",
+                    "round it, or check the decimal separator"
+                    + (" (this file reads ',' as the decimal mark)" if decimal == "," else ""),
+                    row_no,
+                    label(canon),
+                    cell,
+                )
+                bad = True
+                continue
+            if num.currency and canon in cols.MONEY:
+                currencies[num.currency] += 1
+            values[canon] = float(round(num.value)) if canon in cols.COUNTS else num.value
+        channel = ""
+        if ci is not None:
+            channel = cells[ci].strip()
+            if not channel:
+                out.error(
+                    "empty-cell",
+                    "channel is empty while other rows name their channel",
+                    "fill in the channel (or use one file per channel)",
+                    row_no,
+                    label("channel"),
+                )
+                bad = True
+        if bad:
+            continue
+        if not _identities(values, match, row_no, out):
+            continue
+        records.append({"row": row_no, "channel": channel, "_k": k, **values})
+
+    if periods and records:
+        _check_duplicates(records, periods, label, out)
+    if out.failed or not records or not periods:
+        return None, out.problems
+
+    ledger = _build(rec.file, records, periods, frequency, match, numeric, ci is not None)
+    ledger.currency = currencies.most_common(1)[0][0] if currencies else None
+    _check_gaps(ledger, out)
+    _check_continuity(ledger, out)
+    ledger.warnings = [p for p in out.problems if p.severity == "warning"]
+    return ledger, out.problems
+
+
+def _identities(v: dict[str, float], match: cols.ColumnMatch, row_no: int, out: _Collector) -> bool:
+    label = match.label
+    start, new = v["customers_start"], v["new_customers"]
+    react = v.get("reactivated_customers", 0.0)
+    react = 0.0 if math.isnan(react) else react
+    inflow = start + new + react
+    end, churned = v.get("customers_end", math.nan), v.get("churned_customers", math.nan)
+    parts = f"customers_start {_fmt(start)} + new_customers {_fmt(new)}" + (
+        f" + reactivated {_fmt(react)}" if react else ""
+    )
+    if math.isnan(end) and math.isnan(churned):
+        col = "customers_end" if "customers_end" in match.index else "churned_customers"
+        out.error("empty-cell", f"{col} is empty", "fill in customers_end or churned_customers",
+                  row_no, label(col))  # fmt: skip
+        return False
+    if not math.isnan(end) and not math.isnan(churned):
+        if abs(end - (inflow - churned)) > _TOL:
+            out.error(
+                "identity",
+                f"customers_end {_fmt(end)} ≠ {parts} − churned {_fmt(churned)} "
+                f"= {_fmt(inflow - churned)}",
+                "correct one of these cells so the customer base adds up",
+                row_no,
+                label("customers_end"),
+            )
+            return False
+    elif math.isnan(churned):
+        churned = inflow - end
+        if churned < 0:
+            out.error(
+                "identity",
+                f"customers_end {_fmt(end)} is more than {parts} = {_fmt(inflow)}, "
+                "so churned would be negative",
+                "check customers_end, or add the missing inflow (e.g. reactivated_customers)",
+                row_no,
+                label("customers_end"),
+            )
+            return False
+    else:
+        end = inflow - churned
+        if end < 0:
+            out.error(
+                "identity",
+                f"churned_customers {_fmt(churned)} is more than {parts} = {_fmt(inflow)}",
+                "no more customers can leave than there were; check the row",
+                row_no,
+                label("churned_customers"),
+            )
+            return False
+    v["customers_end"], v["churned_customers"] = end, churned
+    org = v.get("organic_customers", math.nan)
+    ref = v.get("referral_customers", math.nan)
+    unpaid = (0.0 if math.isnan(org) else org) + (0.0 if math.isnan(ref) else ref)
+    if unpaid > new + _TOL:
+        col = "organic_customers" if not math.isnan(org) else "referral_customers"
+        out.error(
+            "identity",
+            f"organic + referral customers ({_fmt(unpaid)}) exceed new_customers ({_fmt(new)})",
+            "organic and referral customers are part of new_customers; check the row",
+            row_no,
+            label(col),
+        )
+        return False
+    return True
+
+
+def _check_duplicates(records: list[dict], periods: list[Period], label, out: _Collector) -> None:
+    seen: dict[tuple[int, str], int] = {}
+    for r in records:
+        key = (periods[r["_k"]].ordinal, r["channel"])
+        if key in seen:
+            what = f"period {periods[r['_k']].label}" + (f", channel {key[1]}" if key[1] else "")
+            out.error(
+                "duplicate-period",
+                f"{what} already appears on row {seen[key]}",
+                "keep one row per period"
+                + (" and channel" if key[1] else "")
+                + " (sum them if both are real)",
+                r["row"],
+                label("period"),
+            )
+        else:
+            seen[key] = r["row"]
+
+
+def _build(file, records, periods, frequency, match, numeric, has_channels) -> Ledger:
+    import pandas as pd
+
+    data: dict[str, list] = {
+        "period": [periods[r["_k"]].label for r in records],
+        "ordinal": [periods[r["_k"]].ordinal for r in records],
+        "channel": [r["channel"] for r in records],
+        "row": [r["row"] for r in records],
+    }
+    present = set(numeric) | set(cols.BASE_OUT)
+    for canon in cols.COLUMNS:
+        if canon in present:
+            data[canon] = [r.get(canon, math.nan) for r in records]
+    frame = pd.DataFrame(data)
+    for canon in present:
+        frame[canon] = frame[canon].astype("float64")
+    frame = frame.sort_values(["ordinal", "channel"], kind="stable").reset_index(drop=True)
+    distinct = sorted({periods[r["_k"]] for r in records})
+    labels = {c: match.label(c) for c in match.index}
+    return Ledger(
+        file=file,
+        frame=frame,
+        frequency=frequency,
+        periods=distinct,
+        present=frozenset(present | ({"channel"} if has_channels else set())),
+        labels=labels,
+        has_channels=has_channels,
+    )
+
+
+def _check_gaps(ledger: Ledger, out: _Collector) -> None:
+    ps = ledger.periods
+    missing: list[str] = []
+    for a, b in zip(ps, ps[1:]):
+        missing.extend((a + j).label for j in range(1, b.ordinal - a.ordinal))
+    if missing:
+        shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+        out.warn(
+            "period-gap",
+            f"{len(missing)} period(s) missing between {ps[0].label} and {ps[-1].label}: {shown}",
+            "add the missing rows; sums and rates skip them",
+            column=ledger.labels.get("period", "period"),
+        )
+
+
+def _check_continuity(ledger: Ledger, out: _Collector) -> None:
+    f = ledger.frame
+    breaks: list[tuple[int, str]] = []
+    for _, g in f.groupby("channel", sort=False):
+        ords, starts, ends, rows = (
+            g["ordinal"].to_numpy(),
+            g["customers_start"].to_numpy(),
+            g["customers_end"].to_numpy(),
+            g["row"].to_numpy(),
+        )
+        for i in range(1, len(g)):
+            if ords[i] == ords[i - 1] + 1 and abs(starts[i] - ends[i - 1]) > 0.5:
+                breaks.append(
+                    (
+                        int(rows[i]),
+                        f"customers_start {_fmt(starts[i])} ≠ previous customers_end "
+                        f"{_fmt(ends[i - 1])}",
+                    )
+                )
+    if breaks:
+        breaks.sort()
+        row_no, text = breaks[0]
+        more = f" ({len(breaks) - 1} more rows like it)" if len(breaks) > 1 else ""
+        out.warn(
+            "continuity",
+            f"{text}{more}",
+            "each period should start with the customers the previous one ended with",
+            row=row_no,
+            column=ledger.labels.get("customers_start", "customers_start"),
+        )
+
+
+def read_ledger(
+    path: str,
+    mapping: dict[str, str] | None = None,
+    require: tuple[str, ...] = (),
+) -> Ledger:
+    """Read a ledger or raise the first error as ``InputError`` (warnings on ``ledger.warnings``)."""
+    ledger, problems = inspect_ledger(path, mapping, require)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise InputError(errors[0], more=len(errors) - 1)
+    assert ledger is not None
+    return ledger

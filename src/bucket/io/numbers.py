@@ -1,0 +1,165 @@
+"""Numbers as spreadsheets export them.
+
+Accepted: thousands separators (``,`` ``.`` space, no-break space, apostrophe), a decimal point
+or comma (decided once per file by ``infer_decimal``), currency symbols and codes before or after
+the number (``$1,200``, ``1 250 000,00 ₽``, ``EUR 900``), a trailing ``%`` (divided by 100),
+negatives as ``-5``, ``−5`` or ``(5)``. Refused with a reason: spreadsheet error codes
+(``#DIV/0!``), ``NaN``/``inf``, and anything else that is not a number.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_SPACES = "\u00a0\u202f\u2009\u2007 "
+_GROUP_MARKS = "'\u2019" + _SPACES
+# Currency words seen in exports besides the Unicode currency symbols (category Sc).
+_CURRENCY_WORDS = (
+    "USD EUR GBP RUB RUR UAH CNY RMB JPY CHF CAD AUD NZD SEK NOK DKK PLN CZK HUF INR BRL MXN "
+    "ARS CLP COP KZT BYN TRY ILS ZAR SGD HKD KRW руб. руб р. грн. грн zł kr Kč Fr. lei 元"
+).split()
+_CURRENCY_RE = re.compile(
+    r"^(?P<pre>(?:" + "|".join(re.escape(w) for w in _CURRENCY_WORDS) + r")\s*)?"
+    r"(?P<core>.*?)"
+    r"(?P<post>\s*(?:" + "|".join(re.escape(w) for w in _CURRENCY_WORDS) + r"))?$",
+    re.IGNORECASE,
+)
+_SPREADSHEET_ERRORS = {
+    "#div/0!", "#n/a", "#value!", "#ref!", "#name?", "#num!", "#null!", "#error!", "#spill!",
+}  # fmt: skip
+_NON_FINITE = {"nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity", "∞", "-∞"}
+_MISSING_WORDS = {"n/a", "na", "null", "none", "?"}
+_DASHES = {"-", "−", "–", "—"}  # accounting formats show zero as a dash
+_SCIENTIFIC = re.compile(r"^\d+(?:\.\d+)?[eE][+-]?\d+$")
+
+
+class NumberProblem(ValueError):
+    """Why a cell is not a usable number (message) and what to do (fix)."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+
+@dataclass(frozen=True)
+class Number:
+    value: float
+    currency: str | None = None
+    percent: bool = False
+
+
+def _strip_currency(text: str) -> tuple[str, str | None]:
+    currency = None
+    # Unicode currency symbols at either end ($, €, £, ¥, ₽, ₴, ₹, ...).
+    while text and unicodedata.category(text[0]) == "Sc":
+        currency, text = text[0], text[1:].lstrip(_SPACES)
+    while text and unicodedata.category(text[-1]) == "Sc":
+        currency, text = text[-1], text[:-1].rstrip(_SPACES)
+    m = _CURRENCY_RE.match(text)
+    if m and (m.group("pre") or m.group("post")):
+        word = (m.group("pre") or m.group("post")).strip()
+        currency = currency or word
+        text = m.group("core").strip(_SPACES)
+    return text, currency
+
+
+def _core(text: str) -> tuple[str, bool, str | None, bool]:
+    """Strip sign, currency and percent: (digits-and-separators, negative, currency, percent)."""
+    text = text.strip(_SPACES)
+    negative = False
+    if text.startswith("(") and text.endswith(")"):
+        negative, text = True, text[1:-1].strip(_SPACES)
+    if text[:1] in "-−+":
+        negative, text = text[0] != "+", text[1:].lstrip(_SPACES)
+    text, currency = _strip_currency(text)
+    if text[:1] in "-−+" and not negative:  # $-5
+        negative, text = text[0] != "+", text[1:].lstrip(_SPACES)
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1].rstrip(_SPACES)
+        if currency is None:
+            text, currency = _strip_currency(text)
+    if text.endswith("-") and not negative:  # SAP-style trailing minus
+        negative, text = True, text[:-1]
+    return text, negative, currency, percent
+
+
+def infer_decimal(cells: Iterable[str], default: str) -> str:
+    """The decimal mark a file uses ('.' or ','), voted by its unambiguous numbers.
+
+    ``1,234.5`` and ``12.5`` vote '.'; ``1.234,5`` and ``12,5`` vote ','; ``1,234`` and
+    ``1.234`` say nothing (a thousands separator or a decimal with three places). With no
+    votes, ``default`` (',' for ';'-delimited European exports, '.' otherwise).
+    """
+    votes = {".": 0, ",": 0}
+    for cell in cells:
+        core = _core(cell)[0]
+        for mark in _GROUP_MARKS:
+            core = core.replace(mark, "")
+        has_dot, has_comma = "." in core, "," in core
+        if has_dot and has_comma:
+            votes["." if core.rfind(".") > core.rfind(",") else ","] += 1
+        elif has_dot or has_comma:
+            mark = "." if has_dot else ","
+            other = "," if has_dot else "."
+            if core.count(mark) > 1:
+                votes[other] += 1
+            elif len(core) - core.index(mark) - 1 != 3:
+                votes[mark] += 1
+    if votes["."] == votes[","]:
+        return default
+    return "." if votes["."] > votes[","] else ","
+
+
+def parse_number(cell: str, decimal: str) -> Number | None:
+    """Parse one cell. ``None`` for an empty cell; raises ``NumberProblem`` otherwise."""
+    text = cell.strip(_SPACES + "\t")
+    if not text:
+        return None
+    low = text.casefold()
+    if low in _SPREADSHEET_ERRORS:
+        raise NumberProblem(
+            f"'{text}' is a spreadsheet error, not a number",
+            "fix the formula in the source sheet and export again",
+        )
+    if low in _NON_FINITE:
+        raise NumberProblem(
+            f"'{text}' is not a finite number",
+            "enter the real value, or leave an optional cell empty",
+        )
+    if low in _MISSING_WORDS:
+        raise NumberProblem(
+            f"'{text}' is a placeholder, not a number",
+            "enter the value, or leave the cell empty if the column is optional",
+        )
+    core, negative, currency, percent = _core(text)
+    if core in _DASHES or (not core and negative):
+        return Number(0.0, currency, percent)
+    group = "," if decimal == "." else "."
+    compact = core
+    for mark in _GROUP_MARKS:
+        compact = compact.replace(mark, group)
+    pattern = (
+        rf"\d{{1,3}}(?:{re.escape(group)}\d{{3}})+(?:{re.escape(decimal)}\d+)?"
+        rf"|\d+(?:{re.escape(decimal)}\d*)?|{re.escape(decimal)}\d+"
+    )
+    if re.fullmatch(pattern, compact):
+        value = float(compact.replace(group, "").replace(decimal, "."))
+    elif decimal == "." and _SCIENTIFIC.match(core):
+        value = float(core)
+    else:
+        mark = "comma" if decimal == "," else "point"
+        raise NumberProblem(
+            f"'{text}' is not a number",
+            f"write digits with an optional decimal {mark} (this file uses '{decimal}')",
+        )
+    if not math.isfinite(value):
+        raise NumberProblem(f"'{text}' is too large", "check the cell")
+    if percent:
+        value /= 100.0
+    return Number(-value if negative else value, currency, percent)

@@ -1,0 +1,269 @@
+"""Period labels as teams write them, and the ledger's frequency.
+
+Accepted labels: months (``2025-01``, ``2025/01``, ``01/2025``, ``Jan 2025``, ``January 2025``,
+``Jan-25``, ``янв 2025``, ``März 2025``, ``2025年1月``), quarters (``2025-Q1``, ``Q1 2025``,
+``2025 Q1``), ISO weeks (``2025-W01``, ``2025W01``, ``2025-W01-1``) and dates (``2025-01-31``,
+``31.01.2025``, ``1/31/2025``, with or without a time). Month names come from ``months.csv``
+(English, Russian, Ukrainian, German, French, Spanish).
+
+A file's labels are first parsed one by one (``parse_label``); ``resolve`` then settles the
+frequency (month, week or quarter) for the whole file: dates become the month, ISO week or
+quarter they fall in, judged by how far apart the file's dates are.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+Kind = Literal["month", "quarter", "week", "date"]
+Frequency = Literal["month", "week", "quarter"]
+PERIODS_PER_YEAR: dict[str, int] = {"month": 12, "week": 52, "quarter": 4}
+
+
+class PeriodProblem(ValueError):
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """One period of a ledger: its frequency and an ordinal that counts periods.
+
+    Months count from year 0 (year·12 + month − 1), quarters likewise (year·4 + q − 1), ISO weeks
+    by the ordinal of their Monday // 7, so consecutive periods differ by exactly 1.
+    """
+
+    frequency: str
+    ordinal: int
+
+    @property
+    def start(self) -> dt.date:
+        if self.frequency == "month":
+            return dt.date(self.ordinal // 12, self.ordinal % 12 + 1, 1)
+        if self.frequency == "quarter":
+            return dt.date(self.ordinal // 4, (self.ordinal % 4) * 3 + 1, 1)
+        return dt.date.fromordinal(self.ordinal * 7 + 1)
+
+    @property
+    def end(self) -> dt.date:
+        return Period(self.frequency, self.ordinal + 1).start - dt.timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        if self.frequency == "month":
+            return f"{self.ordinal // 12:04d}-{self.ordinal % 12 + 1:02d}"
+        if self.frequency == "quarter":
+            return f"{self.ordinal // 4:04d}-Q{self.ordinal % 4 + 1}"
+        year, week, _ = self.start.isocalendar()
+        return f"{year:04d}-W{week:02d}"
+
+    def __add__(self, n: int) -> Period:
+        return Period(self.frequency, self.ordinal + n)
+
+
+def month(year: int, m: int) -> Period:
+    return Period("month", year * 12 + m - 1)
+
+
+def quarter(year: int, q: int) -> Period:
+    return Period("quarter", year * 4 + q - 1)
+
+
+def week_of(day: dt.date) -> Period:
+    monday = day - dt.timedelta(days=day.weekday())
+    # date.toordinal() of a Monday is ≡ 1 (mod 7): 0001-01-01 was a Monday.
+    return Period("week", (monday.toordinal() - 1) // 7)
+
+
+def period_of(day: dt.date, frequency: str) -> Period:
+    if frequency == "month":
+        return month(day.year, day.month)
+    if frequency == "quarter":
+        return quarter(day.year, (day.month - 1) // 3 + 1)
+    return week_of(day)
+
+
+@lru_cache(maxsize=1)
+def _month_names() -> dict[str, int]:
+    names: dict[str, int] = {}
+    text = resources.files("bucket.io").joinpath("months.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(text.splitlines()):
+        for name in row["names"].split():
+            names.setdefault(name.casefold(), int(row["month"]))
+    return names
+
+
+@dataclass(frozen=True)
+class Label:
+    """A label parsed on its own: a month, quarter or week period, or a date (kind 'date')."""
+
+    kind: Kind
+    period: Period | None = None
+    date: dt.date | None = None
+    # For d/d/yyyy dates: (first, second, year), so the file can settle day/month order.
+    ambiguous: tuple[int, int, int] | None = None
+
+
+_TIME = re.compile(r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+_YM = re.compile(r"(\d{4})[-/.](\d{1,2})")
+_MY = re.compile(r"(\d{1,2})[-/.](\d{4})")
+_YMD = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+_DMY = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4})")
+_YQ = re.compile(r"(\d{4})\s*[-/ ]?\s*Q(\d)", re.IGNORECASE)
+_QY = re.compile(r"Q(\d)\s*[-/ ]?\s*(\d{4})", re.IGNORECASE)
+_YW = re.compile(r"(\d{4})\s*-?\s*W(\d{1,2})(?:-?([1-7]))?", re.IGNORECASE)
+_NAME_Y = re.compile(r"([^\W\d_]+)\.?[\s\-'’/]*(\d{4}|\d{2})", re.UNICODE)
+_Y_NAME = re.compile(r"(\d{4})[\s\-/]+([^\W\d_]+)\.?", re.UNICODE)
+_CJK = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月")
+_FIX = "write periods like 2025-01, Jan 2025, 2025-Q1, 2025-W05 or a date like 2025-01-31"
+
+
+def _month_period(year: int, m: int, text: str) -> Label:
+    if not 1 <= m <= 12:
+        raise PeriodProblem(f"'{text}' has month {m}, which is not 1-12", _FIX)
+    return Label("month", month(year, m))
+
+
+def _date(year: int, m: int, d: int, text: str) -> Label:
+    try:
+        return Label("date", date=dt.date(year, m, d))
+    except ValueError:
+        raise PeriodProblem(f"'{text}' is not a real date", _FIX) from None
+
+
+def parse_label(raw: str) -> Label:
+    """Parse one period cell; raises ``PeriodProblem`` with the reason."""
+    text = raw.strip()
+    if not text:
+        raise PeriodProblem("the period is empty", "fill in the period of this row")
+    core = _TIME.sub("", text).strip()
+    if m := _YMD.fullmatch(core):
+        return _date(int(m[1]), int(m[2]), int(m[3]), text)
+    if m := _DMY.fullmatch(core):
+        a, b, year = int(m[1]), int(m[3]), int(m[4])
+        if m[2] == "/":  # 1/31/2025 (US) or 31/1/2025: the file decides
+            if a > 12 and b > 12:
+                raise PeriodProblem(f"'{text}' is not a real date", _FIX)
+            return Label("date", ambiguous=(a, b, year))
+        return _date(year, b, a, text)  # 31.01.2025, 31-01-2025: day first
+    if m := _YM.fullmatch(core):
+        return _month_period(int(m[1]), int(m[2]), text)
+    if m := _MY.fullmatch(core):
+        return _month_period(int(m[2]), int(m[1]), text)
+    if m := _YQ.fullmatch(core) or _QY.fullmatch(core):
+        year, q = (int(m[1]), int(m[2])) if m.re is _YQ else (int(m[2]), int(m[1]))
+        if not 1 <= q <= 4:
+            raise PeriodProblem(f"'{text}' names quarter {q}; quarters are Q1-Q4", _FIX)
+        return Label("quarter", quarter(year, q))
+    if m := _YW.fullmatch(core):
+        year, w = int(m[1]), int(m[2])
+        try:
+            monday = dt.date.fromisocalendar(year, w, 1)
+        except ValueError:
+            raise PeriodProblem(f"'{text}': {year} has no ISO week {w}", _FIX) from None
+        return Label("week", week_of(monday))
+    if m := _CJK.fullmatch(core):
+        return _month_period(int(m[1]), int(m[2]), text)
+    m = _NAME_Y.fullmatch(core)
+    name, year_text = (m[1], m[2]) if m else (None, None)
+    if m is None and (m2 := _Y_NAME.fullmatch(core)):
+        name, year_text = m2[2], m2[1]
+    if name is not None and year_text is not None:
+        number = _month_names().get(name.casefold())
+        if number is not None:
+            year = int(year_text)
+            if len(year_text) == 2:
+                year += 2000
+            return Label("month", month(year, number))
+    raise PeriodProblem(f"'{text}' is not a period bucket can read", _FIX)
+
+
+@dataclass
+class Resolved:
+    frequency: Frequency
+    periods: list[Period]
+    notes: list[str]  # e.g. how ambiguous dates were read
+
+
+def _settle_slashes(labels: list[Label]) -> tuple[list[Label], str | None]:
+    """Read d/d/yyyy dates as month/day (US) unless some first number exceeds 12."""
+    slashed = [lab for lab in labels if lab.ambiguous is not None]
+    if not slashed:
+        return labels, None
+    day_first = any(lab.ambiguous[0] > 12 for lab in slashed if lab.ambiguous)
+    month_first = any(lab.ambiguous[1] > 12 for lab in slashed if lab.ambiguous)
+    if day_first and month_first:
+        raise PeriodProblem(
+            "dates mix day/month and month/day order",
+            "export dates as YYYY-MM-DD",
+        )
+    note = None
+    if not day_first and not month_first:
+        note = "dates like 01/02/2025 read as month/day/year (US order); use YYYY-MM-DD to be sure"
+    out = []
+    for lab in labels:
+        if lab.ambiguous is None:
+            out.append(lab)
+            continue
+        a, b, year = lab.ambiguous
+        m_, d_ = (b, a) if day_first else (a, b)
+        text = f"{a}/{b}/{year}"
+        out.append(_date(year, m_, d_, text))
+    return out, note
+
+
+def resolve(labels: list[Label]) -> Resolved:
+    """Settle one frequency for a file's labels and map each to its period.
+
+    Raises ``PeriodProblem`` (with ``index`` attribute set to the first offending label) when
+    labels mix frequencies or dates are too close or too far apart to be a ledger.
+    """
+    labels, note = _settle_slashes(labels)
+    notes = [note] if note else []
+    kinds = {lab.kind for lab in labels}
+    fixed = kinds - {"date"}
+    if len(fixed) > 1:
+        first = labels[0].kind
+        for i, lab in enumerate(labels):
+            if lab.kind not in (first, "date"):
+                err = PeriodProblem(
+                    f"a {lab.kind} among {first}s: one file holds one frequency",
+                    "split the file by frequency or relabel the period",
+                )
+                err.index = i  # type: ignore[attr-defined]
+                raise err
+    if fixed:
+        frequency: Frequency = next(iter(fixed))  # type: ignore[assignment]
+    else:
+        frequency = _date_frequency(sorted({lab.date for lab in labels if lab.date}))
+    periods = [
+        lab.period if lab.kind != "date" or lab.date is None else period_of(lab.date, frequency)
+        for lab in labels
+    ]
+    return Resolved(frequency, periods, notes)  # type: ignore[arg-type]
+
+
+def _date_frequency(dates: list[dt.date]) -> Frequency:
+    if len(dates) < 2:
+        return "month"
+    gaps = sorted((b - a).days for a, b in zip(dates, dates[1:]))
+    typical = gaps[len(gaps) // 2]
+    if 6 <= typical <= 8:
+        return "week"
+    if 27 <= typical <= 32:
+        return "month"
+    if 88 <= typical <= 93:
+        return "quarter"
+    raise PeriodProblem(
+        f"dates are typically {typical} days apart; bucket reads weekly, monthly or "
+        "quarterly ledgers",
+        "aggregate the rows to weeks, months or quarters",
+    )

@@ -1,0 +1,175 @@
+"""From a path (or ``-`` for stdin) to CSV records with spreadsheet row numbers.
+
+Steps: read the bytes; refuse what is not text (images, PDFs, Excel workbooks, NUL bytes) with
+a fix; decode UTF-8 (BOM or not), UTF-16 with a BOM, or fall back to Windows-1252 (a superset
+of Latin-1 for printable text); pick the delimiter from the header line (``,`` ``;`` tab ``|``);
+then parse with the standard ``csv`` module in strict mode, numbering records as a spreadsheet
+numbers rows (header = 1; blank lines count, a quoted cell spanning lines is one row).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bucket.errors import InputError, Problem
+
+STDIN = "-"
+_MAGIC: list[tuple[bytes, str, str]] = [
+    (b"\x89PNG", "a PNG image", "export the ledger from your spreadsheet as CSV"),
+    (b"\xff\xd8\xff", "a JPEG image", "export the ledger from your spreadsheet as CSV"),
+    (b"GIF8", "a GIF image", "export the ledger from your spreadsheet as CSV"),
+    (b"%PDF", "a PDF document", "export the ledger from its source as CSV"),
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx or ODS workbook?)",
+     "open it and use File > Save As > CSV"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook", "open it and use File > Save As > CSV"),
+    (b"\x1f\x8b", "a gzip archive", "decompress it first (gunzip)"),
+    (b"SQLite format 3", "an SQLite database", "export the table as CSV"),
+    (b"PAR1", "a Parquet file", "export it as CSV"),
+]  # fmt: skip
+_DELIMITERS = [",", ";", "\t", "|"]
+
+
+@dataclass
+class Records:
+    """The parsed CSV: header, data rows with their spreadsheet row numbers, and how it was read."""
+
+    file: str
+    header: list[str]
+    header_row: int
+    rows: list[tuple[int, list[str]]]  # (spreadsheet row, cells); blank rows left out
+    delimiter: str
+    encoding: str
+
+
+def display_name(path: str) -> str:
+    return "stdin" if path == STDIN else path
+
+
+def read_bytes(path: str) -> bytes:
+    """Read a path or stdin; a missing or unreadable file is an ``InputError``."""
+    name = display_name(path)
+    if path == STDIN:
+        return sys.stdin.buffer.read()
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            Problem("error", "file-not-found", "no such file", "check the path", name)
+        ) from None
+    except IsADirectoryError:
+        raise InputError(
+            Problem("error", "is-directory", "this is a directory", "pass a CSV file", name)
+        ) from None
+    except PermissionError:
+        raise InputError(
+            Problem("error", "permission", "permission denied", "make the file readable", name)
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            Problem("error", "unreadable", f"cannot read ({exc.strerror})", "check the file", name)
+        ) from None
+
+
+def decode(data: bytes, name: str) -> tuple[str, str]:
+    """Bytes → (text, encoding). Raises ``InputError`` for files that are not text."""
+
+    def fail(code: str, message: str, fix: str) -> InputError:
+        return InputError(Problem("error", code, message, fix, name))
+
+    if not data.strip():
+        raise fail("empty", "the file is empty", "export the ledger with a header row and data")
+    for magic, what, fix in _MAGIC:
+        if data.startswith(magic):
+            raise fail("not-text", f"this is {what}, not a CSV file", fix)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise fail("not-text", "broken UTF-16 text", "export the file as UTF-8 CSV") from None
+    if b"\x00" in data[:65536]:
+        raise fail(
+            "not-text", "this is a binary file, not CSV text", "export the ledger as CSV"
+        )
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _header_line(text: str) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line
+    return ""
+
+
+def sniff_delimiter(text: str) -> str | None:
+    """The delimiter that splits the header into the most cells (None: one cell only)."""
+    header = _header_line(text)
+    best, best_count = None, 1
+    for delim in _DELIMITERS:
+        try:
+            cells = next(csv.reader([header], delimiter=delim))
+        except (csv.Error, StopIteration):
+            continue
+        if len(cells) > best_count:
+            best, best_count = delim, len(cells)
+    return best
+
+
+def read_records(path: str) -> Records:
+    """Read and parse a CSV file into records. Raises ``InputError`` on unreadable input."""
+    name = display_name(path)
+    text, encoding = decode(read_bytes(path), name)
+    delimiter = sniff_delimiter(text)
+    if delimiter is None:
+        first = _header_line(text).strip()
+        shown = first if len(first) <= 40 else first[:37] + "..."
+        raise InputError(
+            Problem(
+                "error",
+                "not-csv",
+                f"the first line '{shown}' has no delimiter, so this is not a CSV table",
+                "export a CSV with a header row such as period,acquisition_spend,new_customers,...",
+                name,
+                row=1,
+            )
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    header_row = 0
+    rows: list[tuple[int, list[str]]] = []
+    row = 0
+    try:
+        for cells in reader:
+            row += 1
+            if not any(c.strip() for c in cells):
+                continue
+            if header is None:
+                header = cells
+                header_row = row
+            else:
+                rows.append((row, cells))
+    except csv.Error as exc:
+        what = str(exc)
+        if "end of data" in what or "EOF" in what:
+            message = "a quoted cell opens on this row and never closes"
+            fix = "remove the stray double quote or close it"
+        else:
+            message = f"malformed CSV ({what})"
+            fix = "check the quotes on this row"
+        raise InputError(Problem("error", "bad-quoting", message, fix, name, row=row + 1)) from None
+    if header is None:  # only blank lines
+        raise InputError(
+            Problem("error", "empty", "the file has no content", "export the ledger again", name)
+        )
+    return Records(name, header, header_row, rows, delimiter, encoding)
