@@ -1,0 +1,13 @@
+"""Command-line interface: thin commands over the core (parse → core → render → exit code)."""
+
+from __future__ import annotations
+
+from bucket.cli import example, metrics, schema, validate  # noqa: F401  (register commands)
+from bucket.cli.app import app
+
+__all__ = ["app", "run"]
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app(prog_name="bucket")

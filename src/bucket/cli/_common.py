@@ -1,0 +1,199 @@
+"""What every command shares: option declarations (once), error handling, output writing.
+
+Only typer and the standard library are imported here: ``bucket --help`` must stay fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Callable, Optional
+
+import typer
+
+from bucket.errors import BucketError
+
+INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in bucket, not in the input
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+InputPath = Annotated[
+    str,
+    typer.Argument(
+        metavar="FILE",
+        help="Ledger CSV (path, or - to read stdin).",
+        show_default=False,
+    ),
+]
+FormatOpt = Annotated[
+    Format,
+    typer.Option("--format", "-f", help="Output format.", case_sensitive=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+OutputOpt = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the result to this file (atomically, only on success) instead of stdout.",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+MapOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--map",
+        "-m",
+        help="Name a column explicitly: canonical=theirs (repeatable, or comma separated), "
+        "e.g. --map new_customers='Neukunden gesamt'.",
+        show_default=False,
+    ),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Do not print warnings.")]
+DebugOpt = Annotated[
+    bool, typer.Option("--debug", help="Show a traceback on errors (for bug reports).")
+]
+MarginOpt = Annotated[
+    float,
+    typer.Option(
+        "--margin",
+        help="Gross margin as a fraction of revenue, used for CLTV and payback (0 < m ≤ 1).",
+    ),
+]
+DiscountOpt = Annotated[
+    float,
+    typer.Option(
+        "--discount-rate",
+        help="Annual discount rate for CLTV, as a fraction (0.1 = 10 %); converted per period.",
+    ),
+]
+
+
+def err(line: str) -> None:
+    """One line on stderr."""
+    sys.stderr.write(line.rstrip("\n") + "\n")
+    sys.stderr.flush()
+
+
+def warn_all(warnings: list[str], quiet: bool) -> None:
+    if not quiet:
+        for w in warnings:
+            err(f"Warning: {w}")
+
+
+def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command; turn ``BucketError`` into ``Error: ...`` + exit 1 (or its own code).
+
+    Unexpected exceptions are bugs: one line and exit 70, or the traceback with ``--debug``.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = bool(kwargs.get("debug"))
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.BadParameter):
+            raise
+        except BucketError as exc:
+            if debug:
+                raise
+            err(f"Error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err("Error: interrupted")
+            raise typer.Exit(130) from None
+        except Exception as exc:  # a bug: say so plainly
+            if debug:
+                raise
+            err(
+                f"Error: internal error ({type(exc).__name__}: {exc}); this is a bug in bucket: "
+                "rerun with --debug and report the traceback"
+            )
+            raise typer.Exit(INTERNAL_ERROR) from None
+
+    return wrapper
+
+
+def resolve_format(fmt: Format, as_json: bool) -> str:
+    return "json" if as_json else fmt.value
+
+
+def parse_map(values: list[str] | None) -> dict[str, str]:
+    from bucket.io.columns import parse_mapping
+
+    try:
+        return parse_mapping(values or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--map") from None
+
+
+def _same_file(a: Path, b: str) -> bool:
+    if b == "-":
+        return False
+    try:
+        return a.resolve() == Path(b).resolve() or (a.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def emit(result: Any, fmt: str, output: Path | None, inputs: list[str]) -> None:
+    """Render ``result`` and write it to stdout or, atomically, to ``output``."""
+    from bucket.render import render
+
+    if output is not None:
+        for path in inputs:
+            if _same_file(output, path):
+                raise typer.BadParameter(
+                    f"{output} is an input file; choose another path", param_hint="--output"
+                )
+        text = render(result, fmt, color=False, width=120)
+        _write_atomic(output, text)
+        return
+    color = fmt == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    width = _width()
+    text = render(result, fmt, color=color, width=width)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _width() -> int:
+    try:
+        if sys.stdout.isatty():
+            return max(60, os.get_terminal_size(sys.stdout.fileno()).columns)
+    except OSError:
+        pass
+    try:
+        return max(60, int(os.environ.get("COLUMNS", "120")))
+    except ValueError:
+        return 120
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    from bucket.errors import OutputError
+
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror}); choose a writable path") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,60 @@
+"""`bucket example`: write the sample ledgers, so a new user can try everything at once."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bucket.cli._common import DebugOpt, guarded
+from bucket.cli.app import app
+
+
+@app.command()
+@guarded
+def example(
+    directory: Annotated[
+        Path,
+        typer.Argument(help="Folder to write the sample files into.", file_okay=False),
+    ] = Path("."),
+    stdout: Annotated[
+        bool, typer.Option("--stdout", help="Print the plain sample to stdout instead.")
+    ] = False,
+    european: Annotated[
+        bool, typer.Option("--eu", help="With --stdout: print the European (;, 1.234,56) one.")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write sample ledgers: 24 months of a SaaS business with 3 channels, plain and European.
+
+    saas_monthly.csv is a plain export (comma, 2024-01, 1234.56); saas_monthly_eu.csv has the
+    same numbers as a German spreadsheet exports them (semicolon, 31.01.2024, 1.234,56,
+    German headers). The paths written are printed on stdout.
+
+    Examples:
+
+      bucket example && bucket metrics saas_monthly.csv
+
+      bucket example --stdout | bucket metrics -
+    """
+    from bucket.sample import example_files
+
+    files = example_files()
+    if stdout:
+        name = "saas_monthly_eu.csv" if european else "saas_monthly.csv"
+        sys.stdout.write(files[name])
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    targets = {directory / name: text for name, text in files.items()}
+    existing = [str(p) for p in targets if p.exists()]
+    if existing and not force:
+        raise typer.BadParameter(
+            f"{', '.join(existing)} already exist(s); pass --force to overwrite",
+            param_hint="DIRECTORY",
+        )
+    for path, text in targets.items():
+        path.write_text(text, encoding="utf-8")
+        print(path)

@@ -1,0 +1,43 @@
+"""`bucket schema`: the JSON Schema of every JSON output, from the pydantic models."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Optional
+
+import typer
+
+from bucket.cli._common import DebugOpt, guarded
+from bucket.cli.app import app
+
+
+@app.command()
+@guarded
+def schema(
+    command: Annotated[
+        Optional[str],
+        typer.Argument(help="Only this command's schema (metrics, validate).", show_default=False),
+    ] = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Print the JSON Schema of the --json output of every command (or of one).
+
+    Examples:
+
+      bucket schema
+
+      bucket schema metrics > metrics.schema.json
+    """
+    from bucket.model.schemas import schemas
+
+    all_schemas = schemas()
+    if command is not None:
+        if command not in all_schemas:
+            raise typer.BadParameter(
+                f"no command '{command}' with JSON output; choose from {', '.join(all_schemas)}",
+                param_hint="COMMAND",
+            )
+        out = all_schemas[command]
+    else:
+        out = all_schemas
+    print(json.dumps(out, indent=2, ensure_ascii=False))

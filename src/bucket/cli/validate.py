@@ -1,0 +1,82 @@
+"""`bucket validate`: list every problem of a ledger, exit 1 if any is an error."""
+
+from __future__ import annotations
+
+import typer
+
+from bucket.cli._common import (
+    DebugOpt,
+    Format,
+    FormatOpt,
+    InputPath,
+    JsonOpt,
+    MapOpt,
+    OutputOpt,
+    emit,
+    err,
+    guarded,
+    parse_map,
+    resolve_format,
+)
+from bucket.cli.app import app
+
+
+@app.command()
+@guarded
+def validate(
+    file: InputPath,
+    map_: MapOpt = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+    output: OutputOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Check a ledger and report every problem found, not only the first.
+
+    Every problem is printed on stderr as one line: Error: FILE, row N, column C: what is
+    wrong; how to fix it. Exit code 1 if any problem is an error, 0 if there are only
+    warnings or none. The table report goes to stdout only for a valid file; --json, --format
+    csv and --format markdown always write the report (with every problem) to stdout.
+
+    Examples:
+
+      bucket validate ledger.csv
+
+      bucket validate ledger.csv --json | jq '.problems[] | .line'
+    """
+    from bucket.errors import InputError
+    from bucket.io.ledger import inspect_ledger
+    from bucket.model.results import ProblemOut, ValidationResult
+
+    mapping = parse_map(map_)
+    try:
+        ledger, problems = inspect_ledger(file, mapping)
+    except InputError as exc:  # the file itself could not be read: one problem, no ledger
+        ledger, problems = None, [exc.problem]
+    errors = [p for p in problems if p.severity == "error"]
+    result = ValidationResult(
+        file=problems[0].file if problems else (ledger.file if ledger else file),
+        valid=not errors,
+        errors=len(errors),
+        warnings=len(problems) - len(errors),
+        rows=None if ledger is None else len(ledger.frame),
+        frequency=None if ledger is None else ledger.frequency,  # type: ignore[arg-type]
+        periods=None if ledger is None else len(ledger.periods),
+        channels=[] if ledger is None else ledger.channels,
+        problems=[
+            ProblemOut(
+                severity=p.severity, code=p.code, row=p.row, column=p.column, value=p.value,
+                message=p.message, fix=p.fix, line=p.line(),
+            )
+            for p in problems
+        ],
+    )
+    out_fmt = resolve_format(fmt, as_json)
+    # A machine-readable report is the result even when the file fails; the table view of a
+    # failing file stays off stdout (the problems are the Error: lines on stderr).
+    if out_fmt != "table" or not errors:
+        emit(result, out_fmt, output, [file])
+    for p in problems:
+        err(f"{'Error' if p.severity == 'error' else 'Warning'}: {p.line()}")
+    if errors:
+        raise typer.Exit(1)

@@ -1,0 +1,18 @@
+"""JSON Schemas of every command's JSON output, generated from the result models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    from bucket.model.results import SCHEMA_VERSION, MetricsResult, ValidationResult
+
+    models = {"metrics": MetricsResult, "validate": ValidationResult}
+    out = {}
+    for name, model in models.items():
+        s = model.model_json_schema(mode="serialization")
+        s["$id"] = f"https://bucket.invalid/schema/{SCHEMA_VERSION}/{name}.json"
+        s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        out[name] = s
+    return out

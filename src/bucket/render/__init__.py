@@ -1,0 +1,45 @@
+"""Pure functions from a result model to text: table (rich), json, csv, markdown.
+
+``render(result, fmt, color=..., width=...)`` is the one entry point the CLI calls.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+
+def _view(result: BaseModel):
+    from bucket.render import views
+
+    kind = getattr(result, "command", None)
+    if kind == "metrics":
+        return views.metrics_view(result)  # type: ignore[arg-type]
+    if kind == "validate":
+        return views.validation_view(result)  # type: ignore[arg-type]
+    raise ValueError(f"no view for {kind!r}")
+
+
+def render(result: BaseModel, fmt: str, *, color: bool = False, width: int = 100) -> str:
+    """The text of ``result`` in format ``fmt`` (ends with a newline)."""
+    if fmt == "json":
+        from bucket.render.json import to_json
+
+        return to_json(result)
+    if fmt == "csv":
+        from bucket.render.csv import to_csv
+
+        return to_csv(result)
+    if fmt == "markdown":
+        from bucket.render.markdown import to_markdown
+
+        return to_markdown(_view(result))
+    if fmt == "table":
+        from bucket.render.table import to_table
+
+        return to_table(_view(result), color=color, width=width)
+    raise ValueError(f"unknown format {fmt!r}")

@@ -1,0 +1,44 @@
+"""CSV: one flat row per result row (metrics: overall, window, periods, channels)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+
+def _cell(x: Any) -> Any:
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        return repr(x)
+    return x
+
+
+def _write(records: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    if not records:
+        return ""
+    writer = csv.DictWriter(buf, fieldnames=list(records[0]), lineterminator="\n")
+    writer.writeheader()
+    for rec in records:
+        writer.writerow({k: _cell(v) for k, v in rec.items()})
+    return buf.getvalue()
+
+
+def to_csv(result: BaseModel) -> str:
+    kind = getattr(result, "command", None)
+    if kind == "metrics":
+        rows = [result.overall]  # type: ignore[attr-defined]
+        if result.window is not None:  # type: ignore[attr-defined]
+            rows.append(result.window)  # type: ignore[attr-defined]
+        rows += result.periods + result.channels  # type: ignore[attr-defined]
+        return _write([r.model_dump() for r in rows])
+    if kind == "validate":
+        fields = ["severity", "code", "row", "column", "value", "message", "fix"]
+        recs = [{k: getattr(p, k) for k in fields} for p in result.problems]  # type: ignore[attr-defined]
+        return _write(recs) or ",".join(fields) + "\n"
+    raise ValueError(f"no CSV form for {kind!r}")

@@ -1,0 +1,140 @@
+"""A realistic sample ledger: 24 months of a SaaS business with three paid channels.
+
+It is simulated from the leaky-bucket model of DESIGN §4 with known parameters and noise
+(``TRUTH`` below), so later commands can be checked against what generated it: each channel's
+paid new customers follow M·(1 − exp(−A/(κ·M))), churn falls with retention spend per customer
+as c_min + (c_base − c_min)·exp(−(R/N)/k), organic and referral customers add inflow.
+Spend varies from month to month (as real budgets do), so the response curves can be fitted.
+
+``ledger_rows`` gives the numbers; ``to_csv`` writes them as a plain export (``,``, ``2024-01``)
+or as a European one (``;``, decimal comma, ``.`` thousands, German headers, ``31.01.2024``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from typing import Any
+
+SEED = 20240101
+START_YEAR, MONTHS = 2024, 24
+ARPU = 49.0  # revenue per customer per month
+TRUTH: dict[str, dict[str, float]] = {
+    # M: saturation (most paid customers per month), kappa: CAC at zero spend,
+    # spend: mean monthly acquisition spend, c_base / c_min: churn without / with unlimited
+    # retention spend, start: customers at the start, cr: lead conversion rate,
+    # organic: mean organic customers per month, referral: referrals per customer per month.
+    "search": dict(M=240, kappa=90, spend=15000, c_base=0.060, c_min=0.025, start=1400, cr=0.09,
+                   organic=14, referral=0.002),
+    "social": dict(M=170, kappa=120, spend=9000, c_base=0.085, c_min=0.035, start=900, cr=0.05,
+                   organic=3, referral=0.004),
+    "partners": dict(M=80, kappa=140, spend=4000, c_base=0.045, c_min=0.020, start=500, cr=0.14,
+                     organic=0, referral=0.001),
+}  # fmt: skip
+K_RETENTION = 2.0  # retention spend per customer per month that removes 63 % of removable churn
+RETENTION_PER_CUSTOMER = 1.6  # mean retention spend per customer per month
+
+HEADERS = [
+    "period", "channel", "acquisition_spend", "retention_spend", "leads", "new_customers",
+    "organic_customers", "referral_customers", "reactivated_customers", "customers_start",
+    "churned_customers", "customers_end", "revenue", "attributed_revenue", "promoters",
+    "passives", "detractors",
+]  # fmt: skip
+EU_HEADERS = [
+    "Monat", "Kanal", "Werbeausgaben", "Kundenbindungskosten", "Interessenten", "Neukunden",
+    "Organische Kunden", "Empfohlene Kunden", "Reaktivierte Kunden", "Kunden am Anfang",
+    "Verlorene Kunden", "Endbestand", "Umsatz", "Kampagnenumsatz", "Promotoren", "Passive",
+    "Kritiker",
+]  # fmt: skip
+MONEY = {"acquisition_spend", "retention_spend", "revenue", "attributed_revenue"}
+
+
+def ledger_rows(seed: int = SEED) -> list[dict[str, Any]]:
+    """The sample ledger as rows of numbers (period as (year, month))."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    customers = {ch: float(t["start"]) for ch, t in TRUTH.items()}
+    rows = []
+    for i in range(MONTHS):
+        year, month = START_YEAR + i // 12, i % 12 + 1
+        season = 1.0 + 0.22 * math.sin(2 * math.pi * (i + 2) / 12)
+        retention_level = RETENTION_PER_CUSTOMER * (1.0 + 0.45 * math.sin(2 * math.pi * i / 7))
+        for ch, t in TRUTH.items():
+            start = int(customers[ch])
+            spend = round(t["spend"] * season * float(rng.lognormal(0.0, 0.18)), -1)
+            retention = round(retention_level * start * float(rng.lognormal(0.0, 0.1)), -1)
+            paid_mean = t["M"] * (1.0 - math.exp(-spend / (t["kappa"] * t["M"])))
+            paid = int(rng.poisson(paid_mean))
+            organic = int(rng.poisson(t["organic"]))
+            referral = int(rng.binomial(start, t["referral"]))
+            new = paid + organic + referral
+            churn = t["c_min"] + (t["c_base"] - t["c_min"]) * math.exp(
+                -(retention / max(start, 1)) / K_RETENTION
+            )
+            churned = int(rng.binomial(start, churn))
+            reactivated = int(rng.poisson(0.004 * start))
+            end = start + new + reactivated - churned
+            leads = int(round(paid / t["cr"] * float(rng.lognormal(0.0, 0.08)))) + organic
+            revenue = round(ARPU * (start + end) / 2 * float(rng.lognormal(0.0, 0.03)), 2)
+            attributed = round(paid * ARPU * 4.0 * float(rng.lognormal(0.0, 0.15)), 2)
+            surveyed = int(rng.binomial(start, 0.06))
+            promoters, passives, detractors = (
+                int(x) for x in rng.multinomial(surveyed, [0.46, 0.36, 0.18])
+            )
+            rows.append(
+                dict(
+                    period=(year, month), channel=ch, acquisition_spend=float(spend),
+                    retention_spend=float(retention), leads=leads, new_customers=new,
+                    organic_customers=organic, referral_customers=referral,
+                    reactivated_customers=reactivated, customers_start=start,
+                    churned_customers=churned, customers_end=end, revenue=revenue,
+                    attributed_revenue=attributed, promoters=promoters, passives=passives,
+                    detractors=detractors,
+                )
+            )  # fmt: skip
+            customers[ch] = float(end)
+    return rows
+
+
+def _eu_number(x: float, decimals: int) -> str:
+    text = f"{x:,.{decimals}f}"  # 12,345.67
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def to_csv(rows: list[dict[str, Any]], european: bool = False) -> str:
+    """The rows as CSV text: a plain export, or a European one with the same numbers."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=";" if european else ",", lineterminator="\n")
+    writer.writerow(EU_HEADERS if european else HEADERS)
+    for r in rows:
+        year, month = r["period"]
+        cells = []
+        for h in HEADERS:
+            x = r[h]
+            if h == "period":
+                last = calendar.monthrange(year, month)[1]
+                cells.append(f"{last:02d}.{month:02d}.{year}" if european else f"{year}-{month:02d}")
+            elif h == "channel":
+                cells.append(x)
+            elif european:
+                cells.append(_eu_number(x, 2 if h in MONEY else 0))
+            else:
+                cells.append(f"{x:.2f}" if h in MONEY else str(x))
+        writer.writerow(cells)
+    return buf.getvalue()
+
+
+EXAMPLES = {
+    "saas_monthly.csv": False,
+    "saas_monthly_eu.csv": True,
+}
+
+
+def example_files(seed: int = SEED) -> dict[str, str]:
+    """File name → CSV text of every shipped example."""
+    rows = ledger_rows(seed)
+    return {name: to_csv(rows, european=eu) for name, eu in EXAMPLES.items()}
