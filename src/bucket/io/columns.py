@@ -82,8 +82,10 @@ def aliases_by_column() -> dict[str, list[str]]:
     """canonical → aliases as written in the table (for help and suggestions)."""
     out: dict[str, list[str]] = {c: [c] for c in COLUMNS}
     text = resources.files("bucket.io").joinpath("aliases.csv").read_text(encoding="utf-8")
+    seen = {normalize(c) for c in COLUMNS}
     for row in csv.DictReader(text.splitlines()):
-        if row["alias"] not in out[row["canonical"]]:
+        if normalize(row["alias"]) not in seen:
+            seen.add(normalize(row["alias"]))
             out[row["canonical"]].append(row["alias"])
     return out
 

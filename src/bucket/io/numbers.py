@@ -74,10 +74,10 @@ def _core(text: str) -> tuple[str, bool, str | None, bool]:
     negative = False
     if text.startswith("(") and text.endswith(")"):
         negative, text = True, text[1:-1].strip(_SPACES)
-    if text[:1] in "-−+":
+    if text[:1] and text[0] in "-−+":
         negative, text = text[0] != "+", text[1:].lstrip(_SPACES)
     text, currency = _strip_currency(text)
-    if text[:1] in "-−+" and not negative:  # $-5
+    if text[:1] and text[0] in "-−+" and not negative:  # $-5
         negative, text = text[0] != "+", text[1:].lstrip(_SPACES)
     percent = text.endswith("%")
     if percent:

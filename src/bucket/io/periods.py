@@ -193,21 +193,21 @@ class Resolved:
     notes: list[str]  # e.g. how ambiguous dates were read
 
 
-def _settle_slashes(labels: list[Label]) -> tuple[list[Label], str | None]:
-    """Read d/d/yyyy dates as month/day (US) unless some first number exceeds 12."""
-    slashed = [lab for lab in labels if lab.ambiguous is not None]
+def _slash_orders(labels: list[Label]) -> list[bool]:
+    """Which day/month orders d/d/yyyy dates allow: [False] month first, [True] day first."""
+    slashed = [lab.ambiguous for lab in labels if lab.ambiguous is not None]
     if not slashed:
-        return labels, None
-    day_first = any(lab.ambiguous[0] > 12 for lab in slashed if lab.ambiguous)
-    month_first = any(lab.ambiguous[1] > 12 for lab in slashed if lab.ambiguous)
+        return [False]
+    day_first = any(a > 12 for a, _, _ in slashed)
+    month_first = any(b > 12 for _, b, _ in slashed)
     if day_first and month_first:
-        raise PeriodProblem(
-            "dates mix day/month and month/day order",
-            "export dates as YYYY-MM-DD",
-        )
-    note = None
-    if not day_first and not month_first:
-        note = "dates like 01/02/2025 read as month/day/year (US order); use YYYY-MM-DD to be sure"
+        raise PeriodProblem("dates mix day/month and month/day order", "export dates as YYYY-MM-DD")
+    if day_first or month_first:
+        return [day_first]
+    return [False, True]  # ambiguous: US order first, then day first
+
+
+def _read_slashes(labels: list[Label], day_first: bool) -> list[Label]:
     out = []
     for lab in labels:
         if lab.ambiguous is None:
@@ -215,19 +215,35 @@ def _settle_slashes(labels: list[Label]) -> tuple[list[Label], str | None]:
             continue
         a, b, year = lab.ambiguous
         m_, d_ = (b, a) if day_first else (a, b)
-        text = f"{a}/{b}/{year}"
-        out.append(_date(year, m_, d_, text))
-    return out, note
+        out.append(_date(year, m_, d_, f"{a}/{b}/{year}"))
+    return out
 
 
 def resolve(labels: list[Label]) -> Resolved:
     """Settle one frequency for a file's labels and map each to its period.
 
-    Raises ``PeriodProblem`` (with ``index`` attribute set to the first offending label) when
-    labels mix frequencies or dates are too close or too far apart to be a ledger.
+    Dates like 01/02/2025 are read month first (US) unless some date only makes sense day first,
+    or month first would make the file daily; the reading is then said in ``notes``.
+    Raises ``PeriodProblem`` (with ``index`` set to the first offending label when there is
+    one) when labels mix frequencies or dates are too close or too far apart to be a ledger.
     """
-    labels, note = _settle_slashes(labels)
-    notes = [note] if note else []
+    orders = _slash_orders(labels)
+    for n, day_first in enumerate(orders):
+        try:
+            res = _resolve(_read_slashes(labels, day_first))
+        except PeriodProblem:
+            if n + 1 < len(orders):
+                continue
+            raise
+        if len(orders) > 1:
+            order = "day/month/year" if day_first else "month/day/year (US order)"
+            res.notes.append(f"dates like 01/02/2025 read as {order}; use YYYY-MM-DD to be sure")
+        return res
+    raise AssertionError("unreachable")
+
+
+def _resolve(labels: list[Label]) -> Resolved:
+    notes: list[str] = []
     kinds = {lab.kind for lab in labels}
     fixed = kinds - {"date"}
     if len(fixed) > 1:

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bucket.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def _runner() -> CliRunner:
+    try:  # click < 8.2 mixes stderr into stdout unless told not to
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]
+    except TypeError:
+        return CliRunner()
+
+
+RUNNER = _runner()
+
+
+def invoke(*args: str, input: bytes | str | None = None, env: dict | None = None):
+    """Run the real CLI in-process: result.exit_code, .stdout, .stderr, .exception."""
+    return RUNNER.invoke(app, list(args), input=input, env=env, catch_exceptions=True)
+
+
+def no_nan_json(text: str):
+    """Parse JSON, refusing NaN and Infinity."""
+
+    def refuse(x: str):
+        raise ValueError(f"non-finite {x} in JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """write(text, name='ledger.csv', encoding='utf-8') → path as str."""
+
+    def _write(text: str | bytes, name: str = "ledger.csv", encoding: str = "utf-8") -> str:
+        p = tmp_path / name
+        if isinstance(text, bytes):
+            p.write_bytes(text)
+        else:
+            p.write_text(text, encoding=encoding, newline="")
+        return str(p)
+
+    return _write
