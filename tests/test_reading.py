@@ -182,3 +182,11 @@ def test_alias_table_is_consistent():
         for canon in ("period", "acquisition_spend", "new_customers", "customers_start",
                       "customers_end", "churned_customers"):  # fmt: skip
             assert any(r["canonical"] == canon and r["language"] == lang for r in rows), (lang, canon)
+
+
+def test_control_characters_in_channel_names_are_dropped(write):
+    # found by hypothesis: pandas' string dtype compares "\x00" unequal to itself
+    path = write("period,channel,new,start,churned\n2025-01,\x00a\x00,1,10,1\n2025-01,b,1,10,1\n")
+    result = invoke("metrics", path, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [c["channel"] for c in no_nan_json(result.stdout)["channels"]] == ["a", "b"]

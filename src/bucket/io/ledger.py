@@ -319,7 +319,8 @@ def inspect_ledger(
             values[canon] = float(round(num.value)) if canon in cols.COUNTS else num.value
         channel = ""
         if ci is not None:
-            channel = cells[ci].strip()
+            # control characters (NUL, ...) are export debris, never part of a name
+            channel = "".join(ch for ch in cells[ci] if ch.isprintable()).strip()
             if not channel:
                 out.error(
                     "empty-cell",

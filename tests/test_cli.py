@@ -1,0 +1,175 @@
+"""The output contract: formats, stdout/stderr, --output, colour, schema, example, exit codes."""
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bucket.io.ledger import read_ledger
+from bucket.metrics import compute_metrics
+from bucket.model.results import SCHEMA_VERSION, MetricsResult, ValidationResult
+from bucket.sample import example_files
+from conftest import EXAMPLES, invoke, no_nan_json
+
+EXAMPLE = str(EXAMPLES / "saas_monthly.csv")
+ANSI = re.compile(r"\x1b\[")
+
+
+def test_json_equals_the_library_result():
+    result = invoke("metrics", EXAMPLE, "--json")
+    assert result.exit_code == 0, result.stderr
+    data = no_nan_json(result.stdout)
+    assert data["schema_version"] == SCHEMA_VERSION
+    assert MetricsResult.model_validate(data) == compute_metrics(read_ledger(EXAMPLE))
+    assert {"overall", "periods", "channels"} <= set(data)
+    assert len(data["periods"]) == 24 and len(data["channels"]) == 3
+    assert result.stderr == ""
+
+
+def test_format_json_equals_json_flag():
+    assert invoke("metrics", EXAMPLE, "-f", "json").stdout == invoke("metrics", EXAMPLE, "--json").stdout
+
+
+def test_csv_format_has_a_row_per_scope():
+    result = invoke("metrics", EXAMPLE, "--format", "csv", "--window", "6")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    scopes = [r["scope"] for r in rows]
+    assert scopes == ["overall", "window"] + ["period"] * 24 + ["channel"] * 3
+    data = no_nan_json(invoke("metrics", EXAMPLE, "--json").stdout)
+    assert float(rows[0]["cac"]) == data["overall"]["cac"]  # full precision
+    assert rows[1]["periods"] == "6"
+
+
+def test_markdown_has_the_same_tables():
+    result = invoke("metrics", EXAMPLE, "--format", "markdown")
+    assert result.exit_code == 0
+    text = result.stdout
+    for title in ("### Key figures", "### Channels (all periods)", "### Periods"):
+        assert title in text
+    assert "| 2025-12 |" in text and "| search |" in text
+
+
+def test_table_headline_and_no_colour_when_piped():
+    result = invoke("metrics", EXAMPLE)
+    assert result.exit_code == 0
+    first = result.stdout.splitlines()[:3]
+    assert first[0].startswith(f"{EXAMPLE}: 24 months (2024-01 to 2025-12)")
+    assert first[1].startswith("CAC ") and "LTV/CAC" in first[1] and "payback" in first[1]
+    assert not ANSI.search(result.stdout)
+    assert all(line == line.rstrip() for line in result.stdout.splitlines())
+
+
+def test_colour_only_on_a_terminal_without_no_color():
+    from bucket.render import render
+
+    res = compute_metrics(read_ledger(EXAMPLE))
+    assert ANSI.search(render(res, "table", color=True))
+    assert not ANSI.search(render(res, "table", color=False))
+
+
+def test_output_file_is_written_and_stdout_stays_empty(tmp_path):
+    out = tmp_path / "m.json"
+    result = invoke("metrics", EXAMPLE, "--json", "--output", str(out))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert no_nan_json(out.read_text())["overall"]["cac"] is not None
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]  # no temp file left behind
+
+
+def test_output_never_over_an_input(tmp_path):
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(Path(EXAMPLE).read_text())
+    before = ledger.read_bytes()
+    result = invoke("metrics", str(ledger), "--output", str(ledger))
+    assert result.exit_code == 2
+    assert "is an input file" in result.stderr
+    assert ledger.read_bytes() == before
+
+
+def test_nothing_written_on_error(tmp_path, write):
+    out = tmp_path / "out.json"
+    bad = write("period,new,start,churned\n2025-01,x,1,1\n")
+    result = invoke("metrics", bad, "--json", "-o", str(out))
+    assert result.exit_code == 1 and not out.exists()
+
+
+def test_usage_errors_exit_2():
+    assert invoke("metrics").exit_code == 2
+    assert invoke("metrics", EXAMPLE, "--format", "xml").exit_code == 2
+    assert invoke("metrics", EXAMPLE, "--window", "0").exit_code == 2
+    assert invoke("frobnicate").exit_code == 2
+
+
+def test_config_error_exits_1():
+    result = invoke("metrics", EXAMPLE, "--margin", "1.5")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: margin 1.5 is outside (0, 1]; give the gross margin as a fraction, e.g. 0.7\n"
+
+
+def test_validate_ok_file():
+    result = invoke("validate", EXAMPLE, "--json")
+    assert result.exit_code == 0
+    report = ValidationResult.model_validate(no_nan_json(result.stdout))
+    assert report.valid and report.rows == 72 and report.periods == 24
+    assert report.channels == ["partners", "search", "social"]
+    table = invoke("validate", EXAMPLE)
+    assert "valid (72 rows, 24 months, 3 channels" in table.stdout
+
+
+def test_schema_describes_every_json_output():
+    result = invoke("schema")
+    assert result.exit_code == 0
+    schemas = json.loads(result.stdout)
+    assert set(schemas) == {"metrics", "validate"}
+    metrics = schemas["metrics"]
+    assert metrics["$schema"].startswith("https://json-schema.org/")
+    assert {"schema_version", "overall", "periods", "channels"} <= set(metrics["properties"])
+    row = metrics["$defs"]["MetricsRow"]["properties"]
+    for key in ("cac", "cltv", "ltv_to_cac", "payback_periods", "churn_rate", "nps"):
+        assert key in row
+    assert json.loads(invoke("schema", "metrics").stdout) == metrics
+    assert invoke("schema", "nope").exit_code == 2
+
+
+def test_example_writes_the_shipped_files(tmp_path):
+    result = invoke("example", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    for name in ("saas_monthly.csv", "saas_monthly_eu.csv"):
+        written = (tmp_path / name).read_text(encoding="utf-8")
+        assert written == (EXAMPLES / name).read_text(encoding="utf-8"), name
+        assert str(tmp_path / name) in result.stdout
+    again = invoke("example", str(tmp_path))
+    assert again.exit_code == 2 and "--force" in again.stderr
+    assert invoke("example", str(tmp_path), "--force").exit_code == 0
+
+
+def test_example_to_stdout_pipes_into_metrics():
+    sample = invoke("example", "--stdout")
+    assert sample.stdout == example_files()["saas_monthly.csv"]
+    piped = invoke("metrics", "-", "--json", input=sample.stdout)
+    assert piped.exit_code == 0
+
+
+def test_sample_has_realistic_shape():
+    ledger = read_ledger(EXAMPLE)
+    assert ledger.frequency == "month" and len(ledger.periods) == 24
+    spend = ledger.frame.groupby("channel")["acquisition_spend"]
+    cv = spend.std(ddof=0) / spend.mean()
+    assert (cv >= 0.15).all()  # spend varies enough to fit response curves later
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["metrics", "--help"], ["validate", "--help"],
+                                  ["schema", "--help"], ["example", "--help"]])
+def test_help(args):
+    result = invoke(*args)
+    assert result.exit_code in (0, 2)
+    assert "Usage" in result.stdout + result.stderr
+
+
+def test_version():
+    from bucket import __version__
+
+    assert invoke("--version").stdout.strip() == f"bucket {__version__}"

@@ -1,0 +1,103 @@
+"""Arbitrary bytes and mutated ledgers through the real CLI: exit 0 or 1, never a traceback,
+never NaN or Infinity in the JSON."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import EXAMPLES, invoke, no_nan_json
+
+BASE = (EXAMPLES / "saas_monthly.csv").read_text().splitlines()[:10]
+EU = (EXAMPLES / "saas_monthly_eu.csv").read_text().splitlines()[:7]
+
+TRICKY = st.sampled_from(
+    ["", " ", "-1", "0", "1e400", "1e-400", "NaN", "inf", "-inf", "#N/A", "#DIV/0!", "1,5",
+     "1.5", "1.234,5", "1,234.5", "(5)", "$", "€ -", "12%", "abc", '"', '""', "∞", "Total",
+     "Итого", "2025-13", "Q5 2025", "2025-W53", "9999999999999999999999", "0.0000001",
+     "\x00", "\ufeff", ";", ",", "\t", "\r", "\n", "— ", "1'000", "\u00a01\u00a0000"]
+)  # fmt: skip
+CELL = st.one_of(TRICKY, st.text(max_size=8), st.integers(-10, 10**7).map(str))
+
+
+@st.composite
+def mutated(draw, lines=BASE):
+    delim = ";" if lines is EU else ","
+    rows = [line.split(delim) for line in lines]
+    for _ in range(draw(st.integers(1, 6))):
+        op = draw(st.sampled_from(["cell", "drop-cell", "dup-row", "drop-row", "swap", "blank"]))
+        r = draw(st.integers(0, len(rows) - 1))
+        if op == "cell" and rows[r]:
+            rows[r][draw(st.integers(0, len(rows[r]) - 1))] = draw(CELL)
+        elif op == "drop-cell" and rows[r]:
+            rows[r].pop(draw(st.integers(0, len(rows[r]) - 1)))
+        elif op == "dup-row":
+            rows.insert(r, list(rows[r]))
+        elif op == "drop-row" and len(rows) > 1:
+            rows.pop(r)
+        elif op == "swap":
+            s = draw(st.integers(0, len(rows) - 1))
+            rows[r], rows[s] = rows[s], rows[r]
+        elif op == "blank":
+            rows.insert(r, [])
+    text = "\n".join(delim.join(row) for row in rows) + "\n"
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"]))
+    return text.encode(encoding, errors="replace")
+
+
+def check(data: bytes, command: str, *extra: str) -> None:
+    result = invoke(command, "-", "--json", *extra, input=data)
+    assert result.exit_code in (0, 1), (result.exit_code, result.stderr, data[:300])
+    assert "Traceback" not in result.stderr
+    if result.exit_code == 0:
+        parsed = no_nan_json(result.stdout)
+        assert parsed["schema_version"]
+    else:
+        errors = [line for line in result.stderr.splitlines() if line.startswith("Error: stdin")]
+        assert errors, result.stderr
+        if command == "metrics":
+            assert result.stdout == ""
+        else:
+            json.loads(result.stdout)
+
+
+FAST = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_metrics(data):
+    check(data, "metrics")
+
+
+@FAST
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_validate(data):
+    check(data, "validate")
+
+
+@FAST
+@given(mutated())
+def test_mutated_ledger_metrics(data):
+    check(data, "metrics", "--window", "3")
+
+
+@FAST
+@given(mutated())
+def test_mutated_ledger_validate(data):
+    check(data, "validate")
+
+
+@FAST
+@given(mutated(EU))
+def test_mutated_european_ledger_metrics(data):
+    check(data, "metrics")
+
+
+@FAST
+@given(st.text(alphabet=st.sampled_from(list("0123456789,;.-\n\"' $€%Qabc")), max_size=300))
+def test_csv_like_text(text):
+    check(("period,acquisition_spend,new_customers,customers_start,churned_customers\n" + text)
+          .encode(), "metrics")
