@@ -186,7 +186,8 @@ def test_alias_table_is_consistent():
 
 def test_control_characters_in_channel_names_are_dropped(write):
     # found by hypothesis: pandas' string dtype compares "\x00" unequal to itself
-    path = write("period,channel,new,start,churned\n2025-01,\x00a\x00,1,10,1\n2025-01,b,1,10,1\n")
+    text = "period,channel,new,start,churned\n2025-01,\x00a\x00,1,10,1\n2025-01,b,1,10,1\n"
+    path = write(text.encode("utf-16"))  # UTF-16 may carry NUL; in UTF-8 it means binary
     result = invoke("metrics", path, "--json")
     assert result.exit_code == 0, result.stderr
     assert [c["channel"] for c in no_nan_json(result.stdout)["channels"]] == ["a", "b"]
