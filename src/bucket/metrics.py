@@ -162,43 +162,44 @@ def compute_metrics(
     frame = ledger.frame
     inputs = _inputs(frame)
     present = ledger.present
+    label_of = dict(zip(frame["ordinal"].tolist(), frame["period"].tolist()))
 
-    def row(scope: str, mask=None, **ids) -> MetricsRow:
-        sel = inputs if mask is None else inputs[mask]
-        labels = frame["period"] if mask is None else frame.loc[mask, "period"]
-        ords = frame["ordinal"] if mask is None else frame.loc[mask, "ordinal"]
-        sums = sel.sum(min_count=1).to_dict()
+    def make(scope: str, sums: Mapping[str, float], ords, **ids) -> MetricsRow:
         return MetricsRow(
             scope=scope,  # type: ignore[arg-type]
-            first_period=str(labels.loc[ords.idxmin()]),
-            last_period=str(labels.loc[ords.idxmax()]),
-            periods=int(ords.nunique()),
+            first_period=label_of[min(ords)],
+            last_period=label_of[max(ords)],
+            periods=len(set(ords)),
             **ids,
             **_totals(sums, present),
             **kpis(sums, margin, d),
         )
 
-    overall = row("overall")
+    def grouped(scope: str, key: str) -> list[MetricsRow]:
+        sums = inputs.groupby(frame[key], sort=True).sum(min_count=1)
+        ords = frame.groupby(key, sort=True)["ordinal"].agg(list)
+        out = []
+        for name, row in zip(sums.index.tolist(), sums.to_dict("records")):
+            ids = {"period": label_of[name]} if key == "ordinal" else {"channel": name}
+            out.append(make(scope, row, ords[name], **ids))
+        return out
+
+    all_ords = frame["ordinal"].tolist()
+    overall = make("overall", inputs.sum(min_count=1).to_dict(), all_ords)
     win = None
     warnings = [p.line() for p in ledger.warnings]
     if window is not None:
-        ords = sorted(frame["ordinal"].unique())
-        if window > len(ords):
+        distinct = sorted(set(all_ords))
+        if window > len(distinct):
             warnings.append(
-                f"--window {window} is longer than the {len(ords)} periods in the file; "
+                f"--window {window} is longer than the {len(distinct)} periods in the file; "
                 "the window covers all of them"
             )
-        cut = ords[-min(window, len(ords))]
-        win = row("window", frame["ordinal"] >= cut)
-    periods = [
-        row("period", frame["ordinal"] == o, period=str(frame.loc[frame["ordinal"] == o, "period"].iloc[0]))
-        for o in sorted(frame["ordinal"].unique())
-    ]
-    channels = (
-        [row("channel", frame["channel"] == ch, channel=ch) for ch in ledger.channels]
-        if ledger.has_channels
-        else []
-    )
+        cut = distinct[-min(window, len(distinct))]
+        mask = (frame["ordinal"] >= cut).to_numpy()
+        win = make("window", inputs[mask].sum(min_count=1).to_dict(), distinct[-window:])
+    periods = grouped("period", "ordinal")
+    channels = grouped("channel", "channel") if ledger.has_channels else []
     return MetricsResult(
         file=ledger.file,
         frequency=ledger.frequency,  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-import tempfile
+
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Callable, Optional
@@ -180,6 +180,8 @@ def _width() -> int:
 
 
 def _write_atomic(path: Path, text: str) -> None:
+    import tempfile
+
     from bucket.errors import OutputError
 
     directory = path.parent if str(path.parent) else Path(".")

@@ -35,6 +35,18 @@ _NON_FINITE = {"nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity
 _MISSING_WORDS = {"n/a", "na", "null", "none", "?"}
 _DASHES = {"-", "−", "–", "—"}  # accounting formats show zero as a dash
 _SCIENTIFIC = re.compile(r"^\d+(?:\.\d+)?[eE][+-]?\d+$")
+_DIGITS = re.compile(r"\d+")
+# Plain cells (most of them) take a fast path: digits, optionally one decimal mark.
+_PLAIN = {".": re.compile(r"-?\d+(?:\.\d+)?"), ",": re.compile(r"-?\d+(?:,\d+)?")}
+
+
+def _grouped(decimal: str) -> re.Pattern[str]:
+    group = "," if decimal == "." else "."
+    g, d = re.escape(group), re.escape(decimal)
+    return re.compile(rf"\d{{1,3}}(?:{g}\d{{3}})+(?:{d}\d+)?|\d+(?:{d}\d*)?|{d}\d+")
+
+
+_GROUPED = {mark: _grouped(mark) for mark in ".,"}
 
 
 class NumberProblem(ValueError):
@@ -98,6 +110,8 @@ def infer_decimal(cells: Iterable[str], default: str) -> str:
     """
     votes = {".": 0, ",": 0}
     for cell in cells:
+        if _DIGITS.fullmatch(cell):
+            continue
         core = _core(cell)[0]
         for mark in _GROUP_MARKS:
             core = core.replace(mark, "")
@@ -121,6 +135,8 @@ def parse_number(cell: str, decimal: str) -> Number | None:
     text = cell.strip(_SPACES + "\t")
     if not text:
         return None
+    if _PLAIN[decimal].fullmatch(text):
+        return Number(float(text.replace(",", ".")))
     low = text.casefold()
     if low in _SPREADSHEET_ERRORS:
         raise NumberProblem(
@@ -144,11 +160,7 @@ def parse_number(cell: str, decimal: str) -> Number | None:
     compact = core
     for mark in _GROUP_MARKS:
         compact = compact.replace(mark, group)
-    pattern = (
-        rf"\d{{1,3}}(?:{re.escape(group)}\d{{3}})+(?:{re.escape(decimal)}\d+)?"
-        rf"|\d+(?:{re.escape(decimal)}\d*)?|{re.escape(decimal)}\d+"
-    )
-    if re.fullmatch(pattern, compact):
+    if _GROUPED[decimal].fullmatch(compact):
         value = float(compact.replace(group, "").replace(decimal, "."))
     elif decimal == "." and _SCIENTIFIC.match(core):
         value = float(core)

@@ -1,31 +1,45 @@
-"""Results of the commands as pydantic models: the JSON contract and its JSON Schema.
+"""Results of the commands: the JSON contract, as dataclasses that pydantic validates and
+describes.
+
+The core builds results as plain frozen dataclasses (cheap: ``bucket metrics`` runs from cron,
+and importing pydantic's model machinery would cost more than computing the metrics). pydantic
+turns the same classes into the JSON Schema (``bucket schema``) and validates JSON read back
+(``TypeAdapter(MetricsResult).validate_python``); attribute docstrings become descriptions.
 
 Every result carries ``schema_version``; numbers are plain floats at full precision and
-``None`` (JSON ``null``) where a value is undefined, never NaN or infinity (the ``Finite``
-type refuses them, so a bug cannot leak one into the output).
+``None`` (JSON ``null``) where a value is undefined. ``check_finite`` refuses NaN and infinity
+before anything is rendered, so a bug cannot leak one into the output.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Annotated, Literal
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 SCHEMA_VERSION = "1.0"
+_PYDANTIC = {"use_attribute_docstrings": True, "extra": "forbid"}
 
 
-def _finite(x: float | None) -> float | None:
-    if x is not None and not math.isfinite(x):
-        raise ValueError("non-finite number in a result")
-    return x
+def check_finite(obj: Any, path: str = "result") -> None:
+    """Raise ValueError if any float inside ``obj`` (dataclasses, lists, dicts) is not finite."""
+    if isinstance(obj, float):
+        if not math.isfinite(obj):
+            raise ValueError(f"non-finite number at {path}")
+    elif dataclasses.is_dataclass(obj):
+        for f in dataclasses.fields(obj):
+            check_finite(getattr(obj, f.name), f"{path}.{f.name}")
+    elif isinstance(obj, (list, tuple)):
+        for i, x in enumerate(obj):
+            check_finite(x, f"{path}[{i}]")
+    elif isinstance(obj, dict):
+        for k, x in obj.items():
+            check_finite(x, f"{path}.{k}")
 
 
-Finite = Annotated[float | None, AfterValidator(_finite)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def to_dict(result: Any) -> dict[str, Any]:
+    return dataclasses.asdict(result)
 
 
 KPI_KEYS: tuple[str, ...] = (
@@ -58,88 +72,127 @@ TOTAL_KEYS: tuple[str, ...] = (
 )
 
 
-class MetricsRow(_Model):
+@dataclass(frozen=True)
+class MetricsRow:
     """KPIs and the sums behind them over one set of ledger rows (DESIGN §3)."""
 
+    __pydantic_config__ = _PYDANTIC
+
     scope: Literal["overall", "window", "period", "channel"]
-    period: str | None = Field(None, description="the period label, for scope 'period'")
-    channel: str | None = Field(None, description="the channel, for scope 'channel'")
     first_period: str
     last_period: str
-    periods: int = Field(description="number of distinct periods covered")
-    # sums
-    acquisition_spend: Finite = None
-    retention_spend: Finite = None
-    leads: Finite = None
-    new_customers: Finite = None
-    customers_start: Finite = None
-    customers_end: Finite = None
-    churned_customers: Finite = None
-    reactivated_customers: Finite = None
-    revenue: Finite = None
-    attributed_revenue: Finite = None
-    # KPIs
-    cac: Finite = Field(None, description="acquisition_spend / new_customers (blended)")
-    paid_cac: Finite = Field(None, description="acquisition_spend / (new − organic − referral)")
-    conversion_rate: Finite = Field(None, description="new_customers / leads")
-    roas: Finite = Field(None, description="attributed_revenue / acquisition_spend")
-    churn_rate: Finite = Field(None, description="churned / customers_start, per period")
-    retention_rate: Finite = Field(
-        None, description="(customers_end − new − reactivated) / customers_start, per period"
-    )
-    arpu: Finite = Field(None, description="revenue / average customers, per period")
-    cltv: Finite = Field(None, description="arpu · margin · (1 + d) / (d + churn_rate)")
-    ltv_to_cac: Finite = Field(None, description="cltv / cac")
-    payback_periods: Finite = Field(None, description="cac / (arpu · margin), in periods")
-    quick_ratio: Finite = Field(None, description="new_customers / churned_customers")
-    net_growth_rate: Finite = Field(None, description="(end − start) / start, per period")
-    nps: Finite = Field(None, description="100 · (promoters − detractors) / respondents")
-    retention_share: Finite = Field(
-        None, description="retention_spend / (acquisition_spend + retention_spend)"
-    )
+    periods: int
+    """number of distinct periods covered"""
+    period: str | None = None
+    """the period label, for scope 'period'"""
+    channel: str | None = None
+    """the channel, for scope 'channel'"""
+    acquisition_spend: float | None = None
+    retention_spend: float | None = None
+    leads: float | None = None
+    new_customers: float | None = None
+    customers_start: float | None = None
+    customers_end: float | None = None
+    churned_customers: float | None = None
+    reactivated_customers: float | None = None
+    revenue: float | None = None
+    attributed_revenue: float | None = None
+    cac: float | None = None
+    """acquisition_spend / new_customers (blended)"""
+    paid_cac: float | None = None
+    """acquisition_spend / (new − organic − referral), on rows that report them"""
+    conversion_rate: float | None = None
+    """new_customers / leads"""
+    roas: float | None = None
+    """attributed_revenue / acquisition_spend"""
+    churn_rate: float | None = None
+    """churned / customers_start, per period"""
+    retention_rate: float | None = None
+    """(customers_end − new − reactivated) / customers_start, per period"""
+    arpu: float | None = None
+    """revenue / average customers ((start + end) / 2), per period"""
+    cltv: float | None = None
+    """arpu · margin · (1 + d) / (d + churn_rate), d the discount rate per period"""
+    ltv_to_cac: float | None = None
+    """cltv / cac"""
+    payback_periods: float | None = None
+    """cac / (arpu · margin), in periods"""
+    quick_ratio: float | None = None
+    """new_customers / churned_customers"""
+    net_growth_rate: float | None = None
+    """(customers_end − customers_start) / customers_start, per period"""
+    nps: float | None = None
+    """100 · (promoters − detractors) / (promoters + passives + detractors)"""
+    retention_share: float | None = None
+    """retention_spend / (acquisition_spend + retention_spend): today's split"""
 
 
-class Assumptions(_Model):
-    margin: float = Field(description="gross margin applied to ARPU (0 < m ≤ 1)")
+@dataclass(frozen=True)
+class Assumptions:
+    __pydantic_config__ = _PYDANTIC
+
+    margin: float
+    """gross margin applied to ARPU (0 < m ≤ 1)"""
     annual_discount_rate: float
-    discount_rate: float = Field(description="discount rate per period, from the annual rate")
+    """discount rate per year, as a fraction"""
+    discount_rate: float
+    """discount rate per period: (1 + annual)^(1 / periods per year) − 1"""
 
 
-class MetricsResult(_Model):
-    schema_version: str = SCHEMA_VERSION
-    command: Literal["metrics"] = "metrics"
+@dataclass(frozen=True)
+class MetricsResult:
+    """`bucket metrics --json`: every KPI overall, per period and per channel."""
+
+    __pydantic_config__ = _PYDANTIC
+
     file: str
     frequency: Literal["month", "week", "quarter"]
-    currency: str | None = Field(None, description="currency symbol or code seen in the file")
     channels_present: bool
     assumptions: Assumptions
     overall: MetricsRow
-    window: MetricsRow | None = Field(None, description="the last --window periods, if asked")
     periods: list[MetricsRow]
     channels: list[MetricsRow]
     warnings: list[str]
+    currency: str | None = None
+    """currency symbol or code seen in the file's money columns"""
+    window: MetricsRow | None = None
+    """the last --window periods, when asked"""
+    schema_version: str = SCHEMA_VERSION
+    command: Literal["metrics"] = "metrics"
 
 
-class ProblemOut(_Model):
+@dataclass(frozen=True)
+class ProblemOut:
+    __pydantic_config__ = _PYDANTIC
+
     severity: Literal["error", "warning"]
-    code: str = Field(description="a stable slug, e.g. bad-number, missing-column")
-    row: int | None = Field(None, description="spreadsheet row (header = 1)")
-    column: str | None = None
-    value: str | None = None
+    code: str
+    """a stable slug, e.g. bad-number, missing-column"""
     message: str
     fix: str
-    line: str = Field(description="the one-line form printed on stderr")
+    line: str
+    """the one-line form printed on stderr"""
+    row: int | None = None
+    """spreadsheet row (header = 1)"""
+    column: str | None = None
+    value: str | None = None
 
 
-class ValidationResult(_Model):
-    schema_version: str = SCHEMA_VERSION
-    command: Literal["validate"] = "validate"
+@dataclass(frozen=True)
+class ValidationResult:
+    """`bucket validate --json`: every problem found in a ledger."""
+
+    __pydantic_config__ = _PYDANTIC
+
     file: str
     valid: bool
     errors: int
     warnings: int
-    rows: int | None = Field(None, description="data rows read (when the file could be read)")
+    problems: list[ProblemOut]
+    rows: int | None = None
+    """data rows read (when the file could be read)"""
     frequency: Literal["month", "week", "quarter"] | None = None
     periods: int | None = None
-    channels: list[str] = Field(default_factory=list)
-    problems: list[ProblemOut]
+    channels: list[str] = field(default_factory=list)
+    schema_version: str = SCHEMA_VERSION
+    command: Literal["validate"] = "validate"

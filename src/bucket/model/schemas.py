@@ -8,10 +8,12 @@ from typing import Any
 def schemas() -> dict[str, dict[str, Any]]:
     from bucket.model.results import SCHEMA_VERSION, MetricsResult, ValidationResult
 
+    from pydantic import TypeAdapter
+
     models = {"metrics": MetricsResult, "validate": ValidationResult}
     out = {}
     for name, model in models.items():
-        s = model.model_json_schema(mode="serialization")
+        s = TypeAdapter(model).json_schema(mode="serialization")
         s["$id"] = f"https://bucket.invalid/schema/{SCHEMA_VERSION}/{name}.json"
         s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         out[name] = s

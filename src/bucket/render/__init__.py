@@ -5,15 +5,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from pydantic import BaseModel
+from typing import Any
 
 FORMATS = ("table", "json", "csv", "markdown")
 
 
-def _view(result: BaseModel):
+def _view(result: Any):
     from bucket.render import views
 
     kind = getattr(result, "command", None)
@@ -24,8 +21,11 @@ def _view(result: BaseModel):
     raise ValueError(f"no view for {kind!r}")
 
 
-def render(result: BaseModel, fmt: str, *, color: bool = False, width: int = 100) -> str:
+def render(result: Any, fmt: str, *, color: bool = False, width: int = 100) -> str:
     """The text of ``result`` in format ``fmt`` (ends with a newline)."""
+    from bucket.model.results import check_finite
+
+    check_finite(result)
     if fmt == "json":
         from bucket.render.json import to_json
 

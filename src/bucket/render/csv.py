@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from pydantic import BaseModel
+from bucket.model.results import to_dict
 
 
 def _cell(x: Any) -> Any:
@@ -29,14 +28,14 @@ def _write(records: list[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-def to_csv(result: BaseModel) -> str:
+def to_csv(result: Any) -> str:
     kind = getattr(result, "command", None)
     if kind == "metrics":
         rows = [result.overall]  # type: ignore[attr-defined]
         if result.window is not None:  # type: ignore[attr-defined]
             rows.append(result.window)  # type: ignore[attr-defined]
         rows += result.periods + result.channels  # type: ignore[attr-defined]
-        return _write([r.model_dump() for r in rows])
+        return _write([to_dict(r) for r in rows])
     if kind == "validate":
         fields = ["severity", "code", "row", "column", "value", "message", "fix"]
         recs = [{k: getattr(p, k) for k in fields} for p in result.problems]  # type: ignore[attr-defined]

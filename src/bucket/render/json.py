@@ -1,12 +1,13 @@
-"""JSON: the pydantic model as is, full precision, null for undefined values."""
+"""JSON: the result as is, full precision, null for undefined values, never NaN."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import Any
 
-if TYPE_CHECKING:
-    from pydantic import BaseModel
+from bucket.model.results import to_dict
 
 
-def to_json(result: BaseModel) -> str:
-    return result.model_dump_json(indent=2) + "\n"
+def to_json(result: Any) -> str:
+    # allow_nan=False: a NaN or infinity that got past check_finite is a bug, never output
+    return json.dumps(to_dict(result), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
