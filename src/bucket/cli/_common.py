@@ -30,7 +30,6 @@ class Format(str, Enum):
 InputPath = Annotated[
     str,
     typer.Argument(
-        metavar="FILE",
         help="Ledger CSV (path, or - to read stdin).",
         show_default=False,
     ),

@@ -1,0 +1,132 @@
+"""Whole-process timings of bucket against bare imports of its dependencies.
+
+    python benchmarks/startup.py            # 15 paired runs each
+    python benchmarks/startup.py --runs 30
+
+Each command runs as a separate process, alternating with its baseline (A B A B ...), so a
+drift in machine speed hits both; the ratio is the median of the per-pair ratios. Peak memory
+is the child's own maximum resident set size (from os.wait4). Targets (issue 3):
+
+* ``bucket --help`` within 0.2 s of ``python -c pass``;
+* ``bucket metrics`` on the example within 1.2x of importing its dependencies.
+
+A large synthetic ledger (10 years of weeks x 40 channels) shows how reading and computing
+scale beyond the example.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "saas_monthly.csv"
+PY = sys.executable
+BUCKET = shutil.which("bucket", path=str(Path(PY).parent)) or "bucket"
+
+
+def run_once(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak MiB) of one process, output discarded."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0,):
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}")
+    return wall, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
+
+
+def paired(a: list[str], b: list[str], runs: int) -> dict[str, float]:
+    for _ in range(2):  # warm the page cache and .pyc files
+        run_once(a)
+        run_once(b)
+    wa, wb, ratios, peak = [], [], [], 0.0
+    for _ in range(runs):
+        ta, ma = run_once(a)
+        tb, _ = run_once(b)
+        wa.append(ta)
+        wb.append(tb)
+        ratios.append(ta / tb)
+        peak = max(peak, ma)
+    return {
+        "a": statistics.median(wa),
+        "b": statistics.median(wb),
+        "ratio": statistics.median(ratios),
+        "diff": statistics.median(x - y for x, y in zip(wa, wb)),
+        "peak": peak,
+    }
+
+
+def big_ledger(path: Path, weeks: int = 520, channels: int = 40) -> int:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    lines = ["week,channel,acquisition_spend,retention_spend,new_customers,customers_start,"
+             "churned_customers,revenue"]  # fmt: skip
+    base = {c: 1000 for c in range(channels)}
+    monday = np.datetime64("2015-01-05")
+    for w in range(weeks):
+        day = str(monday + np.timedelta64(7 * w, "D"))
+        for c in range(channels):
+            start = base[c]
+            new = int(rng.poisson(40))
+            churned = int(rng.binomial(start, 0.02))
+            spend = round(float(rng.lognormal(8, 0.3)), 2)
+            lines.append(f"{day},ch{c:02d},{spend},{round(spend / 5, 2)},{new},{start},{churned},"
+                         f"{round(start * 12.5, 2)}")  # fmt: skip
+            base[c] = start + new - churned
+    path.write_text("\n".join(lines) + "\n")
+    return weeks * channels
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    n = args.runs
+    deps = "import pandas, numpy, typer, rich.console, rich.table"
+    cases = [
+        ("bucket --help", [BUCKET, "--help"], "python -c pass", [PY, "-c", "pass"]),
+        ("bucket metrics example (table)", [BUCKET, "metrics", str(EXAMPLE)],
+         "python -c 'import pandas, numpy'", [PY, "-c", "import pandas, numpy"]),
+        ("bucket metrics example --json", [BUCKET, "metrics", str(EXAMPLE), "--json"],
+         "python -c 'import pandas, numpy'", [PY, "-c", "import pandas, numpy"]),
+        ("bucket metrics example (table)", [BUCKET, "metrics", str(EXAMPLE)],
+         "python -c '<all its imports>'", [PY, "-c", deps]),
+    ]  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        big = Path(tmp) / "big.csv"
+        rows = big_ledger(big)
+        cases.append((f"bucket metrics {rows:,}-row ledger --json",
+                      [BUCKET, "metrics", str(big), "--json"],
+                      "python -c 'import pandas, numpy'", [PY, "-c", "import pandas, numpy"]))  # fmt: skip
+        print(f"{n} paired runs each; medians. python {sys.version.split()[0]}, {os.cpu_count()} cpu")
+        print(f"{'command':42} {'A s':>7} {'baseline':34} {'B s':>7} {'A-B s':>7} {'A/B':>6} "
+              f"{'peak MiB':>9}")  # fmt: skip
+        results = {}
+        for name, a, bname, b in cases:
+            r = paired(a, b, n)
+            results[(name, bname)] = r
+            print(f"{name:42} {r['a']:7.3f} {bname:34} {r['b']:7.3f} {r['diff']:7.3f} "
+                  f"{r['ratio']:6.2f} {r['peak']:9.1f}")  # fmt: skip
+    help_ = results[("bucket --help", "python -c pass")]
+    table = results[("bucket metrics example (table)", "python -c 'import pandas, numpy'")]
+    alldeps = results[("bucket metrics example (table)", "python -c '<all its imports>'")]
+    print()
+    print(f"target: bucket --help within 0.2 s of python -c pass: {help_['diff']:.3f} s "
+          f"-> {'met' if help_['diff'] <= 0.2 else 'MISSED'}")
+    print(f"target: bucket metrics within 1.2x of its imports: {alldeps['ratio']:.2f}x of all its "
+          f"imports ({'met' if alldeps['ratio'] <= 1.2 else 'MISSED'}), {table['ratio']:.2f}x of "
+          f"pandas+numpy alone ({'met' if table['ratio'] <= 1.2 else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()
