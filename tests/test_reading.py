@@ -185,7 +185,7 @@ def test_alias_table_is_consistent():
 
 
 def test_control_characters_in_channel_names_are_dropped(write):
-    # found by hypothesis: pandas' string dtype compares "\x00" unequal to itself
+    # found by hypothesis: pandas 3 string dtype compares "\x00" unequal to itself; NUL is dropped
     text = "period,channel,new,start,churned\n2025-01,\x00a\x00,1,10,1\n2025-01,b,1,10,1\n"
     path = write(text.encode("utf-16"))  # UTF-16 may carry NUL; in UTF-8 it means binary
     result = invoke("metrics", path, "--json")

@@ -130,6 +130,8 @@ def read_records(path: str) -> Records:
     """Read and parse a CSV file into records. Raises ``InputError`` on unreadable input."""
     name = display_name(path)
     text, encoding = decode(read_bytes(path), name)
+    # NUL survives only in UTF-16 text; it is export debris, and Python < 3.11's csv refuses it
+    text = text.replace("\x00", "")
     delimiter = sniff_delimiter(text)
     if delimiter is None:
         first = _header_line(text).strip()
