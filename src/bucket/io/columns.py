@@ -9,12 +9,11 @@ folded, spaces, dashes, underscores and dots removed, and a trailing unit in bra
 from __future__ import annotations
 
 import csv
-import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 # Canonical columns in the order outputs show them.
 COLUMNS: tuple[str, ...] = (
@@ -68,11 +67,16 @@ def normalize(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def _alias_rows() -> list[dict[str, str]]:
+    text = Path(__file__).with_name("aliases.csv").read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+@lru_cache(maxsize=1)
 def alias_table() -> dict[str, str]:
     """normalized alias → canonical column, from ``aliases.csv`` (canonical names included)."""
     table: dict[str, str] = {normalize(c): c for c in COLUMNS}
-    text = resources.files("bucket.io").joinpath("aliases.csv").read_text(encoding="utf-8")
-    for row in csv.DictReader(text.splitlines()):
+    for row in _alias_rows():
         table.setdefault(normalize(row["alias"]), row["canonical"])
     return table
 
@@ -81,9 +85,8 @@ def alias_table() -> dict[str, str]:
 def aliases_by_column() -> dict[str, list[str]]:
     """canonical → aliases as written in the table (for help and suggestions)."""
     out: dict[str, list[str]] = {c: [c] for c in COLUMNS}
-    text = resources.files("bucket.io").joinpath("aliases.csv").read_text(encoding="utf-8")
     seen = {normalize(c) for c in COLUMNS}
-    for row in csv.DictReader(text.splitlines()):
+    for row in _alias_rows():
         if normalize(row["alias"]) not in seen:
             seen.add(normalize(row["alias"]))
             out[row["canonical"]].append(row["alias"])
@@ -138,6 +141,8 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
             key = key.strip()
             canon = key if key in COLUMNS else alias_table().get(normalize(key))
             if canon is None or normalize(key) != normalize(canon):
+                import difflib
+
                 close = difflib.get_close_matches(key, COLUMNS, n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 raise ValueError(
@@ -151,6 +156,8 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
 
 def suggest(missing: str, unknown_headers: list[str]) -> str:
     """A hint for a missing column: a header that looks like it, or its usual names."""
+    import difflib
+
     names = aliases_by_column()[missing]
     best: tuple[float, str] | None = None
     for header in unknown_headers:

@@ -18,7 +18,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 from typing import Literal
 
 Kind = Literal["month", "quarter", "week", "date"]
@@ -94,7 +94,7 @@ def period_of(day: dt.date, frequency: str) -> Period:
 @lru_cache(maxsize=1)
 def _month_names() -> dict[str, int]:
     names: dict[str, int] = {}
-    text = resources.files("bucket.io").joinpath("months.csv").read_text(encoding="utf-8")
+    text = Path(__file__).with_name("months.csv").read_text(encoding="utf-8")
     for row in csv.DictReader(text.splitlines()):
         for name in row["names"].split():
             names.setdefault(name.casefold(), int(row["month"]))
