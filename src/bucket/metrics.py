@@ -15,6 +15,7 @@ from bucket.errors import ConfigError
 from bucket.io.periods import PERIODS_PER_YEAR
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from bucket.io.ledger import Ledger
@@ -49,49 +50,64 @@ def ratio(num: float | None, den: float | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _inputs(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per-row inputs of the KPIs, each NaN on rows that lack what its metric needs."""
+def _inputs(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per-row inputs of the KPIs as float arrays, NaN on rows that lack what a metric needs."""
     import numpy as np
-    import pandas as pd
 
-    def col(name: str, default: float = math.nan) -> pd.Series:
+    rows = len(frame)
+
+    def col(name: str, default: float = math.nan) -> np.ndarray:
         if name in frame:
-            return frame[name].astype("float64")
-        return pd.Series(default, index=frame.index, dtype="float64")
+            return frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.full(rows, default)
+
+    def where(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        return np.where(ok, x, np.nan)
 
     a, n = col("acquisition_spend"), col("new_customers")
     s, e, c = col("customers_start"), col("customers_end"), col("churned_customers")
-    react = col("reactivated_customers", 0.0).fillna(0.0)
-    r = col("retention_spend", 0.0).fillna(0.0)
-    out = pd.DataFrame(
-        {
-            "acquisition_spend": a,
-            "retention_spend": r,
-            "new_customers": n,
-            "customers_start": s,
-            "customers_end": e,
-            "churned_customers": c,
-            "reactivated_customers": react,
-            "kept": e - n - react,
-        }
-    )
+    react = np.nan_to_num(col("reactivated_customers", 0.0))
+    r = np.nan_to_num(col("retention_spend", 0.0))
+    out = {
+        "acquisition_spend": a,
+        "retention_spend": r,
+        "new_customers": n,
+        "customers_start": s,
+        "customers_end": e,
+        "churned_customers": c,
+        "reactivated_customers": react,
+        "kept": e - n - react,
+    }
     if "organic_customers" in frame or "referral_customers" in frame:
-        unpaid = col("organic_customers", 0.0) + col("referral_customers", 0.0)
-        paid = n - unpaid  # NaN where a present column has an empty cell
-        out["paid_new"] = paid
-        out["paid_spend"] = a.where(paid.notna())
+        paid = n - (col("organic_customers", 0.0) + col("referral_customers", 0.0))
+        out["paid_new"] = paid  # NaN where a present column has an empty cell
+        out["paid_spend"] = where(a, ~np.isnan(paid))
     leads = col("leads")
-    out["leads"], out["leads_new"] = leads, n.where(leads.notna())
+    out["leads"], out["leads_new"] = leads, where(n, ~np.isnan(leads))
     attr = col("attributed_revenue")
-    out["attributed_revenue"], out["attr_spend"] = attr, a.where(attr.notna())
+    out["attributed_revenue"], out["attr_spend"] = attr, where(a, ~np.isnan(attr))
     rev = col("revenue")
-    out["revenue"], out["rev_avg_customers"] = rev, ((s + e) / 2).where(rev.notna())
+    out["revenue"], out["rev_avg_customers"] = rev, where((s + e) / 2, ~np.isnan(rev))
     p, pa, d = col("promoters"), col("passives"), col("detractors")
-    surveyed = p.notna() & pa.notna() & d.notna()
-    out["nps_net"] = (p - d).where(surveyed)
-    out["nps_n"] = (p + pa + d).where(surveyed)
-    out["spend_both"] = (a + r).where(a.notna())
-    return out.astype(np.float64)
+    surveyed = ~(np.isnan(p) | np.isnan(pa) | np.isnan(d))
+    out["nps_net"] = where(p - d, surveyed)
+    out["nps_n"] = where(p + pa + d, surveyed)
+    out["spend_both"] = where(a + r, ~np.isnan(a))
+    return out
+
+
+def group_sums(inputs: dict[str, np.ndarray], codes: np.ndarray, groups: int) -> list[dict]:
+    """Σ of every input per group (``codes`` numbers the groups 0..groups−1); a group where
+    no row has the input gets NaN, so "not reported" stays apart from zero."""
+    import numpy as np
+
+    sums = {}
+    for key, x in inputs.items():
+        have = ~np.isnan(x)
+        total = np.bincount(codes, weights=np.where(have, x, 0.0), minlength=groups)
+        count = np.bincount(codes, weights=have.astype(np.float64), minlength=groups)
+        sums[key] = np.where(count > 0, total, np.nan).tolist()
+    return [{k: v[i] for k, v in sums.items()} for i in range(groups)]
 
 
 def _sum(x: float) -> float | None:
@@ -153,6 +169,9 @@ def compute_metrics(
     window: int | None = None,
 ) -> MetricsResult:
     """Every KPI overall, per period, per channel and over the last ``window`` periods."""
+    import numpy as np
+    import pandas as pd
+
     from bucket.model.results import Assumptions, MetricsResult, MetricsRow
 
     check_assumptions(margin, annual_discount_rate)
@@ -176,16 +195,21 @@ def compute_metrics(
         )
 
     def grouped(scope: str, key: str) -> list[MetricsRow]:
-        sums = inputs.groupby(frame[key], sort=True).sum(min_count=1)
-        ords = frame.groupby(key, sort=True)["ordinal"].agg(list)
+        codes, names = pd.factorize(frame[key], sort=True)
+        sums = group_sums(inputs, codes, len(names))
+        ords = frame["ordinal"].tolist()
+        members: list[list[int]] = [[] for _ in names]
+        for code, o in zip(codes.tolist(), ords):
+            members[code].append(o)
         out = []
-        for name, row in zip(sums.index.tolist(), sums.to_dict("records")):
+        for i, name in enumerate(names.tolist()):
             ids = {"period": label_of[name]} if key == "ordinal" else {"channel": name}
-            out.append(make(scope, row, ords[name], **ids))
+            out.append(make(scope, sums[i], members[i], **ids))
         return out
 
     all_ords = frame["ordinal"].tolist()
-    overall = make("overall", inputs.sum(min_count=1).to_dict(), all_ords)
+    everything = np.zeros(len(frame), dtype=np.intp)
+    overall = make("overall", group_sums(inputs, everything, 1)[0], all_ords)
     win = None
     warnings = [p.line() for p in ledger.warnings]
     if window is not None:
@@ -196,8 +220,10 @@ def compute_metrics(
                 "the window covers all of them"
             )
         cut = distinct[-min(window, len(distinct))]
-        mask = (frame["ordinal"] >= cut).to_numpy()
-        win = make("window", inputs[mask].sum(min_count=1).to_dict(), distinct[-window:])
+        mask = frame["ordinal"].to_numpy() >= cut
+        win_inputs = {k: v[mask] for k, v in inputs.items()}
+        win_sums = group_sums(win_inputs, np.zeros(int(mask.sum()), dtype=np.intp), 1)[0]
+        win = make("window", win_sums, distinct[-window:])
     periods = grouped("period", "ordinal")
     channels = grouped("channel", "channel") if ledger.has_channels else []
     return MetricsResult(
