@@ -356,9 +356,11 @@ def _identities(v: dict[str, float], match: cols.ColumnMatch, row_no: int, out: 
     react = 0.0 if math.isnan(react) else react
     inflow = start + new + react
     end, churned = v.get("customers_end", math.nan), v.get("churned_customers", math.nan)
-    parts = f"customers_start {_fmt(start)} + new_customers {_fmt(new)}" + (
-        f" + reactivated {_fmt(react)}" if react else ""
-    )
+
+    def parts() -> str:  # only built for a message
+        text = f"customers_start {_fmt(start)} + new_customers {_fmt(new)}"
+        return text + (f" + reactivated {_fmt(react)}" if react else "")
+
     if math.isnan(end) and math.isnan(churned):
         col = "customers_end" if "customers_end" in match.index else "churned_customers"
         out.error("empty-cell", f"{col} is empty", "fill in customers_end or churned_customers",
@@ -368,7 +370,7 @@ def _identities(v: dict[str, float], match: cols.ColumnMatch, row_no: int, out: 
         if abs(end - (inflow - churned)) > _TOL:
             out.error(
                 "identity",
-                f"customers_end {_fmt(end)} ≠ {parts} − churned {_fmt(churned)} "
+                f"customers_end {_fmt(end)} ≠ {parts()} − churned {_fmt(churned)} "
                 f"= {_fmt(inflow - churned)}",
                 "correct one of these cells so the customer base adds up",
                 row_no,
@@ -380,7 +382,7 @@ def _identities(v: dict[str, float], match: cols.ColumnMatch, row_no: int, out: 
         if churned < 0:
             out.error(
                 "identity",
-                f"customers_end {_fmt(end)} is more than {parts} = {_fmt(inflow)}, "
+                f"customers_end {_fmt(end)} is more than {parts()} = {_fmt(inflow)}, "
                 "so churned would be negative",
                 "check customers_end, or add the missing inflow (e.g. reactivated_customers)",
                 row_no,
@@ -392,7 +394,7 @@ def _identities(v: dict[str, float], match: cols.ColumnMatch, row_no: int, out: 
         if end < 0:
             out.error(
                 "identity",
-                f"churned_customers {_fmt(churned)} is more than {parts} = {_fmt(inflow)}",
+                f"churned_customers {_fmt(churned)} is more than {parts()} = {_fmt(inflow)}",
                 "no more customers can leave than there were; check the row",
                 row_no,
                 label("churned_customers"),

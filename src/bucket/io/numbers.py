@@ -36,6 +36,7 @@ _MISSING_WORDS = {"n/a", "na", "null", "none", "?"}
 _DASHES = {"-", "−", "–", "—"}  # accounting formats show zero as a dash
 _SCIENTIFIC = re.compile(r"^\d+(?:\.\d+)?[eE][+-]?\d+$")
 _DIGITS = re.compile(r"\d+")
+_SIMPLE_DECIMAL = re.compile(r"-?\d+([.,])(\d+)")
 # Plain cells (most of them) take a fast path: digits, optionally one decimal mark.
 _PLAIN = {".": re.compile(r"-?\d+(?:\.\d+)?"), ",": re.compile(r"-?\d+(?:,\d+)?")}
 
@@ -111,6 +112,10 @@ def infer_decimal(cells: Iterable[str], default: str) -> str:
     votes = {".": 0, ",": 0}
     for cell in cells:
         if _DIGITS.fullmatch(cell):
+            continue
+        if m := _SIMPLE_DECIMAL.fullmatch(cell):  # 2981.13, 42,5: the common case, fast
+            if len(m[2]) != 3:
+                votes[m[1]] += 1
             continue
         core = _core(cell)[0]
         for mark in _GROUP_MARKS:
