@@ -18,6 +18,12 @@ def _view(result: Any):
         return views.metrics_view(result)  # type: ignore[arg-type]
     if kind == "validate":
         return views.validation_view(result)  # type: ignore[arg-type]
+    if kind in ("plan", "simulate"):
+        from bucket.render import plan_views
+
+        if kind == "plan":
+            return plan_views.plan_view(result)  # type: ignore[arg-type]
+        return plan_views.simulation_view(result)  # type: ignore[arg-type]
     raise ValueError(f"no view for {kind!r}")
 
 

@@ -36,6 +36,15 @@ def to_csv(result: Any) -> str:
             rows.append(result.window)  # type: ignore[attr-defined]
         rows += result.periods + result.channels  # type: ignore[attr-defined]
         return _write([to_dict(r) for r in rows])
+    if kind in ("plan", "simulate"):
+        names = ("current", "recommended" if kind == "plan" else "scenario")
+        p = result.projection  # type: ignore[attr-defined]
+        recs = [
+            {"scenario": name, **to_dict(row)}
+            for name, rows in zip(names, (p.current, p.recommended))
+            for row in rows
+        ]
+        return _write(recs)
     if kind == "validate":
         fields = ["severity", "code", "row", "column", "value", "message", "fix"]
         recs = [{k: getattr(p, k) for k in fields} for p in result.problems]  # type: ignore[attr-defined]

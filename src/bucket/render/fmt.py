@@ -40,3 +40,7 @@ def periods(x: float | None, frequency: str) -> str:
         return DASH
     word = PERIOD_WORD.get(frequency, "period")
     return f"{x:.1f} {word}s"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")

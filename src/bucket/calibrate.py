@@ -1,0 +1,467 @@
+"""Calibrate the leaky bucket on a ledger: every parameter fitted, observed, assumed or set.
+
+DESIGN §5. Two steps, so what-if analyses (sensitivity, break-even, and later uncertainty)
+do not refit what does not change:
+
+* ``observe(ledger, settings)`` reads the calibration window once: today's spend, churn,
+  inflows, and the least-squares fits of each channel's response (M, κ) and of the retention
+  response (c_base, k) where the data allow them;
+* ``derive(obs, phi=, mu=, rho=, margin=)`` turns that into model parameters for given
+  assumptions (cheap; refits the retention curve only when it was fitted, since c_min moves
+  with μ).
+
+The fits use ``scipy.optimize.curve_fit`` on log-parameters (so M, κ, k stay positive) and are
+accepted only under the rules of §5; otherwise the parameter is assumed and a warning says why.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from functools import lru_cache
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from bucket.errors import ConfigError, InputError, Problem
+from bucket.io.columns import NUMERIC
+from bucket.io.periods import PERIODS_PER_YEAR
+from bucket.metrics import period_discount_rate
+
+if TYPE_CHECKING:
+    from bucket.io.ledger import Ledger
+    from bucket.model.settings import PlanSettings
+
+Source = Literal["fitted", "observed", "assumed", "set"]
+MIN_FIT_PERIODS = 6
+MIN_CV = 0.15
+
+
+@dataclass(frozen=True)
+class ChannelObs:
+    name: str
+    spend: float  # mean acquisition spend per period in the window
+    paid: float  # mean paid new customers per period
+    spend_cv: float
+    fit: tuple[float, float, float] | None  # (M, κ, SE(M)/M) when accepted
+    why_not: str | None  # why no fit was accepted
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the calibration window shows, before any assumption."""
+
+    file: str
+    frequency: str
+    first: str
+    last: str
+    periods: int
+    last_ordinal: int
+    n0: float
+    revenue_per_customer: float | None  # u; None when the ledger has no revenue
+    organic: float  # o: organic + reactivated (+ paid customers of unfunded channels)
+    referral_rate: float  # q
+    channels: tuple[ChannelObs, ...]
+    acquisition: float  # mean acquisition spend per period (all channels, dropped ones too)
+    retention: float  # mean retention spend per period
+    churn: float  # c_obs
+    retention_per_customer: float  # r_obs
+    churn_series: tuple[tuple[float, float, float], ...]  # per period (r_t, c_t, S_t)
+    retention_cv: float
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model parameter as the plan reports it."""
+
+    name: str
+    symbol: str
+    value: float | None
+    source: Source
+    note: str = ""
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Model parameters for one set of assumptions (scalars; arrays of channels)."""
+
+    obs: Observed
+    u: float | None
+    m: float
+    d: float
+    o: float
+    q: float
+    channels: tuple[str, ...]
+    kappa: np.ndarray
+    saturation: np.ndarray  # M
+    mix: np.ndarray  # today's share of acquisition spend per modelled channel
+    c_obs: float
+    c_min: float
+    c_base: float
+    k: float
+    mcac: float  # today's marginal CAC
+    parameters: tuple[Parameter, ...]
+    warnings: tuple[str, ...] = field(default=())
+    assumptions: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def retention_works(self) -> bool:
+        return self.c_obs > 0 and self.c_base > self.c_min
+
+
+def _cv(x: np.ndarray) -> float:
+    mean = float(np.mean(x))
+    return float(np.std(x, ddof=0) / mean) if mean > 0 else 0.0
+
+
+def _fit_channel(spend: np.ndarray, paid: np.ndarray) -> tuple[tuple[float, float, float] | None, str]:
+    """Least-squares fit of paid = M·(1 − exp(−A/(κM))); (M, κ, SE(M)/M) or None and why."""
+    from scipy.optimize import OptimizeWarning, curve_fit
+
+    n_bar, a_bar = float(paid.mean()), float(spend.mean())
+    m0 = n_bar / 0.5
+    k0 = a_bar / (m0 * math.log(2.0))
+
+    def f(a, log_m, log_k):
+        m, k = np.exp(log_m), np.exp(log_k)
+        return m * -np.expm1(-a / (k * m))
+
+    def jac(a, log_m, log_k):
+        m, k = np.exp(log_m), np.exp(log_k)
+        x = a / (k * m)
+        e = np.exp(-x)
+        # d/dlogM of M(1 − e^{−x}) = M(1 − e^{−x}) − x·M·e^{−x};  d/dlogκ = −x·M·e^{−x}
+        return np.column_stack([m * (1 - e) - x * m * e, -x * m * e])
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            popt, pcov = curve_fit(
+                f, spend, paid, p0=(math.log(m0), math.log(k0)), jac=jac, maxfev=2000
+            )
+    except (RuntimeError, ValueError):
+        return None, "the least-squares fit did not converge"
+    if not np.all(np.isfinite(popt)) or popt[0] > 50 or popt[1] > 50:
+        return None, "the least-squares fit ran away (no saturation in sight)"
+    se_log_m = math.sqrt(pcov[0, 0]) if np.isfinite(pcov[0, 0]) and pcov[0, 0] >= 0 else math.inf
+    m, kappa = math.exp(popt[0]), math.exp(popt[1])
+    rel_se = se_log_m  # SE(M)/M by the delta method on log M
+    if m > 10 * n_bar:
+        return None, f"the fitted saturation ({m:,.0f}) is over 10x the mean ({n_bar:,.1f})"
+    if not rel_se < 0.5:
+        return None, "the data cannot tell saturation (SE(M)/M ≥ 0.5)"
+    return (m, kappa, rel_se), ""
+
+
+def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
+    """Aggregate the calibration window and fit what the data allow."""
+    frame = ledger.frame
+    ords = sorted(set(frame["ordinal"].tolist()))
+    window = ords[-min(settings.window, len(ords)) :]
+    win = frame[frame["ordinal"] >= window[0]]
+    labels = dict(zip(frame["ordinal"].tolist(), frame["period"].tolist()))
+    first, last = labels[window[0]], labels[window[-1]]
+    n_periods = len(window)
+    notes: list[str] = []
+
+    def fail(message: str, fix: str) -> InputError:
+        return InputError(Problem("error", "calibration", message, fix, ledger.file))
+
+    if "acquisition_spend" not in ledger.present:
+        raise fail(
+            "the ledger has no acquisition_spend column, so the planner cannot tell what spend buys",
+            "add acquisition spend per period (or per period and channel)",
+        )
+    col = {c: win[c].fillna(0.0).to_numpy(float) for c in NUMERIC if c in ledger.present}
+    zeros = np.zeros(len(win))
+    organic_col = col.get("organic_customers", zeros)
+    referral_col = col.get("referral_customers", zeros)
+    react_col = col.get("reactivated_customers", zeros)
+    paid_col = col["new_customers"] - organic_col - referral_col
+    period_idx = np.searchsorted(np.array(window), win["ordinal"].to_numpy())
+
+    def per_period(x: np.ndarray) -> np.ndarray:
+        return np.bincount(period_idx, weights=x, minlength=n_periods)
+
+    start_p = per_period(col["customers_start"])
+    churn_p = per_period(col["churned_customers"])
+    retention_p = per_period(col.get("retention_spend", zeros))
+    spend_total = float(col["acquisition_spend"].sum())
+    if spend_total <= 0:
+        raise fail(
+            f"no acquisition spend in the calibration window ({first} to {last})",
+            "include periods with spend: raise --window or check the spend column",
+        )
+    if float(paid_col.sum()) <= 0:
+        raise fail(
+            f"no paid new customers in the calibration window ({first} to {last})",
+            "include periods where spend brought customers: raise --window",
+        )
+    last_rows = frame[frame["ordinal"] == ords[-1]]
+    n0 = float(last_rows["customers_end"].sum())
+    if n0 <= 0:
+        notes.append("the customer base is empty at the end of the ledger; the plan starts from zero")
+
+    revenue_per_customer = None
+    if "revenue" in ledger.present:
+        rev = win["revenue"].to_numpy(float)
+        have = ~np.isnan(rev)
+        avg = ((win["customers_start"] + win["customers_end"]) / 2).to_numpy(float)
+        if have.any() and avg[have].sum() > 0:
+            revenue_per_customer = float(rev[have].sum() / avg[have].sum())
+
+    organic = float(per_period(organic_col + react_col).mean())
+    s_total = float(start_p.sum())
+    referral_rate = float(referral_col.sum() / s_total) if s_total > 0 else 0.0
+
+    names = sorted(set(win["channel"].tolist())) if ledger.has_channels else [""]
+    channels: list[ChannelObs] = []
+    for name in names:
+        rows = (win["channel"] == name).to_numpy() if ledger.has_channels else np.ones(len(win), bool)
+        idx = period_idx[rows]
+        spend = np.bincount(idx, weights=col["acquisition_spend"][rows], minlength=n_periods)
+        paid = np.bincount(idx, weights=paid_col[rows], minlength=n_periods)
+        shown = name or "all"
+        if spend.sum() <= 0:
+            organic += float(paid.mean())
+            if paid.sum() > 0:
+                notes.append(
+                    f"channel {shown} had no spend in the window; its customers count as organic"
+                )
+            continue
+        if paid.sum() <= 0:
+            notes.append(f"channel {shown} had spend but no paid new customers; it gets no budget")
+            continue
+        cv = _cv(spend)
+        fit, why = None, ""
+        if n_periods < MIN_FIT_PERIODS:
+            why = f"only {n_periods} periods (a fit needs {MIN_FIT_PERIODS})"
+        elif cv < MIN_CV:
+            why = f"spend barely varied (coefficient of variation {cv:.2f} < {MIN_CV})"
+        else:
+            fit, why = _fit_channel(spend, paid)
+        channels.append(
+            ChannelObs(shown, float(spend.mean()), float(paid.mean()), cv, fit, why or None)
+        )
+    if not channels:
+        raise fail(
+            f"no channel both spent and won paid customers in the window ({first} to {last})",
+            "raise --window to include such periods",
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_t = np.where(start_p > 0, retention_p / start_p, 0.0)
+        c_t = np.where(start_p > 0, churn_p / start_p, 0.0)
+    series = tuple((float(r), float(c), float(s)) for r, c, s in zip(r_t, c_t, start_p) if s > 0)
+    return Observed(
+        file=ledger.file,
+        frequency=ledger.frequency,
+        first=first,
+        last=last,
+        periods=n_periods,
+        last_ordinal=ords[-1],
+        n0=n0,
+        revenue_per_customer=revenue_per_customer,
+        organic=organic,
+        referral_rate=referral_rate,
+        channels=tuple(channels),
+        acquisition=spend_total / n_periods,
+        retention=float(retention_p.sum()) / n_periods,
+        churn=float(churn_p.sum() / s_total) if s_total > 0 else 0.0,
+        retention_per_customer=float(retention_p.sum() / s_total) if s_total > 0 else 0.0,
+        churn_series=series,
+        retention_cv=_cv(r_t[start_p > 0]) if (start_p > 0).any() else 0.0,
+        warnings=tuple(notes),
+    )
+
+
+def marginal_cac(spend: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) -> float:
+    """Cost of one more paid customer when every channel's spend grows in proportion (§5)."""
+    total = spend.sum()
+    rate = np.sum((spend / total) * np.exp(-spend / (kappa * saturation)) / kappa)
+    return float(1.0 / rate)
+
+
+@lru_cache(maxsize=512)
+def _fit_retention(series, c_min: float) -> tuple[float, float] | None:
+    """Fit churn_t = c_min + (c_base − c_min)·exp(−r_t/k) for (c_base, k), weights ∝ S_t."""
+    from scipy.optimize import OptimizeWarning, curve_fit
+
+    r = np.array([x[0] for x in series])
+    c = np.array([x[1] for x in series])
+    s = np.array([x[2] for x in series])
+
+    def f(rr, log_gap, log_k):
+        return c_min + np.exp(log_gap - rr / np.exp(log_k))
+
+    def jac(rr, log_gap, log_k):
+        e = np.exp(log_gap - rr / np.exp(log_k))
+        return np.column_stack([e, e * rr / np.exp(log_k)])
+
+    gap0 = max(float(c.mean()) - c_min, 1e-6)
+    k0 = max(float(r.mean()), 1e-6)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", OptimizeWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            popt, pcov = curve_fit(
+                f, r, c, p0=(math.log(gap0 * 2), math.log(k0)), sigma=1 / np.sqrt(s),
+                jac=jac, maxfev=2000,
+            )  # fmt: skip
+    except (RuntimeError, ValueError):
+        return None
+    if not np.all(np.isfinite(popt)):
+        return None
+    if not np.all(np.isfinite(pcov)) or pcov[1, 1] < 0 or math.sqrt(pcov[1, 1]) >= 0.5:
+        return None  # SE(k)/k ≥ 0.5: the data cannot tell the curve
+    c_base = c_min + math.exp(popt[0])
+    k = math.exp(popt[1])
+    if not (c_min < c_base <= 1.0) or not math.isfinite(k):
+        return None
+    return c_base, k
+
+
+def derive(
+    obs: Observed,
+    settings: PlanSettings,
+    sources: dict[str, str] | None = None,
+    **override: float,
+) -> Calibration:
+    """Model parameters from the observations under the settings' assumptions (or
+    ``override``s of phi, mu, rho, margin for what-if analyses)."""
+    sources = sources or {}
+    phi = float(override.get("phi", settings.phi))
+    mu = float(override.get("mu", settings.mu))
+    rho = float(override.get("rho", settings.rho))
+    m = float(override.get("margin", settings.margin))
+    if not (0 < phi < 1 and 0 < mu < 1 and rho > 0 and 0 < m <= 1):
+        raise ConfigError(
+            "phi and mu must lie in (0, 1), rho above 0, margin in (0, 1]", "check the settings"
+        )
+
+    def src(key: str) -> Source:
+        return "set" if sources.get(key) == "set" or key in override else "assumed"
+
+    notes = list(obs.warnings)
+    params: list[Parameter] = []
+    d = period_discount_rate(settings.annual_discount_rate, obs.frequency)
+    per = obs.frequency
+    u = settings.arpu if settings.arpu is not None else obs.revenue_per_customer
+    u_src: Source = "set" if settings.arpu is not None else "observed"
+    params += [
+        Parameter("arpu", "u", u, u_src, f"revenue per customer per {per}"
+                  + ("" if u is not None else "; no revenue column (give --arpu)")),
+        Parameter("margin", "m", m, src("margin"), "gross margin"),
+        Parameter("discount_rate", "d", d, src("annual_discount_rate"),
+                  f"per {per}, from {settings.annual_discount_rate:.0%} a year"),
+        Parameter("organic_inflow", "o", obs.organic, "observed",
+                  f"organic + reactivated customers per {per}"),
+        Parameter("referral_rate", "q", obs.referral_rate, "observed",
+                  f"referred new customers per existing customer per {per}"),
+    ]  # fmt: skip
+
+    kappa, sat, spend = [], [], []
+    assumed_channels = []
+    for ch in obs.channels:
+        if ch.fit is not None:
+            m_j, k_j, rel = ch.fit
+            source: Source = "fitted"
+            note = f"least squares on {obs.periods} periods, SE(M)/M = {rel:.2f}"
+        else:
+            m_j = ch.paid / phi
+            k_j = ch.spend / (m_j * -math.log1p(-phi))
+            source = src("phi")
+            note = f"from φ = {phi:g}: {ch.why_not}"
+            assumed_channels.append(ch.name)
+        kappa.append(k_j)
+        sat.append(m_j)
+        spend.append(ch.spend)
+        params.append(Parameter("saturation", "M", m_j, source, note, ch.name))
+        params.append(Parameter("cac_at_zero_spend", "κ", k_j, source, note, ch.name))
+    kappa_a, sat_a, spend_a = np.array(kappa), np.array(sat), np.array(spend)
+    mcac = marginal_cac(spend_a, kappa_a, sat_a)
+    if assumed_channels:
+        notes.append(
+            f"the spend response of {', '.join(assumed_channels)} is assumed from φ = {phi:g} "
+            "(today's spend reaches that share of saturation); the data could not fit it"
+        )
+
+    c_obs, r_obs = obs.churn, obs.retention_per_customer
+    c_min = (1.0 - mu) * c_obs
+    params.append(Parameter("churn_observed", "c_obs", c_obs, "observed", f"churn per {per}"))
+    params.append(Parameter("churn_floor", "c_min", c_min, src("mu"),
+                            f"(1 − μ)·c_obs with μ = {mu:g}"))  # fmt: skip
+    if c_obs <= 0:
+        notes.append("no churn in the window: retention spend has no effect in the model, "
+                     "so the plan favours acquisition")  # fmt: skip
+        c_base, k = 0.0, 1.0
+        params.append(Parameter("churn_base", "c_base", 0.0, "observed", "no churn observed"))
+        params.append(Parameter("retention_scale", "k", None, "observed", "no churn to remove"))
+    else:
+        fitted = None
+        if len(obs.churn_series) >= MIN_FIT_PERIODS and obs.retention_cv >= MIN_CV:
+            fitted = _fit_retention(obs.churn_series, c_min)
+        if fitted is not None:
+            c_base, k = fitted
+            note = f"least squares on {len(obs.churn_series)} periods of churn vs spend per customer"
+            params.append(Parameter("churn_base", "c_base", c_base, "fitted", note))
+            params.append(Parameter("retention_scale", "k", k, "fitted", note))
+        else:
+            gap = c_obs - c_min
+            k = gap * mcac / rho
+            cap = math.log((1.0 - c_min) / gap)  # exp(r/k) may not push c_base above 1
+            if r_obs / k > cap:
+                c_base = 1.0
+                k = r_obs / cap
+                notes.append(
+                    f"at ρ = {rho:g} today's retention spend would imply churn above 100 % without "
+                    "it; k was set so the curve passes through today's churn, and ρ is not honoured"
+                )
+            else:
+                c_base = c_min + gap * math.exp(r_obs / k)
+            why = (
+                "retention spend was zero in the window"
+                if obs.retention <= 0
+                else "retention spend per customer never varied enough"
+                if obs.retention_cv < MIN_CV
+                else f"only {len(obs.churn_series)} periods"
+                if len(obs.churn_series) < MIN_FIT_PERIODS
+                else "the fit of churn against retention spend was not conclusive"
+            )
+            notes.append(f"{why}, so its effect is assumed from ρ = {rho:g} and μ = {mu:g}")
+            note = f"from ρ = {rho:g} at today's marginal CAC {mcac:,.2f}"
+            params.append(Parameter("churn_base", "c_base", c_base, src("rho"), note))
+            params.append(Parameter("retention_scale", "k", k, src("rho"), note))
+    params.append(Parameter("marginal_cac", "mCAC", mcac, "observed" if not assumed_channels
+                            else src("phi"), "today's cost of one more paid customer"))  # fmt: skip
+    return Calibration(
+        obs=obs,
+        u=u,
+        m=m,
+        d=d,
+        o=obs.organic,
+        q=obs.referral_rate,
+        channels=tuple(ch.name for ch in obs.channels),
+        kappa=kappa_a,
+        saturation=sat_a,
+        mix=spend_a / spend_a.sum(),
+        c_obs=c_obs,
+        c_min=c_min,
+        c_base=c_base,
+        k=k,
+        mcac=mcac,
+        parameters=tuple(params),
+        warnings=tuple(notes),
+        assumptions={"phi": phi, "mu": mu, "rho": rho, "margin": m},
+    )
+
+
+def with_changes(cal: Calibration, **changes) -> Calibration:
+    return replace(cal, **changes)
+
+
+def periods_per_year(frequency: str) -> int:
+    return PERIODS_PER_YEAR[frequency]

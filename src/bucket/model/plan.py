@@ -1,0 +1,247 @@
+"""Results of ``bucket plan`` and ``bucket simulate`` (the JSON contract; see results.py for why
+these are dataclasses that pydantic describes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bucket.model.results import SCHEMA_VERSION
+
+_PYDANTIC = {"use_attribute_docstrings": True, "extra": "forbid"}
+Source = Literal["fitted", "observed", "assumed", "set"]
+
+
+@dataclass(frozen=True)
+class ChannelPlan:
+    __pydantic_config__ = _PYDANTIC
+
+    channel: str
+    acquisition_spend: float
+    """per period"""
+    marginal_cac: float
+    """cost of one more customer from this channel at this spend: κ·exp(A/(κM))"""
+    paid_customers: float
+    """paid new customers per period this spend buys, by the fitted or assumed curve"""
+
+
+@dataclass(frozen=True)
+class Split:
+    """A split of the budget and what it does over the horizon."""
+
+    __pydantic_config__ = _PYDANTIC
+
+    budget: float
+    """total spend per period"""
+    acquisition_share: float
+    retention_share: float
+    acquisition_spend: float
+    retention_spend: float
+    channels: list[ChannelPlan]
+    objective: float
+    """the score of the plan's objective"""
+    customers_end: float
+    """customers after the horizon"""
+    value: float | None = None
+    """customer equity: discounted profit over the horizon + terminal value (needs revenue)"""
+    profit: float | None = None
+    """Σ profit over the horizon, undiscounted (needs revenue)"""
+    change: float | None = None
+    """relative change of the objective against today's split"""
+
+
+@dataclass(frozen=True)
+class MarginalView:
+    __pydantic_config__ = _PYDANTIC
+
+    marginal_cac: float | None
+    """blended cost of one more paid customer (all channels grown in proportion)"""
+    cost_to_retain: float | None
+    """cost of keeping one more customer for one period: k / (churn − c_min)"""
+    cltv: float | None
+    marginal_value_acquisition: float
+    """∂objective/∂(acquisition spend per period), over the horizon with the terminal value"""
+    marginal_value_retention: float
+    """∂objective/∂(retention spend per period)"""
+    channels: list[dict[str, float | str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Marginal:
+    __pydantic_config__ = _PYDANTIC
+
+    current: MarginalView
+    recommended: MarginalView
+
+
+@dataclass(frozen=True)
+class ParameterOut:
+    __pydantic_config__ = _PYDANTIC
+
+    name: str
+    symbol: str
+    value: float | None
+    source: Source
+    note: str = ""
+    channel: str | None = None
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    __pydantic_config__ = _PYDANTIC
+
+    value: float
+    acquisition_share: float
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    __pydantic_config__ = _PYDANTIC
+
+    parameter: str
+    symbol: str
+    value: float
+    """the value the plan uses"""
+    low: float
+    high: float
+    share_at_low: float
+    """recommended acquisition share with the parameter at the low end"""
+    share_at_high: float
+    impact: float
+    """|share_at_high − share_at_low|; the table is sorted by it"""
+    curve: list[CurvePoint]
+    """recommended acquisition share across the parameter's plausible range"""
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    __pydantic_config__ = _PYDANTIC
+
+    parameter: str
+    symbol: str
+    value: float
+    range_low: float
+    range_high: float
+    roots: list[float]
+    """every value in the range at which today's split is the optimum (empty: none)"""
+    statement: str
+
+
+@dataclass(frozen=True)
+class LeverRow:
+    __pydantic_config__ = _PYDANTIC
+
+    lever: str
+    change: float
+    """change of the objective over the horizon"""
+    relative_change: float | None
+
+
+@dataclass(frozen=True)
+class Leverage:
+    __pydantic_config__ = _PYDANTIC
+
+    objective: str
+    rows: list[LeverRow]
+    retention_vs_acquisition: float | None
+    """(effect of 1 % less churn) ÷ (effect of 1 % more new customers)"""
+
+
+@dataclass(frozen=True)
+class ProjectionRow:
+    __pydantic_config__ = _PYDANTIC
+
+    period: str
+    customers_start: float
+    new_customers: float
+    churned_customers: float
+    churn_rate: float
+    customers_end: float
+    profit: float | None = None
+    overflow: float = 0.0
+    """customers turned away by --capacity or --max-growth"""
+
+
+@dataclass(frozen=True)
+class Projection:
+    __pydantic_config__ = _PYDANTIC
+
+    current: list[ProjectionRow]
+    recommended: list[ProjectionRow]
+
+
+@dataclass(frozen=True)
+class Target:
+    __pydantic_config__ = _PYDANTIC
+
+    growth: float
+    """growth of the customer base over the horizon that was asked for"""
+    reachable: bool
+    budget: float | None = None
+    """least budget per period whose best split reaches the growth"""
+    acquisition_share: float | None = None
+    max_growth: float | None = None
+    """largest growth reachable within 100x today's budget"""
+
+
+@dataclass(frozen=True)
+class Window:
+    __pydantic_config__ = _PYDANTIC
+
+    first_period: str
+    last_period: str
+    periods: int
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """`bucket plan --json`."""
+
+    __pydantic_config__ = _PYDANTIC
+
+    file: str
+    frequency: Literal["month", "week", "quarter"]
+    objective: Literal["value", "customers", "profit", "target"]
+    horizon: int
+    budget: float
+    budget_source: Literal["window mean", "set"]
+    window: Window
+    headline: str
+    current: Split
+    recommendation: Split
+    parameters: list[ParameterOut]
+    marginal: Marginal
+    sensitivity: list[Sensitivity]
+    break_even: list[BreakEven]
+    leverage: Leverage
+    projection: Projection
+    warnings: list[str]
+    currency: str | None = None
+    target: Target | None = None
+    uncertainty: None = None
+    """reserved: percentiles of the split and value over resampled calibrations"""
+    schema_version: str = SCHEMA_VERSION
+    command: Literal["plan"] = "plan"
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """`bucket simulate --json`: a split the user names, beside today's."""
+
+    __pydantic_config__ = _PYDANTIC
+
+    file: str
+    frequency: Literal["month", "week", "quarter"]
+    objective: Literal["value", "customers", "profit"]
+    horizon: int
+    budget: float
+    window: Window
+    current: Split
+    scenario: Split
+    parameters: list[ParameterOut]
+    projection: Projection
+    """projection.recommended holds the named split"""
+    warnings: list[str]
+    currency: str | None = None
+    schema_version: str = SCHEMA_VERSION
+    command: Literal["simulate"] = "simulate"

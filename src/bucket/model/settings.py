@@ -1,0 +1,98 @@
+"""Planner settings: defaults, a TOML config file, and command-line values (the latter wins).
+
+Every setting the planner assumes has a default here and a domain pydantic checks. Where a value
+came from is kept (``assumed`` for a default, ``set`` for the config file or the command line),
+so the plan can say which of its parameters rest on assumptions.
+
+Config file: ``--config FILE``, else ``bucket.toml`` in the working directory if present, with
+keys at the top level or under a ``[plan]`` table::
+
+    [plan]
+    rho = 7            # acquiring a customer costs 7x keeping one, at the margin
+    margin = 0.7
+    window = 12
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bucket.errors import ConfigError
+
+Objective = Literal["value", "customers", "profit", "target"]
+CONFIG_NAME = "bucket.toml"
+
+
+class PlanSettings(BaseModel):
+    """What the planner assumes and what the user may set (DESIGN §4–§6)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    phi: float = Field(0.5, gt=0, lt=1, description="share of saturation today's spend reaches")
+    mu: float = Field(0.5, gt=0, lt=1, description="most of today's churn retention can remove")
+    rho: float = Field(5.0, gt=0, description="marginal cost to acquire ÷ to retain a customer")
+    margin: float = Field(1.0, gt=0, le=1, description="gross margin on revenue")
+    annual_discount_rate: float = Field(0.10, ge=0, le=10, description="per year")
+    window: int = Field(6, ge=1, le=1000, description="calibration window, periods")
+    horizon: Optional[int] = Field(None, ge=1, le=1000, description="periods; default 1 year")
+    capacity: Optional[float] = Field(None, gt=0, description="most customers the business serves")
+    max_growth: Optional[float] = Field(None, gt=0, description="largest growth per period")
+    budget: Optional[float] = Field(None, ge=0, description="budget per period")
+    arpu: Optional[float] = Field(None, gt=0, description="revenue per customer per period")
+    objective: Objective = "value"
+    target_growth: Optional[float] = Field(None, gt=-1, le=100, description="growth over horizon")
+
+
+ASSUMABLE = ("phi", "mu", "rho", "margin", "annual_discount_rate")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file", "check the --config path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})", "save it as UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})", "fix the syntax") from None
+    plan = data.pop("plan", {})
+    if not isinstance(plan, dict):
+        raise ConfigError(f"{path}: [plan] must be a table", "write [plan] then key = value lines")
+    return {**data, **plan}
+
+
+def load_settings(
+    config: Path | None, cli: dict[str, Any], cwd: Path | None = None
+) -> tuple[PlanSettings, dict[str, str], str | None]:
+    """Merge defaults < config file < command line. Returns settings, the source of each
+    field ('assumed' or 'set'), and the config file used (if any)."""
+    path = config
+    if path is None:
+        candidate = (cwd or Path.cwd()) / CONFIG_NAME
+        path = candidate if candidate.is_file() else None
+    from_file = _read_toml(path) if path is not None else {}
+    given = {k: v for k, v in cli.items() if v is not None}
+    merged = {**from_file, **given}
+    try:
+        settings = PlanSettings(**merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "?"
+        where = f"--{key.replace('_', '-')}" if key in given else f"{path}, key {key}"
+        if err["type"] == "extra_forbidden":
+            known = ", ".join(PlanSettings.model_fields)
+            raise ConfigError(f"{where}: unknown setting", f"known settings: {known}") from None
+        raise ConfigError(
+            f"{where}: {err['msg'].lower()} (got {err.get('input')!r})",
+            "see `bucket plan --help` for each setting's range",
+        ) from None
+    sources = {k: ("set" if k in merged else "assumed") for k in PlanSettings.model_fields}
+    return settings, sources, None if path is None else str(path)

@@ -1,0 +1,180 @@
+"""Plan and simulation results → neutral views (see views.py)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bucket.render import fmt
+from bucket.render.views import Cell, Section, View
+
+if TYPE_CHECKING:
+    from bucket.model.plan import PlanResult, SimulationResult, Split
+
+SPARK = "▁▂▃▄▅▆▇█"
+OBJECTIVE_WORDS = {"value": "customer equity", "customers": "customers at the horizon",
+                   "profit": "profit over the horizon", "target": "budget for a growth target"}  # fmt: skip
+
+
+def spark(values: list[float]) -> str:
+    """A one-line chart of values in [0, 1]."""
+    return "".join(SPARK[min(int(v * len(SPARK)), len(SPARK) - 1)] for v in values)
+
+
+def _change(new: float | None, old: float | None) -> Cell:
+    if new is None or old is None or old == 0:
+        return Cell(fmt.DASH)
+    rel = (new - old) / abs(old)
+    return Cell(f"{rel:+.1%}", "good" if rel > 0.0005 else "bad" if rel < -0.0005 else None)
+
+
+def _comparison(cur: Split, rec: Split, cur_name: str, rec_name: str, cur_sym: str | None) -> Section:
+    money = lambda x: fmt.money(x, cur_sym)  # noqa: E731
+    rows = [
+        [Cell("acquisition share", "bold"), Cell(fmt.pct(cur.acquisition_share)),
+         Cell(fmt.pct(rec.acquisition_share), "bold"),
+         Cell(f"{100 * (rec.acquisition_share - cur.acquisition_share):+.1f} pts")],
+        [Cell("acquisition spend"), Cell(money(cur.acquisition_spend)),
+         Cell(money(rec.acquisition_spend)), _change(rec.acquisition_spend, cur.acquisition_spend)],
+    ]  # fmt: skip
+    for c_cur, c_rec in zip(cur.channels, rec.channels):
+        rows.append(
+            [Cell(f"  {c_cur.channel}", "dim"), Cell(money(c_cur.acquisition_spend)),
+             Cell(money(c_rec.acquisition_spend)),
+             _change(c_rec.acquisition_spend, c_cur.acquisition_spend)]
+        )  # fmt: skip
+    rows += [
+        [Cell("retention spend"), Cell(money(cur.retention_spend)),
+         Cell(money(rec.retention_spend)), _change(rec.retention_spend, cur.retention_spend)],
+        [Cell("budget per period"), Cell(money(cur.budget)), Cell(money(rec.budget)),
+         _change(rec.budget, cur.budget)],
+    ]  # fmt: skip
+    if cur.value is not None:
+        rows.append([Cell("customer equity", "bold"), Cell(money(cur.value)),
+                     Cell(money(rec.value), "bold"), _change(rec.value, cur.value)])  # fmt: skip
+    if cur.profit is not None:
+        rows.append([Cell("profit over horizon"), Cell(money(cur.profit)), Cell(money(rec.profit)),
+                     _change(rec.profit, cur.profit)])  # fmt: skip
+    rows.append([Cell("customers at horizon"), Cell(fmt.count(cur.customers_end)),
+                 Cell(fmt.count(rec.customers_end)), _change(rec.customers_end, cur.customers_end)])  # fmt: skip
+    return Section(f"{cur_name} vs {rec_name}", ["", cur_name, rec_name, "change"], rows,
+                   [False, True, True, True])  # fmt: skip
+
+
+def _projection(res, rec_name: str, money_sym: str | None) -> Section:
+    p = res.projection
+    rows = []
+    for a, b in zip(p.current, p.recommended):
+        row = [Cell(a.period), Cell(fmt.count(a.customers_end)), Cell(fmt.count(b.customers_end), "bold"),
+               Cell(fmt.pct(a.churn_rate, 2)), Cell(fmt.pct(b.churn_rate, 2)),
+               Cell(fmt.number(a.new_customers, 0)), Cell(fmt.number(b.new_customers, 0))]  # fmt: skip
+        if a.profit is not None:
+            row += [Cell(fmt.money(a.profit, money_sym)), Cell(fmt.money(b.profit, money_sym))]
+        rows.append(row)
+    cols = ["period", "customers today", f"customers {rec_name}", "churn today",
+            f"churn {rec_name}", "new today", f"new {rec_name}"]  # fmt: skip
+    if p.current and p.current[0].profit is not None:
+        cols += ["profit today", f"profit {rec_name}"]
+    return Section("Projection (customers at the end of each period)", cols, rows,
+                   [False] + [True] * (len(cols) - 1))  # fmt: skip
+
+
+def _parameters(res) -> Section:
+    rows = []
+    for p in res.parameters:
+        tone = "warn" if p.source == "assumed" else None
+        shown = fmt.DASH if p.value is None else f"{p.value:,.4g}"
+        mark = "assumed *" if p.source == "assumed" else p.source
+        rows.append([Cell(p.symbol, "bold"), Cell(p.channel or ""), Cell(shown),
+                     Cell(mark, tone), Cell(p.note, "dim")])  # fmt: skip
+    return Section("Parameters", ["", "channel", "value", "source", "how"], rows,
+                   [False, False, True, False, False],
+                   note="* assumed: not in your data; the sensitivity and break-even tables test it")  # fmt: skip
+
+
+def plan_view(res: PlanResult) -> View:
+    cur, rec = res.current, res.recommendation
+    sym, per, h = res.currency, res.frequency, res.horizon
+    w = res.window
+    head = [
+        res.headline + ".",
+        f"{res.file}: calibrated on {w.first_period} to {w.last_period} "
+        f"({fmt.plural(w.periods, per)}); "
+        f"budget {fmt.money(res.budget, sym)} per {per} ({res.budget_source}); horizon {h} {per}s; "
+        f"objective: {OBJECTIVE_WORDS[res.objective]}",
+    ]
+    sections = [_comparison(cur, rec, "today", "recommended", sym)]
+    mc, mr = res.marginal.current, res.marginal.recommended
+    m_rows = [
+        [Cell("marginal CAC (blended)", "bold"), Cell(fmt.money(mc.marginal_cac, sym)),
+         Cell(fmt.money(mr.marginal_cac, sym))],
+    ]  # fmt: skip
+    for a, b in zip(mc.channels, mr.channels):
+        m_rows.append([Cell(f"  {a['channel']}", "dim"), Cell(fmt.money(a["marginal_cac"], sym)),  # type: ignore[arg-type]
+                       Cell(fmt.money(b["marginal_cac"], sym))])  # type: ignore[arg-type]  # fmt: skip
+    unit = "customers" if res.objective in ("customers", "target") else "equity"
+    m_rows += [
+        [Cell("cost to keep one more customer", "bold"), Cell(fmt.money(mc.cost_to_retain, sym)),
+         Cell(fmt.money(mr.cost_to_retain, sym))],
+        [Cell("CLTV"), Cell(fmt.money(mc.cltv, sym)), Cell(fmt.money(mr.cltv, sym))],
+        [Cell(f"{unit} per extra 1 on acquisition"), Cell(fmt.number(mc.marginal_value_acquisition, 3)),
+         Cell(fmt.number(mr.marginal_value_acquisition, 3))],
+        [Cell(f"{unit} per extra 1 on retention"), Cell(fmt.number(mc.marginal_value_retention, 3)),
+         Cell(fmt.number(mr.marginal_value_retention, 3))],
+    ]  # fmt: skip
+    sections.append(
+        Section("Marginal economics", ["", "today", "recommended"], m_rows, [False, True, True],
+                note="At the optimum the last unit of money earns the same on both sides; "
+                     f"the costs per customer differ because a kept customer's value runs past "
+                     f"the {h}-{per} horizon.")  # fmt: skip
+    )
+    sections.append(_parameters(res))
+    sections.append(_projection(res, "rec.", sym))
+    if res.sensitivity:
+        sections.append(
+            Section(
+                "Sensitivity: recommended acquisition share as each assumption moves",
+                ["", "used", "range", "share at low", "share at high", "curve over wider range"],
+                [[Cell(s.symbol, "bold"), Cell(f"{s.value:.3g}"), Cell(f"{s.low:g}–{s.high:g}"),
+                  Cell(fmt.pct(s.share_at_low, 0)), Cell(fmt.pct(s.share_at_high, 0)),
+                  Cell(f"{s.curve[0].value:g} {spark([c.acquisition_share for c in s.curve])} "
+                       f"{s.curve[-1].value:g}")] for s in res.sensitivity],
+                [False, True, False, True, True, False],
+            )  # fmt: skip
+        )
+        sections.append(
+            Section("Break-even: where today's split would be right", ["", "statement"],
+                    [[Cell(b.symbol, "bold"), Cell(b.statement)] for b in res.break_even],
+                    [False, False])  # fmt: skip
+        )
+    lev = res.leverage
+    sections.append(
+        Section(
+            "Leverage at the recommendation",
+            ["lever", "change", "relative"],
+            [[Cell(r.lever, "bold"),
+              Cell(fmt.number(r.change, 0) if lev.objective in ("customers",) else fmt.money(r.change, sym)),
+              Cell(fmt.pct(r.relative_change, 2))] for r in lev.rows],
+            [False, True, True],
+            note=f"Change of {OBJECTIVE_WORDS[lev.objective]} over {h} {per}s. " + (
+            "" if lev.retention_vs_acquisition is None else
+            f"1 % less churn is worth {lev.retention_vs_acquisition:.1f}x as much as 1 % more new "
+            "customers here (the marketing literature says about 2x).")
+        )  # fmt: skip
+    )
+    return View(head, sections)
+
+
+def simulation_view(res: SimulationResult) -> View:
+    cur, sc = res.current, res.scenario
+    per, sym = res.frequency, res.currency
+    what = OBJECTIVE_WORDS[res.objective]
+    change = f"{sc.change:+.1%}" if sc.change is not None else fmt.DASH
+    head = [
+        f"A {sc.acquisition_share:.0%} acquisition split: {what} {change} against today's "
+        f"({cur.acquisition_share:.0%}) over {res.horizon} {per}s.",
+        f"{res.file}: calibrated on {res.window.first_period} to {res.window.last_period}; "
+        f"budget {fmt.money(res.budget, sym)} per {per}",
+    ]
+    sections = [_comparison(cur, sc, "today", "named split", sym), _projection(res, "named", sym),
+                _parameters(res)]  # fmt: skip
+    return View(head, sections)

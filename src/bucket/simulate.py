@@ -1,0 +1,170 @@
+"""The leaky-bucket model of DESIGN §4, vectorised over scenarios.
+
+Scenario arrays (acquisition A, retention R, paid inflow) broadcast together with parameter
+arrays, so one call evaluates a grid of splits, or (draws × splits): only the periods are a
+Python loop, because the recursion is sequential. Per period t = 0 … H−1::
+
+    churn_t  = c_min + (c_base − c_min) · exp(−(R / N_t) / k)
+    inflow_t = paid + o + q · N_t,  paid = Σ_j M_j (1 − exp(−A_j / (κ_j M_j)))
+    N'_{t+1} = N_t (1 − churn_t) + inflow_t
+    N_{t+1}  = min(N'_{t+1}, K, N_t (1 + g_max)),  overflow_t = N'_{t+1} − N_{t+1}
+    profit_t = u · m · N_t − A − R
+    value    = Σ_t profit_t / (1+d)^t + N_H (u·m − r_H)(1+d) / (d + churn_H) / (1+d)^H
+
+N_t = 0 gives R/N_t = 0 (no customers, no retention effect), never 0/0. The channel split of an
+acquisition amount equalises marginal new customers per unit spend (§6):
+A_j = κ_j M_j ln(1/(κ_j λ)) for λ < 1/κ_j, else 0, with λ from scipy's bracketing root finder,
+element-wise over every amount at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Params:
+    """Model parameters; each a float or an array broadcastable against the scenarios."""
+
+    n0: float | np.ndarray
+    u: float | np.ndarray  # revenue per customer per period (0 when unknown: value unusable)
+    m: float | np.ndarray
+    d: float | np.ndarray
+    o: float | np.ndarray
+    q: float | np.ndarray
+    c_min: float | np.ndarray
+    c_base: float | np.ndarray
+    k: float | np.ndarray
+    capacity: float = np.inf
+    max_growth: float = np.inf
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Per-period paths (last axis = period) and totals of a batch of scenarios."""
+
+    customers: np.ndarray  # N_0 … N_H  (H + 1 values)
+    churn: np.ndarray  # churn_t
+    new: np.ndarray  # inflow_t (paid + organic + referral)
+    lost: np.ndarray  # N_t · churn_t
+    profit: np.ndarray  # profit_t
+    overflow: np.ndarray  # customers turned away by capacity or max growth
+    value: np.ndarray  # discounted profit + terminal customer equity
+    terminal: np.ndarray  # the terminal customer equity alone (discounted)
+
+    @property
+    def customers_end(self) -> np.ndarray:
+        return self.customers[..., -1]
+
+    @property
+    def profit_total(self) -> np.ndarray:
+        return self.profit.sum(axis=-1)
+
+
+def churn_at(r: np.ndarray | float, p: Params) -> np.ndarray:
+    """Churn per period at retention spend per customer r."""
+    k = np.asarray(p.k, dtype=float)
+    return p.c_min + (np.asarray(p.c_base) - p.c_min) * np.exp(-np.asarray(r) / k)
+
+
+def allocate(amount: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) -> np.ndarray:
+    """Split each acquisition ``amount`` across channels so that marginal new customers per unit
+    of spend are equal on every funded channel (DESIGN §6).
+
+    ``amount`` has any shape (...); ``kappa`` and ``saturation`` have shape (J,) or (..., J)
+    broadcastable; the result has shape (..., J) and sums to ``amount`` on the last axis.
+    Solved for x = ln λ:  Σ_j κ_j M_j · max(0, −ln κ_j − x) = amount, a decreasing function of x
+    bracketed by [x_top − amount/Σ κ_j M_j − 1, x_top], x_top = max_j(−ln κ_j).
+    """
+    from scipy.optimize.elementwise import find_root
+
+    amount = np.asarray(amount, dtype=float)
+    w = np.asarray(kappa) * np.asarray(saturation)
+    c = -np.log(np.asarray(kappa, dtype=float))
+    shape = np.broadcast_shapes(amount.shape, w.shape[:-1])
+    amount_b = np.broadcast_to(amount, shape)
+    w_b = np.broadcast_to(w, shape + w.shape[-1:])
+    c_b = np.broadcast_to(c, shape + c.shape[-1:])
+    top = c_b.max(axis=-1)
+    low = top - amount_b / w_b.sum(axis=-1) - 1.0
+
+    # find_root works element by element (it passes only unconverged elements on), so each
+    # channel's weight and log-price goes in as its own argument shaped like the amounts
+    channels = w_b.shape[-1]
+    per_channel = [w_b[..., j] for j in range(channels)] + [c_b[..., j] for j in range(channels)]
+
+    def excess(x, a, *wc):
+        total = -a
+        for j in range(channels):
+            total = total + wc[j] * np.maximum(0.0, wc[channels + j] - x)
+        return total
+
+    res = find_root(excess, (low, top), args=(amount_b, *per_channel))
+    x = np.where(amount_b > 0, res.x, top)
+    spend = w_b * np.maximum(0.0, c_b - x[..., None])
+    # rescale away the root finder's last rounding so Σ_j A_j equals the amount exactly
+    total = spend.sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spend = np.where(total > 0, spend * (amount_b[..., None] / total), 0.0)
+    return spend
+
+
+def paid_inflow(spend: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) -> np.ndarray:
+    """Σ_j M_j (1 − exp(−A_j / (κ_j M_j))) over the last axis."""
+    return (saturation * -np.expm1(-spend / (kappa * saturation))).sum(axis=-1)
+
+
+def run(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
+    """Simulate ``horizon`` periods for every scenario at once (arrays broadcast)."""
+    acquisition = np.asarray(acquisition, dtype=float)
+    retention = np.asarray(retention, dtype=float)
+    paid = np.asarray(paid, dtype=float)
+    shape = np.broadcast_shapes(
+        acquisition.shape, retention.shape, paid.shape,
+        *(np.shape(x) for x in (p.n0, p.u, p.m, p.d, p.o, p.q, p.c_min, p.c_base, p.k)),
+    )  # fmt: skip
+    n = np.broadcast_to(np.asarray(p.n0, dtype=float), shape).copy()
+    margin_per_customer = np.asarray(p.u) * p.m
+    customers = [n]
+    churn_l, new_l, lost_l, profit_l, over_l = [], [], [], [], []
+    for _ in range(horizon):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(n > 0, retention / np.where(n > 0, n, 1.0), 0.0)
+        churn = churn_at(r, p)
+        inflow = paid + p.o + p.q * n
+        lost = n * churn
+        raw = n - lost + inflow
+        nxt = np.minimum(raw, p.capacity)
+        if np.isfinite(p.max_growth):
+            nxt = np.minimum(nxt, n * (1.0 + p.max_growth))
+        profit_l.append(margin_per_customer * n - acquisition - retention)
+        churn_l.append(churn)
+        new_l.append(np.broadcast_to(inflow, shape))
+        lost_l.append(lost)
+        over_l.append(raw - nxt)
+        n = nxt
+        customers.append(n)
+    profit = np.stack(profit_l, axis=-1)
+    growth = 1.0 + np.asarray(p.d, dtype=float)
+    disc = growth[..., None] ** -np.arange(horizon)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_end = np.where(n > 0, retention / np.where(n > 0, n, 1.0), 0.0)
+        churn_end = churn_at(r_end, p)
+        terminal = (
+            n * (margin_per_customer - r_end) * (1.0 + p.d) / (p.d + churn_end)
+            / growth**horizon
+        )
+        terminal = np.where(n > 0, terminal, 0.0)
+    value = (profit * disc).sum(axis=-1) + terminal
+    return Trajectory(
+        customers=np.stack(customers, axis=-1),
+        churn=np.stack(churn_l, axis=-1),
+        new=np.stack(new_l, axis=-1),
+        lost=np.stack(lost_l, axis=-1),
+        profit=profit,
+        overflow=np.stack(over_l, axis=-1),
+        value=value,
+        terminal=terminal,
+    )
