@@ -79,7 +79,11 @@ def test_parse_number_refuses_with_reason(cell, words):
         (["12.5"], ",", "."),
         (["1.234.567"], ".", ","),  # several dots: thousands
         (["1,234,567"], ",", "."),
-        (["1,234", "5,000"], ";", ";"),  # ambiguous: default decides
+        (["1,234", "5,000"], ",", "."),  # a lone mark before 3 digits: thousands
+        (["1.500", "2.500", "10"], ".", ","),  # German whole amounts in a tab export
+        (["0,500"], ".", ","),  # a leading zero cannot start a thousands group
+        (["1.500", "12,75"], ".", ","),
+        (["10", "20"], ";", ";"),  # no evidence: the default decides
         (["1 250 000,00 ₽"], ".", ","),
     ],
 )

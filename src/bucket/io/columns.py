@@ -56,14 +56,22 @@ NUMERIC = MONEY | COUNTS
 REQUIRED: tuple[str, ...] = ("period", "new_customers", "customers_start")
 BASE_OUT = ("customers_end", "churned_customers")
 
-_SEPARATORS = re.compile(r"[\s\-_.·]+")
-_UNIT_SUFFIX = re.compile(r"[\(\[][^\)\]]{0,12}[\)\]]$")
+_SEPARATORS = re.compile(r"[\s\-_.·#]+")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'"})
+# A unit after the name: "Spend (USD)", "Revenue [EUR]", "Выручка, руб.", "Spend $".
+_UNIT_SUFFIXES = (
+    re.compile(r"\s*[\(\[][^\)\]]{0,12}[\)\]]$"),
+    re.compile(r"\s*,\s*[^\W\d_]{1,6}\.?$"),
+    re.compile(r"\s*[$€£¥₽₴₹%]$"),
+)
 
 
 def normalize(name: str) -> str:
-    """Compare-form of a header: NFKC, case folded, no spaces, dashes, underscores or dots."""
-    text = unicodedata.normalize("NFKC", name).strip().strip("\ufeff\"'").casefold()
-    return _SEPARATORS.sub("", text)
+    """Compare-form of a header: NFKC, case folded, typographic quotes made plain, no
+    invisible characters, spaces, dashes, underscores, dots or '#'."""
+    text = unicodedata.normalize("NFKC", name).translate(_INVISIBLE).translate(_QUOTES)
+    return _SEPARATORS.sub("", text.strip().strip("\"'").casefold())
 
 
 @lru_cache(maxsize=1)
@@ -99,9 +107,11 @@ def canonical_for(header: str) -> str | None:
     key = normalize(header)
     if key in table:
         return table[key]
-    bare = _UNIT_SUFFIX.sub("", header.strip()).strip()
-    if bare != header.strip():
-        return table.get(normalize(bare))
+    text = unicodedata.normalize("NFKC", header).translate(_INVISIBLE).strip()
+    for suffix in _UNIT_SUFFIXES:
+        bare = suffix.sub("", text).strip()
+        if bare != text and normalize(bare) in table:
+            return table[normalize(bare)]
     return None
 
 
@@ -132,7 +142,8 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
     """
     mapping: dict[str, str] = {}
     for raw in pairs:
-        for item in raw.split(","):
+        # "a=x,b=y" is two pairs, but "new_customers=Новые клиенты, чел." is one
+        for item in re.split(r",(?=\s*[A-Za-z_][A-Za-z_ -]*=)", raw):
             if not item.strip():
                 continue
             if "=" not in item:
@@ -151,6 +162,14 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
             if not theirs.strip():
                 raise ValueError(f"'{item}' names no column after '='")
             mapping[canon] = theirs.strip()
+    taken: dict[str, str] = {}
+    for canon, theirs in mapping.items():
+        if normalize(theirs) in taken:
+            raise ValueError(
+                f"'{theirs}' is mapped to both {taken[normalize(theirs)]} and {canon}; "
+                "a column can mean one thing"
+            )
+        taken[normalize(theirs)] = canon
     return mapping
 
 
@@ -167,6 +186,9 @@ def suggest(missing: str, unknown_headers: list[str]) -> str:
             if best is None or ratio > best[0]:
                 best = (ratio, header)
     if best is not None and best[0] >= 0.6:
-        return f"nearest: '{display(best[1])}'; if that is it, pass --map {missing}={best[1]}"
+        import shlex
+
+        arg = shlex.quote(f"{missing}={best[1]}")
+        return f"nearest: '{display(best[1])}'; if that is it, pass --map {arg}"
     usual = ", ".join(names[:4])
     return f"usually called {usual}; add the column or pass --map {missing}=<your column>"

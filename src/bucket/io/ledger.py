@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from bucket.errors import InputError, Problem
 from bucket.io import columns as cols
-from bucket.io.numbers import NumberProblem, infer_decimal, parse_number
+from bucket.io.numbers import NumberProblem, currency_code, infer_decimal, parse_number
 from bucket.io.periods import Label, Period, PeriodProblem, parse_label, resolve
 from bucket.io.text import Records, read_records
 
@@ -148,12 +148,40 @@ def _check_required(rec: Records, match: cols.ColumnMatch, need: tuple[str, ...]
         )
 
 
+def is_total_word(text: str) -> bool:
+    """'Total', 'Итого:', 'Total 2025', 'Итого за год', 'Grand total (12 months)'..."""
+    t = text.strip().rstrip(":").casefold()
+    if t in TOTAL_WORDS:
+        return True
+    words = t.replace("(", " ").split()
+    return bool(words) and (words[0] in TOTAL_WORDS or " ".join(words[:2]) in TOTAL_WORDS) and (
+        words[0] not in ("all",)
+    )
+
+
 def _is_total(cells: list[str], match: cols.ColumnMatch) -> bool:
     firsts = [cells[0]] if cells else []
     i = match.index.get("period")
     if i is not None and i < len(cells):
         firsts.append(cells[i])
-    return any(c.strip().rstrip(":").casefold() in TOTAL_WORDS for c in firsts)
+    return any(is_total_word(c) for c in firsts)
+
+
+def _find_header(rec: Records, mapping: dict[str, str]) -> Records:
+    """Skip title rows: the header is the first of the top rows naming two known columns."""
+    from dataclasses import replace
+
+    theirs = {cols.normalize(v) for v in mapping.values()}
+
+    def known(cells: list[str]) -> int:
+        return sum(1 for c in cells if cols.canonical_for(c) or cols.normalize(c) in theirs)
+
+    if known(rec.header) >= 2:
+        return rec
+    for i, (row, cells) in enumerate(rec.rows[:10]):
+        if known(cells) >= 2:
+            return replace(rec, header=cells, header_row=row, rows=rec.rows[i + 1 :])
+    return rec
 
 
 def inspect_ledger(
@@ -166,12 +194,27 @@ def inspect_ledger(
     File-level failures (missing file, not text, broken quoting) are raised as ``InputError``:
     nothing else can be checked after them.
     """
-    rec = read_records(path)
+    rec = _find_header(read_records(path), mapping or {})
     out = _Collector(rec.file)
+    if rec.header_row > 1:
+        out.warn(
+            "title-rows",
+            f"the header is on row {rec.header_row}; the rows above it were skipped",
+            "delete title rows from the export to silence this warning",
+            row=rec.header_row,
+        )
     match = _match_columns(rec, mapping or {}, out)
     _check_required(rec, match, tuple(dict.fromkeys(cols.REQUIRED + require)), out)
     if out.failed:
         return None, out.problems
+    if match.unknown:
+        names = ", ".join(f"'{cols.display(h)}'" for h in match.unknown)
+        out.warn(
+            "unused-columns",
+            f"column(s) not used: {names}",
+            "if one is a bucket column, name it with --map canonical=<column>",
+            row=rec.header_row,
+        )
 
     rows = list(rec.rows)
     if rows and _is_total(rows[-1][1], match):
@@ -197,6 +240,8 @@ def inspect_ledger(
     for row_no, cells in rows:
         if len(cells) > width and not any(c.strip() for c in cells[width:]):
             cells = cells[:width]
+        if len(cells) < width and len(cells) > max(match.index.values()):
+            cells = cells + [""] * (width - len(cells))  # only unused columns are missing
         if len(cells) != width:
             out.error(
                 "ragged-row",
@@ -224,8 +269,7 @@ def inspect_ledger(
             labels.append(parse_label(cells[pi]))
             label_rows.append((row_no, cells))
         except PeriodProblem as exc:
-            text = cells[pi].strip().rstrip(":").casefold()
-            if text in TOTAL_WORDS:
+            if is_total_word(cells[pi]):
                 out.error(
                     "totals-row",
                     f"'{cells[pi].strip()}' looks like a totals row, but it is not the last row",
@@ -251,6 +295,14 @@ def inspect_ledger(
 
     # Numbers, cell by cell.
     ci = match.index.get("channel")
+    if ci is not None and not any(cells[ci].strip() for _, cells in label_rows):
+        ci = None  # a channel column left empty on every row: the file has no channels
+    channel_names = (
+        {cells[ci].strip().casefold() for _, cells in label_rows} if ci is not None else set()
+    )
+    has_detail = any(not is_total_word(name) for name in channel_names if name)
+    subtotals: list[int] = []
+    first_currency: tuple[str, int, str] | None = None
     records: list[dict] = []
     currencies: Counter[str] = Counter()
     for k, (row_no, cells) in enumerate(label_rows):
@@ -316,11 +368,29 @@ def inspect_ledger(
                 continue
             if num.currency and canon in cols.MONEY:
                 currencies[num.currency] += 1
+                if first_currency is None:
+                    first_currency = (num.currency, row_no, label(canon))
+                elif currency_code(num.currency) != currency_code(first_currency[0]):
+                    cur0, row0, col0 = first_currency
+                    out.error(
+                        "mixed-currency",
+                        f"'{cell.strip()}' is in {num.currency}, but row {row0} ({col0}) is in "
+                        f"{cur0}",
+                        "convert every amount to one currency before planning",
+                        row_no,
+                        label(canon),
+                        cell,
+                    )
+                    bad = True
+                    continue
             values[canon] = float(round(num.value)) if canon in cols.COUNTS else num.value
         channel = ""
         if ci is not None:
             # control characters (NUL, ...) are export debris, never part of a name
             channel = "".join(ch for ch in cells[ci] if ch.isprintable()).strip()
+            if has_detail and is_total_word(channel):
+                subtotals.append(row_no)  # a subtotal across channels: counted twice if kept
+                continue
             if not channel:
                 out.error(
                     "empty-cell",
@@ -336,12 +406,27 @@ def inspect_ledger(
             continue
         records.append({"row": row_no, "channel": channel, "_k": k, **values})
 
+    if subtotals:
+        shown = ", ".join(map(str, subtotals[:6])) + (" ..." if len(subtotals) > 6 else "")
+        out.warn(
+            "subtotal-rows",
+            f"{len(subtotals)} subtotal row(s) across channels dropped (rows {shown})",
+            "remove subtotal rows from the export to silence this warning",
+            row=subtotals[0],
+            column=label("channel"),
+        )
     if periods and records:
         _check_duplicates(records, periods, label, out)
     if out.failed or not records or not periods:
         return None, out.problems
 
     ledger = _build(rec.file, records, periods, frequency, match, numeric, ci is not None)
+    totals = ledger.frame[[c for c in numeric if c in ledger.frame]].sum()
+    if not all(math.isfinite(x) for x in totals.tolist()):
+        big = next(c for c in totals.index if not math.isfinite(totals[c]))
+        out.error("too-large", f"the numbers in {big} are too large to add up",
+                  "check the units of the column", column=label(big))  # fmt: skip
+        return None, out.problems
     ledger.currency = currencies.most_common(1)[0][0] if currencies else None
     _check_gaps(ledger, out)
     _check_continuity(ledger, out)

@@ -20,8 +20,21 @@ _GROUP_MARKS = "'\u2019" + _SPACES
 # Currency words seen in exports besides the Unicode currency symbols (category Sc).
 _CURRENCY_WORDS = (
     "USD EUR GBP RUB RUR UAH CNY RMB JPY CHF CAD AUD NZD SEK NOK DKK PLN CZK HUF INR BRL MXN "
-    "ARS CLP COP KZT BYN TRY ILS ZAR SGD HKD KRW руб. руб р. грн. грн zł kr Kč Fr. lei 元"
+    "ARS CLP COP KZT BYN TRY ILS ZAR SGD HKD KRW руб. руб р. грн. грн zł kr Kč Fr. lei 元 "
+    "US$ R$ A$ C$ NZ$ HK$ S$ CA$ AU$"
 ).split()
+_CURRENCY_WORDS.sort(key=len, reverse=True)  # "US$" before "$"-less prefixes
+# One name per currency, so "$" and "USD" count as the same one.
+CURRENCY_CODE = {
+    "$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "₽": "RUB", "РУБ": "RUB", "РУБ.": "RUB",
+    "Р.": "RUB", "RUR": "RUB", "₴": "UAH", "ГРН": "UAH", "ГРН.": "UAH", "₹": "INR", "元": "CNY",
+    "RMB": "CNY", "¥": "JPY/CNY", "R$": "BRL", "A$": "AUD", "AU$": "AUD", "C$": "CAD",
+    "CA$": "CAD", "NZ$": "NZD", "HK$": "HKD", "S$": "SGD", "ZŁ": "PLN", "₩": "KRW", "₺": "TRY",
+}  # fmt: skip
+
+
+def currency_code(symbol: str) -> str:
+    return CURRENCY_CODE.get(symbol.upper(), symbol.upper())
 _CURRENCY_RE = re.compile(
     r"^(?P<pre>(?:" + "|".join(re.escape(w) for w in _CURRENCY_WORDS) + r")\s*)?"
     r"(?P<core>.*?)"
@@ -44,10 +57,16 @@ _PLAIN = {".": re.compile(r"-?\d+(?:\.\d+)?"), ",": re.compile(r"-?\d+(?:,\d+)?"
 def _grouped(decimal: str) -> re.Pattern[str]:
     group = "," if decimal == "." else "."
     g, d = re.escape(group), re.escape(decimal)
-    return re.compile(rf"\d{{1,3}}(?:{g}\d{{3}})+(?:{d}\d+)?|\d+(?:{d}\d*)?|{d}\d+")
+    indian = rf"|\d{{1,2}}(?:{g}\d{{2}})+{g}\d{{3}}(?:{d}\d+)?"  # 1,23,456.78 (lakh grouping)
+    return re.compile(
+        rf"\d{{1,3}}(?:{g}\d{{3}})+(?:{d}\d+)?|\d+(?:{d}\d*)?|{d}\d+" + indian
+    )
 
 
 _GROUPED = {mark: _grouped(mark) for mark in ".,"}
+
+
+MAX_VALUE = 1e15  # no ledger counts or spends more in one cell; beyond, sums lose cents
 
 
 class NumberProblem(ValueError):
@@ -103,33 +122,38 @@ def _core(text: str) -> tuple[str, bool, str | None, bool]:
 
 
 def infer_decimal(cells: Iterable[str], default: str) -> str:
-    """The decimal mark a file uses ('.' or ','), voted by its unambiguous numbers.
+    """The decimal mark a file uses ('.' or ','), voted by its numbers.
 
-    ``1,234.5`` and ``12.5`` vote '.'; ``1.234,5`` and ``12,5`` vote ','; ``1,234`` and
-    ``1.234`` say nothing (a thousands separator or a decimal with three places). With no
-    votes, ``default`` (',' for ';'-delimited European exports, '.' otherwise).
+    Strong votes: ``1,234.5`` and ``12.5`` say '.', ``1.234,5`` and ``12,5`` say ','; several
+    marks of one kind (``1.234.567``) are thousands separators; ``0,500`` can only be a decimal.
+    Weak votes: a lone mark before exactly three digits (``1.500``, ``5,000``) is read as a
+    thousands separator, since ledgers hold counts and money, which are not written to three
+    decimals. With no votes, ``default`` (',' for ';'-delimited European exports, '.' otherwise).
     """
+    strong, weak = 3, 1
     votes = {".": 0, ",": 0}
+    other_of = {".": ",", ",": "."}
     for cell in cells:
         if _DIGITS.fullmatch(cell):
             continue
-        if m := _SIMPLE_DECIMAL.fullmatch(cell):  # 2981.13, 42,5: the common case, fast
-            if len(m[2]) != 3:
-                votes[m[1]] += 1
+        m = _SIMPLE_DECIMAL.fullmatch(cell)  # 2981.13, 42,5: the common case, fast
+        if m:
+            core, mark = cell.lstrip("-"), m[1]
+        else:
+            core = _core(cell)[0]
+            for g in _GROUP_MARKS:
+                core = core.replace(g, "")
+            mark = "." if "." in core else "," if "," in core else ""
+        if not mark:
             continue
-        core = _core(cell)[0]
-        for mark in _GROUP_MARKS:
-            core = core.replace(mark, "")
-        has_dot, has_comma = "." in core, "," in core
-        if has_dot and has_comma:
-            votes["." if core.rfind(".") > core.rfind(",") else ","] += 1
-        elif has_dot or has_comma:
-            mark = "." if has_dot else ","
-            other = "," if has_dot else "."
-            if core.count(mark) > 1:
-                votes[other] += 1
-            elif len(core) - core.index(mark) - 1 != 3:
-                votes[mark] += 1
+        if "." in core and "," in core:
+            votes["." if core.rfind(".") > core.rfind(",") else ","] += strong
+        elif core.count(mark) > 1:
+            votes[other_of[mark]] += strong
+        elif len(core) - core.index(mark) - 1 != 3 or core.startswith(("0", mark)):
+            votes[mark] += strong
+        else:
+            votes[other_of[mark]] += weak
     if votes["."] == votes[","]:
         return default
     return "." if votes["."] > votes[","] else ","
@@ -141,7 +165,11 @@ def parse_number(cell: str, decimal: str) -> Number | None:
     if not text:
         return None
     if _PLAIN[decimal].fullmatch(text):
-        return Number(float(text.replace(",", ".")))
+        value = float(text.replace(",", "."))
+        if value > MAX_VALUE or value < -MAX_VALUE:
+            raise NumberProblem(f"'{text[:20]}{'...' if len(text) > 20 else ''}' is too large",
+                                "check the cell and its units")  # fmt: skip
+        return Number(value)
     low = text.casefold()
     if low in _SPREADSHEET_ERRORS:
         raise NumberProblem(
@@ -175,8 +203,9 @@ def parse_number(cell: str, decimal: str) -> Number | None:
             f"'{text}' is not a number",
             f"write digits with an optional decimal {mark} (this file uses '{decimal}')",
         )
-    if not math.isfinite(value):
-        raise NumberProblem(f"'{text}' is too large", "check the cell")
+    if not math.isfinite(value) or abs(value) > MAX_VALUE:
+        raise NumberProblem(f"'{text[:20]}{'...' if len(text) > 20 else ''}' is too large",
+                            "check the cell and its units")  # fmt: skip
     if percent:
         value /= 100.0
     return Number(-value if negative else value, currency, percent)

@@ -113,16 +113,26 @@ def _header_line(text: str) -> str:
 
 
 def sniff_delimiter(text: str) -> str | None:
-    """The delimiter that splits the header into the most cells (None: one cell only)."""
-    header = _header_line(text)
-    best, best_count = None, 1
+    """The delimiter that splits the top lines most consistently into more than one cell
+    (None: no line splits). Judged on up to 12 non-blank lines, so a title line above the
+    header or a header whose names contain commas does not decide alone."""
+    from collections import Counter
+
+    lines = [line for line in text.splitlines() if line.strip()][:12]
+    best, best_key = None, (0, 0)
     for delim in _DELIMITERS:
-        try:
-            cells = next(csv.reader([header], delimiter=delim))
-        except (csv.Error, StopIteration):
+        counts = []
+        for line in lines:
+            try:
+                counts.append(len(next(csv.reader([line], delimiter=delim))))
+            except (csv.Error, StopIteration):
+                continue
+        split = Counter(c for c in counts if c > 1)
+        if not split:
             continue
-        if len(cells) > best_count:
-            best, best_count = delim, len(cells)
+        modal, agree = max(split.items(), key=lambda kv: (kv[1], kv[0]))
+        if (agree, modal) > best_key:
+            best, best_key = delim, (agree, modal)
     return best
 
 
