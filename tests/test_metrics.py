@@ -32,7 +32,8 @@ def test_discount_rate_per_period():
 
 def test_overall_by_hand(result):
     o = result.overall
-    assert o.customers_end == 105 + 51 + 111 + 52
+    # a span's stocks: the base when it starts and when it ends
+    assert o.customers_start == 100 + 50 and o.customers_end == 111 + 52
     assert o.cac == pytest.approx(3300 / 31)
     assert o.paid_cac == pytest.approx(3300 / (31 - 3 - 2))
     assert o.conversion_rate == pytest.approx(31 / 330)

@@ -161,7 +161,7 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
     """Aggregate the calibration window and fit what the data allow."""
     frame = ledger.frame
     ords = sorted(set(frame["ordinal"].tolist()))
-    window = ords[-min(settings.window, len(ords)) :]
+    window = [o for o in ords if o > ords[-1] - settings.window]  # calendar periods
     win = frame[frame["ordinal"] >= window[0]]
     labels = dict(zip(frame["ordinal"].tolist(), frame["period"].tolist()))
     first, last = labels[window[0]], labels[window[-1]]

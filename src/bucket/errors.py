@@ -49,7 +49,8 @@ class Problem:
     def line(self) -> str:
         """The one-line form: ``<file>, row <n>, column <c>: <what is wrong>; <how to fix>``."""
         text = f"{self.location()}: {self.message}"
-        return f"{text}; {self.fix}" if self.fix else text
+        text = f"{text}; {self.fix}" if self.fix else text
+        return " ".join(text.split("\n")).replace("\r", " ")  # always one line
 
 
 class BucketError(Exception):

@@ -183,47 +183,57 @@ def compute_metrics(
     present = ledger.present
     label_of = dict(zip(frame["ordinal"].tolist(), frame["period"].tolist()))
 
-    def make(scope: str, sums: Mapping[str, float], ords, **ids) -> MetricsRow:
+    ord_arr = frame["ordinal"].to_numpy()
+    start_arr = frame["customers_start"].to_numpy(dtype=np.float64)
+    end_arr = frame["customers_end"].to_numpy(dtype=np.float64)
+
+    def make(scope: str, sums: Mapping[str, float], mask: np.ndarray, **ids) -> MetricsRow:
+        o = ord_arr[mask]
+        first, last = int(o.min()), int(o.max())
+        totals = _totals(sums, present)
+        # stocks of a span: the base when it starts and when it ends (rates use the sums)
+        totals["customers_start"] = float(start_arr[mask & (ord_arr == first)].sum())
+        totals["customers_end"] = float(end_arr[mask & (ord_arr == last)].sum())
+        values = kpis(sums, margin, d)
+        if "retention_spend" not in present:
+            values["retention_share"] = None
         return MetricsRow(
             scope=scope,  # type: ignore[arg-type]
-            first_period=label_of[min(ords)],
-            last_period=label_of[max(ords)],
-            periods=len(set(ords)),
+            first_period=label_of[first],
+            last_period=label_of[last],
+            periods=len(np.unique(o)),
             **ids,
-            **_totals(sums, present),
-            **kpis(sums, margin, d),
+            **totals,
+            **values,
         )
 
     def grouped(scope: str, key: str) -> list[MetricsRow]:
         codes, names = pd.factorize(frame[key], sort=True)
         sums = group_sums(inputs, codes, len(names))
-        ords = frame["ordinal"].tolist()
-        members: list[list[int]] = [[] for _ in names]
-        for code, o in zip(codes.tolist(), ords):
-            members[code].append(o)
         out = []
         for i, name in enumerate(names.tolist()):
             ids = {"period": label_of[name]} if key == "ordinal" else {"channel": name}
-            out.append(make(scope, sums[i], members[i], **ids))
+            out.append(make(scope, sums[i], codes == i, **ids))
         return out
 
     all_ords = frame["ordinal"].tolist()
     everything = np.zeros(len(frame), dtype=np.intp)
-    overall = make("overall", group_sums(inputs, everything, 1)[0], all_ords)
+    overall = make("overall", group_sums(inputs, everything, 1)[0], np.ones(len(frame), bool))
     win = None
     warnings = [p.line() for p in ledger.warnings]
     if window is not None:
         distinct = sorted(set(all_ords))
-        if window > len(distinct):
+        span = distinct[-1] - distinct[0] + 1
+        if window > span:
             warnings.append(
-                f"--window {window} is longer than the {len(distinct)} periods in the file; "
+                f"--window {window} is longer than the {span} periods the file spans; "
                 "the window covers all of them"
             )
-        cut = distinct[-min(window, len(distinct))]
+        cut = distinct[-1] - window + 1  # calendar periods, so a gap does not stretch it
         mask = frame["ordinal"].to_numpy() >= cut
         win_inputs = {k: v[mask] for k, v in inputs.items()}
         win_sums = group_sums(win_inputs, np.zeros(int(mask.sum()), dtype=np.intp), 1)[0]
-        win = make("window", win_sums, distinct[-window:])
+        win = make("window", win_sums, mask)
     periods = grouped("period", "ordinal")
     channels = grouped("channel", "channel") if ledger.has_channels else []
     return MetricsResult(

@@ -150,6 +150,8 @@ def emit(result: Any, fmt: str, output: Path | None, inputs: list[str]) -> None:
     """Render ``result`` and write it to stdout or, atomically, to ``output``."""
     from bucket.render import render
 
+    if output is not None and str(output) == "-":
+        output = None  # -o - means stdout
     if output is not None:
         for path in inputs:
             if _same_file(output, path):
@@ -191,6 +193,14 @@ def _write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+        # mkstemp creates 0600; give the file the mode a plain open() would (or keep the old one)
+        try:
+            mode = path.stat().st_mode & 0o777
+        except OSError:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:

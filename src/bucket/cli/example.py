@@ -47,7 +47,13 @@ def example(
         name = "saas_monthly_eu.csv" if european else "saas_monthly.csv"
         sys.stdout.write(files[name])
         return
-    directory.mkdir(parents=True, exist_ok=True)
+    from bucket.errors import OutputError
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{directory}: cannot create the folder ({exc.strerror}); "
+                          "choose a writable folder") from None  # fmt: skip
     targets = {directory / name: text for name, text in files.items()}
     existing = [str(p) for p in targets if p.exists()]
     if existing and not force:
@@ -56,5 +62,8 @@ def example(
             param_hint="DIRECTORY",
         )
     for path, text in targets.items():
-        path.write_text(text, encoding="utf-8")
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(f"{path}: cannot write ({exc.strerror}); choose a writable folder") from None
         print(path)

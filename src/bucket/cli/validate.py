@@ -36,7 +36,8 @@ def validate(
     Every problem is printed on stderr as one line: Error: FILE, row N, column C: what is
     wrong; how to fix it. Exit code 1 if any problem is an error, 0 if there are only
     warnings or none. The table report goes to stdout only for a valid file; --json, --format
-    csv and --format markdown always write the report (with every problem) to stdout.
+    csv and --format markdown always write the report (with every problem) to stdout;
+    --output is written only for a valid file.
 
     Examples:
 
@@ -74,7 +75,7 @@ def validate(
     out_fmt = resolve_format(fmt, as_json)
     # A machine-readable report is the result even when the file fails; the table view of a
     # failing file stays off stdout (the problems are the Error: lines on stderr).
-    if out_fmt != "table" or not errors:
+    if not errors or (out_fmt != "table" and output is None):
         emit(result, out_fmt, output, [file])
     for p in problems:
         err(f"{'Error' if p.severity == 'error' else 'Warning'}: {p.line()}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -122,8 +123,26 @@ _QY = re.compile(r"Q(\d)\s*[-/ ]?\s*(\d{4})", re.IGNORECASE)
 _YW = re.compile(r"(\d{4})\s*-?\s*W(\d{1,2})(?:-?([1-7]))?", re.IGNORECASE)
 _NAME_Y = re.compile(r"([^\W\d_]+)\.?[\s\-'’/]*(\d{4}|\d{2})", re.UNICODE)
 _Y_NAME = re.compile(r"(\d{4})[\s\-/]+([^\W\d_]+)\.?", re.UNICODE)
-_CJK = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月")
+_CJK = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
+_CJK_Q = re.compile(r"(\d{4})\s*年?\s*第?\s*([1-4一二三四])\s*季度?")
+_DMY2 = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{2})")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})?")
+_WEEK_WORD = re.compile(r"(?:w|wk|week|kw|cw|нед(?:еля)?\.?|тиждень|semaine|semana|woche)\s*(\d{1,2})[\s,/-]+(\d{4})", re.IGNORECASE)
+_Q_TICK = re.compile(r"Q([1-4])\s*['’]\s*(\d{2})", re.IGNORECASE)
+_Q_WORD = re.compile(r"([1-4])\.?\s*(?:quartal|quarter|trimestre|квартал)\s*(\d{4})", re.IGNORECASE)
+_D_NAME_Y = re.compile(r"(\d{1,2})[\s\-.]+([^\W\d_]+)\.?[\s\-.,]+(\d{4}|\d{2})")
+_NAME_D_Y = re.compile(r"([^\W\d_]+)\.?\s+(\d{1,2}),?\s+(\d{4})")
+_FILLER = re.compile(r"\s*(?:\bde\b|\bг\.?|\bр\.?|,)\s*", re.IGNORECASE)
+_CN_Q = {"一": 1, "二": 2, "三": 3, "四": 4}
 _FIX = "write periods like 2025-01, Jan 2025, 2025-Q1, 2025-W05 or a date like 2025-01-31"
+
+
+def _year(text: str) -> int:
+    """Four digits as is; two digits 00-69 → 2000s, 70-99 → 1900s (as spreadsheets do)."""
+    y = int(text)
+    if len(text) == 2:
+        y += 2000 if y < 70 else 1900
+    return y
 
 
 def _month_period(year: int, m: int, text: str) -> Label:
@@ -141,10 +160,14 @@ def _date(year: int, m: int, d: int, text: str) -> Label:
 
 def parse_label(raw: str) -> Label:
     """Parse one period cell; raises ``PeriodProblem`` with the reason."""
-    text = raw.strip()
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if text.startswith('="') and text.endswith('"'):  # Excel's ="2025-01" text trick
+        text = text[2:-1].strip()
+    text = text.lstrip("'")  # Excel's leading apostrophe
     if not text:
         raise PeriodProblem("the period is empty", "fill in the period of this row")
     core = _TIME.sub("", text).strip()
+    core = re.sub(r"\s+\d{1,2}:\d{2}(:\d{2})?\s*(AM|PM)$", "", core, flags=re.IGNORECASE)
     if m := _YMD.fullmatch(core):
         return _date(int(m[1]), int(m[2]), int(m[3]), text)
     if m := _DMY.fullmatch(core):
@@ -154,6 +177,12 @@ def parse_label(raw: str) -> Label:
                 raise PeriodProblem(f"'{text}' is not a real date", _FIX)
             return Label("date", ambiguous=(a, b, year))
         return _date(year, b, a, text)  # 31.01.2025, 31-01-2025: day first
+    if m := _DMY2.fullmatch(core):  # 31.01.25 (German short date)
+        return _date(_year(m[3]), int(m[2]), int(m[1]), text)
+    if m := _COMPACT.fullmatch(core):  # 202501, 20250131
+        if m[3]:
+            return _date(int(m[1]), int(m[2]), int(m[3]), text)
+        return _month_period(int(m[1]), int(m[2]), text)
     if m := _YM.fullmatch(core):
         return _month_period(int(m[1]), int(m[2]), text)
     if m := _MY.fullmatch(core):
@@ -170,8 +199,27 @@ def parse_label(raw: str) -> Label:
         except ValueError:
             raise PeriodProblem(f"'{text}': {year} has no ISO week {w}", _FIX) from None
         return Label("week", week_of(monday))
+    if m := _WEEK_WORD.fullmatch(core):  # W5 2025, KW 5 2025, Week 5, 2025
+        return parse_label(f"{m[2]}-W{int(m[1]):02d}")
+    if m := _Q_TICK.fullmatch(core):  # Q1'25
+        return Label("quarter", quarter(_year(m[2]), int(m[1])))
+    if m := _Q_WORD.fullmatch(core):  # 1. Quartal 2025
+        return Label("quarter", quarter(int(m[2]), int(m[1])))
+    if m := _CJK_Q.fullmatch(core):  # 2025年第1季度
+        q = _CN_Q.get(m[2]) or int(m[2])
+        return Label("quarter", quarter(int(m[1]), q))
     if m := _CJK.fullmatch(core):
+        if m[3]:
+            return _date(int(m[1]), int(m[2]), int(m[3]), text)
         return _month_period(int(m[1]), int(m[2]), text)
+    if core.upper().startswith("FY") and (m := _YQ.fullmatch(core[2:].strip())):
+        return Label("quarter", quarter(int(m[1]), int(m[2])))
+    names = _month_names()
+    if (m := _D_NAME_Y.fullmatch(core)) and m[2].casefold() in names:  # 01-Jan-2025
+        return _date(_year(m[3]), names[m[2].casefold()], int(m[1]), text)
+    if (m := _NAME_D_Y.fullmatch(core)) and m[1].casefold() in names:  # Jan 1, 2025
+        return _date(int(m[3]), names[m[1].casefold()], int(m[2]), text)
+    core = _FILLER.sub(" ", core).strip()  # enero de 2025, Январь 2025 г., January, 2025
     m = _NAME_Y.fullmatch(core)
     name, year_text = (m[1], m[2]) if m else (None, None)
     if m is None and (m2 := _Y_NAME.fullmatch(core)):
@@ -179,9 +227,7 @@ def parse_label(raw: str) -> Label:
     if name is not None and year_text is not None:
         number = _month_names().get(name.casefold())
         if number is not None:
-            year = int(year_text)
-            if len(year_text) == 2:
-                year += 2000
+            year = _year(year_text)
             return Label("month", month(year, number))
     raise PeriodProblem(f"'{text}' is not a period bucket can read", _FIX)
 
@@ -271,7 +317,7 @@ def _date_frequency(dates: list[dt.date]) -> Frequency:
     if len(dates) < 2:
         return "month"
     gaps = sorted((b - a).days for a, b in zip(dates, dates[1:]))
-    typical = gaps[len(gaps) // 2]
+    typical = gaps[(len(gaps) - 1) // 2]  # lower median: a gap in the file must not decide
     if 6 <= typical <= 8:
         return "week"
     if 27 <= typical <= 32:

@@ -81,7 +81,7 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
     def fail(code: str, message: str, fix: str) -> InputError:
         return InputError(Problem("error", code, message, fix, name))
 
-    if not data.strip():
+    if not data.strip() or not data.strip().lstrip(b"\xef\xbb\xbf").strip():
         raise fail("empty", "the file is empty", "export the ledger with a header row and data")
     for magic, what, fix in _MAGIC:
         if data.startswith(magic):

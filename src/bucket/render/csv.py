@@ -14,6 +14,8 @@ def _cell(x: Any) -> Any:
         return ""
     if isinstance(x, float):
         return repr(x)
+    if isinstance(x, str) and x[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + x  # a spreadsheet must not run a channel name as a formula
     return x
 
 
