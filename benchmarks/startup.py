@@ -8,7 +8,8 @@ drift in machine speed hits both; the ratio is the median of the per-pair ratios
 is the child's own maximum resident set size (from os.wait4). Targets (issue 3):
 
 * ``bucket --help`` within 0.2 s of ``python -c pass``;
-* ``bucket metrics`` on the example within 1.2x of importing its dependencies.
+* ``bucket metrics`` on the example within 1.2x of importing its dependencies (issue 3);
+* ``bucket plan`` on the example within 1.25x of importing its dependencies (issue 4).
 
 A large synthetic ledger (10 years of weeks x 40 channels) shows how reading and computing
 scale beyond the example.
@@ -93,6 +94,8 @@ def main() -> None:
     args = parser.parse_args()
     n = args.runs
     deps = "import pandas, numpy, typer, rich.console, rich.table"
+    plan_deps = ("import pandas, numpy, scipy.optimize, scipy.optimize.elementwise, typer, "
+                 "rich.console, rich.table; from pydantic import BaseModel")  # fmt: skip
     cases = [
         ("bucket --help", [BUCKET, "--help"], "python -c pass", [PY, "-c", "pass"]),
         ("bucket metrics example (table)", [BUCKET, "metrics", str(EXAMPLE)],
@@ -101,6 +104,10 @@ def main() -> None:
          "python -c 'import pandas, numpy'", [PY, "-c", "import pandas, numpy"]),
         ("bucket metrics example (table)", [BUCKET, "metrics", str(EXAMPLE)],
          "python -c '<all its imports>'", [PY, "-c", deps]),
+        ("bucket plan example (table)", [BUCKET, "plan", str(EXAMPLE)],
+         "python -c '<all plan imports>'", [PY, "-c", plan_deps]),
+        ("bucket plan example --json", [BUCKET, "plan", str(EXAMPLE), "--json"],
+         "python -c '<all plan imports>'", [PY, "-c", plan_deps]),
     ]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "big.csv"
@@ -123,6 +130,11 @@ def main() -> None:
     print()
     print(f"target: bucket --help within 0.2 s of python -c pass: {help_['diff']:.3f} s "
           f"-> {'met' if help_['diff'] <= 0.2 else 'MISSED'}")
+    plan_t = results[("bucket plan example (table)", "python -c '<all plan imports>'")]
+    plan_j = results[("bucket plan example --json", "python -c '<all plan imports>'")]
+    print(f"target: bucket plan within 1.25x of its imports: {plan_t['ratio']:.2f}x with the "
+          f"table ({'met' if plan_t['ratio'] <= 1.25 else 'MISSED'}), {plan_j['ratio']:.2f}x "
+          f"with --json ({'met' if plan_j['ratio'] <= 1.25 else 'MISSED'})")
     print(f"target: bucket metrics within 1.2x of its imports: {alldeps['ratio']:.2f}x of all its "
           f"imports ({'met' if alldeps['ratio'] <= 1.2 else 'MISSED'}), {table['ratio']:.2f}x of "
           f"pandas+numpy alone ({'met' if table['ratio'] <= 1.2 else 'MISSED'})")

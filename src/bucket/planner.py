@@ -38,13 +38,18 @@ if TYPE_CHECKING:
 BREAK_EVEN = {"rho": (1.0, 25.0), "mu": (0.05, 0.95), "phi": (0.05, 0.95), "margin": (0.05, 1.0)}
 SENSITIVITY = {"rho": (3.0, 25.0), "mu": (0.3, 0.7), "phi": (0.3, 0.7), "margin": (0.3, 1.0)}
 SYMBOL = {"rho": "ρ", "mu": "μ", "phi": "φ", "margin": "m"}
-CURVE_POINTS = 13
+CURVE_POINTS = 17
 WORDS = {
     "rho": "acquiring a customer costs {v} times as much as keeping one, at the margin",
     "mu": "retention spend can remove at most {p} of today's churn",
     "phi": "today's spend reaches {p} of each assumed channel's saturation",
     "margin": "the gross margin is {p}",
 }
+
+
+def _pct(x: float, digits: int = 0, sign: bool = False) -> str:
+    """12 %, +4.1 % (a space before %, as in the tables)."""
+    return f"{100 * x:{'+' if sign else ''}.{digits}f} %"
 
 
 class _Context:
@@ -176,13 +181,21 @@ def _grid(name: str, lo: float, hi: float, n: int) -> np.ndarray:
     return np.geomspace(lo, hi, n) if name == "rho" else np.linspace(lo, hi, n)
 
 
-def _sensitivity(ctx: _Context, names: list[str]) -> list[out.Sensitivity]:
-    rows = []
+def _scans(ctx: _Context, names: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For each parameter: values across its break-even range and the best share at each (one
+    vectorised evaluation per parameter, shared by the sensitivity and break-even tables)."""
+    out_: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name in names:
+        lo, hi = BREAK_EVEN[name]
+        values = _grid(name, lo, hi, CURVE_POINTS)
+        out_[name] = (values, _shares(ctx, name, values))
+    return out_
+
+
+def _sensitivity(ctx: _Context, scans) -> list[out.Sensitivity]:
+    rows = []
+    for name, (values, curve) in scans.items():
         lo, hi = SENSITIVITY[name]
-        blo, bhi = BREAK_EVEN[name]
-        values = _grid(name, blo, bhi, CURVE_POINTS)
-        curve = _shares(ctx, name, values)
         ends = _shares(ctx, name, [lo, hi])
         rows.append(
             out.Sensitivity(
@@ -200,14 +213,13 @@ def _sensitivity(ctx: _Context, names: list[str]) -> list[out.Sensitivity]:
     return sorted(rows, key=lambda r: -r.impact)
 
 
-def _break_even(ctx: _Context, names: list[str]) -> list[out.BreakEven]:
+def _break_even(ctx: _Context, scans) -> list[out.BreakEven]:
     from scipy.optimize import brentq
 
     rows = []
-    for name in names:
+    for name, (values, curve) in scans.items():
         lo, hi = BREAK_EVEN[name]
-        values = _grid(name, lo, hi, 25)
-        gap = _shares(ctx, name, values) - ctx.share0
+        gap = curve - ctx.share0
         current = ctx.cal.assumptions[name]
         flat = bool(np.all(np.abs(gap) < 1e-3))
         roots: list[float] = []
@@ -243,13 +255,13 @@ def _statement(name: str, roots: list[float], current: float, lo: float, hi: flo
     fmt = (lambda v: f"{v:.3g}") if name == "rho" else (lambda v: f"{v:.2f}")
     if not roots:
         return (
-            f"no {sym} in [{fmt(lo)}, {fmt(hi)}] makes today's split ({s0:.0%} acquisition) "
+            f"no {sym} in [{fmt(lo)}, {fmt(hi)}] makes today's split ({_pct(s0)} acquisition) "
             f"optimal; the plan uses {sym} = {fmt(current)}"
         )
     at = " or ".join(f"{sym} = {fmt(r)}" for r in roots)
-    words = WORDS[name].format(v=fmt(roots[0]), p=f"{roots[0]:.0%}")
+    words = WORDS[name].format(v=fmt(roots[0]), p=_pct(roots[0]))
     return (
-        f"today's split ({s0:.0%} acquisition) is optimal only at {at} ({words}); "
+        f"today's split ({_pct(s0)} acquisition) is optimal only at {at} ({words}); "
         f"the plan uses {sym} = {fmt(current)}"
     )
 
@@ -274,15 +286,15 @@ def _headline(ctx: _Context, cur: out.Split, rec: out.Split, assumed: list[str])
     what = {"value": "customer equity", "customers": f"customers after {h} {per}s",
             "profit": f"profit over {h} {per}s"}[ctx.objective]  # fmt: skip
     shift = cur.acquisition_share - rec.acquisition_share
-    gain = f"{what} {rec.change:+.1%}" if rec.change is not None else what
+    gain = f"{what} {_pct(rec.change, 1, sign=True)}" if rec.change is not None else what
     if abs(shift) < 0.005:
         text = (
-            f"Keep today's split ({cur.acquisition_share:.0%} acquisition, "
-            f"{cur.retention_share:.0%} retention): it is within half a point of the optimum"
+            f"Keep today's split ({_pct(cur.acquisition_share)} acquisition, "
+            f"{_pct(cur.retention_share)} retention): it is within half a point of the optimum"
         )
     else:
         direction = "acquisition to retention" if shift > 0 else "retention to acquisition"
-        text = f"Shift {abs(shift):.0%} of the budget from {direction}: {gain}"
+        text = f"Shift {_pct(abs(shift))} of the budget from {direction}: {gain}"
         if ctx.objective == "value":
             text += f" over {h} {per}s"
     if {"rho", "mu", "phi"} <= set(assumed):
@@ -321,8 +333,8 @@ def make_plan(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -
         target = out.Target(growth, b is not None, b, share, max_g)
         if b is None:
             ctx.warnings.append(
-                f"+{growth:.0%} customers over {ctx.horizon} periods is out of reach even at "
-                f"100x today's budget; the most reachable is {max_g:+.1%}"
+                f"{_pct(growth, sign=True)} customers over {ctx.horizon} periods is out of reach "
+                f"even at 100x today's budget; the most reachable is {_pct(max_g or 0.0, 1, True)}"
             )
             share, b = best_split(ctx.cal, ctx.params, ctx.budget, ctx.horizon, "customers")[0], ctx.budget
         rec = ctx.scenario(float(share), budget=b)
@@ -333,14 +345,16 @@ def make_plan(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -
     _overflow_warning(ctx, rec, "the recommendation")
     cur_split, rec_split = _split(ctx, current, None), _split(ctx, rec, current)
     assumed = _used_assumptions(ctx)
+    scans = _scans(ctx, assumed)
     headline = _headline(ctx, cur_split, rec_split, assumed)
     if target is not None:
         headline = (
-            f"To grow customers {target.growth:+.0%} over {ctx.horizon} {ctx.obs.frequency}s, "
-            f"spend {target.budget:,.0f} per {ctx.obs.frequency} with "
-            f"{target.acquisition_share:.0%} on acquisition"
+            f"To grow customers {_pct(target.growth, sign=True)} over {ctx.horizon} "
+            f"{ctx.obs.frequency}s, spend {target.budget:,.0f} per {ctx.obs.frequency} with "
+            f"{_pct(target.acquisition_share)} on acquisition"
             if target.reachable
-            else f"+{target.growth:.0%} customers is out of reach; at most {target.max_growth:+.1%}"
+            else f"{_pct(target.growth, sign=True)} customers is out of reach; at most "
+            f"{_pct(target.max_growth or 0.0, 1, sign=True)}"
         )
     return out.PlanResult(
         file=ledger.file,
@@ -355,8 +369,8 @@ def make_plan(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -
         recommendation=rec_split,
         parameters=_parameters(ctx),
         marginal=out.Marginal(_marginal_view(ctx, current, False), _marginal_view(ctx, rec, True)),
-        sensitivity=_sensitivity(ctx, assumed),
-        break_even=_break_even(ctx, assumed),
+        sensitivity=_sensitivity(ctx, scans),
+        break_even=_break_even(ctx, scans),
         leverage=_leverage(ctx, rec),
         projection=out.Projection(_projection(ctx, current), _projection(ctx, rec)),
         warnings=[*(w.line() for w in ledger.warnings), *ctx.warnings],

@@ -24,7 +24,7 @@ def _change(new: float | None, old: float | None) -> Cell:
     if new is None or old is None or old == 0:
         return Cell(fmt.DASH)
     rel = (new - old) / abs(old)
-    return Cell(f"{rel:+.1%}", "good" if rel > 0.0005 else "bad" if rel < -0.0005 else None)
+    return Cell(f"{100 * rel:+.1f} %", "good" if rel > 0.0005 else "bad" if rel < -0.0005 else None)
 
 
 def _comparison(cur: Split, rec: Split, cur_name: str, rec_name: str, cur_sym: str | None) -> Section:
@@ -168,10 +168,10 @@ def simulation_view(res: SimulationResult) -> View:
     cur, sc = res.current, res.scenario
     per, sym = res.frequency, res.currency
     what = OBJECTIVE_WORDS[res.objective]
-    change = f"{sc.change:+.1%}" if sc.change is not None else fmt.DASH
+    change = f"{100 * sc.change:+.1f} %" if sc.change is not None else fmt.DASH
     head = [
-        f"A {sc.acquisition_share:.0%} acquisition split: {what} {change} against today's "
-        f"({cur.acquisition_share:.0%}) over {res.horizon} {per}s.",
+        f"A {fmt.pct(sc.acquisition_share, 0)} acquisition split: {what} {change} against "
+        f"today's ({fmt.pct(cur.acquisition_share, 0)}) over {res.horizon} {per}s.",
         f"{res.file}: calibrated on {res.window.first_period} to {res.window.last_period}; "
         f"budget {fmt.money(res.budget, sym)} per {per}",
     ]
