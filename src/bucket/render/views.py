@@ -56,10 +56,11 @@ def metrics_view(res: MetricsResult) -> View:
     cur, freq = res.currency, res.frequency
     per_year = PERIODS_PER_YEAR[freq]
     o = res.window or res.overall
+    span = fmt.plural(o.periods, freq)
     scope = (
-        f"last {o.periods} {freq}s ({o.first_period} to {o.last_period})"
+        f"last {span} ({o.first_period} to {o.last_period})"
         if res.window
-        else f"{o.periods} {freq}s ({o.first_period} to {o.last_period})"
+        else f"{span} ({o.first_period} to {o.last_period})"
     )
     head = [f"{res.file}: {scope}"]
     parts = []
@@ -133,6 +134,7 @@ def metrics_view(res: MetricsResult) -> View:
             ["KPI", *(s for s, _ in scopes), "meaning"],
             rows,
             [False, *(True for _ in scopes), False],
+            note=None if rows else "No KPI is defined: the ledger has no spend, churn or revenue.",
         )
     ]
     if res.channels:
