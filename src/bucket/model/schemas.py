@@ -6,11 +6,20 @@ from typing import Any
 
 
 def schemas() -> dict[str, dict[str, Any]]:
+    from bucket.model.backtest import BacktestResult, CheckResult
+    from bucket.model.plan import PlanResult, SimulationResult
     from bucket.model.results import SCHEMA_VERSION, MetricsResult, ValidationResult
 
     from pydantic import TypeAdapter
 
-    models = {"metrics": MetricsResult, "validate": ValidationResult}
+    models = {
+        "metrics": MetricsResult,
+        "validate": ValidationResult,
+        "plan": PlanResult,
+        "simulate": SimulationResult,
+        "backtest": BacktestResult,
+        "check": CheckResult,
+    }
     out = {}
     for name, model in models.items():
         s = TypeAdapter(model).json_schema(mode="serialization")

@@ -63,10 +63,47 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read ({exc})", "save it as UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})", "fix the syntax") from None
+    data.pop("check", None)  # read by check_config()
     plan = data.pop("plan", {})
     if not isinstance(plan, dict):
         raise ConfigError(f"{path}: [plan] must be a table", "write [plan] then key = value lines")
     return {**data, **plan}
+
+
+def config_path(config: Path | None, cwd: Path | None = None) -> Path | None:
+    if config is not None:
+        return config
+    candidate = (cwd or Path.cwd()) / CONFIG_NAME
+    return candidate if candidate.is_file() else None
+
+
+def check_config(config: Path | None, cwd: Path | None = None) -> dict[str, Any]:
+    """The ``[check]`` table of the config file (empty when there is none)::
+
+        [check]
+        window = 3                       # metrics over the last 3 periods (default: the last one)
+        max = { churn_rate = 0.06 }
+        min = { ltv_to_cac = 3 }
+        split_gap = 0.10                 # alert when today's split is 10+ points off the plan's
+        mape = 0.25                      # alert when the backtest's worst MAPE exceeds 25 %
+    """
+    path = config_path(config, cwd)
+    if path is None:
+        return {}
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("check", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})", "fix the config file") from None
+    known = {"window", "max", "min", "split_gap", "mape", "holdout"}
+    if not isinstance(table, dict) or set(table) - known:
+        extra = ", ".join(sorted(set(table) - known)) if isinstance(table, dict) else "[check]"
+        raise ConfigError(f"{path}, key check.{extra}: unknown setting",
+                          f"known settings: {', '.join(sorted(known))}")  # fmt: skip
+    return {**table, "_path": str(path)}
 
 
 def load_settings(
@@ -74,10 +111,7 @@ def load_settings(
 ) -> tuple[PlanSettings, dict[str, str], str | None]:
     """Merge defaults < config file < command line. Returns settings, the source of each
     field ('assumed' or 'set'), and the config file used (if any)."""
-    path = config
-    if path is None:
-        candidate = (cwd or Path.cwd()) / CONFIG_NAME
-        path = candidate if candidate.is_file() else None
+    path = config_path(config, cwd)
     from_file = _read_toml(path) if path is not None else {}
     given = {k: v for k, v in cli.items() if v is not None}
     merged = {**from_file, **given}

@@ -18,12 +18,12 @@ def _view(result: Any):
         return views.metrics_view(result)  # type: ignore[arg-type]
     if kind == "validate":
         return views.validation_view(result)  # type: ignore[arg-type]
-    if kind in ("plan", "simulate"):
+    if kind in ("plan", "simulate", "backtest", "check"):
         from bucket.render import plan_views
 
-        if kind == "plan":
-            return plan_views.plan_view(result)  # type: ignore[arg-type]
-        return plan_views.simulation_view(result)  # type: ignore[arg-type]
+        view = {"plan": plan_views.plan_view, "simulate": plan_views.simulation_view,
+                "backtest": plan_views.backtest_view, "check": plan_views.check_view}[kind]  # fmt: skip
+        return view(result)
     raise ValueError(f"no view for {kind!r}")
 
 

@@ -47,6 +47,18 @@ def to_csv(result: Any) -> str:
             for row in rows
         ]
         return _write(recs)
+    if kind == "backtest":
+        recs = []
+        for p in result.periods:  # type: ignore[attr-defined]
+            rec: dict[str, Any] = {"period": p.period}
+            for key in ("new_customers", "churned_customers", "customers"):
+                rec[f"{key}_predicted"] = getattr(p.predicted, key)
+                rec[f"{key}_actual"] = getattr(p.actual, key)
+            recs.append(rec)
+        return _write(recs)
+    if kind == "check":
+        recs = [to_dict(c) for c in result.checks]  # type: ignore[attr-defined]
+        return _write(recs) or "check,key,value,threshold,status\n"
     if kind == "validate":
         fields = ["severity", "code", "row", "column", "value", "message", "fix"]
         recs = [{k: getattr(p, k) for k in fields} for p in result.problems]  # type: ignore[attr-defined]

@@ -178,3 +178,38 @@ def simulation_view(res: SimulationResult) -> View:
     sections = [_comparison(cur, sc, "today", "named split", sym), _projection(res, "named", sym),
                 _parameters(res)]  # fmt: skip
     return View(head, sections)
+
+
+def backtest_view(res) -> View:
+    m = res.mape
+    head = [res.verdict, f"{res.file}: calibrated on {res.calibrated_on}; forecast of the last "
+            f"{fmt.plural(res.holdout, res.frequency)} with the spend actually made"]  # fmt: skip
+    rows = []
+    for p in res.periods:
+        rows.append([Cell(p.period)] + [
+            Cell(fmt.number(getattr(s, k), 0), "bold" if s is p.predicted else None)
+            for k in ("new_customers", "churned_customers", "customers")
+            for s in (p.predicted, p.actual)
+        ])  # fmt: skip
+    rows.append([Cell("MAPE", "bold"), Cell(fmt.pct(m.new_customers)), Cell(""),
+                 Cell(fmt.pct(m.churned_customers)), Cell(""), Cell(fmt.pct(m.customers)), Cell("")])  # fmt: skip
+    cols = ["period", "new (model)", "new (actual)", "churned (model)", "churned (actual)",
+            "customers (model)", "customers (actual)"]  # fmt: skip
+    return View(head, [Section("Forecast against what happened", cols, rows,
+                               [False] + [True] * 6, note=f"verdict: {res.verdict_level}")])
+
+
+def check_view(res) -> View:
+    breached = res.breached
+    head = [
+        f"{res.file} ({res.scope}): "
+        + (f"{breached} check(s) breached" if breached else "all checks clear")
+    ]
+    rows = [
+        [Cell(c.check, "bold"), Cell(fmt.DASH if c.value is None else f"{c.value:.4g}"),
+         Cell(f"{c.threshold:g}"),
+         Cell(c.status, "good" if c.status == "ok" else "bad")]
+        for c in res.checks
+    ]  # fmt: skip
+    return View(head, [Section("Checks", ["check", "value", "threshold", "status"], rows,
+                               [False, True, True, False])] if rows else [])

@@ -1,0 +1,79 @@
+"""Results of ``bucket backtest`` and ``bucket check`` (see results.py for the conventions)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bucket.model.results import SCHEMA_VERSION
+
+_PYDANTIC = {"use_attribute_docstrings": True, "extra": "forbid"}
+
+
+@dataclass(frozen=True)
+class Series:
+    __pydantic_config__ = _PYDANTIC
+
+    new_customers: float | None
+    """new customers, reactivated ones included (the model's inflow)"""
+    churned_customers: float | None
+    customers: float | None
+    """the customer base at the end of the period"""
+
+
+@dataclass(frozen=True)
+class BacktestPeriod:
+    __pydantic_config__ = _PYDANTIC
+
+    period: str
+    predicted: Series
+    actual: Series
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """`bucket backtest --json`: forecast of the last `holdout` periods against what happened."""
+
+    __pydantic_config__ = _PYDANTIC
+
+    file: str
+    frequency: Literal["month", "week", "quarter"]
+    holdout: int
+    calibrated_on: str
+    mape: Series
+    """mean absolute percentage error per series, as a fraction (0.05 = 5 %)"""
+    periods: list[BacktestPeriod]
+    verdict: str
+    verdict_level: Literal["good", "fair", "poor"]
+    warnings: list[str]
+    schema_version: str = SCHEMA_VERSION
+    command: Literal["backtest"] = "backtest"
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    __pydantic_config__ = _PYDANTIC
+
+    check: str
+    """e.g. 'churn_rate <= 0.06' or 'split gap <= 0.1'"""
+    key: str
+    value: float | None
+    threshold: float
+    status: Literal["ok", "breached", "undefined"]
+    """undefined: the value could not be computed (e.g. no revenue for ltv_to_cac)"""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """`bucket check --json`: every threshold, its value and status."""
+
+    __pydantic_config__ = _PYDANTIC
+
+    file: str
+    scope: str
+    """the periods the metrics cover, e.g. '2025-12' or '2025-07 to 2025-12'"""
+    breached: int
+    checks: list[CheckRow]
+    warnings: list[str]
+    schema_version: str = SCHEMA_VERSION
+    command: Literal["check"] = "check"
