@@ -1,0 +1,5 @@
+"""`python -m bucket` = the `bucket` command."""
+
+from bucket.cli import run
+
+run()
