@@ -50,11 +50,12 @@ def test_backtest_on_a_model_made_ledger_is_accurate(write):
     # response curves are fitted, not assumed. c_min is still assumed (μ = 0.5 puts it at half
     # the observed churn, not at the true 0.02), but the fitted curve runs through the observed
     # range of spend per customer, which the holdout stays inside. Only that curve mismatch and
-    # rounding remain: 2 % on flows and 0.5 % on the base are generous bounds for them.
+    # rounding remain (measured: 0.01 %, 0.13 %, 0.02 %); 0.5 %, 1 % and 0.1 % leave room for
+    # platform numerics while failing on any real modelling error.
     result = backtest(read_ledger(write(model_ledger())), *settings(window=12), holdout=6)
-    assert result.mape.new_customers < 0.02
-    assert result.mape.churned_customers < 0.02
-    assert result.mape.customers < 0.005
+    assert result.mape.new_customers < 0.005
+    assert result.mape.churned_customers < 0.01
+    assert result.mape.customers < 0.001
     assert result.verdict_level == "good" and "well" in result.verdict
 
 

@@ -70,6 +70,9 @@ class Observed:
     churn_series: tuple[tuple[float, float, float], ...]  # per period (r_t, c_t, S_t)
     retention_cv: float
     warnings: tuple[str, ...]
+    # per-period arrays of the window (for resampling): start, churned, retention, organic,
+    # referral, revenue, avg_customers of shape (W,); spend and paid of shape (J, W)
+    series: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -207,19 +210,25 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
         notes.append("the customer base is empty at the end of the ledger; the plan starts from zero")
 
     revenue_per_customer = None
+    revenue_p = avg_p = np.zeros(n_periods)
     if "revenue" in ledger.present:
         rev = win["revenue"].to_numpy(float)
         have = ~np.isnan(rev)
         avg = ((win["customers_start"] + win["customers_end"]) / 2).to_numpy(float)
         if have.any() and avg[have].sum() > 0:
             revenue_per_customer = float(rev[have].sum() / avg[have].sum())
+            revenue_p = np.bincount(period_idx[have], weights=rev[have], minlength=n_periods)
+            avg_p = np.bincount(period_idx[have], weights=avg[have], minlength=n_periods)
 
-    organic = float(per_period(organic_col + react_col).mean())
+    organic_p = per_period(organic_col + react_col)
+    organic = float(organic_p.mean())
     s_total = float(start_p.sum())
     referral_rate = float(referral_col.sum() / s_total) if s_total > 0 else 0.0
 
     names = sorted(set(win["channel"].tolist())) if ledger.has_channels else [""]
     channels: list[ChannelObs] = []
+    spend_rows: list[np.ndarray] = []
+    paid_rows: list[np.ndarray] = []
     for name in names:
         rows = (win["channel"] == name).to_numpy() if ledger.has_channels else np.ones(len(win), bool)
         idx = period_idx[rows]
@@ -228,6 +237,7 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
         shown = name or "all"
         if spend.sum() <= 0:
             organic += float(paid.mean())
+            organic_p = organic_p + paid
             if paid.sum() > 0:
                 notes.append(
                     f"channel {shown} had no spend in the window; its customers count as organic"
@@ -247,6 +257,8 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
         channels.append(
             ChannelObs(shown, float(spend.mean()), float(paid.mean()), cv, fit, why or None)
         )
+        spend_rows.append(spend)
+        paid_rows.append(paid)
     if not channels:
         raise fail(
             f"no channel both spent and won paid customers in the window ({first} to {last})",
@@ -275,6 +287,12 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
         churn_series=series,
         retention_cv=_cv(r_t[start_p > 0]) if (start_p > 0).any() else 0.0,
         warnings=tuple(notes),
+        series={
+            "start": start_p, "churned": churn_p, "retention": retention_p,
+            "organic": organic_p, "referral": per_period(referral_col),
+            "revenue": revenue_p, "avg_customers": avg_p,
+            "spend": np.array(spend_rows), "paid": np.array(paid_rows),
+        },  # fmt: skip
     )
 
 

@@ -281,7 +281,31 @@ def _leverage(ctx: _Context, sc: Scenario) -> out.Leverage:
     return out.Leverage(ctx.objective, rows, ratio)
 
 
-def _headline(ctx: _Context, cur: out.Split, rec: out.Split, assumed: list[str]) -> str:
+def _uncertainty(ctx: _Context, share: float) -> out.Uncertainty | None:
+    if ctx.settings.draws <= 0:
+        return None
+    from bucket.uncertainty import simulate_draws
+
+    d = simulate_draws(ctx, ctx.settings.draws, ctx.settings.seed, share)
+
+    def pct(x: np.ndarray) -> out.Percentiles:
+        p10, p50, p90 = np.percentile(x, [10, 50, 90])
+        return out.Percentiles(float(p10), float(p50), float(p90))
+
+    return out.Uncertainty(
+        draws=ctx.settings.draws,
+        seed=ctx.settings.seed,
+        split=pct(d.split),
+        value_recommended=pct(d.value_recommended),
+        value_current=pct(d.value_current),
+        share_better=float(np.mean(d.value_recommended > d.value_current)),
+        refits_accepted=float(d.refit_channels),
+    )
+
+
+def _headline(
+    ctx: _Context, cur: out.Split, rec: out.Split, assumed: list[str], unc: out.Uncertainty | None
+) -> str:
     h, per = ctx.horizon, ctx.obs.frequency
     what = {"value": "customer equity", "customers": f"customers after {h} {per}s",
             "profit": f"profit over {h} {per}s"}[ctx.objective]  # fmt: skip
@@ -294,9 +318,17 @@ def _headline(ctx: _Context, cur: out.Split, rec: out.Split, assumed: list[str])
         )
     else:
         direction = "acquisition to retention" if shift > 0 else "retention to acquisition"
-        text = f"Shift {_pct(abs(shift))} of the budget from {direction}: {gain}"
+        amount = _pct(abs(shift))
+        all_assumed = {"rho", "mu", "phi"} <= set(assumed)
+        if unc is not None and all_assumed:
+            # the answer rests on assumptions: its range across draws comes first
+            lo, hi = sorted(abs(cur.acquisition_share - x) for x in (unc.split.p90, unc.split.p10))
+            amount = f"{100 * lo:.0f}–{_pct(hi)} ({amount} at the assumed values)"
+        text = f"Shift {amount} of the budget from {direction}: {gain}"
         if ctx.objective == "value":
             text += f" over {h} {per}s"
+    if unc is not None:
+        text += f"; better than today in {_pct(unc.share_better)} of {unc.draws} scenarios"
     if {"rho", "mu", "phi"} <= set(assumed):
         text += " (this rests on assumed ρ, μ and φ: see the break-even table)"
     return text
@@ -346,7 +378,8 @@ def make_plan(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -
     cur_split, rec_split = _split(ctx, current, None), _split(ctx, rec, current)
     assumed = _used_assumptions(ctx)
     scans = _scans(ctx, assumed)
-    headline = _headline(ctx, cur_split, rec_split, assumed)
+    unc = None if ctx.target_mode else _uncertainty(ctx, rec.share)
+    headline = _headline(ctx, cur_split, rec_split, assumed, unc)
     if target is not None:
         headline = (
             f"To grow customers {_pct(target.growth, sign=True)} over {ctx.horizon} "
@@ -376,7 +409,17 @@ def make_plan(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -
         warnings=[*(w.line() for w in ledger.warnings), *ctx.warnings],
         currency=ledger.currency,
         target=target,
+        uncertainty=unc,
+        backtest=_backtest(ledger, settings, sources),
     )
+
+
+def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]):
+    if settings.backtest is None:
+        return None
+    from bucket.backtest import backtest
+
+    return backtest(ledger, settings, sources, settings.backtest)
 
 
 def simulate_split(

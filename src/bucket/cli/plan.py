@@ -51,6 +51,18 @@ MaxGrowth = Annotated[Optional[float], _opt("--max-growth", "Largest growth of t
 Config = Annotated[Optional[Path], _opt("--config", "TOML file with settings (default: ./bucket.toml if present).", dir_okay=False)]  # fmt: skip
 
 
+def _progress(draws: int):
+    """A transient spinner on stderr while the scenarios run, only on a terminal."""
+    import contextlib
+    import sys
+
+    if draws <= 0 or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(f"Planning with {draws} scenarios…", spinner="dots")
+
+
 def _settings(config: Path | None, **cli: Any):
     from bucket.model.settings import load_settings
 
@@ -82,6 +94,15 @@ def plan(
     arpu: Arpu = None,
     capacity: Capacity = None,
     max_growth: MaxGrowth = None,
+    draws: Annotated[
+        Optional[int],
+        _opt("--draws", "Scenarios for the uncertainty: resampled, refitted, assumptions redrawn "
+             "(default 200; 0 disables).", min=0),
+    ] = None,  # fmt: skip
+    seed: Annotated[Optional[int], _opt("--seed", "Random seed of the draws (default 0).", min=0)] = None,
+    backtest_h: Annotated[
+        Optional[int], _opt("--backtest", "Also backtest the model on the last N periods.", min=1)
+    ] = None,  # fmt: skip
     config: Config = None,
     map_: MapOpt = None,
     fmt: FormatOpt = Format.table,
@@ -112,10 +133,12 @@ def plan(
     settings, sources = _settings(
         config, budget=budget, horizon=horizon, objective=objective, target_growth=target_growth,
         window=window, phi=phi, mu=mu, rho=rho, margin=margin, annual_discount_rate=discount_rate,
-        arpu=arpu, capacity=capacity, max_growth=max_growth,
+        arpu=arpu, capacity=capacity, max_growth=max_growth, draws=draws, seed=seed,
+        backtest=backtest_h,
     )  # fmt: skip
     ledger = read_ledger(file, parse_map(map_), require=("acquisition_spend",))
-    result = make_plan(ledger, settings, sources)
+    with _progress(settings.draws):
+        result = make_plan(ledger, settings, sources)
     emit(result, resolve_format(fmt, as_json), output, [file])
     warn_all(result.warnings, quiet)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bucket.model.backtest import BacktestResult
 from bucket.model.results import SCHEMA_VERSION
 
 _PYDANTIC = {"use_attribute_docstrings": True, "extra": "forbid"}
@@ -185,6 +186,35 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Percentiles:
+    __pydantic_config__ = _PYDANTIC
+
+    p10: float
+    p50: float
+    p90: float
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """The plan re-run on resampled, refitted and redrawn calibrations (DESIGN §7)."""
+
+    __pydantic_config__ = _PYDANTIC
+
+    draws: int
+    seed: int
+    split: Percentiles
+    """best acquisition share across draws"""
+    value_recommended: Percentiles
+    """the objective at the recommended split, across draws"""
+    value_current: Percentiles
+    """the objective at today's split, across draws"""
+    share_better: float
+    """share of draws in which the recommended split beats today's"""
+    refits_accepted: float
+    """share of channel refits that passed the fit rules (the rest fell back to φ)"""
+
+
+@dataclass(frozen=True)
 class Window:
     __pydantic_config__ = _PYDANTIC
 
@@ -218,8 +248,10 @@ class PlanResult:
     warnings: list[str]
     currency: str | None = None
     target: Target | None = None
-    uncertainty: None = None
-    """reserved: percentiles of the split and value over resampled calibrations"""
+    uncertainty: Uncertainty | None = None
+    """null with --draws 0"""
+    backtest: BacktestResult | None = None
+    """with --backtest H"""
     schema_version: str = SCHEMA_VERSION
     command: Literal["plan"] = "plan"
 

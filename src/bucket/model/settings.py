@@ -45,6 +45,9 @@ class PlanSettings(BaseModel):
     arpu: Optional[float] = Field(None, gt=0, description="revenue per customer per period")
     objective: Objective = "value"
     target_growth: Optional[float] = Field(None, gt=-1, le=100, description="growth over horizon")
+    draws: int = Field(200, ge=0, le=100_000, description="resampled scenarios; 0 disables")
+    seed: int = Field(0, ge=0, description="random seed of the draws")
+    backtest: Optional[int] = Field(None, ge=1, description="also backtest the last N periods")
 
 
 ASSUMABLE = ("phi", "mu", "rho", "margin", "annual_discount_rate")

@@ -103,6 +103,25 @@ def plan_view(res: PlanResult) -> View:
         f"objective: {OBJECTIVE_WORDS[res.objective]}",
     ]
     sections = [_comparison(cur, rec, "today", "recommended", sym)]
+    if res.uncertainty is not None:
+        u = res.uncertainty
+        value_fmt = (lambda x: fmt.count(x)) if res.objective in ("customers",) else (
+            lambda x: fmt.money(x, sym))  # noqa: E731
+        sections.append(Section(
+            f"Uncertainty across {u.draws} scenarios (seed {u.seed})",
+            ["", "10th pct", "median", "90th pct"],
+            [[Cell("recommended acquisition share", "bold"), Cell(fmt.pct(u.split.p10)),
+              Cell(fmt.pct(u.split.p50)), Cell(fmt.pct(u.split.p90))],
+             [Cell(f"{OBJECTIVE_WORDS[res.objective]}, recommended"),
+              *(Cell(value_fmt(getattr(u.value_recommended, k))) for k in ("p10", "p50", "p90"))],
+             [Cell(f"{OBJECTIVE_WORDS[res.objective]}, today's split"),
+              *(Cell(value_fmt(getattr(u.value_current, k))) for k in ("p10", "p50", "p90"))]],
+            [False, True, True, True],
+            note=f"Each scenario resamples the window's periods, refits the curves and redraws the "
+                 f"assumptions. The recommendation beats today's split in "
+                 f"{fmt.pct(u.share_better, 0)} of them; {fmt.pct(u.refits_accepted, 0)} of "
+                 "channel refits passed the fit rules.",
+        ))  # fmt: skip
     mc, mr = res.marginal.current, res.marginal.recommended
     m_rows = [
         [Cell("marginal CAC (blended)", "bold"), Cell(fmt.money(mc.marginal_cac, sym)),
@@ -161,6 +180,10 @@ def plan_view(res: PlanResult) -> View:
             "customers here (the marketing literature says about 2x).")
         )  # fmt: skip
     )
+    if res.backtest is not None:
+        bt = backtest_view(res.backtest)
+        bt.sections[0].title = f"Backtest: {res.backtest.verdict}"
+        sections.append(bt.sections[0])
     return View(head, sections)
 
 

@@ -1,0 +1,205 @@
+"""How sure is the plan? Resample, refit, redraw the assumptions, re-optimise (DESIGN §7).
+
+Each of D draws resamples the calibration window's periods with replacement, refits what was
+fitted (all draws at once: both curves are linear in one coefficient, so variable projection
+leaves one nonlinear parameter per draw, minimised for every draw together by SciPy's
+element-wise ``bracket_minimum`` and ``find_minimum``), recomputes what was observed, and draws
+the assumed parameters from their plausible ranges (ρ log-uniform in [3, 25]; μ and φ uniform in
+[0.3, 0.7]; a parameter the user set stays set). The whole (draws × splits × periods) model then
+runs in one vectorised pass: each draw's best split, the value of the recommended split and of
+today's split in each draw, and the share of draws in which the recommendation beats today.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bucket.optimize import _vertex, grid_scores, score
+from bucket.simulate import Params, allocate, paid_inflow, run
+
+if TYPE_CHECKING:
+    from bucket.planner import _Context
+
+RANGES = {"rho": (3.0, 25.0), "mu": (0.3, 0.7), "phi": (0.3, 0.7)}
+
+
+@dataclass(frozen=True)
+class Draws:
+    split: np.ndarray  # best acquisition share per draw
+    value_recommended: np.ndarray
+    value_current: np.ndarray
+    refit_channels: float  # share of (draw, channel) fits accepted, among fitted channels
+    refit_retention: float | None
+
+
+def _profile_fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, basis, t0: np.ndarray):
+    """Fit y ≈ offset + G·basis(x, t) for every draw at once, by variable projection: for a
+    given nonlinear parameter t the linear coefficient G has a closed form, so each draw is a
+    one-dimensional minimisation over t, which SciPy's element-wise bracket and minimiser solve
+    for all draws together. x, y, w: (D, W); returns (t, G, ok)."""
+    from scipy.optimize.elementwise import bracket_minimum, find_minimum
+
+    n = x.shape[1]
+    cols = [x[:, i] for i in range(n)] + [y[:, i] for i in range(n)] + [w[:, i] for i in range(n)]
+
+    def coef(t, cs):
+        e = [basis(cs[i], t) for i in range(n)]
+        num = sum(cs[2 * n + i] * e[i] * cs[n + i] for i in range(n))
+        den = sum(cs[2 * n + i] * e[i] * e[i] for i in range(n))
+        return e, np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+    def rss(t, *cs):
+        e, g = coef(t, cs)
+        return sum(cs[2 * n + i] * (cs[n + i] - g * e[i]) ** 2 for i in range(n))
+
+    with np.errstate(all="ignore"):
+        br = bracket_minimum(rss, t0, xmin=t0 - 25.0, xmax=t0 + 25.0, args=tuple(cols))
+        res = find_minimum(rss, br.bracket, args=tuple(cols))
+        t = res.x
+        _, g = coef(t, cols)
+    ok = br.success & res.success & np.isfinite(t) & np.isfinite(g) & (g > 0)
+    return t, g, ok
+
+
+def _standard_errors(j: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """SE of two parameters per draw from the Jacobian (D, W, 2) and residuals (D, W)."""
+    dof = max(r.shape[1] - 2, 1)
+    s2 = (r**2).sum(axis=1) / dof
+    jtj = np.einsum("dwi,dwj->dij", j, j)
+    det = jtj[:, 0, 0] * jtj[:, 1, 1] - jtj[:, 0, 1] ** 2
+    with np.errstate(all="ignore"):
+        var = np.stack([s2 * jtj[:, 1, 1] / det, s2 * jtj[:, 0, 0] / det], axis=1)
+        return np.where((det > 0)[:, None] & (var >= 0), np.sqrt(var), np.inf)
+
+
+def _refit_channel(a: np.ndarray, n: np.ndarray, m0: float, k0: float):
+    """Per-draw (M, κ, SE(M)/M) of n = M(1 − exp(−A/(κM))), through b = 1/(κM)."""
+    t, m, ok = _profile_fit(a, n, np.ones_like(a), lambda ai, tt: -np.expm1(-ai * np.exp(tt)),
+                            np.full(a.shape[0], -math.log(k0 * m0)))  # fmt: skip
+    with np.errstate(all="ignore"):
+        kappa = 1.0 / (np.exp(t) * m)
+        x = a / (kappa * m)[:, None]
+        e = np.exp(-x)
+        mm = m[:, None]
+        jac = np.stack([mm * (1 - e) - x * mm * e, -x * mm * e], axis=-1)  # d/dlog M, d/dlog κ
+        resid = mm * -np.expm1(-x) - n
+    se = _standard_errors(jac, resid)
+    return m, kappa, se[:, 0], ok
+
+
+def simulate_draws(ctx: _Context, draws: int, seed: int, share: float) -> Draws:
+    obs, cal, st = ctx.obs, ctx.cal, ctx.settings
+    rng = np.random.default_rng(seed)
+    ser = obs.series
+    w = obs.periods
+    idx = rng.integers(0, w, size=(draws, w))
+
+    def total(key: str) -> np.ndarray:
+        return ser[key][idx].sum(axis=1)
+
+    start, churned, retention = total("start"), total("churned"), total("retention")
+    safe_start = np.where(start > 0, start, 1.0)
+    c_obs = np.where(start > 0, churned / safe_start, 0.0)
+    r_obs = retention / safe_start
+    o = ser["organic"][idx].mean(axis=1)
+    q = total("referral") / safe_start
+    if st.arpu is not None or cal.u is None:
+        u = np.full(draws, cal.u if cal.u is not None else 0.0)
+    else:
+        avg = total("avg_customers")
+        u = np.where(avg > 0, total("revenue") / np.where(avg > 0, avg, 1.0), cal.u)
+
+    def draw(name: str) -> np.ndarray:
+        if ctx.sources.get(name) == "set":
+            return np.full(draws, cal.assumptions[name])
+        lo, hi = RANGES[name]
+        if name == "rho":
+            return np.exp(rng.uniform(math.log(lo), math.log(hi), draws))
+        return rng.uniform(lo, hi, draws)
+
+    rho, mu, phi = draw("rho"), draw("mu"), draw("phi")
+
+    # channels: φ-formula everywhere, replaced by refits where the base was fitted and holds
+    spend = ser["spend"][:, idx]  # (J, D, W)
+    paid = ser["paid"][:, idx]
+    a_bar = np.maximum(spend.mean(axis=-1).T, 1e-9)  # (D, J)
+    n_bar = np.maximum(paid.mean(axis=-1).T, 1e-9)
+    sat = n_bar / phi[:, None]
+    kappa = a_bar / (sat * -np.log1p(-phi)[:, None])
+    tried = accepted = 0
+    for j, ch in enumerate(obs.channels):
+        if ch.fit is None:
+            continue
+        m0, k0, _ = ch.fit
+        m_fit, k_fit, rel_se, ok = _refit_channel(spend[j], paid[j], m0, k0)
+        ok &= (m_fit <= 10 * n_bar[:, j]) & (rel_se < 0.5)
+        sat[ok, j], kappa[ok, j] = m_fit[ok], k_fit[ok]
+        tried += draws
+        accepted += int(ok.sum())
+
+    weights = a_bar / a_bar.sum(axis=1, keepdims=True)
+    mcac = 1.0 / (weights * np.exp(-a_bar / (kappa * sat)) / kappa).sum(axis=1)
+
+    # retention: anchored on ρ, or refitted where the base was fitted
+    c_min = (1.0 - mu) * c_obs
+    gap = np.maximum(c_obs - c_min, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        k = np.where(gap > 0, gap * mcac / rho, 1.0)
+        cap = np.log((1.0 - c_min) / np.where(gap > 0, gap, 1.0))
+        over = r_obs / k > cap
+        k = np.where(over & (gap > 0), r_obs / np.where(cap > 0, cap, 1.0), k)
+        c_base = np.where(over, 1.0, c_min + gap * np.exp(np.minimum(r_obs / k, 700.0)))
+    c_base = np.where(gap > 0, c_base, c_min)
+    refit_retention = None
+    fitted = next((p for p in cal.parameters if p.name == "churn_base"), None)
+    if fitted is not None and fitted.source == "fitted":
+        r_t = ser["retention"][idx] / np.where(ser["start"][idx] > 0, ser["start"][idx], 1.0)
+        c_t = ser["churned"][idx] / np.where(ser["start"][idx] > 0, ser["start"][idx], 1.0)
+        weight = np.maximum(ser["start"][idx], 1.0)  # variance of a rate ∝ 1/S
+        cm = c_min[:, None]
+        t, g, ok = _profile_fit(r_t, c_t - cm, weight, lambda ri, tt: np.exp(-ri / np.exp(tt)),
+                                np.full(draws, math.log(cal.k)))  # fmt: skip
+        with np.errstate(all="ignore"):
+            kk = np.exp(t)
+            e = np.exp(-r_t / kk[:, None])
+            sw = np.sqrt(weight)
+            jac = np.stack([g[:, None] * e, g[:, None] * e * r_t / kk[:, None]], -1) * sw[..., None]
+            se = _standard_errors(jac, (cm + g[:, None] * e - c_t) * sw)
+            cb = c_min + g
+        ok &= (se[:, 1] < 0.5) & (cb > c_min) & (cb <= 1.0) & (gap > 0)
+        c_base, k = np.where(ok, cb, c_base), np.where(ok, kk, k)
+        refit_retention = float(ok.mean())
+
+    works = gap > 0
+    c_min_eff = np.where(works, c_min, c_obs)
+    c_base_eff = np.where(works, c_base, c_obs)
+    k_eff = np.where(works, k, 1.0)
+
+    def params(shape: tuple[int, ...]) -> Params:
+        def f(x):
+            return np.asarray(x, dtype=float).reshape(shape)
+
+        return Params(
+            n0=obs.n0, u=f(u), m=cal.m, d=cal.d, o=f(o), q=f(q), c_min=f(c_min_eff),
+            c_base=f(c_base_eff), k=f(k_eff), capacity=ctx.params.capacity,
+            max_growth=ctx.params.max_growth,
+        )  # fmt: skip
+
+    grid = grid_scores(params((draws, 1)), kappa[:, None, :], sat[:, None, :], ctx.budget,
+                       ctx.horizon, ctx.objective)  # fmt: skip
+    split = _vertex(grid)
+    flat = params((draws,))
+    a_rec = share * ctx.budget
+    spend_rec = allocate(np.full(draws, a_rec), kappa, sat)
+    v_rec = score(run(flat, a_rec, ctx.budget - a_rec, paid_inflow(spend_rec, kappa, sat),
+                      ctx.horizon), ctx.objective)  # fmt: skip
+    a_cur = ctx.share0 * ctx.budget
+    spend_cur = a_cur * ctx.mix
+    v_cur = score(run(flat, a_cur, ctx.budget - a_cur, paid_inflow(spend_cur, kappa, sat),
+                      ctx.horizon), ctx.objective)  # fmt: skip
+    return Draws(split, v_rec, v_cur, accepted / tried if tried else 1.0, refit_retention)

@@ -1,0 +1,114 @@
+"""Uncertainty of the plan (DESIGN §7): ordered percentiles around the point optimum, seeds,
+and the vectorised refits against SciPy's own curve fit."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bucket.calibrate import observe
+from bucket.io.ledger import read_ledger
+from bucket.model.settings import load_settings
+from bucket.planner import make_plan
+from bucket.uncertainty import _refit_channel
+from conftest import EXAMPLES, invoke, no_nan_json
+
+EXAMPLE = str(EXAMPLES / "saas_monthly.csv")
+
+
+def settings(**kw):
+    s, src, _ = load_settings(None, kw)
+    return s, src
+
+
+def clean_ledger(periods: int = 12) -> str:
+    """Generated from known parameters (M = 400, κ = 60; churn 0.03 + 0.04·e^(−r/3)), spend and
+    retention per customer varying so that both curves are fitted, a base large enough that
+    whole customers round the rates by < 0.01 %."""
+    n = 50_000.0
+    rows = ["period,acquisition_spend,retention_spend,new_customers,customers_start,"
+            "churned_customers,revenue"]  # fmt: skip
+    for t in range(periods):
+        a = 20_000 * (1 + 0.35 * math.sin(1.3 * t))
+        r = n * 3.0 * (1 + 0.5 * math.cos(0.9 * t))
+        churn = 0.03 + 0.04 * math.exp(-(r / n) / 3.0)
+        new = round(400 * (1 - math.exp(-a / (60 * 400))))
+        lost = round(n * churn)
+        rows.append(f"2024-{t + 1:02d},{a:.2f},{r:.2f},{new},{round(n)},{lost},{round(n) * 30}")
+        n = round(n) + new - lost
+    return "\n".join(rows) + "\n"
+
+
+def test_percentiles_are_ordered_and_contain_the_point_optimum(write):
+    ledger = read_ledger(write(clean_ledger()))
+    plan = make_plan(ledger, *settings(window=12, draws=200))
+    u = plan.uncertainty
+    assert u is not None and u.draws == 200
+    assert u.split.p10 <= u.split.p50 <= u.split.p90
+    assert u.value_recommended.p10 <= u.value_recommended.p50 <= u.value_recommended.p90
+    assert u.value_current.p10 <= u.value_current.p50 <= u.value_current.p90
+    point = make_plan(ledger, *settings(window=12, draws=0))
+    assert point.uncertainty is None
+    assert u.split.p10 <= point.recommendation.acquisition_share <= u.split.p90
+    assert 0.0 <= u.share_better <= 1.0
+
+
+def test_same_seed_same_json_other_seed_other_json():
+    a = invoke("plan", EXAMPLE, "--json", "--seed", "7")
+    b = invoke("plan", EXAMPLE, "--json", "--seed", "7")
+    c = invoke("plan", EXAMPLE, "--json", "--seed", "8")
+    assert a.exit_code == b.exit_code == c.exit_code == 0, a.stderr
+    assert a.stdout == b.stdout
+    assert a.stdout != c.stdout
+    ua, uc = no_nan_json(a.stdout)["uncertainty"], no_nan_json(c.stdout)["uncertainty"]
+    assert ua["seed"] == 7 and uc["seed"] == 8 and ua["split"] != uc["split"]
+
+
+def test_headline_carries_the_scenarios():
+    plan = no_nan_json(invoke("plan", EXAMPLE, "--json", "--draws", "50").stdout)
+    share = plan["uncertainty"]["share_better"]
+    assert plan["headline"].endswith(f"better than today in {100 * share:.0f} % of 50 scenarios")
+
+
+def test_all_assumed_headline_gives_the_interval_first(write):
+    rows = ["period,spend,retention,new,start,churned,revenue"]
+    rows += [f"2025-0{i},1000,300,20,1000,40,50000" for i in range(1, 4)]
+    plan = no_nan_json(invoke("plan", write("\n".join(rows) + "\n"), "--json").stdout)
+    assert "at the assumed values" in plan["headline"] and "rests on assumed" in plan["headline"]
+
+
+def test_vectorised_refit_equals_scipy_curve_fit():
+    # the profile (variable projection) fit of every draw equals SciPy's curve_fit on the
+    # calibration window itself
+    s, _ = settings()
+    obs = observe(read_ledger(EXAMPLE), s)
+    j, ch = next((j, c) for j, c in enumerate(obs.channels) if c.fit is not None)
+    m, kappa, rel_se, ok = _refit_channel(obs.series["spend"][j][None, :],
+                                          obs.series["paid"][j][None, :], *ch.fit[:2])  # fmt: skip
+    assert ok[0]
+    assert m[0] == pytest.approx(ch.fit[0], rel=1e-5)
+    assert kappa[0] == pytest.approx(ch.fit[1], rel=1e-5)
+    assert rel_se[0] == pytest.approx(ch.fit[2], rel=1e-3)
+
+
+def test_draws_zero_disables_and_target_mode_skips():
+    assert no_nan_json(invoke("plan", EXAMPLE, "--json", "--draws", "0").stdout)["uncertainty"] is None
+    target = invoke("plan", EXAMPLE, "--json", "--objective", "target", "--target-growth", "0.1")
+    assert no_nan_json(target.stdout)["uncertainty"] is None
+
+
+def test_plan_with_backtest():
+    plan = no_nan_json(invoke("plan", EXAMPLE, "--json", "--backtest", "4", "--draws", "0").stdout)
+    assert plan["backtest"]["holdout"] == 4 and plan["backtest"]["verdict_level"] in ("good", "fair", "poor")
+
+
+def test_no_nan_with_degenerate_resamples(write):
+    # 2 periods: resamples repeat one period, fits are impossible, everything falls back
+    rows = "period,spend,retention,new,start,churned,revenue\n2025-01,1000,0,20,1000,0,50000\n"
+    rows += "2025-02,1200,100,25,1020,30,51000\n"
+    result = invoke("plan", write(rows), "--json", "--draws", "300")
+    assert result.exit_code == 0, result.stderr
+    u = no_nan_json(result.stdout)["uncertainty"]
+    assert np.isfinite([u["split"]["p10"], u["split"]["p90"]]).all()
