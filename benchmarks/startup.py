@@ -9,7 +9,8 @@ is the child's own maximum resident set size (from os.wait4). Targets (issue 3):
 
 * ``bucket --help`` within 0.2 s of ``python -c pass``;
 * ``bucket metrics`` on the example within 1.2x of importing its dependencies (issue 3);
-* ``bucket plan`` on the example within 1.25x of importing its dependencies (issue 4).
+* ``bucket plan`` on the example within 1.25x of importing its dependencies (issue 4);
+* ``bucket plan --draws 200`` at most 0.3 s over ``--draws 0`` (issue 5).
 
 A large synthetic ledger (10 years of weeks x 40 channels) shows how reading and computing
 scale beyond the example.
@@ -108,6 +109,13 @@ def main() -> None:
          "python -c '<all plan imports>'", [PY, "-c", plan_deps]),
         ("bucket plan example --json", [BUCKET, "plan", str(EXAMPLE), "--json"],
          "python -c '<all plan imports>'", [PY, "-c", plan_deps]),
+        ("bucket plan example --json --draws 200", [BUCKET, "plan", str(EXAMPLE), "--json"],
+         "bucket plan example --json --draws 0",
+         [BUCKET, "plan", str(EXAMPLE), "--json", "--draws", "0"]),
+        ("bucket plan example --json --draws 1000",
+         [BUCKET, "plan", str(EXAMPLE), "--json", "--draws", "1000"],
+         "bucket plan example --json --draws 0",
+         [BUCKET, "plan", str(EXAMPLE), "--json", "--draws", "0"]),
     ]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "big.csv"
@@ -130,6 +138,10 @@ def main() -> None:
     print()
     print(f"target: bucket --help within 0.2 s of python -c pass: {help_['diff']:.3f} s "
           f"-> {'met' if help_['diff'] <= 0.2 else 'MISSED'}")
+    d200 = results[("bucket plan example --json --draws 200", "bucket plan example --json --draws 0")]
+    d1000 = results[("bucket plan example --json --draws 1000", "bucket plan example --json --draws 0")]
+    print(f"target: 200 draws add at most 0.3 s: +{d200['diff']:.3f} s "
+          f"({'met' if d200['diff'] <= 0.3 else 'MISSED'}); 1000 draws add +{d1000['diff']:.3f} s")
     plan_t = results[("bucket plan example (table)", "python -c '<all plan imports>'")]
     plan_j = results[("bucket plan example --json", "python -c '<all plan imports>'")]
     print(f"target: bucket plan within 1.25x of its imports: {plan_t['ratio']:.2f}x with the "
