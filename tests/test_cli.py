@@ -124,7 +124,7 @@ def test_schema_describes_every_json_output():
     result = invoke("schema")
     assert result.exit_code == 0
     schemas = json.loads(result.stdout)
-    assert set(schemas) == {"metrics", "validate", "plan", "simulate", "backtest", "check"}
+    assert set(schemas) == {"metrics", "validate", "plan", "simulate", "backtest", "check", "cohorts"}
     metrics = schemas["metrics"]
     assert metrics["$schema"].startswith("https://json-schema.org/")
     assert {"schema_version", "overall", "periods", "channels"} <= set(metrics["properties"])

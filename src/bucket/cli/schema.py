@@ -16,7 +16,7 @@ from bucket.cli.app import app
 def schema(
     command: Annotated[
         Optional[str],
-        typer.Argument(help="Only this command's schema (metrics, validate, plan, simulate, backtest, check).", show_default=False),
+        typer.Argument(help="Only this command's schema (metrics, validate, plan, simulate, backtest, check, cohorts).", show_default=False),
     ] = None,
     debug: DebugOpt = False,
 ) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 def schemas() -> dict[str, dict[str, Any]]:
     from bucket.model.backtest import BacktestResult, CheckResult
+    from bucket.model.cohorts import CohortsResult
     from bucket.model.plan import PlanResult, SimulationResult
     from bucket.model.results import SCHEMA_VERSION, MetricsResult, ValidationResult
 
@@ -19,6 +20,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "simulate": SimulationResult,
         "backtest": BacktestResult,
         "check": CheckResult,
+        "cohorts": CohortsResult,
     }
     out = {}
     for name, model in models.items():

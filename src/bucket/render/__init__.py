@@ -18,11 +18,12 @@ def _view(result: Any):
         return views.metrics_view(result)  # type: ignore[arg-type]
     if kind == "validate":
         return views.validation_view(result)  # type: ignore[arg-type]
-    if kind in ("plan", "simulate", "backtest", "check"):
+    if kind in ("plan", "simulate", "backtest", "check", "cohorts"):
         from bucket.render import plan_views
 
         view = {"plan": plan_views.plan_view, "simulate": plan_views.simulation_view,
-                "backtest": plan_views.backtest_view, "check": plan_views.check_view}[kind]  # fmt: skip
+                "backtest": plan_views.backtest_view, "check": plan_views.check_view,
+                "cohorts": plan_views.cohorts_view}[kind]  # fmt: skip
         return view(result)
     raise ValueError(f"no view for {kind!r}")
 

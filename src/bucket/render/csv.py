@@ -56,6 +56,13 @@ def to_csv(result: Any) -> str:
                 rec[f"{key}_actual"] = getattr(p.actual, key)
             recs.append(rec)
         return _write(recs)
+    if kind == "cohorts":
+        recs = [
+            {"cohort": c.cohort, "age": t, "active": a, "survival": sv}
+            for c in result.cohorts  # type: ignore[attr-defined]
+            for t, (a, sv) in enumerate(zip(c.active, c.survival))
+        ]
+        return _write(recs)
     if kind == "check":
         recs = [to_dict(c) for c in result.checks]  # type: ignore[attr-defined]
         return _write(recs) or "check,key,value,threshold,status\n"

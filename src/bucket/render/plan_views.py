@@ -236,3 +236,41 @@ def check_view(res) -> View:
     ]  # fmt: skip
     return View(head, [Section("Checks", ["check", "value", "threshold", "status"], rows,
                                [False, True, True, False])] if rows else [])
+
+
+def cohorts_view(res) -> View:
+    f = res.fit
+    per = res.frequency
+    if f.homogeneous:
+        model = f"no heterogeneity: constant churn {fmt.pct(f.geometric_churn)} per {per}"
+    else:
+        model = (f"sBG α = {f.alpha:.3f} (± {f.se_alpha or 0:.3f}), β = {f.beta:.3f} "
+                 f"(± {f.se_beta or 0:.3f}); constant churn would be {fmt.pct(f.geometric_churn)}")  # fmt: skip
+    life = res.lifetime
+    head = [f"{res.file}: {len(res.cohorts)} cohorts; {model}",
+            f"Expected discounted lifetime of a new customer: {fmt.number(life.periods_sbg, 1)} "
+            f"{per}s (sBG) vs {fmt.number(life.periods_constant, 1)} (constant churn)"
+            + (f"; CLTV {fmt.money(life.cltv_sbg)} vs {fmt.money(life.cltv_constant)}"
+               if life.cltv_sbg is not None else "")]  # fmt: skip
+    oldest = max(len(c.survival) for c in res.cohorts)
+    heat = []
+    for c in res.cohorts:
+        cells = [Cell(c.cohort, "bold"), Cell(fmt.count(c.size))]
+        for t in range(oldest):
+            if t < len(c.survival):
+                v = c.survival[t]
+                cells.append(Cell(f"{100 * v:.0f}", f"heat{min(int(v * 6), 5)}"))  # type: ignore[arg-type]
+            else:
+                cells.append(Cell(""))
+        heat.append(cells)
+    sections = [Section("Survival by age (% of the cohort still active)",
+                        ["cohort", "size", *(str(t) for t in range(oldest))], heat,
+                        [False] + [True] * (oldest + 1))]  # fmt: skip
+    sections.append(Section(
+        "Retention by age",
+        ["age", "observed", "sBG", "constant"],
+        [[Cell(str(a.age)), Cell(fmt.pct(a.observed_retention)), Cell(fmt.pct(a.fitted_retention)),
+          Cell(fmt.pct(a.constant_retention))] for a in res.ages],
+        [True, True, True, True],
+    ))  # fmt: skip
+    return View(head, sections)

@@ -9,6 +9,8 @@ if TYPE_CHECKING:
     from bucket.render.views import View
 
 _STYLE = {"good": "green", "warn": "yellow", "bad": "bold red", "dim": "dim", "bold": "bold"}
+# survival heatmap: dark to bright green backgrounds (standard 256-colour palette)
+_STYLE.update({f"heat{i}": f"black on color({c})" for i, c in enumerate((52, 94, 136, 142, 106, 34))})
 
 
 def to_table(view: View, *, color: bool, width: int) -> str:
@@ -23,7 +25,7 @@ def to_table(view: View, *, color: bool, width: int) -> str:
         width=width,
         force_terminal=color,
         no_color=not color,
-        color_system="standard" if color else None,
+        color_system="256" if color else None,
         highlight=False,
         emoji=False,
         legacy_windows=False,

@@ -1,0 +1,74 @@
+"""`bucket cohorts`: the survival table and the sBG model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from bucket.cli._common import (
+    DebugOpt,
+    DiscountOpt,
+    Format,
+    FormatOpt,
+    InputPath,
+    JsonOpt,
+    MarginOpt,
+    OutputOpt,
+    QuietOpt,
+    emit,
+    guarded,
+    resolve_format,
+    warn_all,
+)
+from bucket.cli.app import app
+
+
+@app.command()
+@guarded
+def cohorts(
+    file: Annotated[str, typer.Argument(help="Cohort CSV with columns cohort, age, active (path, or - for stdin).")],
+    arpu: Annotated[
+        Optional[float],
+        typer.Option("--arpu", help="Revenue per customer per period, to turn lifetimes into CLTV.",
+                     show_default=False),
+    ] = None,  # fmt: skip
+    horizon: Annotated[
+        Optional[int],
+        typer.Option("--horizon", min=1, help="Ages to project (default: twice the oldest cohort).",
+                     show_default=False),
+    ] = None,  # fmt: skip
+    margin: MarginOpt = 1.0,
+    discount_rate: DiscountOpt = 0.10,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Cohort survival, retention by age, and the shifted-beta-geometric (sBG) model.
+
+    Fits sBG (Fader & Hardie 2007) by maximum likelihood with right-censoring, pooled over
+    cohorts of different ages and per cohort, compares it with a constant churn rate, projects
+    survival, and gives the expected discounted lifetime (and CLTV with --arpu) under both.
+
+    Examples:
+
+      bucket cohorts cohorts.csv
+
+      bucket cohorts cohorts.csv --arpu 49 --margin 0.8 --json
+    """
+    from bucket.io.cohorts import read_cohorts
+    from bucket.io.periods import PeriodProblem, parse_label, resolve
+    from bucket.metrics import check_assumptions
+    from bucket.retention import analyse
+
+    check_assumptions(margin, discount_rate)
+    table = read_cohorts(file)
+    try:
+        frequency = resolve([parse_label(x) for x in table.labels]).frequency
+    except PeriodProblem:
+        frequency = "month"
+    result = analyse(table, frequency, discount_rate, arpu, margin, horizon)
+    emit(result, resolve_format(fmt, as_json), output, [file])
+    warn_all(result.warnings, quiet)

@@ -1,0 +1,123 @@
+"""Read a cohort table: one row per (cohort, age) with the customers of the cohort still active.
+
+Columns (aliases in ``cohort_aliases.csv``): ``cohort`` (a label, ordered as a period when it
+reads as one), ``age`` (0 = the cohort's own period), ``active``. Every cohort needs age 0 and
+consecutive ages; counts are whole, never negative, and never rise with age (a cohort can only
+lose customers; returning customers belong in the ledger as reactivations).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from bucket.errors import InputError, Problem
+from bucket.io.columns import display, normalize
+from bucket.io.numbers import NumberProblem, infer_decimal, parse_number
+from bucket.io.periods import PeriodProblem, parse_label
+from bucket.io.text import read_records
+
+
+@dataclass
+class CohortTable:
+    file: str
+    labels: list[str]
+    counts: list[np.ndarray]  # survivors at ages 0..T per cohort
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@lru_cache(maxsize=1)
+def _aliases() -> dict[str, str]:
+    text = Path(__file__).with_name("cohort_aliases.csv").read_text(encoding="utf-8")
+    return {normalize(r["alias"]): r["canonical"] for r in csv.DictReader(text.splitlines())}
+
+
+def read_cohorts(path: str) -> CohortTable:
+    rec = read_records(path)
+    name = rec.file
+
+    def fail(message: str, fix: str, row=None, column=None) -> InputError:
+        return InputError(Problem("error", "cohorts", message, fix, name, row, column))
+
+    index: dict[str, int] = {}
+    for i, h in enumerate(rec.header):
+        canon = _aliases().get(normalize(h))
+        if canon and canon not in index:
+            index[canon] = i
+    for canon in ("cohort", "age", "active"):
+        if canon not in index:
+            found = ", ".join(display(h) for h in rec.header)
+            raise fail(f"required column {canon} not found (columns found: {found})",
+                       "a cohort table has columns cohort, age, active", rec.header_row, canon)  # fmt: skip
+    if not rec.rows:
+        raise fail("the file has a header but no data rows", "add one row per cohort and age",
+                   rec.header_row + 1)  # fmt: skip
+    label = {c: display(rec.header[i]) for c, i in index.items()}
+    decimal = infer_decimal((cells[index["active"]] for _, cells in rec.rows
+                             if len(cells) > index["active"]), ",")  # fmt: skip
+    table: dict[str, dict[int, tuple[float, int]]] = {}
+    order: list[str] = []
+    for row, cells in rec.rows:
+        if len(cells) <= max(index.values()):
+            raise fail(f"the row has {len(cells)} cells but the header has {len(rec.header)}",
+                       "make every row complete", row)  # fmt: skip
+        cohort = cells[index["cohort"]].strip()
+        if not cohort:
+            raise fail("the cohort is empty", "fill in the cohort label", row, label["cohort"])
+        values = {}
+        for key in ("age", "active"):
+            try:
+                num = parse_number(cells[index[key]], decimal if key == "active" else ".")
+            except NumberProblem as exc:
+                raise fail(exc.message, exc.fix, row, label[key]) from None
+            if num is None or num.value < 0 or num.value != round(num.value):
+                raise fail(f"{key} must be a whole number of 0 or more", "fix the cell", row,
+                           label[key])  # fmt: skip
+            values[key] = num.value
+        age = int(values["age"])
+        if cohort not in table:
+            table[cohort] = {}
+            order.append(cohort)
+        if age in table[cohort]:
+            first = table[cohort][age][1]
+            raise fail(f"cohort {cohort}, age {age} already appears on row {first}",
+                       "keep one row per cohort and age", row, label["age"])  # fmt: skip
+        table[cohort][age] = (values["active"], row)
+    labels = _sorted(order)
+    counts = []
+    for cohort in labels:
+        ages = table[cohort]
+        top = max(ages)
+        missing = [a for a in range(top + 1) if a not in ages]
+        if missing:
+            raise fail(f"cohort {cohort} has no row for age {missing[0]}",
+                       "give every age from 0 to the cohort's oldest", None, label["age"])  # fmt: skip
+        n = np.array([ages[a][0] for a in range(top + 1)])
+        rises = np.nonzero(np.diff(n) > 0)[0]
+        if len(rises):
+            a = int(rises[0]) + 1
+            raise fail(
+                f"cohort {cohort}: active rises from {n[a - 1]:,.0f} to {n[a]:,.0f} at age {a}",
+                "a cohort can only lose customers; count returning customers as reactivations "
+                "in the ledger instead",
+                ages[a][1],
+                label["active"],
+            )
+        counts.append(n)
+    return CohortTable(name, labels, counts)
+
+
+def _sorted(labels: list[str]) -> list[str]:
+    """Chronological when every label reads as a period, else as given."""
+    try:
+        keys = [parse_label(x) for x in labels]
+    except PeriodProblem:
+        return labels
+    if any(k.period is None and k.date is None for k in keys):
+        return labels
+    return [x for _, x in sorted(zip([(k.period.ordinal if k.period else k.date.toordinal())
+                                      for k in keys], labels))]  # fmt: skip

@@ -1,0 +1,69 @@
+"""The sBG model against Fader & Hardie (2007) and against data simulated from known α, β."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bucket.retention import (
+    discounted_lifetime,
+    discounted_lifetime_constant,
+    fit_sbg,
+    retention_by_age,
+    survival,
+)
+
+# Fader, P. S. & Hardie, B. G. S. (2007), "How to project customer retention", Journal of
+# Interactive Marketing 21(1), 76-90: survivors of 1,000 customers per segment, years 0-7
+# (Table 1), and the maximum-likelihood estimates fitted on them (section "Estimating the
+# model"): Regular α = 0.704, β = 1.182; High End α = 0.668, β = 3.806.
+HIGH_END = np.array([1000, 869, 743, 653, 593, 551, 517, 491])
+REGULAR = np.array([1000, 631, 468, 382, 326, 289, 262, 241])
+
+
+@pytest.mark.parametrize("data, alpha, beta", [(REGULAR, 0.704, 1.182), (HIGH_END, 0.668, 3.806)])
+def test_published_estimates(data, alpha, beta):
+    fit = fit_sbg([data])
+    assert fit.alpha == pytest.approx(alpha, abs=5e-4)
+    assert fit.beta == pytest.approx(beta, abs=5e-4)
+    assert fit.better == "sbg"  # retention rises with tenure in both segments
+
+
+def test_recovers_simulated_parameters():
+    rng = np.random.default_rng(3)
+    alpha, beta = 1.2, 4.0
+    cohorts = []
+    for size, age in [(20000, 12), (20000, 9), (20000, 6)]:  # cohorts of different ages
+        theta = rng.beta(alpha, beta, size)
+        lifetimes = rng.geometric(theta)  # periods survived until churn, ≥ 1
+        cohorts.append(np.array([(lifetimes > t).sum() for t in range(age + 1)]))
+    fit = fit_sbg(cohorts)
+    assert fit.alpha == pytest.approx(alpha, rel=0.1)
+    assert fit.beta == pytest.approx(beta, rel=0.1)
+    assert abs(fit.alpha - alpha) < 3 * fit.se_alpha and abs(fit.beta - beta) < 3 * fit.se_beta
+
+
+def test_homogeneous_churn_has_no_interior_maximum():
+    # every customer churns at 20 % a period: expected counts, no heterogeneity at all
+    n = np.array([10000 * 0.8**t for t in range(10)]).round()
+    fit = fit_sbg([n])
+    assert fit.homogeneous and fit.alpha is None
+    assert fit.geometric_churn == pytest.approx(0.2, abs=1e-3)
+
+
+def test_curve_identities():
+    a, b = 0.704, 1.182
+    ages = np.arange(0, 30)
+    s = survival(a, b, ages)
+    assert s[0] == 1.0
+    # S(t) = Π r_1..r_t
+    assert s[1:] == pytest.approx(np.cumprod(retention_by_age(a, b, ages[1:])))
+    # the closed form of the discounted lifetime equals the sum
+    d = 0.1
+    brute = float(np.sum(survival(a, b, np.arange(0, 5000)) / (1 + d) ** np.arange(0, 5000)))
+    assert discounted_lifetime(a, b, d) == pytest.approx(brute, rel=1e-8)
+    assert discounted_lifetime(2.0, 3.0, 0.0) == pytest.approx((2 + 3 - 1) / (2 - 1))
+    assert discounted_lifetime(0.5, 3.0, 0.0) is None  # α ≤ 1: infinite undiscounted lifetime
+    assert discounted_lifetime_constant(0.2, 0.0) == pytest.approx(5.0)
