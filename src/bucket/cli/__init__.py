@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bucket.cli import cohorts, evidence, example, metrics, plan, schema, validate  # noqa: F401
+from bucket.cli import cohorts, evidence, example, ledger, metrics, plan, schema, validate  # noqa: F401
 from bucket.cli.app import app
 
 __all__ = ["app", "run"]

@@ -34,6 +34,32 @@ InputPath = Annotated[
         show_default=False,
     ),
 ]
+LedgerPath = Annotated[
+    Optional[str],
+    typer.Argument(
+        help="Ledger CSV (path, or - to read stdin); or give --transactions instead.",
+        show_default=False,
+    ),
+]
+TransactionsOpt = Annotated[
+    Optional[str],
+    typer.Option("--transactions", help="Derive the ledger from a transactions CSV "
+                 "(customer_id, date, amount[, channel]) instead of reading one.", show_default=False),
+]  # fmt: skip
+SpendOpt = Annotated[
+    Optional[str],
+    typer.Option("--spend", help="With --transactions: spend CSV (period[, channel], "
+                 "acquisition_spend[, retention_spend]).", show_default=False),
+]  # fmt: skip
+InactiveOpt = Annotated[
+    int,
+    typer.Option("--inactive-after", min=1, help="With --transactions: days without a purchase "
+                 "after which a customer has churned."),
+]  # fmt: skip
+FrequencyOpt = Annotated[
+    str,
+    typer.Option("--frequency", help="With --transactions: month, week or quarter."),
+]
 FormatOpt = Annotated[
     Format,
     typer.Option("--format", "-f", help="Output format.", case_sensitive=False),
@@ -122,6 +148,23 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(INTERNAL_ERROR) from None
 
     return wrapper
+
+
+def load_ledger(file, transactions, spend, frequency, inactive, mapping, require=()):
+    """The ledger from a ledger CSV, or derived from events."""
+    if transactions is not None:
+        if frequency not in ("month", "week", "quarter"):
+            raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
+        from bucket.events.spend import ledger_from_events
+
+        return ledger_from_events(transactions, spend, frequency, inactive, mapping, require)
+    if file is None:
+        raise typer.BadParameter("give a ledger FILE, or --transactions FILE", param_hint="FILE")
+    if spend is not None:
+        raise typer.BadParameter("--spend goes with --transactions", param_hint="--spend")
+    from bucket.io.ledger import read_ledger
+
+    return read_ledger(file, mapping, require)
 
 
 def resolve_format(fmt: Format, as_json: bool) -> str:

@@ -11,7 +11,11 @@ from bucket.cli._common import (
     DiscountOpt,
     Format,
     FormatOpt,
-    InputPath,
+    FrequencyOpt,
+    InactiveOpt,
+    LedgerPath,
+    SpendOpt,
+    TransactionsOpt,
     JsonOpt,
     MapOpt,
     MarginOpt,
@@ -19,6 +23,7 @@ from bucket.cli._common import (
     QuietOpt,
     emit,
     guarded,
+    load_ledger,
     parse_map,
     resolve_format,
     warn_all,
@@ -29,7 +34,7 @@ from bucket.cli.app import app
 @app.command()
 @guarded
 def metrics(
-    file: InputPath,
+    file: LedgerPath = None,
     window: Annotated[
         Optional[int],
         typer.Option(
@@ -40,6 +45,10 @@ def metrics(
     margin: MarginOpt = 1.0,
     discount_rate: DiscountOpt = 0.10,
     map_: MapOpt = None,
+    transactions: TransactionsOpt = None,
+    spend: SpendOpt = None,
+    inactive_after: InactiveOpt = 90,
+    frequency: FrequencyOpt = "month",
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
     output: OutputOpt = None,
@@ -58,11 +67,12 @@ def metrics(
       bucket metrics ledger.csv --window 6 --margin 0.7 --json
 
       cat ledger.csv | bucket metrics - --format markdown
+
+      bucket metrics --transactions orders.csv --spend spend.csv
     """
-    from bucket.io.ledger import read_ledger
     from bucket.metrics import compute_metrics
 
-    ledger = read_ledger(file, parse_map(map_))
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_))
     result = compute_metrics(ledger, margin, discount_rate, window)
-    emit(result, resolve_format(fmt, as_json), output, [file])
+    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, spend) if x])
     warn_all(result.warnings, quiet)

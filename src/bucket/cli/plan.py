@@ -12,13 +12,18 @@ from bucket.cli._common import (
     DebugOpt,
     Format,
     FormatOpt,
-    InputPath,
+    FrequencyOpt,
+    InactiveOpt,
+    LedgerPath,
+    SpendOpt,
+    TransactionsOpt,
     JsonOpt,
     MapOpt,
     OutputOpt,
     QuietOpt,
     emit,
     guarded,
+    load_ledger,
     parse_map,
     resolve_format,
     warn_all,
@@ -74,7 +79,7 @@ def _settings(config: Path | None, **cli: Any):
 @app.command()
 @guarded
 def plan(
-    file: InputPath,
+    file: LedgerPath = None,
     budget: Budget = None,
     horizon: Horizon = None,
     objective: Annotated[
@@ -105,6 +110,10 @@ def plan(
     ] = None,  # fmt: skip
     config: Config = None,
     map_: MapOpt = None,
+    transactions: TransactionsOpt = None,
+    spend: SpendOpt = None,
+    inactive_after: InactiveOpt = 90,
+    frequency: FrequencyOpt = "month",
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
     output: OutputOpt = None,
@@ -126,8 +135,9 @@ def plan(
       bucket plan ledger.csv --margin 0.7 --rho 7 --horizon 24 --json
 
       bucket plan ledger.csv --objective target --target-growth 0.2
+
+      bucket plan --transactions orders.csv --spend spend.csv
     """
-    from bucket.io.ledger import read_ledger
     from bucket.planner import make_plan
 
     settings, sources = _settings(
@@ -136,20 +146,21 @@ def plan(
         arpu=arpu, capacity=capacity, max_growth=max_growth, draws=draws, seed=seed,
         backtest=backtest_h,
     )  # fmt: skip
-    ledger = read_ledger(file, parse_map(map_), require=("acquisition_spend",))
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
+                         ("acquisition_spend",))  # fmt: skip
     with _progress(settings.draws):
         result = make_plan(ledger, settings, sources)
-    emit(result, resolve_format(fmt, as_json), output, [file])
+    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, spend) if x])
     warn_all(result.warnings, quiet)
 
 
 @app.command()
 @guarded
 def simulate(
-    file: InputPath,
     split: Annotated[
         float, typer.Option("--split", "-s", help="Acquisition share of the budget to simulate, 0–1.")
     ],
+    file: LedgerPath = None,
     budget: Budget = None,
     horizon: Horizon = None,
     objective: Annotated[
@@ -167,6 +178,10 @@ def simulate(
     max_growth: MaxGrowth = None,
     config: Config = None,
     map_: MapOpt = None,
+    transactions: TransactionsOpt = None,
+    spend: SpendOpt = None,
+    inactive_after: InactiveOpt = 90,
+    frequency: FrequencyOpt = "month",
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
     output: OutputOpt = None,
@@ -184,7 +199,6 @@ def simulate(
 
       bucket simulate ledger.csv --split 0.5 --budget 40000 --json
     """
-    from bucket.io.ledger import read_ledger
     from bucket.planner import simulate_split
 
     settings, sources = _settings(
@@ -192,7 +206,8 @@ def simulate(
         mu=mu, rho=rho, margin=margin, annual_discount_rate=discount_rate, arpu=arpu,
         capacity=capacity, max_growth=max_growth,
     )  # fmt: skip
-    ledger = read_ledger(file, parse_map(map_), require=("acquisition_spend",))
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
+                         ("acquisition_spend",))  # fmt: skip
     result = simulate_split(ledger, settings, sources, split)
-    emit(result, resolve_format(fmt, as_json), output, [file])
+    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, spend) if x])
     warn_all(result.warnings, quiet)

@@ -1,0 +1,79 @@
+"""`bucket ledger`: events → the ledger CSV every other command reads."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bucket.cli._common import (
+    DebugOpt,
+    FrequencyOpt,
+    InactiveOpt,
+    OutputOpt,
+    QuietOpt,
+    SpendOpt,
+    _write_atomic,
+    guarded,
+    warn_all,
+)
+from bucket.cli.app import app
+
+
+@app.command()
+@guarded
+def ledger(
+    transactions: Annotated[
+        str, typer.Option("--transactions", help="Transactions CSV: customer_id, date, amount[, channel] (path or -).")
+    ],
+    spend: SpendOpt = None,
+    frequency: FrequencyOpt = "month",
+    inactive_after: InactiveOpt = 90,
+    cohorts_out: Annotated[
+        Optional[Path],
+        typer.Option("--cohorts", help="Also write the cohort table (cohort, age, active) here.",
+                     dir_okay=False, show_default=False),
+    ] = None,  # fmt: skip
+    memory_limit: Annotated[
+        Optional[str],
+        typer.Option("--memory-limit", help="Cap DuckDB's memory, e.g. 256MB (it spills to disk).",
+                     show_default=False),
+    ] = None,  # fmt: skip
+    output: OutputOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Derive the per-period ledger from raw transactions (DuckDB, streaming) and write it as CSV.
+
+    A customer is new in the period of their first purchase (channel = that purchase's), active
+    while they bought within the last --inactive-after days, churned when that runs out, and
+    reactivated on buying again after churning. Revenue is summed exactly. A last period the
+    events do not cover to its end is left out with a warning.
+
+    Examples:
+
+      bucket ledger --transactions orders.csv --spend spend.csv -o ledger.csv
+
+      bucket ledger --transactions orders.csv --cohorts cohorts.csv > ledger.csv
+    """
+    from bucket.events.engine import derive_transactions, ledger_csv
+    from bucket.events.spend import read_spend, with_spend
+
+    if frequency not in ("month", "week", "quarter"):
+        raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
+    derived = derive_transactions(transactions, frequency, inactive_after, memory_limit)
+    notes = list(derived.warnings)
+    if spend is not None:
+        frame, extra = with_spend(derived, read_spend(spend), transactions)
+        derived.frame = frame
+        notes += extra
+    text = ledger_csv(derived)
+    if output is not None and str(output) != "-":
+        _write_atomic(output, text)
+    else:
+        sys.stdout.write(text)
+    if cohorts_out is not None:
+        _write_atomic(cohorts_out, derived.cohorts.to_csv(index=False, lineterminator="\n"))
+    warn_all([f"{transactions}: {n}" for n in notes], quiet)

@@ -1,0 +1,117 @@
+"""Join a spend file (period[, channel], acquisition_spend[, retention_spend]) to a ledger
+derived from events, and write the result where ledger readers can take it."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bucket.errors import InputError, Problem
+from bucket.io import columns as cols
+from bucket.io.numbers import NumberProblem, infer_decimal, parse_number
+from bucket.io.periods import PeriodProblem, parse_label, resolve
+from bucket.io.text import read_records
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bucket.events.engine import Derived
+    from bucket.io.ledger import Ledger
+
+
+def read_spend(path: str) -> pd.DataFrame:
+    import pandas as pd
+
+    rec = read_records(path)
+    index = {}
+    for i, h in enumerate(rec.header):
+        canon = cols.canonical_for(h)
+        if canon in ("period", "channel", "acquisition_spend", "retention_spend"):
+            index.setdefault(canon, i)
+    for need in ("period", "acquisition_spend"):
+        if need not in index:
+            raise InputError(Problem("error", "missing-column", f"required column {need} not found",
+                                     "a spend file has period[, channel], acquisition_spend"
+                                     "[, retention_spend]", rec.file, rec.header_row, need))  # fmt: skip
+    decimal = infer_decimal((c[index["acquisition_spend"]] for _, c in rec.rows
+                             if len(c) > index["acquisition_spend"]), "," if rec.delimiter == ";" else ".")  # fmt: skip
+    labels, rows = [], []
+    for row, cells in rec.rows:
+        try:
+            labels.append(parse_label(cells[index["period"]]))
+        except (PeriodProblem, IndexError) as exc:
+            msg = exc.message if isinstance(exc, PeriodProblem) else "the row is short"
+            raise InputError(Problem("error", "bad-period", msg, "fix the period", rec.file, row,
+                                     "period")) from None  # fmt: skip
+        values = {}
+        for key in ("acquisition_spend", "retention_spend"):
+            if key not in index:
+                values[key] = 0.0
+                continue
+            try:
+                num = parse_number(cells[index[key]], decimal)
+            except NumberProblem as exc:
+                raise InputError(Problem("error", "bad-number", exc.message, exc.fix, rec.file,
+                                         row, rec.header[index[key]])) from None  # fmt: skip
+            if num is not None and num.value < 0:
+                raise InputError(Problem("error", "negative", f"{key} is negative", "fix the sign",
+                                         rec.file, row, rec.header[index[key]]))  # fmt: skip
+            values[key] = 0.0 if num is None else num.value
+        channel = cells[index["channel"]].strip() if "channel" in index else ""
+        rows.append({"channel": channel, **values})
+    periods = resolve(labels).periods
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "period", [p.label for p in periods])
+    frame.attrs["has_channel"] = "channel" in index
+    return frame.groupby(["period", "channel"], as_index=False, sort=False).sum()
+
+
+def with_spend(derived: Derived, spend: pd.DataFrame | None, name: str) -> tuple[pd.DataFrame, list[str]]:
+    """The derived ledger with spend columns (0 where a period has customers but no spend)."""
+    frame = derived.frame.copy()
+    notes: list[str] = []
+    if spend is None:
+        return frame, notes
+    if "channel" in frame and not spend.attrs.get("has_channel"):
+        # spend per period only: plan on the total, one row per period
+        frame = frame.drop(columns="channel").groupby("period", as_index=False, sort=False).sum()
+        notes.append("the spend file has no channel column; channels were added up")
+    keys = ["period", "channel"] if "channel" in frame else ["period"]
+    if "channel" not in frame:
+        spend = spend.drop(columns="channel").groupby("period", as_index=False, sort=False).sum()
+    merged = frame.merge(spend, on=keys, how="left")
+    missing = merged["acquisition_spend"].isna()
+    if missing.any():
+        shown = ", ".join(sorted(set(merged.loc[missing, "period"]))[:6])
+        notes.append(f"no spend row for {int(missing.sum())} (period, channel) pair(s) with "
+                     f"customers ({shown}); counted as no spend")  # fmt: skip
+    merged[["acquisition_spend", "retention_spend"]] = merged[
+        ["acquisition_spend", "retention_spend"]].fillna(0.0)  # fmt: skip
+    return merged, notes
+
+
+def ledger_from_events(transactions: str, spend: str | None, frequency: str, inactive: int,
+                       mapping=None, require=()) -> Ledger:  # fmt: skip
+    """Derive a ledger from transactions (and spend) and read it as any ledger is read."""
+    from dataclasses import replace
+
+    from bucket.events.engine import derive_transactions
+    from bucket.io.ledger import read_ledger
+    from bucket.io.text import display_name
+
+    derived = derive_transactions(transactions, frequency, inactive)
+    frame, notes = with_spend(derived, read_spend(spend) if spend else None,
+                              display_name(transactions))  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger.csv"
+        frame.to_csv(path, index=False, float_format="%.2f")
+        ledger = read_ledger(str(path), mapping, require)
+    name = display_name(transactions)
+    warns = [replace(w, file=name) for w in ledger.warnings]
+    extra = [
+        Problem("warning", "events", n, "", name) for n in (*derived.warnings, *notes)
+    ]
+    return replace(ledger, file=name, warnings=[*extra, *warns])
+
+
