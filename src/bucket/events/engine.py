@@ -183,8 +183,13 @@ def _duck_problem(exc: Exception, name: str) -> Problem:
     m = re.search(r"line[: ]+(\d+)", text, re.IGNORECASE)
     row = int(m.group(1)) if m else None
     col = re.search(r'column "?([^"\s]+)"?', text)
-    what = text.split("\n")[0][:200]
-    return Problem("error", "bad-event", f"cannot read the transactions ({what})",
+    conv = re.search(r"Could not convert string \"(.*?)\" to '(\w+)'", text)
+    if conv:
+        kind = {"DATE": "date", "DECIMAL": "number"}.get(conv.group(2), conv.group(2).lower())
+        what = f"'{conv.group(1)}' is not a {kind}"
+    else:
+        what = f"cannot read the transactions ({text[:160]})"
+    return Problem("error", "bad-event", what,
                    "dates as YYYY-MM-DD, amounts as plain numbers (1234.56)", name, row,
                    col.group(1) if col else None)  # fmt: skip
 

@@ -1,0 +1,112 @@
+"""Transactions → ledger and cohorts, each count worked out by hand (DESIGN §2.2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bucket.events.engine import derive_transactions
+from bucket.io.ledger import read_ledger
+from conftest import invoke, no_nan_json
+
+# Customers (inactive after 90 days):
+#   a  search  2025-01-05, 2025-02-10          one spell: active to 2025-05-11
+#   b  social  2025-01-31                      first purchase on the last day of January;
+#                                              active to 2025-05-01 (Jan 31 + 90 days)
+#   c  search  2025-02-01 (search), 2025-06-15 (social)
+#              gap 134 days > 90: churned after 2025-05-02, reactivated in June;
+#              its channel stays search (the first purchase's)
+#   d  search  2025-03-01, 2025-05-30          gap 90 days: still active (the boundary counts)
+#   e  social  2025-03-15, 2025-06-13 (gap 90)  and 2025-07-31 (closes July, so no partial month)
+# No event at all in April: a period with no events still has its customers.
+TX = """customer_id,date,amount,channel
+a,2025-01-05,10.00,search
+a,2025-02-10,20.50,search
+b,2025-01-31,5.00,social
+c,2025-02-01,7.00,search
+c,2025-06-15,8.00,social
+d,2025-03-01,1.10,search
+d,2025-05-30,2.20,search
+e,2025-03-15,3.00,social
+e,2025-06-13,4.00,social
+e,2025-07-31,0.10,social
+"""
+
+
+def by_key(frame):
+    return {(r.period, r.channel): r for r in frame.itertuples()}
+
+
+def test_ledger_counts_by_hand(write):
+    d = derive_transactions(write(TX))
+    rows = by_key(d.frame)
+    assert d.warnings == []  # events reach July 31: no partial period
+    jan_s, jan_o = rows[("2025-01", "search")], rows[("2025-01", "social")]
+    assert (jan_s.new_customers, jan_s.customers_end) == (1, 1)  # a
+    assert (jan_o.new_customers, jan_o.customers_end) == (1, 1)  # b, on the last day
+    feb_s = rows[("2025-02", "search")]
+    assert (feb_s.customers_start, feb_s.new_customers, feb_s.customers_end) == (1, 1, 2)  # + c
+    assert feb_s.revenue == pytest.approx(27.50)  # exact cents: 20.50 + 7.00
+    mar_s, mar_o = rows[("2025-03", "search")], rows[("2025-03", "social")]
+    assert (mar_s.new_customers, mar_s.customers_end) == (1, 3)  # + d
+    assert (mar_o.new_customers, mar_o.customers_end) == (1, 2)  # + e
+    apr_s = rows[("2025-04", "search")]  # no events in April
+    assert (apr_s.customers_start, apr_s.new_customers, apr_s.churned_customers) == (3, 0, 0)
+    may_s, may_o = rows[("2025-05", "search")], rows[("2025-05", "social")]
+    # a (to 05-11) and c (to 05-02) churn; d buys again on 05-30, 90 days after: still active
+    assert (may_s.churned_customers, may_s.customers_end) == (2, 1)
+    assert (may_o.churned_customers, may_o.customers_end) == (1, 1)  # b leaves (to 05-01)
+    jun_s = rows[("2025-06", "search")]
+    assert jun_s.reactivated_customers == 1  # c is back, counted in its own channel
+    assert jun_s.customers_end == 2
+    jun_o = rows[("2025-06", "social")]
+    assert (jun_o.reactivated_customers, jun_o.customers_end) == (0, 1)  # e: 90 days, still active
+    for r in d.frame.itertuples():  # the identity holds everywhere
+        assert r.customers_end == r.customers_start + r.new_customers + r.reactivated_customers - r.churned_customers
+
+
+def test_cohorts_by_hand(write):
+    d = derive_transactions(write(TX))
+    table = {(r.cohort, r.age): r.active for r in d.cohorts.itertuples()}
+    assert [table[("2025-01", a)] for a in range(7)] == [2, 2, 2, 2, 0, 0, 0]  # a, b
+    assert [table[("2025-02", a)] for a in range(6)] == [1, 1, 1, 0, 1, 1]  # c leaves, returns
+    assert table[("2025-03", 0)] == 2 and table[("2025-03", 4)] == 2  # d and e
+
+
+def test_partial_last_period_is_left_out(write):
+    d = derive_transactions(write(TX.replace("2025-07-31", "2025-07-15")))
+    assert d.frame["period"].max() == "2025-06"
+    assert "before the end of 2025-07" in d.warnings[0]
+
+
+def test_ledger_round_trip_through_the_reader(write, tmp_path):
+    out = tmp_path / "ledger.csv"
+    result = invoke("ledger", "--transactions", write(TX), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    ledger = read_ledger(str(out))
+    assert ledger.has_channels and ledger.frequency == "month"
+    assert ledger.frame["reactivated_customers"].sum() == 1
+
+
+def test_metrics_and_plan_from_events(write):
+    spend = write("period,channel,acquisition_spend,retention_spend\n"
+                  "2025-01,search,100,10\n2025-02,search,100,10\n2025-03,search,120,10\n"
+                  "2025-03,social,80,5\n", "spend.csv")  # fmt: skip
+    tx = write(TX)
+    m = invoke("metrics", "--transactions", tx, "--spend", spend, "--json")
+    assert m.exit_code == 0, m.stderr
+    data = no_nan_json(m.stdout)
+    assert data["overall"]["acquisition_spend"] == 400 and data["file"] == tx
+    assert "no spend row" in m.stderr
+    p = invoke("plan", "--transactions", tx, "--spend", spend, "--json", "--draws", "0")
+    assert p.exit_code == 0, p.stderr
+
+
+def test_event_errors(write):
+    missing = invoke("ledger", "--transactions", write("customer,when,amount\na,2025-01-01,1\n"))
+    assert missing.exit_code == 1
+    assert "required column date not found" in missing.stderr
+    bad_date = invoke("ledger", "--transactions", write("customer_id,date,amount\na,yesterday,1\n"))
+    assert bad_date.exit_code == 1 and bad_date.stderr.startswith("Error: ")
+    assert "Traceback" not in bad_date.stderr
+    no_file = invoke("metrics")
+    assert no_file.exit_code == 2 and "--transactions" in no_file.stderr
