@@ -444,3 +444,16 @@ def test_evaluate_with_todays_mix_spends_todays_channels():
     sc = evaluate(cal, params, 0.5, 10000.0, 12, "value", mix=cal.mix)
     assert sc.spend == pytest.approx(5000.0 * cal.mix)
     assert marginal_cac(sc.spend, cal.kappa, cal.saturation) > 0
+
+
+def test_allocation_when_the_cheapest_channel_is_small():
+    # regression: the bracket once assumed Σ κM of all channels, which fails when the channel
+    # with the cheapest first customer is tiny (found on a synthetic orders table)
+    kappa = np.array([10.0, 100.0, 150.0])
+    sat = np.array([1.0, 10_000.0, 500.0])
+    for amount in (10.0, 1e4, 1e6, 5e6):
+        spend = allocate(np.array(amount), kappa, sat)
+        assert spend.sum() == pytest.approx(amount, rel=1e-9)
+        marginal = np.exp(-spend / (kappa * sat)) / kappa
+        funded = spend > 1e-9
+        assert np.ptp(marginal[funded]) <= 1e-8 * marginal[funded].max()

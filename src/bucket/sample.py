@@ -138,3 +138,68 @@ def example_files(seed: int = SEED) -> dict[str, str]:
     """File name → CSV text of every shipped example."""
     rows = ledger_rows(seed)
     return {name: to_csv(rows, european=eu) for name, eu in EXAMPLES.items()}
+
+
+EVENT_CHANNELS = ("search", "social", "partners", "email", "referral")
+EVENT_CAC = (120.0, 150.0, 180.0, 40.0, 0.0)  # spend per new customer (referral buys none)
+
+
+def _purchases(rng, customers: int, days: int):
+    """(owner, day) of the purchases of ``customers`` customers over ``days`` days."""
+    import numpy as np
+
+    first = rng.integers(0, days, customers)
+    # repeat purchases: a geometric number per customer, loyalty varying across customers
+    loyalty = rng.beta(4.0, 1.0, customers)
+    counts = rng.geometric(1.0 - loyalty * 0.95)
+    owner = np.repeat(np.arange(customers), counts)
+    gaps = rng.exponential(35.0, owner.size).astype(np.int64) + 1
+    lapse = rng.random(owner.size) < 0.08  # an occasional long pause: churn, maybe a return
+    gaps[lapse] += rng.integers(90, 300, int(lapse.sum()))
+    is_first = np.ones(owner.size, bool)
+    is_first[1:] = owner[1:] != owner[:-1]
+    gaps[is_first] = 0
+    cum = np.cumsum(gaps)
+    day = first[owner] + cum - np.repeat(cum[is_first], counts)
+    keep = day < days
+    return owner[keep], day[keep]
+
+
+def transactions_frame(rows: int = 100_000, seed: int = SEED, months: int = 24):
+    """A synthetic orders table of about ``rows`` purchases (about 3.85 per customer) over
+    ``months`` months from 2024-01, five channels; customers buy every ~5 weeks and lapse at
+    their own rate (some for good, some to come back). Vectorised with numpy."""
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    days = (dt.date(2024 + months // 12, months % 12 + 1, 1) - dt.date(2024, 1, 1)).days
+    pilot = _purchases(np.random.default_rng(seed + 7), 20_000, days)[0].size / 20_000
+    customers = max(int(round(rows / pilot)), 1)
+    owner, day = _purchases(rng, customers, days)
+    channel = rng.choice(len(EVENT_CHANNELS), customers, p=[0.35, 0.25, 0.12, 0.18, 0.10])
+    return pd.DataFrame({
+        "customer_id": owner.astype(np.int64) + 100_000,
+        "date": np.datetime64("2024-01-01") + day.astype("timedelta64[D]"),
+        "amount": np.round(rng.lognormal(3.6, 0.6, owner.size), 2),
+        "channel": np.array(EVENT_CHANNELS)[channel[owner]],
+    })  # fmt: skip
+
+
+def spend_frame(tx, seed: int = SEED):
+    """Monthly acquisition and retention spend per channel, consistent with the new customers
+    of ``tx`` (CAC per channel with ±15 % noise)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed + 1)
+    first = tx.groupby("customer_id").agg(date=("date", "min"), channel=("channel", "first"))
+    first["period"] = first["date"].dt.strftime("%Y-%m")
+    new = first.groupby(["period", "channel"]).size().rename("new").reset_index()
+    cac = dict(zip(EVENT_CHANNELS, EVENT_CAC))
+    noise = rng.lognormal(0.0, 0.15, len(new))
+    new["acquisition_spend"] = np.round(new["new"] * new["channel"].map(cac) * noise, 2)
+    new["retention_spend"] = np.round(new["new"] * 6.0 * rng.lognormal(0.0, 0.2, len(new)), 2)
+    return new.drop(columns="new")

@@ -76,7 +76,7 @@ def allocate(amount: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) -> n
     ``amount`` has any shape (...); ``kappa`` and ``saturation`` have shape (J,) or (..., J)
     broadcastable; the result has shape (..., J) and sums to ``amount`` on the last axis.
     Solved for x = ln λ:  Σ_j κ_j M_j · max(0, −ln κ_j − x) = amount, a decreasing function of x
-    bracketed by [x_top − amount/Σ κ_j M_j − 1, x_top], x_top = max_j(−ln κ_j).
+    bracketed by [x_top − amount/(κ_top M_top) − 1, x_top], x_top = max_j(−ln κ_j).
     """
     from scipy.optimize.elementwise import find_root
 
@@ -88,7 +88,9 @@ def allocate(amount: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) -> n
     w_b = np.broadcast_to(w, shape + w.shape[-1:])
     c_b = np.broadcast_to(c, shape + c.shape[-1:])
     top = c_b.max(axis=-1)
-    low = top - amount_b / w_b.sum(axis=-1) - 1.0
+    # the cheapest channel alone spends w_top·(top − x) ≥ amount at x = top − amount/w_top
+    w_top = np.take_along_axis(w_b, np.argmax(c_b, axis=-1)[..., None], -1)[..., 0]
+    low = top - amount_b / w_top - 1.0
 
     # find_root works element by element (it passes only unconverged elements on), so each
     # channel's weight and log-price goes in as its own argument shaped like the amounts
@@ -102,6 +104,8 @@ def allocate(amount: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) -> n
         return total
 
     res = find_root(excess, (low, top), args=(amount_b, *per_channel))
+    if not np.all(res.success | (amount_b <= 0)):
+        raise ArithmeticError("channel allocation: the root finder did not converge")
     x = np.where(amount_b > 0, res.x, top)
     spend = w_b * np.maximum(0.0, c_b - x[..., None])
     # rescale away the root finder's last rounding so Σ_j A_j equals the amount exactly

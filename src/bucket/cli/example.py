@@ -26,6 +26,13 @@ def example(
         bool, typer.Option("--eu", help="With --stdout: print the European (;, 1.234,56) one.")
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+    transactions: Annotated[
+        bool, typer.Option("--transactions", help="Write a synthetic orders table (transactions.csv) "
+                           "and its spend.csv instead of the ledgers.")
+    ] = False,  # fmt: skip
+    rows: Annotated[
+        int, typer.Option("--rows", min=1, help="With --transactions: about how many purchases.")
+    ] = 100_000,
     debug: DebugOpt = False,
 ) -> None:
     """Write sample ledgers: 24 months of a SaaS business with 3 channels, plain and European.
@@ -40,6 +47,9 @@ def example(
 
       bucket example --stdout | bucket metrics -
     """
+    if transactions:
+        _write_events(directory, rows, force)
+        return
     from bucket.sample import example_files
 
     files = example_files()
@@ -66,4 +76,33 @@ def example(
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise OutputError(f"{path}: cannot write ({exc.strerror}); choose a writable folder") from None
+        print(path)
+
+
+def _write_events(directory: Path, rows: int, force: bool) -> None:
+    """transactions.csv and spend.csv, written by DuckDB (fast for millions of rows)."""
+    import duckdb
+
+    from bucket.errors import OutputError
+    from bucket.sample import spend_frame, transactions_frame
+
+    targets = [directory / "transactions.csv", directory / "spend.csv"]
+    existing = [str(p) for p in targets if p.exists()]
+    if existing and not force:
+        raise typer.BadParameter(f"{', '.join(existing)} already exist(s); pass --force",
+                                 param_hint="DIRECTORY")  # fmt: skip
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        tx = transactions_frame(rows)
+        spend = spend_frame(tx)
+        con = duckdb.connect()
+        for frame, path in ((tx, targets[0]), (spend, targets[1])):
+            con.register("frame", frame)
+            quoted = str(path).replace("'", "''")
+            cols = "customer_id, CAST(date AS DATE) AS date, amount, channel" if frame is tx else "*"
+            con.execute(f"COPY (SELECT {cols} FROM frame) TO '{quoted}' (HEADER, DELIMITER ',')")
+            con.unregister("frame")
+    except OSError as exc:
+        raise OutputError(f"{directory}: cannot write ({exc.strerror}); choose a writable folder") from None
+    for path in targets:
         print(path)
