@@ -58,22 +58,24 @@ def ledger(
 
       bucket ledger --transactions orders.csv --cohorts cohorts.csv > ledger.csv
     """
-    from bucket.events.engine import derive_transactions, ledger_csv
-    from bucket.events.spend import read_spend, with_spend
+    from bucket.events.engine import cohorts_csv, derive_transactions, ledger_csv
 
     if frequency not in ("month", "week", "quarter"):
         raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
     derived = derive_transactions(transactions, frequency, inactive_after, memory_limit)
     notes = list(derived.warnings)
-    if spend is not None:
+    rows = derived.rows
+    if spend is not None:  # pandas only for the join
+        from bucket.events.spend import read_spend, with_spend
+
         frame, extra = with_spend(derived, read_spend(spend), transactions)
-        derived.frame = frame
+        rows = frame.to_dict("records")
         notes += extra
-    text = ledger_csv(derived)
+    text = ledger_csv(rows)
     if output is not None and str(output) != "-":
         _write_atomic(output, text)
     else:
         sys.stdout.write(text)
     if cohorts_out is not None:
-        _write_atomic(cohorts_out, derived.cohorts.to_csv(index=False, lineterminator="\n"))
+        _write_atomic(cohorts_out, cohorts_csv(derived.cohorts_rows))
     warn_all([f"{transactions}: {n}" for n in notes], quiet)
