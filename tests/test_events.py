@@ -110,3 +110,23 @@ def test_event_errors(write):
     assert "Traceback" not in bad_date.stderr
     no_file = invoke("metrics")
     assert no_file.exit_code == 2 and "--transactions" in no_file.stderr
+
+
+def test_cohorts_from_transactions(write):
+    result = invoke("cohorts", "--transactions", write(TX), "--json")
+    assert result.exit_code == 0, result.stderr
+    data = no_nan_json(result.stdout)
+    jan = next(c for c in data["cohorts"] if c["cohort"] == "2025-01")
+    assert jan["active"][:5] == [2, 2, 2, 2, 0]
+    assert "gain customers back" in result.stderr  # c returns in June
+
+
+def test_example_transactions_are_realistic(tmp_path):
+    result = invoke("example", str(tmp_path), "--transactions", "--rows", "20000")
+    assert result.exit_code == 0, result.stderr
+    d = derive_transactions(str(tmp_path / "transactions.csv"))
+    rows = len((tmp_path / "transactions.csv").read_text().splitlines()) - 1
+    assert 19000 <= rows <= 21000
+    customers = d.frame.groupby("channel")["new_customers"].sum().sum()
+    assert 3.3 <= rows / customers <= 4.3  # about 3.85 purchases per customer
+    assert set(d.frame["channel"]) == {"search", "social", "partners", "email", "referral"}

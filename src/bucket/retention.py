@@ -178,10 +178,15 @@ def analyse(table, frequency: str, annual_discount_rate: float, arpu: float | No
     from bucket.model import cohorts as out
 
     d = (1.0 + annual_discount_rate) ** (1.0 / PERIODS_PER_YEAR[frequency]) - 1.0
-    fit = fit_sbg(table.counts)
+    # sBG assumes a customer who leaves never returns; with reactivations (from transactions)
+    # a cohort's active count can rise. The fit then uses each cohort's running minimum (the
+    # customers who never came back after leaving is what the model describes), and says so.
+    rises = [label for label, n in zip(table.labels, table.counts) if np.any(np.diff(n) > 0)]
+    survivors = [np.minimum.accumulate(n) for n in table.counts]
+    fit = fit_sbg(survivors)
     rows = []
     for label, n in zip(table.labels, table.counts):
-        own = fit_sbg([n]) if len(n) >= 3 else None
+        own = fit_sbg([np.minimum.accumulate(n)]) if len(n) >= 3 else None
         rows.append(out.CohortRow(
             label, float(n[0]), [float(x) for x in n], [float(x / n[0]) for x in n],
             None if own is None else own.alpha, None if own is None else own.beta,
@@ -212,6 +217,11 @@ def analyse(table, frequency: str, annual_discount_rate: float, arpu: float | No
         None if money is None or life_const is None else money * life_const,
     )  # fmt: skip
     warnings = [w.line() for w in table.warnings]
+    if rises:
+        warnings.append(
+            f"{len(rises)} cohort(s) gain customers back at some age (reactivations); the sBG fit "
+            "counts a customer as gone from the first period they are missing"
+        )
     if fit.homogeneous:
         warnings.append(
             f"the cohorts show no heterogeneity (the sBG likelihood has no interior maximum): "

@@ -11,6 +11,9 @@ from bucket.cli._common import (
     DiscountOpt,
     Format,
     FormatOpt,
+    FrequencyOpt,
+    InactiveOpt,
+    TransactionsOpt,
     InputPath,
     JsonOpt,
     MarginOpt,
@@ -27,7 +30,14 @@ from bucket.cli.app import app
 @app.command()
 @guarded
 def cohorts(
-    file: Annotated[str, typer.Argument(help="Cohort CSV with columns cohort, age, active (path, or - for stdin).")],
+    file: Annotated[
+        Optional[str],
+        typer.Argument(help="Cohort CSV with columns cohort, age, active (path, or - for stdin); "
+                       "or give --transactions.", show_default=False),
+    ] = None,
+    transactions: TransactionsOpt = None,
+    inactive_after: InactiveOpt = 90,
+    frequency: FrequencyOpt = "month",
     arpu: Annotated[
         Optional[float],
         typer.Option("--arpu", help="Revenue per customer per period, to turn lifetimes into CLTV.",
@@ -57,6 +67,8 @@ def cohorts(
       bucket cohorts cohorts.csv
 
       bucket cohorts cohorts.csv --arpu 49 --margin 0.8 --json
+
+      bucket cohorts --transactions orders.csv
     """
     from bucket.io.cohorts import read_cohorts
     from bucket.io.periods import PeriodProblem, parse_label, resolve
@@ -64,11 +76,22 @@ def cohorts(
     from bucket.retention import analyse
 
     check_assumptions(margin, discount_rate)
-    table = read_cohorts(file)
-    try:
-        frequency = resolve([parse_label(x) for x in table.labels]).frequency
-    except PeriodProblem:
-        frequency = "month"
+    if transactions is not None:
+        from bucket.events.engine import derive_transactions
+        from bucket.io.cohorts import CohortTable, cohort_counts
+        from bucket.io.text import display_name
+
+        derived = derive_transactions(transactions, frequency, inactive_after)
+        labels, counts = cohort_counts(derived.cohorts_rows)
+        table = CohortTable(display_name(transactions), labels, counts)
+    elif file is None:
+        raise typer.BadParameter("give a cohort FILE, or --transactions FILE", param_hint="FILE")
+    else:
+        table = read_cohorts(file)
+        try:
+            frequency = resolve([parse_label(x) for x in table.labels]).frequency
+        except PeriodProblem:
+            frequency = "month"
     result = analyse(table, frequency, discount_rate, arpu, margin, horizon)
-    emit(result, resolve_format(fmt, as_json), output, [file])
+    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions) if x])
     warn_all(result.warnings, quiet)

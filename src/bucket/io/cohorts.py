@@ -121,3 +121,12 @@ def _sorted(labels: list[str]) -> list[str]:
         return labels
     return [x for _, x in sorted(zip([(k.period.ordinal if k.period else k.date.toordinal())
                                       for k in keys], labels))]  # fmt: skip
+
+
+def cohort_counts(rows: list[dict]) -> tuple[list[str], list[np.ndarray]]:
+    """(labels, survivors at ages 0..T) from cohort, age, active rows in cohort order."""
+    by: dict[str, list[tuple[int, int]]] = {}
+    for r in rows:
+        by.setdefault(r["cohort"], []).append((int(r["age"]), int(r["active"])))
+    labels = list(by)
+    return labels, [np.array([n for _, n in sorted(by[c])], dtype=float) for c in labels]

@@ -252,7 +252,7 @@ def cohorts_view(res) -> View:
             f"{per}s (sBG) vs {fmt.number(life.periods_constant, 1)} (constant churn)"
             + (f"; CLTV {fmt.money(life.cltv_sbg)} vs {fmt.money(life.cltv_constant)}"
                if life.cltv_sbg is not None else "")]  # fmt: skip
-    oldest = max(len(c.survival) for c in res.cohorts)
+    oldest = min(max(len(c.survival) for c in res.cohorts), 13)  # the table shows ages 0-12
     heat = []
     for c in res.cohorts:
         cells = [Cell(c.cohort, "bold"), Cell(fmt.count(c.size))]
@@ -263,9 +263,11 @@ def cohorts_view(res) -> View:
             else:
                 cells.append(Cell(""))
         heat.append(cells)
+    more = max(len(c.survival) for c in res.cohorts) > oldest
     sections = [Section("Survival by age (% of the cohort still active)",
                         ["cohort", "size", *(str(t) for t in range(oldest))], heat,
-                        [False] + [True] * (oldest + 1))]  # fmt: skip
+                        [False] + [True] * (oldest + 1),
+                        note="Ages beyond 12 are in --json and --format csv." if more else None)]  # fmt: skip
     sections.append(Section(
         "Retention by age",
         ["age", "observed", "sBG", "constant"],
