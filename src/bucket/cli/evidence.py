@@ -11,13 +11,18 @@ from bucket.cli._common import (
     DebugOpt,
     Format,
     FormatOpt,
-    InputPath,
+    FrequencyOpt,
+    InactiveOpt,
+    LedgerPath,
+    SpendOpt,
+    TransactionsOpt,
     JsonOpt,
     MapOpt,
     OutputOpt,
     QuietOpt,
     emit,
     guarded,
+    load_ledger,
     parse_map,
     resolve_format,
     warn_all,
@@ -29,7 +34,7 @@ from bucket.cli.plan import Config, Mu, Phi, Rho, Window, _settings
 @app.command()
 @guarded
 def backtest(
-    file: InputPath,
+    file: LedgerPath = None,
     holdout: Annotated[
         int, typer.Option("--holdout", min=1, help="Periods to forecast: the last H of the ledger.")
     ] = 6,
@@ -39,6 +44,10 @@ def backtest(
     rho: Rho = None,
     config: Config = None,
     map_: MapOpt = None,
+    transactions: TransactionsOpt = None,
+    spend: SpendOpt = None,
+    inactive_after: InactiveOpt = 90,
+    frequency: FrequencyOpt = "month",
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
     output: OutputOpt = None,
@@ -58,19 +67,19 @@ def backtest(
       bucket backtest ledger.csv --json | jq .mape
     """
     from bucket.backtest import backtest as run_backtest
-    from bucket.io.ledger import read_ledger
 
     settings, sources = _settings(config, window=window, phi=phi, mu=mu, rho=rho)
-    ledger = read_ledger(file, parse_map(map_), require=("acquisition_spend",))
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
+                         ("acquisition_spend",))  # fmt: skip
     result = run_backtest(ledger, settings, sources, holdout)
-    emit(result, resolve_format(fmt, as_json), output, [file])
+    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, spend) if x])
     warn_all(result.warnings, quiet)
 
 
 @app.command()
 @guarded
 def check(
-    file: InputPath,
+    file: LedgerPath = None,
     maximum: Annotated[
         Optional[list[str]],
         typer.Option("--max", help="Alert when metric > value, e.g. --max churn_rate=0.06 (repeatable).",
@@ -106,6 +115,10 @@ def check(
     ] = False,
     config: Config = None,
     map_: MapOpt = None,
+    transactions: TransactionsOpt = None,
+    spend: SpendOpt = None,
+    inactive_after: InactiveOpt = 90,
+    frequency: FrequencyOpt = "month",
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
     output: OutputOpt = None,
@@ -127,7 +140,6 @@ def check(
       0 7 * * * bucket check /data/ledger.csv --window 3 --max-split-gap 0.1 || notify
     """
     from bucket.check import parse_thresholds, run_checks
-    from bucket.io.ledger import read_ledger
     from bucket.model.settings import check_config
 
     table = check_config(config)
@@ -137,7 +149,7 @@ def check(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     settings, sources = _settings(config)
-    ledger = read_ledger(file, parse_map(map_))
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_))
     result = run_checks(
         ledger, settings, sources, maxima, minima,
         window or table.get("window"),
@@ -148,7 +160,7 @@ def check(
     out_fmt = resolve_format(fmt, as_json)
     if out_fmt != "table" or result.breached or verbose:
         shown = result if verbose or out_fmt != "table" else _only_alerts(result)
-        emit(shown, out_fmt, output, [file])
+        emit(shown, out_fmt, output, [x for x in (file, transactions, spend) if x])
     # on success stay silent (cron mails whatever is printed), warnings included
     warn_all(result.warnings, quiet or not (result.breached or verbose))
     if result.breached:
