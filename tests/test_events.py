@@ -130,3 +130,41 @@ def test_example_transactions_are_realistic(tmp_path):
     customers = d.frame.groupby("channel")["new_customers"].sum().sum()
     assert 3.3 <= rows / customers <= 4.3  # about 3.85 purchases per customer
     assert set(d.frame["channel"]) == {"search", "social", "partners", "email", "referral"}
+
+
+# Subscriptions (empty end = active):
+#   a  search  01-10..03-15 then 03-16..(open)   back to back: one spell, never ends
+#   b  social  01-20..02-10, then 04-05..05-31   a gap: churn in February, reactivated in April
+#   c  search  02-01..02-28                      active on its last day: churns in March
+#   d  social  03-01..06-30                      the latest date: June is complete
+SUBS = """customer_id,start,end,mrr,channel
+a,2025-01-10,2025-03-15,10,search
+a,2025-03-16,,10,search
+b,2025-01-20,2025-02-10,20,social
+b,2025-04-05,2025-05-31,20,social
+c,2025-02-01,2025-02-28,5,search
+d,2025-03-01,2025-06-30,7,social
+"""
+
+
+def test_subscriptions_by_hand(write):
+    from bucket.events.engine import derive_subscriptions
+
+    d = derive_subscriptions(write(SUBS))
+    rows = by_key(d.frame)
+    assert (rows[("2025-02", "search")].customers_end, rows[("2025-02", "social")].churned_customers) == (2, 1)
+    assert rows[("2025-03", "search")].churned_customers == 1  # c, after its last day
+    assert rows[("2025-04", "social")].reactivated_customers == 1  # b
+    assert rows[("2025-06", "social")].churned_customers == 1  # b ended 05-31
+    assert rows[("2025-06", "search")].customers_end == 1  # a never ended
+    assert rows[("2025-04", "social")].revenue == pytest.approx(27.0)  # MRR 20 + 7
+    assert rows[("2025-02", "search")].revenue == pytest.approx(15.0)
+    cohort = {(r.cohort, r.age): r.active for r in d.cohorts.itertuples()}
+    assert [cohort[("2025-01", a)] for a in range(6)] == [2, 1, 1, 2, 2, 1]
+    result = invoke("metrics", "--subscriptions", write(SUBS, "s.csv"), "--json")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_subscription_ending_before_it_starts(write):
+    result = invoke("ledger", "--subscriptions", write("customer_id,start,end\na,2025-02-01,2025-01-01\n"))
+    assert result.exit_code == 1 and "end before they start" in result.stderr

@@ -46,6 +46,11 @@ TransactionsOpt = Annotated[
     typer.Option("--transactions", help="Derive the ledger from a transactions CSV "
                  "(customer_id, date, amount[, channel]) instead of reading one.", show_default=False),
 ]  # fmt: skip
+SubscriptionsOpt = Annotated[
+    Optional[str],
+    typer.Option("--subscriptions", help="Derive the ledger from a subscriptions CSV "
+                 "(customer_id, start, end[, mrr, channel]; empty end = active).", show_default=False),
+]  # fmt: skip
 SpendOpt = Annotated[
     Optional[str],
     typer.Option("--spend", help="With --transactions: spend CSV (period[, channel], "
@@ -150,14 +155,18 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def load_ledger(file, transactions, spend, frequency, inactive, mapping, require=()):
+def load_ledger(file, transactions, spend, frequency, inactive, mapping, require=(),
+                subscriptions=None):  # fmt: skip
     """The ledger from a ledger CSV, or derived from events."""
-    if transactions is not None:
+    if transactions is not None and subscriptions is not None:
+        raise typer.BadParameter("give --transactions or --subscriptions, not both")
+    if transactions is not None or subscriptions is not None:
         if frequency not in ("month", "week", "quarter"):
             raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
         from bucket.events.spend import ledger_from_events
 
-        return ledger_from_events(transactions, spend, frequency, inactive, mapping, require)
+        kind, path = ("subscriptions", subscriptions) if subscriptions else ("transactions", transactions)
+        return ledger_from_events(path, spend, frequency, inactive, mapping, require, kind)
     if file is None:
         raise typer.BadParameter("give a ledger FILE, or --transactions FILE", param_hint="FILE")
     if spend is not None:

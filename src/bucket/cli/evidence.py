@@ -15,6 +15,7 @@ from bucket.cli._common import (
     InactiveOpt,
     LedgerPath,
     SpendOpt,
+    SubscriptionsOpt,
     TransactionsOpt,
     JsonOpt,
     MapOpt,
@@ -45,6 +46,7 @@ def backtest(
     config: Config = None,
     map_: MapOpt = None,
     transactions: TransactionsOpt = None,
+    subscriptions: SubscriptionsOpt = None,
     spend: SpendOpt = None,
     inactive_after: InactiveOpt = 90,
     frequency: FrequencyOpt = "month",
@@ -70,9 +72,9 @@ def backtest(
 
     settings, sources = _settings(config, window=window, phi=phi, mu=mu, rho=rho)
     ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
-                         ("acquisition_spend",))  # fmt: skip
+                         ("acquisition_spend",), subscriptions=subscriptions)  # fmt: skip
     result = run_backtest(ledger, settings, sources, holdout)
-    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, spend) if x])
+    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions, spend) if x])
     warn_all(result.warnings, quiet)
 
 
@@ -116,6 +118,7 @@ def check(
     config: Config = None,
     map_: MapOpt = None,
     transactions: TransactionsOpt = None,
+    subscriptions: SubscriptionsOpt = None,
     spend: SpendOpt = None,
     inactive_after: InactiveOpt = 90,
     frequency: FrequencyOpt = "month",
@@ -149,7 +152,7 @@ def check(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     settings, sources = _settings(config)
-    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_))
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_), subscriptions=subscriptions)
     result = run_checks(
         ledger, settings, sources, maxima, minima,
         window or table.get("window"),
@@ -160,7 +163,7 @@ def check(
     out_fmt = resolve_format(fmt, as_json)
     if out_fmt != "table" or result.breached or verbose:
         shown = result if verbose or out_fmt != "table" else _only_alerts(result)
-        emit(shown, out_fmt, output, [x for x in (file, transactions, spend) if x])
+        emit(shown, out_fmt, output, [x for x in (file, transactions, subscriptions, spend) if x])
     # on success stay silent (cron mails whatever is printed), warnings included
     warn_all(result.warnings, quiet or not (result.breached or verbose))
     if result.breached:

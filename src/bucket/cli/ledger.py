@@ -15,6 +15,7 @@ from bucket.cli._common import (
     OutputOpt,
     QuietOpt,
     SpendOpt,
+    SubscriptionsOpt,
     _write_atomic,
     guarded,
     warn_all,
@@ -26,8 +27,11 @@ from bucket.cli.app import app
 @guarded
 def ledger(
     transactions: Annotated[
-        str, typer.Option("--transactions", help="Transactions CSV: customer_id, date, amount[, channel] (path or -).")
-    ],
+        Optional[str],
+        typer.Option("--transactions", help="Transactions CSV: customer_id, date, amount[, channel] (path or -).",
+                     show_default=False),
+    ] = None,
+    subscriptions: SubscriptionsOpt = None,
     spend: SpendOpt = None,
     frequency: FrequencyOpt = "month",
     inactive_after: InactiveOpt = 90,
@@ -45,7 +49,8 @@ def ledger(
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Derive the per-period ledger from raw transactions (DuckDB, streaming) and write it as CSV.
+    """Derive the per-period ledger from raw transactions or subscriptions (DuckDB, streaming)
+    and write it as CSV.
 
     A customer is new in the period of their first purchase (channel = that purchase's), active
     while they bought within the last --inactive-after days, churned when that runs out, and
@@ -57,18 +62,31 @@ def ledger(
       bucket ledger --transactions orders.csv --spend spend.csv -o ledger.csv
 
       bucket ledger --transactions orders.csv --cohorts cohorts.csv > ledger.csv
+
+      bucket ledger --subscriptions subscriptions.csv
     """
-    from bucket.events.engine import cohorts_csv, derive_transactions, ledger_csv
+    from bucket.events.engine import (
+        cohorts_csv,
+        derive_subscriptions,
+        derive_transactions,
+        ledger_csv,
+    )
 
     if frequency not in ("month", "week", "quarter"):
         raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
-    derived = derive_transactions(transactions, frequency, inactive_after, memory_limit)
+    if (transactions is None) == (subscriptions is None):
+        raise typer.BadParameter("give --transactions FILE or --subscriptions FILE (one of them)")
+    if transactions is not None:
+        derived = derive_transactions(transactions, frequency, inactive_after, memory_limit)
+    else:
+        derived = derive_subscriptions(subscriptions, frequency, memory_limit)
+    source = transactions or subscriptions
     notes = list(derived.warnings)
     rows = derived.rows
     if spend is not None:  # pandas only for the join
         from bucket.events.spend import read_spend, with_spend
 
-        frame, extra = with_spend(derived, read_spend(spend), transactions)
+        frame, extra = with_spend(derived, read_spend(spend), source)
         rows = frame.to_dict("records")
         notes += extra
     text = ledger_csv(rows)
@@ -78,4 +96,4 @@ def ledger(
         sys.stdout.write(text)
     if cohorts_out is not None:
         _write_atomic(cohorts_out, cohorts_csv(derived.cohorts_rows))
-    warn_all([f"{transactions}: {n}" for n in notes], quiet)
+    warn_all([f"{source}: {n}" for n in notes], quiet)

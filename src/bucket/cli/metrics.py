@@ -15,6 +15,7 @@ from bucket.cli._common import (
     InactiveOpt,
     LedgerPath,
     SpendOpt,
+    SubscriptionsOpt,
     TransactionsOpt,
     JsonOpt,
     MapOpt,
@@ -46,6 +47,7 @@ def metrics(
     discount_rate: DiscountOpt = 0.10,
     map_: MapOpt = None,
     transactions: TransactionsOpt = None,
+    subscriptions: SubscriptionsOpt = None,
     spend: SpendOpt = None,
     inactive_after: InactiveOpt = 90,
     frequency: FrequencyOpt = "month",
@@ -72,7 +74,7 @@ def metrics(
     """
     from bucket.metrics import compute_metrics
 
-    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_))
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_), subscriptions=subscriptions)
     result = compute_metrics(ledger, margin, discount_rate, window)
-    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, spend) if x])
+    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions, spend) if x])
     warn_all(result.warnings, quiet)

@@ -16,6 +16,7 @@ from bucket.cli._common import (
     InactiveOpt,
     LedgerPath,
     SpendOpt,
+    SubscriptionsOpt,
     TransactionsOpt,
     JsonOpt,
     MapOpt,
@@ -111,6 +112,7 @@ def plan(
     config: Config = None,
     map_: MapOpt = None,
     transactions: TransactionsOpt = None,
+    subscriptions: SubscriptionsOpt = None,
     spend: SpendOpt = None,
     inactive_after: InactiveOpt = 90,
     frequency: FrequencyOpt = "month",
@@ -147,10 +149,10 @@ def plan(
         backtest=backtest_h,
     )  # fmt: skip
     ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
-                         ("acquisition_spend",))  # fmt: skip
+                         ("acquisition_spend",), subscriptions=subscriptions)  # fmt: skip
     with _progress(settings.draws):
         result = make_plan(ledger, settings, sources)
-    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, spend) if x])
+    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions, spend) if x])
     warn_all(result.warnings, quiet)
 
 
@@ -179,6 +181,7 @@ def simulate(
     config: Config = None,
     map_: MapOpt = None,
     transactions: TransactionsOpt = None,
+    subscriptions: SubscriptionsOpt = None,
     spend: SpendOpt = None,
     inactive_after: InactiveOpt = 90,
     frequency: FrequencyOpt = "month",
@@ -207,7 +210,7 @@ def simulate(
         capacity=capacity, max_growth=max_growth,
     )  # fmt: skip
     ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
-                         ("acquisition_spend",))  # fmt: skip
+                         ("acquisition_spend",), subscriptions=subscriptions)  # fmt: skip
     result = simulate_split(ledger, settings, sources, split)
-    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, spend) if x])
+    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions, spend) if x])
     warn_all(result.warnings, quiet)

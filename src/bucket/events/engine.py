@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SQL = Path(__file__).with_name("transactions.sql")
+SUBSCRIPTIONS_SQL = Path(__file__).with_name("subscriptions.sql")
 TX_ALIASES = {
     "customer_id": ("customer_id", "customer", "client_id", "user_id", "customerid", "клиент",
                     "id клиента", "客户id", "kunden_id", "kundennummer", "id_client", "id_cliente"),
@@ -31,6 +32,15 @@ TX_ALIASES = {
     "amount": ("amount", "revenue", "value", "total", "order_total", "price", "сумма", "金额",
                "betrag", "montant", "importe"),
     "channel": ("channel", "source", "канал", "渠道", "kanal", "canal"),
+}  # fmt: skip
+SUB_ALIASES = {
+    "customer_id": TX_ALIASES["customer_id"],
+    "start": ("start", "start_date", "started_at", "subscription_start", "начало", "开始日期",
+              "beginn", "début", "inicio"),
+    "end": ("end", "end_date", "ended_at", "cancelled_at", "canceled_at", "subscription_end",
+            "окончание", "结束日期", "ende", "fin"),
+    "mrr": ("mrr", "monthly_revenue", "monthly_amount", "price", "amount"),
+    "channel": TX_ALIASES["channel"],
 }  # fmt: skip
 
 
@@ -76,20 +86,20 @@ def _header(path: str) -> tuple[list[str], str, list[list[str]]]:
     return [h.strip().lstrip("\ufeff") for h in header], delimiter, sample
 
 
-def _columns(header: list[str], name: str) -> dict[str, str]:
+def _columns(header: list[str], name: str, aliases=None, required=("customer_id", "date", "amount")) -> dict[str, str]:
     found: dict[str, str] = {}
-    for canon, names in TX_ALIASES.items():
+    for canon, names in (aliases or TX_ALIASES).items():
         wanted = {normalize(n) for n in names}
         for h in header:
             if normalize(h) in wanted:
                 found[canon] = h
                 break
-    for canon in ("customer_id", "date", "amount"):
+    for canon in required:
         if canon not in found:
             raise InputError(Problem(
                 "error", "missing-column",
                 f"required column {canon} not found (columns found: {', '.join(header)})",
-                "transactions need customer_id, date, amount[, channel]", name, row=1, column=canon,
+                f"the file needs {', '.join(required)}", name, row=1, column=canon,
             ))  # fmt: skip
     return found
 
@@ -154,6 +164,12 @@ def derive_transactions(path: str, frequency: str = "month", inactive: int = 90,
         result = con.execute(sql).fetchall()
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
+    return _collect(result, periods, last, "channel" in cols, frequency)
+
+
+def _collect(result, periods, last, has_channel: bool, frequency: str) -> Derived:
+    """Ledger rows (customers_start = the previous period's end) and cohort rows from the
+    query's output; a last period the events do not cover to its end is left out."""
     labels = {p.ordinal: p.label for p in periods}
     partial = last < periods[-1].end
     last_full = periods[-1].ordinal - (1 if partial else 0)
@@ -182,7 +198,7 @@ def derive_transactions(path: str, frequency: str = "month", inactive: int = 90,
                 "revenue": cents / 100,
             })  # fmt: skip
     rows.sort(key=lambda r: (r["period"], r["channel"]))
-    if "channel" not in cols:
+    if not has_channel:
         for r in rows:
             del r["channel"]
     # every cohort at every age up to the last complete period, zero where nobody is left
@@ -205,13 +221,17 @@ PERIOD_SQL = {
 }
 
 
-def render_sql(frequency: str, inactive: int) -> str:
+MONTHS_PER_PERIOD = {"month": "1", "quarter": "3", "week": "(12.0 / 52)"}
+
+
+def render_sql(frequency: str, inactive: int, source: Path = SQL) -> str:
     """The query with its parameters written in (the same text runs on any engine)."""
     import re
 
-    sql = SQL.read_text(encoding="utf-8")
+    sql = source.read_text(encoding="utf-8")
     sql = sql.replace("{inactive_plus_one}", str(int(inactive) + 1))
     sql = sql.replace("{inactive}", str(int(inactive)))
+    sql = sql.replace("{months_per_period}", MONTHS_PER_PERIOD[frequency])
     template = PERIOD_SQL[frequency]
     body = sql.split("\nWITH ", 1)
     head, rest = (body[0], "WITH " + body[1]) if len(body) == 2 else ("", sql)
@@ -257,3 +277,57 @@ def ledger_csv(rows: list[dict]) -> str:
 def cohorts_csv(rows: list[dict]) -> str:
     lines = ["cohort,age,active"] + [f"{r['cohort']},{r['age']},{r['active']}" for r in rows]
     return "\n".join(lines) + "\n"
+
+
+def derive_subscriptions(path: str, frequency: str = "month",
+                         memory_limit: str | None = None) -> Derived:  # fmt: skip
+    """Aggregate a subscriptions CSV (customer_id, start, end[, mrr, channel]; empty end =
+    active) into ledger rows and cohort survival counts."""
+    import duckdb
+
+    name = display_name(path)
+    header, delimiter, _ = _header(path)
+    cols = _columns(header, name, SUB_ALIASES, ("customer_id", "start", "end"))
+    source = "/dev/stdin" if path == "-" else path
+    con = duckdb.connect()
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    q = lambda s: '"' + s.replace('"', '""') + '"'  # noqa: E731
+    lit = lambda s: "'" + s.replace("'", "''") + "'"  # noqa: E731
+    types = {h: "VARCHAR" for h in header}
+    types[cols["start"]] = types[cols["end"]] = "DATE"
+    if "mrr" in cols:
+        types[cols["mrr"]] = "DECIMAL(18, 2)"
+    mrr = f"CAST(ROUND(COALESCE({q(cols['mrr'])}, 0) * 100) AS BIGINT)" if "mrr" in cols else "0"
+    channel = f"COALESCE({q(cols['channel'])}, '')" if "channel" in cols else "''"
+    try:
+        con.execute(
+            f"CREATE VIEW sub AS SELECT CAST({q(cols['customer_id'])} AS VARCHAR) AS customer_id, "
+            f"{q(cols['start'])} AS start_day, {q(cols['end'])} AS end_day, {mrr} AS mrr_cents, "
+            f"{channel} AS channel FROM read_csv({lit(source)}, header = true, "
+            f"delim = {lit(delimiter)}, columns = {{{', '.join(f'{lit(k)}: {lit(v)}' for k, v in types.items())}}}, "
+            "auto_detect = false)"
+        )
+        first, last_start, last_end, rows, bad = con.execute(
+            "SELECT MIN(start_day), MAX(start_day), MAX(end_day), COUNT(*), "
+            "SUM(CASE WHEN end_day < start_day THEN 1 ELSE 0 END) FROM sub"
+        ).fetchone()
+    except duckdb.Error as exc:
+        raise InputError(_duck_problem(exc, name)) from None
+    if not rows:
+        raise InputError(Problem("error", "no-data", "no subscriptions", "export some", name, row=2))
+    if bad:
+        raise InputError(Problem("error", "end-before-start",
+                                 f"{bad} subscription(s) end before they start",
+                                 "check the start and end columns", name))  # fmt: skip
+    as_of = max(d for d in (last_start, last_end) if d is not None)
+    periods = _periods(first, as_of, frequency)
+    con.execute("CREATE TABLE periods (ordinal INTEGER, start_day DATE, end_day DATE)")
+    values = ", ".join(f"({p.ordinal}, DATE '{p.start.isoformat()}', DATE '{p.end.isoformat()}')"
+                       for p in periods)  # fmt: skip
+    con.execute(f"INSERT INTO periods VALUES {values}")
+    try:
+        result = con.execute(render_sql(frequency, 0, SUBSCRIPTIONS_SQL)).fetchall()
+    except duckdb.Error as exc:
+        raise InputError(_duck_problem(exc, name)) from None
+    return _collect(result, periods, as_of, "channel" in cols, frequency)

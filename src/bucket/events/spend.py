@@ -92,15 +92,19 @@ def with_spend(derived: Derived, spend: pd.DataFrame | None, name: str) -> tuple
 
 
 def ledger_from_events(transactions: str, spend: str | None, frequency: str, inactive: int,
-                       mapping=None, require=()) -> Ledger:  # fmt: skip
-    """Derive a ledger from transactions (and spend) and read it as any ledger is read."""
+                       mapping=None, require=(), kind: str = "transactions") -> Ledger:  # fmt: skip
+    """Derive a ledger from transactions or subscriptions (and spend) and read it as any
+    ledger is read."""
     from dataclasses import replace
 
-    from bucket.events.engine import derive_transactions
+    from bucket.events.engine import derive_subscriptions, derive_transactions
     from bucket.io.ledger import read_ledger
     from bucket.io.text import display_name
 
-    derived = derive_transactions(transactions, frequency, inactive)
+    if kind == "subscriptions":
+        derived = derive_subscriptions(transactions, frequency)
+    else:
+        derived = derive_transactions(transactions, frequency, inactive)
     frame, notes = with_spend(derived, read_spend(spend) if spend else None,
                               display_name(transactions))  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
