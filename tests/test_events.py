@@ -168,3 +168,8 @@ def test_subscriptions_by_hand(write):
 def test_subscription_ending_before_it_starts(write):
     result = invoke("ledger", "--subscriptions", write("customer_id,start,end\na,2025-02-01,2025-01-01\n"))
     assert result.exit_code == 1 and "end before they start" in result.stderr
+
+
+def test_ids_with_leading_zeros_stay_distinct(write):
+    d = derive_transactions(write("customer_id,date,amount\n007,2025-01-05,1\n7,2025-01-31,1\n"))
+    assert int(d.frame["new_customers"].sum()) == 2

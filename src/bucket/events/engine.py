@@ -130,7 +130,10 @@ def derive_transactions(path: str, frequency: str = "month", inactive: int = 90,
     # numeric customer ids sort several times faster as integers; fall back if one is not
     id_col = header.index(cols["customer_id"])
     ids = [r[id_col].strip() for r in sample if len(r) > id_col]
-    numeric_ids = bool(ids) and all(i.isdigit() and len(i) <= 18 for i in ids)
+    # (no leading zeros: "007" and "7" must stay two customers)
+    numeric_ids = bool(ids) and all(
+        i.isdigit() and len(i) <= 18 and (i == "0" or not i.startswith("0")) for i in ids
+    )
     types[cols["customer_id"]] = "BIGINT" if numeric_ids and path != "-" else "VARCHAR"
     types[cols["date"]] = "DATE"
     types[cols["amount"]] = "DECIMAL(18, 2)"
