@@ -173,3 +173,11 @@ def test_subscription_ending_before_it_starts(write):
 def test_ids_with_leading_zeros_stay_distinct(write):
     d = derive_transactions(write("customer_id,date,amount\n007,2025-01-05,1\n7,2025-01-31,1\n"))
     assert int(d.frame["new_customers"].sum()) == 2
+
+
+def test_validate_events(write):
+    ok = invoke("validate", "--transactions", write(TX), "--json")
+    assert ok.exit_code == 0 and no_nan_json(ok.stdout)["valid"] is True
+    bad = invoke("validate", "--transactions", write("customer_id,date,amount\na,2025-01-01,x\n", "b.csv"))
+    assert bad.exit_code == 1
+    assert bad.stderr.startswith("Error: ") and "row 2, column amount: 'x' is not a number" in bad.stderr

@@ -8,13 +8,19 @@ from bucket.cli._common import (
     DebugOpt,
     Format,
     FormatOpt,
-    InputPath,
+    FrequencyOpt,
+    InactiveOpt,
+    LedgerPath,
+    SpendOpt,
+    SubscriptionsOpt,
+    TransactionsOpt,
     JsonOpt,
     MapOpt,
     OutputOpt,
     emit,
     err,
     guarded,
+    load_ledger,
     parse_map,
     resolve_format,
 )
@@ -24,8 +30,13 @@ from bucket.cli.app import app
 @app.command()
 @guarded
 def validate(
-    file: InputPath,
+    file: LedgerPath = None,
     map_: MapOpt = None,
+    transactions: TransactionsOpt = None,
+    subscriptions: SubscriptionsOpt = None,
+    spend: SpendOpt = None,
+    inactive_after: InactiveOpt = 90,
+    frequency: FrequencyOpt = "month",
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
     output: OutputOpt = None,
@@ -51,12 +62,20 @@ def validate(
 
     mapping = parse_map(map_)
     try:
-        ledger, problems = inspect_ledger(file, mapping)
+        if transactions is None and subscriptions is None:
+            if file is None:
+                raise typer.BadParameter("give a ledger FILE, or --transactions FILE",
+                                         param_hint="FILE")  # fmt: skip
+            ledger, problems = inspect_ledger(file, mapping)
+        else:  # events: the derived ledger must read cleanly; its warnings are the report
+            ledger = load_ledger(file, transactions, spend, frequency, inactive_after, mapping,
+                                 subscriptions=subscriptions)  # fmt: skip
+            problems = list(ledger.warnings)
     except InputError as exc:  # the file itself could not be read: one problem, no ledger
         ledger, problems = None, [exc.problem]
     errors = [p for p in problems if p.severity == "error"]
     result = ValidationResult(
-        file=problems[0].file if problems else (ledger.file if ledger else file),
+        file=problems[0].file if problems else (ledger.file if ledger else str(file)),
         valid=not errors,
         errors=len(errors),
         warnings=len(problems) - len(errors),
@@ -76,7 +95,7 @@ def validate(
     # A machine-readable report is the result even when the file fails; the table view of a
     # failing file stays off stdout (the problems are the Error: lines on stderr).
     if not errors or (out_fmt != "table" and output is None):
-        emit(result, out_fmt, output, [file])
+        emit(result, out_fmt, output, [x for x in (file, transactions, subscriptions, spend) if x])
     for p in problems:
         err(f"{'Error' if p.severity == 'error' else 'Warning'}: {p.line()}")
     if errors:
