@@ -181,3 +181,16 @@ def test_validate_events(write):
     bad = invoke("validate", "--transactions", write("customer_id,date,amount\na,2025-01-01,x\n", "b.csv"))
     assert bad.exit_code == 1
     assert bad.stderr.startswith("Error: ") and "row 2, column amount: 'x' is not a number" in bad.stderr
+
+
+def test_plan_with_the_sbg_retention_model(write):
+    from conftest import EXAMPLES
+
+    no_cohorts = invoke("plan", str(EXAMPLES / "saas_monthly.csv"), "--retention-model", "sbg")
+    assert no_cohorts.exit_code == 1 and "needs cohorts" in no_cohorts.stderr
+    spend = write("period,channel,acquisition_spend,retention_spend\n2025-01,search,100,10\n"
+                  "2025-03,social,80,5\n", "sp.csv")  # fmt: skip
+    few = invoke("plan", "--subscriptions", write(SUBS), "--spend", spend, "--retention-model",
+                 "sbg", "--draws", "0", "--json")  # fmt: skip
+    assert few.exit_code == 0, few.stderr
+    assert "too few to fit the sBG curve" in few.stderr

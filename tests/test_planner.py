@@ -278,7 +278,7 @@ def test_zero_retention_spend_history_is_assumed_and_said(write):
     rows = [dict(period=f"2025-{i:02d}", spend=1000 + 50 * i, new=20, start=1000, churned=40)
             for i in range(1, 8)]  # fmt: skip
     plan = make_plan(read_ledger(write(ledger_text(rows))), *settings())
-    assert any("retention spend was zero in the window, so its effect is assumed from ρ = 5"
+    assert any("retention spend was zero in the window, so the effect of retention spend is assumed from ρ = 5"
                in w for w in plan.warnings)  # fmt: skip
     assert 0 <= plan.recommendation.acquisition_share <= 1
 
@@ -457,3 +457,29 @@ def test_allocation_when_the_cheapest_channel_is_small():
         marginal = np.exp(-spend / (kappa * sat)) / kappa
         funded = spend > 1e-9
         assert np.ptp(marginal[funded]) <= 1e-8 * marginal[funded].max()
+
+
+def test_age_structure_reduces_to_constant_churn_when_flat():
+    base = Params(n0=1000.0, u=20.0, m=1.0, d=0.01, o=5.0, q=0.0, c_min=0.02, c_base=0.08, k=2.0)
+    mix = np.full(50, 1 / 50)
+    flat = Params(**{**base.__dict__, "hazard": np.ones(50), "age_mix": mix})
+    a = run(base, 1000.0, 2000.0, 30.0, 24)
+    b = run(flat, 1000.0, 2000.0, 30.0, 24)
+    assert b.customers == pytest.approx(a.customers, rel=1e-12)
+    assert float(b.value) == pytest.approx(float(a.value), rel=1e-12)
+
+
+def test_an_ageing_base_churns_less():
+    # sBG hazard α/(α+β+a): with no new customers the survivors are the loyal ones
+    alpha, beta = 0.7, 1.2
+    ages = np.arange(100)
+    hazard = alpha / (alpha + beta + ages)
+    mix = np.zeros(100)
+    mix[0] = 1.0  # a fresh base
+    rel = hazard / (mix * hazard).sum()
+    p = Params(n0=1000.0, u=20.0, m=1.0, d=0.01, o=0.0, q=0.0, c_min=0.3, c_base=0.3, k=1.0,
+               hazard=rel, age_mix=mix)  # fmt: skip
+    traj = run(p, 0.0, 0.0, 0.0, 6)
+    assert np.all(np.diff(traj.churn) < 0)
+    # churn at age t is exactly the sBG hazard scaled to today's level 0.3 at age 0
+    assert traj.churn[3] == pytest.approx(0.3 * hazard[3] / hazard[0])

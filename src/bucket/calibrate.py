@@ -109,6 +109,8 @@ class Calibration:
     parameters: tuple[Parameter, ...]
     warnings: tuple[str, ...] = field(default=())
     assumptions: dict[str, float] = field(default_factory=dict)
+    hazard: np.ndarray | None = None  # churn by age relative to today's base (sBG)
+    age_mix: np.ndarray | None = None
 
     @property
     def retention_works(self) -> bool:
@@ -445,11 +447,12 @@ def derive(
                 if obs.retention <= 0
                 else "retention spend per customer never varied enough"
                 if obs.retention_cv < MIN_CV
-                else f"only {len(obs.churn_series)} periods"
+                else f"retention spend covers only {len(obs.churn_series)} periods"
                 if len(obs.churn_series) < MIN_FIT_PERIODS
                 else "the fit of churn against retention spend was not conclusive"
             )
-            notes.append(f"{why}, so its effect is assumed from ρ = {rho:g} and μ = {mu:g}")
+            notes.append(f"{why}, so the effect of retention spend is assumed from ρ = {rho:g} "
+                         f"and μ = {mu:g}")  # fmt: skip
             note = f"from ρ = {rho:g} at today's marginal CAC {mcac:,.2f}"
             params.append(Parameter("churn_base", "c_base", c_base, src("rho"), note))
             params.append(Parameter("retention_scale", "k", k, src("rho"), note))

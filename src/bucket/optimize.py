@@ -48,6 +48,8 @@ def params_of(cal: Calibration, capacity: float | None, max_growth: float | None
         k=cal.k if works else 1.0,
         capacity=np.inf if capacity is None else capacity,
         max_growth=np.inf if max_growth is None else max_growth,
+        hazard=cal.hazard,
+        age_mix=cal.age_mix,
     )
 
 
@@ -62,6 +64,7 @@ def stack(cals: list[Calibration], capacity, max_growth) -> tuple[Params, np.nda
         n0=col("n0"), u=col("u"), m=col("m"), d=col("d"), o=col("o"), q=col("q"),
         c_min=col("c_min"), c_base=col("c_base"), k=col("k"),
         capacity=ps[0].capacity, max_growth=ps[0].max_growth,
+        hazard=ps[0].hazard, age_mix=ps[0].age_mix,
     )  # fmt: skip
     kappa = np.stack([c.kappa for c in cals])[:, None, :]
     sat = np.stack([c.saturation for c in cals])[:, None, :]

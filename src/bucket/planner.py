@@ -62,6 +62,9 @@ class _Context:
         self.obs: Observed = observe(ledger, settings)
         self.cal: Calibration = derive(self.obs, settings, sources)
         self.warnings: list[str] = list(self.cal.warnings)
+        self.age_structure = None
+        if settings.retention_model == "sbg":
+            self.age_structure = age_structure(ledger, self.warnings)
         self.horizon = settings.horizon or PERIODS_PER_YEAR[self.obs.frequency]
         self.budget0 = self.obs.acquisition + self.obs.retention
         self.budget = self.budget0 if settings.budget is None else settings.budget
@@ -80,6 +83,11 @@ class _Context:
             )
         self.objective = "customers" if objective == "target" else objective
         self.target_mode = objective == "target"
+        if self.age_structure is not None:
+            from dataclasses import replace as _replace
+
+            self.cal = _replace(self.cal, hazard=self.age_structure[0],
+                                age_mix=self.age_structure[1])  # fmt: skip
         self.params = params_of(self.cal, settings.capacity, settings.max_growth)
         # today's channels in today's proportions; spend of dropped channels buys nothing
         modelled = sum(ch.spend for ch in self.obs.channels)
@@ -92,6 +100,49 @@ class _Context:
 
     def period_label(self, t: int) -> str:
         return Period(self.obs.frequency, self.obs.last_ordinal + 1 + t).label
+
+
+AGES = 240  # age buckets of the sBG base (the last one holds everyone older)
+
+
+def age_structure(ledger: Ledger, warnings: list[str]):
+    """(relative hazard by age, today's age mix) from the ledger's cohorts and an sBG fit, or
+    None (with a warning) when the cohorts show no heterogeneity: then the constant churn is
+    the sBG answer too."""
+    from bucket.errors import ConfigError
+    from bucket.io.cohorts import cohort_counts
+    from bucket.retention import fit_sbg
+
+    if not ledger.cohorts:
+        raise ConfigError(
+            "--retention-model sbg needs cohorts",
+            "derive the ledger from events (--transactions or --subscriptions)",
+        )
+    labels, counts = cohort_counts(ledger.cohorts)
+    fit = fit_sbg([np.minimum.accumulate(n) for n in counts])
+    if fit.homogeneous or fit.alpha is None or fit.beta is None:
+        warnings.append("the cohorts show no heterogeneity: the sBG curve is flat, so the plan "
+                        "uses a constant churn (the same answer)")  # fmt: skip
+        return None
+    if min(fit.alpha, fit.beta) < 1e-3 or fit.customers < 100:
+        warnings.append(f"the cohorts ({fit.customers} customers) are too few to fit the sBG "
+                        "curve; the plan uses a constant churn")  # fmt: skip
+        return None
+    ages = np.arange(AGES)
+    # customers at age a churn at the end of the period with probability α/(α + β + a)
+    hazard = fit.alpha / (fit.alpha + fit.beta + ages)
+    mix = np.zeros(AGES)
+    for n in counts:  # today's base: each cohort at its current age
+        mix[min(len(n) - 1, AGES - 1)] += n[-1]
+    if mix.sum() <= 0:
+        return None
+    mix /= mix.sum()
+    relative = hazard / float((mix * hazard).sum())
+    warnings.append(
+        f"retention model sBG (α = {fit.alpha:.3f}, β = {fit.beta:.3f}): the base ages, and "
+        "churn falls as it does; retention spend scales every age's churn alike"
+    )
+    return relative, mix
 
 
 def _split(ctx: _Context, sc: Scenario, base: Scenario | None) -> out.Split:

@@ -39,6 +39,10 @@ class Params:
     k: float | np.ndarray
     capacity: float = np.inf
     max_growth: float = np.inf
+    # Optional age structure (plan --retention-model sbg): churn by age relative to the base's
+    # average today (hazard, mean 1 under age_mix), and today's age mix (sums to 1).
+    hazard: np.ndarray | None = None
+    age_mix: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -131,18 +135,37 @@ def run(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
     )  # fmt: skip
     n = np.broadcast_to(np.asarray(p.n0, dtype=float), shape).copy()
     margin_per_customer = np.asarray(p.u) * p.m
+    aged = p.hazard is not None and p.age_mix is not None
+    if aged:  # customers by age, the last age absorbing the older ones
+        ages = n[..., None] * np.asarray(p.age_mix, dtype=float)
+        hazard = np.asarray(p.hazard, dtype=float)
     customers = [n]
     churn_l, new_l, lost_l, profit_l, over_l = [], [], [], [], []
     for _ in range(horizon):
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.where(n > 0, retention / np.where(n > 0, n, 1.0), 0.0)
-        churn = churn_at(r, p)
+        level = churn_at(r, p)  # the base's churn at today's age mix
         inflow = paid + p.o + p.q * n
-        lost = n * churn
+        if aged:
+            lost_by_age = ages * np.minimum(level[..., None] * hazard, 1.0)
+            lost = lost_by_age.sum(axis=-1)
+            kept = ages - lost_by_age
+            ages = np.concatenate(
+                [np.broadcast_to(inflow, shape)[..., None], kept[..., :-1]], axis=-1
+            )
+            ages[..., -1] += kept[..., -1]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                churn = np.where(n > 0, lost / np.where(n > 0, n, 1.0), level)
+        else:
+            churn = level
+            lost = n * churn
         raw = n - lost + inflow
         nxt = np.minimum(raw, p.capacity)
         if np.isfinite(p.max_growth):
             nxt = np.minimum(nxt, n * (1.0 + p.max_growth))
+        if aged:  # customers turned away leave every age in proportion
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ages = ages * np.where(raw > 0, nxt / np.where(raw > 0, raw, 1.0), 0.0)[..., None]
         profit_l.append(margin_per_customer * n - acquisition - retention)
         churn_l.append(churn)
         new_l.append(np.broadcast_to(inflow, shape))
@@ -156,6 +179,9 @@ def run(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
     with np.errstate(divide="ignore", invalid="ignore"):
         r_end = np.where(n > 0, retention / np.where(n > 0, n, 1.0), 0.0)
         churn_end = churn_at(r_end, p)
+        if aged:  # the churn of the base as aged at the horizon
+            mix_end = ages / np.where(n > 0, n, 1.0)[..., None]
+            churn_end = np.where(n > 0, churn_end * (mix_end * hazard).sum(axis=-1), churn_end)
         terminal = (
             n * (margin_per_customer - r_end) * (1.0 + p.d) / (p.d + churn_end)
             / growth**horizon

@@ -187,7 +187,7 @@ def simulate_draws(ctx: _Context, draws: int, seed: int, share: float) -> Draws:
         return Params(
             n0=obs.n0, u=f(u), m=cal.m, d=cal.d, o=f(o), q=f(q), c_min=f(c_min_eff),
             c_base=f(c_base_eff), k=f(k_eff), capacity=ctx.params.capacity,
-            max_growth=ctx.params.max_growth,
+            max_growth=ctx.params.max_growth, hazard=ctx.params.hazard, age_mix=ctx.params.age_mix,
         )  # fmt: skip
 
     grid = grid_scores(params((draws, 1)), kappa[:, None, :], sat[:, None, :], ctx.budget,

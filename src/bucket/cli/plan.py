@@ -109,6 +109,11 @@ def plan(
     backtest_h: Annotated[
         Optional[int], _opt("--backtest", "Also backtest the model on the last N periods.", min=1)
     ] = None,  # fmt: skip
+    retention_model: Annotated[
+        Optional[str],
+        _opt("--retention-model", "constant (default) or sbg: churn that falls with tenure, "
+             "fitted on the cohorts of --transactions/--subscriptions."),
+    ] = None,  # fmt: skip
     config: Config = None,
     map_: MapOpt = None,
     transactions: TransactionsOpt = None,
@@ -146,7 +151,7 @@ def plan(
         config, budget=budget, horizon=horizon, objective=objective, target_growth=target_growth,
         window=window, phi=phi, mu=mu, rho=rho, margin=margin, annual_discount_rate=discount_rate,
         arpu=arpu, capacity=capacity, max_growth=max_growth, draws=draws, seed=seed,
-        backtest=backtest_h,
+        backtest=backtest_h, retention_model=retention_model,
     )  # fmt: skip
     ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
                          ("acquisition_spend",), subscriptions=subscriptions)  # fmt: skip

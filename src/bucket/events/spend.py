@@ -107,15 +107,22 @@ def ledger_from_events(transactions: str, spend: str | None, frequency: str, ina
         derived = derive_transactions(transactions, frequency, inactive)
     frame, notes = with_spend(derived, read_spend(spend) if spend else None,
                               display_name(transactions))  # fmt: skip
+    name = display_name(transactions)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ledger.csv"
         frame.to_csv(path, index=False, float_format="%.2f")
-        ledger = read_ledger(str(path), mapping, require)
-    name = display_name(transactions)
+        try:
+            ledger = read_ledger(str(path), mapping, require)
+        except InputError as exc:  # name the events, not the temporary ledger
+            problem = replace(exc.problem, file=name, row=None)
+            if problem.column == "acquisition_spend":
+                problem = replace(problem, message="the events carry no spend",
+                                  fix="give the spend per period with --spend FILE")  # fmt: skip
+            raise InputError(problem) from None
     warns = [replace(w, file=name) for w in ledger.warnings]
     extra = [
         Problem("warning", "events", n, "", name) for n in (*derived.warnings, *notes)
     ]
-    return replace(ledger, file=name, warnings=[*extra, *warns])
+    return replace(ledger, file=name, warnings=[*extra, *warns], cohorts=derived.cohorts_rows)
 
 

@@ -59,6 +59,7 @@ class Ledger:
     has_channels: bool
     currency: str | None = None
     warnings: list[Problem] = field(default_factory=list)
+    cohorts: list[dict] | None = None  # cohort, age, active rows, when derived from events
 
     @property
     def channels(self) -> list[str]:

@@ -48,6 +48,7 @@ class PlanSettings(BaseModel):
     draws: int = Field(200, ge=0, le=100_000, description="resampled scenarios; 0 disables")
     seed: int = Field(0, ge=0, description="random seed of the draws")
     backtest: Optional[int] = Field(None, ge=1, description="also backtest the last N periods")
+    retention_model: Literal["constant", "sbg"] = "constant"
 
 
 ASSUMABLE = ("phi", "mu", "rho", "margin", "annual_discount_rate")
