@@ -265,9 +265,9 @@ def test_break_even_roots_make_todays_split_optimal():
 def test_leverage_is_measured_not_assumed():
     plan = make_plan(read_ledger(EXAMPLE), *settings())
     rows = {r.lever: r for r in plan.leverage.rows}
-    assert set(rows) == {"new customers +1 %", "churn −1 % (relative)", "ARPU +1 %"}
+    assert set(rows) == {"paid new customers +1 %", "churn −1 % (relative)", "ARPU +1 %"}
     assert all(r.change > 0 for r in rows.values())
-    ratio = rows["churn −1 % (relative)"].change / rows["new customers +1 %"].change
+    ratio = rows["churn −1 % (relative)"].change / rows["paid new customers +1 %"].change
     assert plan.leverage.retention_vs_acquisition == pytest.approx(ratio)
 
 

@@ -410,6 +410,13 @@ def derive(
         )
 
     c_obs, r_obs = obs.churn, obs.retention_per_customer
+    if c_obs >= 1.0:
+        raise InputError(Problem(
+            "error", "calibration",
+            f"churn in the calibration window ({obs.first} to {obs.last}) is {100 * c_obs:.0f} % "
+            "of the customers at the start of each period", "check customers_start and churned "
+            "(churn can only reach 100 % when every customer leaves)", obs.file,
+        ))  # fmt: skip
     c_min = (1.0 - mu) * c_obs
     params.append(Parameter("churn_observed", "c_obs", c_obs, "observed", f"churn per {per}"))
     params.append(Parameter("churn_floor", "c_min", c_min, src("mu"),

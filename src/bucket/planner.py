@@ -24,6 +24,7 @@ from bucket.optimize import (
     best_splits,
     budget_for_growth,
     evaluate,
+    finite_or_none,
     leverage,
     marginals,
     params_of,
@@ -166,8 +167,8 @@ def _split(ctx: _Context, sc: Scenario, base: Scenario | None) -> out.Split:
         ],
         objective=sc.score,
         customers_end=float(sc.traj.customers_end),
-        value=float(sc.traj.value) if has_money else None,
-        profit=float(sc.traj.profit_total) if has_money else None,
+        value=finite_or_none(float(sc.traj.value)) if has_money else None,
+        profit=finite_or_none(float(sc.traj.profit_total)) if has_money else None,
         change=change,
     )
 
@@ -224,7 +225,13 @@ def _used_assumptions(ctx: _Context) -> list[str]:
 
 
 def _shares(ctx: _Context, name: str, values) -> np.ndarray:
-    cals = [derive(ctx.obs, ctx.settings, ctx.sources, **{name: float(v)}) for v in values]
+    from dataclasses import replace as _replace
+
+    cals = [
+        _replace(derive(ctx.obs, ctx.settings, ctx.sources, **{name: float(v)}),
+                 hazard=ctx.cal.hazard, age_mix=ctx.cal.age_mix)  # fmt: skip
+        for v in values
+    ]
     return best_splits(cals, ctx.settings, ctx.budget, ctx.horizon, ctx.objective)
 
 
@@ -274,12 +281,18 @@ def _break_even(ctx: _Context, scans) -> list[out.BreakEven]:
         current = ctx.cal.assumptions[name]
         flat = bool(np.all(np.abs(gap) < 1e-3))
         roots: list[float] = []
+        jumps: list[float] = []
         for i in range(len(values) - 1):
             if flat:
                 break
             if gap[i] * gap[i + 1] < 0:
                 f = lambda v: float(_shares(ctx, name, [v])[0] - ctx.share0)  # noqa: E731
-                roots.append(float(brentq(f, values[i], values[i + 1], xtol=1e-4 * values[i])))
+                root = float(brentq(f, values[i], values[i + 1], xtol=1e-4 * values[i]))
+                # where the optimum jumps past today's split (two peaks), there is no root
+                if abs(f(root)) < 0.01:
+                    roots.append(root)
+                else:
+                    jumps.append(root)
             elif gap[i + 1] == 0 and i + 2 < len(values) and gap[i] * gap[i + 2] < 0:
                 roots.append(float(values[i + 1]))
         rows.append(
@@ -295,6 +308,8 @@ def _break_even(ctx: _Context, scans) -> list[out.BreakEven]:
                     f"the recommendation does not depend on {SYMBOL[name]}"
                     if flat
                     else _statement(name, roots, current, lo, hi, ctx.share0)
+                    + (f"; the optimum jumps past today's split near {SYMBOL[name]} = "
+                       + ", ".join(f"{j:.3g}" for j in jumps) if jumps else "")
                 ),
             )
         )
@@ -320,7 +335,7 @@ def _statement(name: str, roots: list[float], current: float, lo: float, hi: flo
 def _leverage(ctx: _Context, sc: Scenario) -> out.Leverage:
     lev = leverage(ctx.cal, ctx.params, sc, ctx.horizon, ctx.objective)
     base = sc.score
-    names = {"new_customers": "new customers +1 %", "churn": "churn −1 % (relative)",
+    names = {"new_customers": "paid new customers +1 %", "churn": "churn −1 % (relative)",
              "arpu": "ARPU +1 %"}  # fmt: skip
     rows = [
         out.LeverRow(names[k], float(v), float(v / abs(base)) if base else None)
@@ -373,8 +388,12 @@ def _headline(
         all_assumed = {"rho", "mu", "phi"} <= set(assumed)
         if unc is not None and all_assumed:
             # the answer rests on assumptions: its range across draws comes first
-            lo, hi = sorted(abs(cur.acquisition_share - x) for x in (unc.split.p90, unc.split.p10))
-            amount = f"{100 * lo:.0f}–{_pct(hi)} ({amount} at the assumed values)"
+            lo, hi = sorted(cur.acquisition_share - x for x in (unc.split.p90, unc.split.p10))
+            if lo * hi > 0:  # every scenario points the same way
+                lo, hi = sorted((abs(lo), abs(hi)))
+                amount = f"{100 * lo:.0f}–{_pct(hi)} ({amount} at the assumed values)"
+            else:
+                amount = f"{amount} (at the assumed values; the scenarios disagree on the direction)"
         text = f"Shift {amount} of the budget from {direction}: {gain}"
         if ctx.objective == "value":
             text += f" over {h} {per}s"

@@ -104,7 +104,7 @@ def simulate_draws(ctx: _Context, draws: int, seed: int, share: float) -> Draws:
 
     start, churned, retention = total("start"), total("churned"), total("retention")
     safe_start = np.where(start > 0, start, 1.0)
-    c_obs = np.where(start > 0, churned / safe_start, 0.0)
+    c_obs = np.minimum(np.where(start > 0, churned / safe_start, 0.0), 0.999)
     r_obs = retention / safe_start
     o = ser["organic"][idx].mean(axis=1)
     q = total("referral") / safe_start

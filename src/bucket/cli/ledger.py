@@ -80,7 +80,9 @@ def ledger(
         derived = derive_transactions(transactions, frequency, inactive_after, memory_limit)
     else:
         derived = derive_subscriptions(subscriptions, frequency, memory_limit)
-    source = transactions or subscriptions
+    from bucket.io.text import display_name
+
+    source = display_name(transactions or subscriptions)
     notes = list(derived.warnings)
     rows = derived.rows
     if spend is not None:  # pandas only for the join

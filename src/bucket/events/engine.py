@@ -66,10 +66,9 @@ class Derived:
         return pd.DataFrame(self.cohorts_rows, columns=["cohort", "age", "active"])
 
 
-def _header(path: str) -> tuple[list[str], str, list[list[str]]]:
-    name = display_name(path)
+def _header(path: str, name: str) -> tuple[list[str], str, list[list[str]]]:
     try:
-        with open("/dev/stdin" if path == "-" else path, "rb") as fh:
+        with open(path, "rb") as fh:
             head = fh.read(65536)
     except FileNotFoundError:
         raise InputError(Problem("error", "file-not-found", "no such file", "check the path", name)) from None
@@ -119,22 +118,43 @@ def derive_transactions(path: str, frequency: str = "month", inactive: int = 90,
     import duckdb
 
     name = display_name(path)
-    header, delimiter, sample = _header(path)
+    with _spooled(path) as source:
+        return _derive_transactions(source, name, frequency, inactive, memory_limit)
+
+
+def _spooled(path: str):
+    """A real file for the path: stdin is copied to a temporary file first, since DuckDB and
+    the header sniffing both need to read it, and a pipe can be read only once."""
+    import contextlib
+    import shutil
+    import sys
+    import tempfile
+
+    @contextlib.contextmanager
+    def spool():
+        if path != "-":
+            yield path
+            return
+        with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
+            shutil.copyfileobj(sys.stdin.buffer, tmp)
+            tmp.flush()
+            yield tmp.name
+
+    return spool()
+
+
+def _derive_transactions(source: str, name: str, frequency: str, inactive: int,
+                         memory_limit: str | None) -> Derived:  # fmt: skip
+    import duckdb
+
+    header, delimiter, sample = _header(source, name)
     cols = _columns(header, name)
-    source = "/dev/stdin" if path == "-" else path
     con = duckdb.connect()
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
+    # ids stay text ("007" and "7" are two customers); as integers they sorted no faster here
     types = {h: "VARCHAR" for h in header}
-    # numeric customer ids sort several times faster as integers; fall back if one is not
-    id_col = header.index(cols["customer_id"])
-    ids = [r[id_col].strip() for r in sample if len(r) > id_col]
-    # (no leading zeros: "007" and "7" must stay two customers)
-    numeric_ids = bool(ids) and all(
-        i.isdigit() and len(i) <= 18 and (i == "0" or not i.startswith("0")) for i in ids
-    )
-    types[cols["customer_id"]] = "BIGINT" if numeric_ids and path != "-" else "VARCHAR"
     types[cols["date"]] = "DATE"
     types[cols["amount"]] = "DECIMAL(18, 2)"
     q = lambda s: '"' + s.replace('"', '""') + '"'  # noqa: E731
@@ -143,7 +163,7 @@ def derive_transactions(path: str, frequency: str = "month", inactive: int = 90,
     try:
         con.execute(
             "CREATE VIEW tx AS SELECT "
-            f"{q(cols['customer_id'])} AS customer_id, "
+            f"TRIM({q(cols['customer_id'])}) AS customer_id, "
             f"{q(cols['date'])} AS day, "
             f"CAST(ROUND({q(cols['amount'])} * 100) AS BIGINT) AS amount_cents, "
             f"{channel} AS channel "
@@ -286,12 +306,17 @@ def derive_subscriptions(path: str, frequency: str = "month",
                          memory_limit: str | None = None) -> Derived:  # fmt: skip
     """Aggregate a subscriptions CSV (customer_id, start, end[, mrr, channel]; empty end =
     active) into ledger rows and cohort survival counts."""
+    name = display_name(path)
+    with _spooled(path) as source:
+        return _derive_subscriptions(source, name, frequency, memory_limit)
+
+
+def _derive_subscriptions(source: str, name: str, frequency: str,
+                          memory_limit: str | None) -> Derived:  # fmt: skip
     import duckdb
 
-    name = display_name(path)
-    header, delimiter, _ = _header(path)
+    header, delimiter, _ = _header(source, name)
     cols = _columns(header, name, SUB_ALIASES, ("customer_id", "start", "end"))
-    source = "/dev/stdin" if path == "-" else path
     con = duckdb.connect()
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
@@ -305,8 +330,11 @@ def derive_subscriptions(path: str, frequency: str = "month",
     channel = f"COALESCE({q(cols['channel'])}, '')" if "channel" in cols else "''"
     try:
         con.execute(
-            f"CREATE VIEW sub AS SELECT CAST({q(cols['customer_id'])} AS VARCHAR) AS customer_id, "
-            f"{q(cols['start'])} AS start_day, {q(cols['end'])} AS end_day, {mrr} AS mrr_cents, "
+            f"CREATE TABLE sub AS SELECT TRIM({q(cols['customer_id'])}) AS customer_id, "
+            f"{q(cols['start'])} AS start_day, "
+            # an end in the far future (9999-12-31 as "never") is an open subscription
+            f"CASE WHEN {q(cols['end'])} >= DATE '9000-01-01' THEN NULL ELSE {q(cols['end'])} END "
+            f"AS end_day, {mrr} AS mrr_cents, "
             f"{channel} AS channel FROM read_csv({lit(source)}, header = true, "
             f"delim = {lit(delimiter)}, columns = {{{', '.join(f'{lit(k)}: {lit(v)}' for k, v in types.items())}}}, "
             "auto_detect = false)"
@@ -324,6 +352,13 @@ def derive_subscriptions(path: str, frequency: str = "month",
                                  f"{bad} subscription(s) end before they start",
                                  "check the start and end columns", name))  # fmt: skip
     as_of = max(d for d in (last_start, last_end) if d is not None)
+    future_note = None
+    if last_end is not None and last_start is not None and (last_end - last_start).days > 366:
+        future_note = (
+            f"the latest end ({last_end.isoformat()}) is well after the latest start "
+            f"({last_start.isoformat()}); if ends are scheduled or paid-through dates, the "
+            "periods after the export are projections, not history"
+        )
     periods = _periods(first, as_of, frequency)
     con.execute("CREATE TABLE periods (ordinal INTEGER, start_day DATE, end_day DATE)")
     values = ", ".join(f"({p.ordinal}, DATE '{p.start.isoformat()}', DATE '{p.end.isoformat()}')"
@@ -333,4 +368,7 @@ def derive_subscriptions(path: str, frequency: str = "month",
         result = con.execute(render_sql(frequency, 0, SUBSCRIPTIONS_SQL)).fetchall()
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
-    return _collect(result, periods, as_of, "channel" in cols, frequency)
+    derived = _collect(result, periods, as_of, "channel" in cols, frequency)
+    if future_note:
+        derived.warnings.append(future_note)
+    return derived
