@@ -45,7 +45,6 @@ def test_pooled_fit_of_cohorts_of_different_ages(write):
 @pytest.mark.parametrize(
     "text, row, column, words",
     [("cohort,age,active\n2024-01,0,100\n2024-01,2,80\n", None, "age", "no row for age 1"),
-     ("cohort,age,active\n2024-01,0,100\n2024-01,1,120\n", 3, "active", "rises from 100 to 120"),
      ("cohort,age,active\n2024-01,0,100\n2024-01,0,90\n", 3, "age", "already appears on row 2"),
      ("cohort,age,active\n2024-01,0,100\n2024-01,1,8.5\n", 3, "active", "whole number"),
      ("cohort,months,active\n2024-01,0,100\n", 1, "age", "required column age not found")],
@@ -67,3 +66,11 @@ def test_cohort_formats(write, fmt):
         assert result.stdout.splitlines()[0] == "cohort,age,active,survival"
     else:
         assert "Survival by age" in result.stdout
+
+
+def test_rising_cohort_is_a_warning_and_single_ages_an_error(write):
+    rising = invoke("cohorts", write("cohort,age,active\n2024-01,0,100\n2024-01,1,80\n"
+                                     "2024-01,2,90\n"), "--json")  # fmt: skip
+    assert rising.exit_code == 0 and "rises from 80 to 90 at age 2 (reactivations)" in rising.stderr
+    single = invoke("cohorts", write("cohort,age,active\n2024-01,0,100\n", "one.csv"))
+    assert single.exit_code == 1 and "no cohort has customers at age 0 and a later age" in single.stderr

@@ -194,3 +194,12 @@ def test_plan_with_the_sbg_retention_model(write):
                  "sbg", "--draws", "0", "--json")  # fmt: skip
     assert few.exit_code == 0, few.stderr
     assert "too few to fit the sBG curve" in few.stderr
+
+
+def test_spend_rows_that_match_nothing_are_reported(write):
+    spend = write("period,channel,acquisition_spend\n2025-01,SEARCH ,100\n2025-01,tiktok,900\n",
+                  "sp.csv")  # fmt: skip
+    result = invoke("metrics", "--transactions", write(TX), "--spend", spend, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert no_nan_json(result.stdout)["overall"]["acquisition_spend"] == 100  # SEARCH = search
+    assert "1 spend row(s) match no period and channel of the events (2025-01 tiktok); 900.00" in result.stderr

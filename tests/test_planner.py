@@ -483,3 +483,19 @@ def test_an_ageing_base_churns_less():
     assert np.all(np.diff(traj.churn) < 0)
     # churn at age t is exactly the sBG hazard scaled to today's level 0.3 at age 0
     assert traj.churn[3] == pytest.approx(0.3 * hazard[3] / hazard[0])
+
+
+def test_channel_launched_inside_the_window(write):
+    # regression (review): months before a channel existed made a two-point "fit" look good
+    rows = []
+    for i in range(1, 7):
+        rows.append(dict(period=f"2025-0{i}", channel="a", spend=1000 + 200 * (i % 3), new=20 + i,
+                         start=1000, churned=40, retention=500))  # fmt: skip
+        spend_b = 0 if i <= 4 else 3000
+        rows.append(dict(period=f"2025-0{i}", channel="b", spend=spend_b, new=0 if i <= 4 else 30,
+                         start=100, churned=4, retention=50))  # fmt: skip
+    s, src = settings()
+    obs = observe(read_ledger(write(ledger_text(rows, ("a", "b")))), s)
+    b = next(c for c in obs.channels if c.name == "b")
+    assert b.fit is None and b.spend == pytest.approx(3000.0) and b.paid == pytest.approx(30.0)
+    assert any("started spending in the window" in w for w in obs.warnings)

@@ -248,16 +248,27 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
         if paid.sum() <= 0:
             notes.append(f"channel {shown} had spend but no paid new customers; it gets no budget")
             continue
-        cv = _cv(spend)
+        # a channel launched inside the window is judged from its launch on: the months before
+        # it existed are not evidence about its response to spend
+        launch = int(np.argmax(spend > 0))
+        live_spend, live_paid = spend[launch:], paid[launch:]
+        if launch > 0:
+            notes.append(f"channel {shown} started spending in the window; it is calibrated on "
+                         f"its last {len(live_spend)} period(s)")  # fmt: skip
+        cv = _cv(live_spend)
+        levels = len(np.unique(np.round(live_spend[live_spend > 0], 2)))
         fit, why = None, ""
-        if n_periods < MIN_FIT_PERIODS:
-            why = f"only {n_periods} periods (a fit needs {MIN_FIT_PERIODS})"
+        if len(live_spend) < MIN_FIT_PERIODS:
+            why = f"only {len(live_spend)} periods (a fit needs {MIN_FIT_PERIODS})"
         elif cv < MIN_CV:
             why = f"spend barely varied (coefficient of variation {cv:.2f} < {MIN_CV})"
+        elif levels < 3:
+            why = f"spend took only {levels} distinct values (a curve needs 3 or more)"
         else:
-            fit, why = _fit_channel(spend, paid)
+            fit, why = _fit_channel(live_spend, live_paid)
         channels.append(
-            ChannelObs(shown, float(spend.mean()), float(paid.mean()), cv, fit, why or None)
+            ChannelObs(shown, float(live_spend.mean()), float(live_paid.mean()), cv, fit,
+                       why or None)  # fmt: skip
         )
         spend_rows.append(spend)
         paid_rows.append(paid)

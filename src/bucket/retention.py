@@ -181,22 +181,30 @@ def analyse(table, frequency: str, annual_discount_rate: float, arpu: float | No
     # sBG assumes a customer who leaves never returns; with reactivations (from transactions)
     # a cohort's active count can rise. The fit then uses each cohort's running minimum (the
     # customers who never came back after leaving is what the model describes), and says so.
-    rises = [label for label, n in zip(table.labels, table.counts) if np.any(np.diff(n) > 0)]
-    survivors = [np.minimum.accumulate(n) for n in table.counts]
+    from bucket.errors import InputError, Problem
+
+    keep = [(label, n) for label, n in zip(table.labels, table.counts) if n[0] > 0]
+    if not any(len(n) >= 2 for _, n in keep):
+        raise InputError(Problem(
+            "error", "cohorts", "no cohort has customers at age 0 and a later age to compare",
+            "give at least one cohort observed for two periods or more", table.file,
+        ))  # fmt: skip
+    rises = [label for label, n in keep if np.any(np.diff(n) > 0)]
+    survivors = [np.minimum.accumulate(n) for _, n in keep]
     fit = fit_sbg(survivors)
     rows = []
-    for label, n in zip(table.labels, table.counts):
+    for label, n in keep:
         own = fit_sbg([np.minimum.accumulate(n)]) if len(n) >= 3 else None
         rows.append(out.CohortRow(
             label, float(n[0]), [float(x) for x in n], [float(x / n[0]) for x in n],
             None if own is None else own.alpha, None if own is None else own.beta,
         ))  # fmt: skip
-    oldest = max(len(n) for n in table.counts) - 1
+    oldest = max(len(n) for _, n in keep) - 1
     c = fit.geometric_churn
     ages = []
     for t in range(1, oldest + 1):
-        num = sum(float(n[t]) for n in table.counts if len(n) > t)
-        den = sum(float(n[t - 1]) for n in table.counts if len(n) > t)
+        num = sum(float(n[t]) for _, n in keep if len(n) > t)
+        den = sum(float(n[t - 1]) for _, n in keep if len(n) > t)
         fitted = None if fit.homogeneous else float(retention_by_age(fit.alpha, fit.beta, np.array([t]))[0])  # type: ignore[arg-type]
         ages.append(out.AgeRow(t, num / den if den > 0 else None, fitted, 1.0 - c))
     span = horizon or max(2 * oldest, 12)

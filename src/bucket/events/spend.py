@@ -80,7 +80,18 @@ def with_spend(derived: Derived, spend: pd.DataFrame | None, name: str) -> tuple
     keys = ["period", "channel"] if "channel" in frame else ["period"]
     if "channel" not in frame:
         spend = spend.drop(columns="channel").groupby("period", as_index=False, sort=False).sum()
-    merged = frame.merge(spend, on=keys, how="left")
+    if "channel" in frame:  # channel names match without regard to case or spaces
+        spend = spend.assign(channel=spend["channel"].str.strip())
+        by_key = {c.casefold(): c for c in frame["channel"].unique()}
+        spend["channel"] = spend["channel"].map(lambda c: by_key.get(c.casefold(), c))
+    merged = frame.merge(spend, on=keys, how="left", indicator=False)
+    unmatched = spend.merge(frame[keys].drop_duplicates(), on=keys, how="left", indicator=True)
+    unmatched = unmatched[unmatched["_merge"] == "left_only"]
+    if len(unmatched):
+        total = float(unmatched["acquisition_spend"].sum() + unmatched["retention_spend"].sum())
+        where = ", ".join(sorted({" ".join(str(v) for v in r) for r in unmatched[keys].values})[:6])
+        notes.append(f"{len(unmatched)} spend row(s) match no period and channel of the events "
+                     f"({where}); {total:,.2f} of spend is left out")  # fmt: skip
     missing = merged["acquisition_spend"].isna()
     if missing.any():
         shown = ", ".join(sorted(set(merged.loc[missing, "period"]))[:6])

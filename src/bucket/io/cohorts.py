@@ -89,6 +89,7 @@ def read_cohorts(path: str) -> CohortTable:
         table[cohort][age] = (values["active"], row)
     labels = _sorted(order)
     counts = []
+    warnings: list[Problem] = []
     for cohort in labels:
         ages = table[cohort]
         top = max(ages)
@@ -98,17 +99,16 @@ def read_cohorts(path: str) -> CohortTable:
                        "give every age from 0 to the cohort's oldest", None, label["age"])  # fmt: skip
         n = np.array([ages[a][0] for a in range(top + 1)])
         rises = np.nonzero(np.diff(n) > 0)[0]
-        if len(rises):
+        if len(rises):  # customers who came back: the sBG fit uses the running minimum
             a = int(rises[0]) + 1
-            raise fail(
-                f"cohort {cohort}: active rises from {n[a - 1]:,.0f} to {n[a]:,.0f} at age {a}",
-                "a cohort can only lose customers; count returning customers as reactivations "
-                "in the ledger instead",
-                ages[a][1],
-                label["active"],
-            )
+            warnings.append(Problem(
+                "warning", "cohort-rises",
+                f"cohort {cohort}: active rises from {n[a - 1]:,.0f} to {n[a]:,.0f} at age {a} "
+                "(reactivations)", "the sBG fit counts a customer as gone once missing",
+                name, ages[a][1], label["active"],
+            ))  # fmt: skip
         counts.append(n)
-    return CohortTable(name, labels, counts)
+    return CohortTable(name, labels, counts, warnings)
 
 
 def _sorted(labels: list[str]) -> list[str]:

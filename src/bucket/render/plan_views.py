@@ -176,7 +176,7 @@ def plan_view(res: PlanResult) -> View:
             [False, True, True],
             note=f"Change of {OBJECTIVE_WORDS[lev.objective]} over {h} {per}s. " + (
             "" if lev.retention_vs_acquisition is None else
-            f"1 % less churn is worth {lev.retention_vs_acquisition:.1f}x as much as 1 % more new "
+            f"1 % less churn is worth {lev.retention_vs_acquisition:.1f}x as much as 1 % more paid new "
             "customers here (the marketing literature says about 2x).")
         )  # fmt: skip
     )
