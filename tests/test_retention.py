@@ -67,3 +67,14 @@ def test_curve_identities():
     assert discounted_lifetime(2.0, 3.0, 0.0) == pytest.approx((2 + 3 - 1) / (2 - 1))
     assert discounted_lifetime(0.5, 3.0, 0.0) is None  # α ≤ 1: infinite undiscounted lifetime
     assert discounted_lifetime_constant(0.2, 0.0) == pytest.approx(5.0)
+
+
+def test_structural_delay_is_detected_and_skipped():
+    from bucket.retention import structural_delay
+
+    delayed = [np.concatenate([[1000, 1000, 1000], REGULAR[1:] * 1.0]),
+               np.array([500.0, 500.0, 500.0, 315.0])]
+    assert structural_delay(delayed) == 2
+    # fitted from the delay on, the published estimates come back
+    fit = fit_sbg([delayed[0][2:]])
+    assert fit.alpha == pytest.approx(0.704, abs=5e-4)

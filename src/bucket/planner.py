@@ -119,8 +119,12 @@ def age_structure(ledger: Ledger, warnings: list[str]):
             "--retention-model sbg needs cohorts",
             "derive the ledger from events (--transactions or --subscriptions)",
         )
+    from bucket.retention import structural_delay
+
     labels, counts = cohort_counts(ledger.cohorts)
-    fit = fit_sbg([np.minimum.accumulate(n) for n in counts])
+    survivors = [np.minimum.accumulate(n) for n in counts if n[0] > 0]
+    delay = structural_delay(survivors)
+    fit = fit_sbg([n[delay:] for n in survivors if len(n) > delay + 1] or survivors)
     if fit.homogeneous or fit.alpha is None or fit.beta is None:
         warnings.append("the cohorts show no heterogeneity: the sBG curve is flat, so the plan "
                         "uses a constant churn (the same answer)")  # fmt: skip
@@ -130,8 +134,9 @@ def age_structure(ledger: Ledger, warnings: list[str]):
                         "curve; the plan uses a constant churn")  # fmt: skip
         return None
     ages = np.arange(AGES)
-    # customers at age a churn at the end of the period with probability α/(α + β + a)
-    hazard = fit.alpha / (fit.alpha + fit.beta + ages)
+    # customers at age a churn at the end of the period with probability α/(α + β + a),
+    # counted from the end of the delay in which nobody can churn
+    hazard = np.where(ages < delay, 0.0, fit.alpha / (fit.alpha + fit.beta + np.maximum(ages - delay, 0)))
     mix = np.zeros(AGES)
     for n in counts:  # today's base: each cohort at its current age
         mix[min(len(n) - 1, AGES - 1)] += n[-1]

@@ -51,6 +51,19 @@ class SBGFit:
         return "sbg" if stat > 3.841 else None
 
 
+def structural_delay(cohorts: list[np.ndarray]) -> int:
+    """Leading ages at which no cohort loses anyone: with transactions, nobody can churn before
+    the inactivity window runs out (90 days = age 3 in months). The sBG curve describes churn
+    after that delay, so it is fitted from there."""
+    k = 0
+    while True:
+        t = k + 1
+        seen = [n for n in cohorts if len(n) > t]
+        if not seen or any(n[t] != n[t - 1] for n in seen):
+            return k
+        k = t
+
+
 def _counts(cohorts: list[np.ndarray]) -> list[np.ndarray]:
     out = []
     for c in cohorts:
@@ -191,7 +204,8 @@ def analyse(table, frequency: str, annual_discount_rate: float, arpu: float | No
         ))  # fmt: skip
     rises = [label for label, n in keep if np.any(np.diff(n) > 0)]
     survivors = [np.minimum.accumulate(n) for _, n in keep]
-    fit = fit_sbg(survivors)
+    delay = structural_delay(survivors)
+    fit = fit_sbg([n[delay:] for n in survivors if len(n) > delay + 1] or survivors)
     rows = []
     for label, n in keep:
         own = fit_sbg([np.minimum.accumulate(n)]) if len(n) >= 3 else None
@@ -205,17 +219,25 @@ def analyse(table, frequency: str, annual_discount_rate: float, arpu: float | No
     for t in range(1, oldest + 1):
         num = sum(float(n[t]) for _, n in keep if len(n) > t)
         den = sum(float(n[t - 1]) for _, n in keep if len(n) > t)
-        fitted = None if fit.homogeneous else float(retention_by_age(fit.alpha, fit.beta, np.array([t]))[0])  # type: ignore[arg-type]
+        fitted = None if fit.homogeneous else (
+            1.0 if t <= delay else float(retention_by_age(fit.alpha, fit.beta, np.array([t - delay]))[0])  # type: ignore[arg-type]
+        )
         ages.append(out.AgeRow(t, num / den if den > 0 else None, fitted, 1.0 - c))
     span = horizon or max(2 * oldest, 12)
     ts = np.arange(0, span + 1)
-    s_sbg = None if fit.homogeneous else survival(fit.alpha, fit.beta, ts)  # type: ignore[arg-type]
+    s_sbg = None if fit.homogeneous else survival(fit.alpha, fit.beta, np.maximum(ts - delay, 0))  # type: ignore[arg-type]
     projection = [
-        out.ProjectionPoint(int(t), None if s_sbg is None else float(s_sbg[t]), float((1 - c) ** t))
+        out.ProjectionPoint(int(t), None if s_sbg is None else float(s_sbg[t]),
+                            float((1 - c) ** max(t - delay, 0)))  # fmt: skip
         for t in ts
     ]
     life_sbg = None if fit.homogeneous else discounted_lifetime(fit.alpha, fit.beta, d)  # type: ignore[arg-type]
     life_const = discounted_lifetime_constant(c, d)
+    if delay:  # the first `delay` periods are certain, the curve starts after them
+        head = sum((1 + d) ** -t for t in range(delay))
+        shift = (1 + d) ** -delay
+        life_sbg = None if life_sbg is None else head + shift * life_sbg
+        life_const = None if life_const is None else head + shift * life_const
     if fit.homogeneous:
         life_sbg = life_const
     money = None if arpu is None else arpu * margin
@@ -225,6 +247,11 @@ def analyse(table, frequency: str, annual_discount_rate: float, arpu: float | No
         None if money is None or life_const is None else money * life_const,
     )  # fmt: skip
     warnings = [w.line() for w in table.warnings]
+    if delay:
+        warnings.append(
+            f"no cohort loses anyone before age {delay} (the inactivity window): the curves are "
+            f"fitted from age {delay} on"
+        )
     if rises:
         warnings.append(
             f"{len(rises)} cohort(s) gain customers back at some age (reactivations); the sBG fit "
