@@ -188,6 +188,11 @@ def budget_for_growth(cal, params, horizon: int, growth: float, budget0: float):
     Returns (budget or None, share at that budget or None, largest reachable growth)."""
     from scipy.optimize import brentq
 
+    if cal.obs.n0 <= 0:
+        from bucket.errors import ConfigError
+
+        raise ConfigError("growth of an empty customer base is undefined",
+                          "use --objective customers to plan the first customers")  # fmt: skip
     goal = cal.obs.n0 * (1.0 + growth)
     top = 100.0 * budget0
 

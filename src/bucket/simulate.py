@@ -161,8 +161,8 @@ def run(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
             lost = n * churn
         raw = n - lost + inflow
         nxt = np.minimum(raw, p.capacity)
-        if np.isfinite(p.max_growth):
-            nxt = np.minimum(nxt, n * (1.0 + p.max_growth))
+        if np.isfinite(p.max_growth):  # an empty base can start; growth caps apply after
+            nxt = np.where(n > 0, np.minimum(nxt, n * (1.0 + p.max_growth)), nxt)
         if aged:  # customers turned away leave every age in proportion
             with np.errstate(divide="ignore", invalid="ignore"):
                 ages = ages * np.where(raw > 0, nxt / np.where(raw > 0, raw, 1.0), 0.0)[..., None]

@@ -187,10 +187,10 @@ def _derive_transactions(source: str, name: str, frequency: str, inactive: int,
         result = con.execute(sql).fetchall()
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
-    return _collect(result, periods, last, "channel" in cols, frequency)
+    return _collect(result, periods, last, "channel" in cols, frequency, name)
 
 
-def _collect(result, periods, last, has_channel: bool, frequency: str) -> Derived:
+def _collect(result, periods, last, has_channel: bool, frequency: str, name: str) -> Derived:
     """Ledger rows (customers_start = the previous period's end) and cohort rows from the
     query's output; a last period the events do not cover to its end is left out."""
     labels = {p.ordinal: p.label for p in periods}
@@ -221,6 +221,12 @@ def _collect(result, periods, last, has_channel: bool, frequency: str) -> Derive
                 "revenue": cents / 100,
             })  # fmt: skip
     rows.sort(key=lambda r: (r["period"], r["channel"]))
+    if not rows:
+        raise InputError(Problem(
+            "error", "no-complete-period",
+            f"the events cover no complete {frequency} (they end on {last.isoformat()})",
+            f"export events through the end of at least one {frequency}", name,
+        ))  # fmt: skip
     if not has_channel:
         for r in rows:
             del r["channel"]
@@ -368,7 +374,7 @@ def _derive_subscriptions(source: str, name: str, frequency: str,
         result = con.execute(render_sql(frequency, 0, SUBSCRIPTIONS_SQL)).fetchall()
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
-    derived = _collect(result, periods, as_of, "channel" in cols, frequency)
+    derived = _collect(result, periods, as_of, "channel" in cols, frequency, name)
     if future_note:
         derived.warnings.append(future_note)
     return derived

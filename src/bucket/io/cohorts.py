@@ -2,8 +2,8 @@
 
 Columns (aliases in ``cohort_aliases.csv``): ``cohort`` (a label, ordered as a period when it
 reads as one), ``age`` (0 = the cohort's own period), ``active``. Every cohort needs age 0 and
-consecutive ages; counts are whole, never negative, and never rise with age (a cohort can only
-lose customers; returning customers belong in the ledger as reactivations).
+consecutive ages; counts are whole and never negative. A count that rises with age means
+customers came back (reactivations): that is a warning, and the sBG fit uses the running minimum.
 """
 
 from __future__ import annotations
