@@ -223,7 +223,8 @@ class Marginals:
 
 def marginals(cal, params, sc: Scenario, horizon: int, objective: str, optimal: bool) -> Marginals:
     kappa, sat = cal.kappa, cal.saturation
-    channel_cac = kappa * np.exp(sc.spend / (kappa * sat))
+    with np.errstate(over="ignore"):
+        channel_cac = kappa * np.exp(sc.spend / (kappa * sat))
     total = sc.spend.sum()
     cac = None
     if total > 0:

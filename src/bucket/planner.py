@@ -48,6 +48,10 @@ WORDS = {
 }
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _pct(x: float, digits: int = 0, sign: bool = False) -> str:
     """12 %, +4.1 % (a space before %, as in the tables)."""
     return f"{100 * x:{'+' if sign else ''}.{digits}f} %"
@@ -153,7 +157,8 @@ def age_structure(ledger: Ledger, warnings: list[str]):
 
 def _split(ctx: _Context, sc: Scenario, base: Scenario | None) -> out.Split:
     cal = ctx.cal
-    channel_cac = cal.kappa * np.exp(sc.spend / (cal.kappa * cal.saturation))
+    with np.errstate(over="ignore"):  # far past saturation the next customer costs "infinity"
+        channel_cac = cal.kappa * np.exp(sc.spend / (cal.kappa * cal.saturation))
     paid = cal.saturation * -np.expm1(-sc.spend / (cal.kappa * cal.saturation))
     budget = sc.acquisition + sc.retention
     has_money = cal.u is not None
@@ -167,7 +172,7 @@ def _split(ctx: _Context, sc: Scenario, base: Scenario | None) -> out.Split:
         acquisition_spend=sc.acquisition,
         retention_spend=sc.retention,
         channels=[
-            out.ChannelPlan(name, float(a), float(c), float(n))
+            out.ChannelPlan(name, float(a), finite_or_none(float(c)), float(n))
             for name, a, c, n in zip(cal.channels, sc.spend, channel_cac, paid)
         ],
         objective=sc.score,
@@ -205,7 +210,7 @@ def _marginal_view(ctx: _Context, sc: Scenario, optimal: bool) -> out.MarginalVi
         marginal_value_acquisition=mg.d_acquisition,
         marginal_value_retention=mg.d_retention,
         channels=[
-            {"channel": name, "marginal_cac": float(c)}
+            {"channel": name, "marginal_cac": finite_or_none(float(c))}
             for name, c in zip(ctx.cal.channels, mg.channel_cac)
         ],
     )
@@ -378,8 +383,8 @@ def _headline(
     ctx: _Context, cur: out.Split, rec: out.Split, assumed: list[str], unc: out.Uncertainty | None
 ) -> str:
     h, per = ctx.horizon, ctx.obs.frequency
-    what = {"value": "customer equity", "customers": f"customers after {h} {per}s",
-            "profit": f"profit over {h} {per}s"}[ctx.objective]  # fmt: skip
+    what = {"value": "customer equity", "customers": f"customers after {_plural(h, per)}",
+            "profit": f"profit over {_plural(h, per)}"}[ctx.objective]  # fmt: skip
     shift = cur.acquisition_share - rec.acquisition_share
     gain = f"{what} {_pct(rec.change, 1, sign=True)}" if rec.change is not None else what
     if abs(shift) < 0.005:
@@ -401,7 +406,7 @@ def _headline(
                 amount = f"{amount} (at the assumed values; the scenarios disagree on the direction)"
         text = f"Shift {amount} of the budget from {direction}: {gain}"
         if ctx.objective == "value":
-            text += f" over {h} {per}s"
+            text += f" over {_plural(h, per)}"
     if unc is not None:
         text += f"; better than today in {_pct(unc.share_better)} of {unc.draws} scenarios"
     if {"rho", "mu", "phi"} <= set(assumed):

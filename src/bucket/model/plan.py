@@ -20,8 +20,9 @@ class ChannelPlan:
     channel: str
     acquisition_spend: float
     """per period"""
-    marginal_cac: float
-    """cost of one more customer from this channel at this spend: κ·exp(A/(κM))"""
+    marginal_cac: float | None
+    """cost of one more customer from this channel at this spend: κ·exp(A/(κM)); null when
+    the spend is so far past saturation that it overflows"""
     paid_customers: float
     """paid new customers per period this spend buys, by the fitted or assumed curve"""
 
@@ -64,7 +65,7 @@ class MarginalView:
     """∂objective/∂(acquisition spend per period), over the horizon with the terminal value"""
     marginal_value_retention: float
     """∂objective/∂(retention spend per period)"""
-    channels: list[dict[str, float | str]] = field(default_factory=list)
+    channels: list[dict[str, float | str | None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
