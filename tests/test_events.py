@@ -203,3 +203,10 @@ def test_spend_rows_that_match_nothing_are_reported(write):
     assert result.exit_code == 0, result.stderr
     assert no_nan_json(result.stdout)["overall"]["acquisition_spend"] == 100  # SEARCH = search
     assert "1 spend row(s) match no period and channel of the events (2025-01 tiktok); 900.00" in result.stderr
+
+
+def test_placeholder_dates_are_refused(write):
+    # found by fuzzing: a 9999-12-31 placeholder made a ledger of eight thousand years
+    result = invoke("ledger", "--transactions", write(TX.replace("2025-01-05", "9999-12-31")))
+    assert result.exit_code == 1
+    assert "the dates run from 2025-01-31 to 9999-12-31" in result.stderr

@@ -103,7 +103,13 @@ def _columns(header: list[str], name: str, aliases=None, required=("customer_id"
     return found
 
 
-def _periods(first: dt.date, last: dt.date, frequency: str) -> list[Period]:
+def _periods(first: dt.date, last: dt.date, frequency: str, name: str = "") -> list[Period]:
+    if (last - first).days > 50 * 366 or last.year >= 9999:
+        raise InputError(Problem(
+            "error", "date-range",
+            f"the dates run from {first.isoformat()} to {last.isoformat()}",
+            "look for placeholder dates (1900-01-01, 9999-12-31) and remove or fix them", name,
+        ))  # fmt: skip
     p, end = period_of(first, frequency), period_of(last, frequency)
     out = [p + -1]  # the period before the first: its end gives the first customers_start
     while p <= end:
@@ -176,7 +182,7 @@ def _derive_transactions(source: str, name: str, frequency: str, inactive: int,
         raise InputError(_duck_problem(exc, name)) from None
     if not rows:
         raise InputError(Problem("error", "no-data", "no transactions", "export some", name, row=2))
-    periods = _periods(first, last, frequency)
+    periods = _periods(first, last, frequency, name)
     con.execute("CREATE TABLE periods (ordinal INTEGER, start_day DATE, end_day DATE)")
     # literal VALUES: parameter binding would make the duckdb module import pandas (0.4 s)
     values = ", ".join(f"({p.ordinal}, DATE '{p.start.isoformat()}', DATE '{p.end.isoformat()}')"
@@ -365,7 +371,7 @@ def _derive_subscriptions(source: str, name: str, frequency: str,
             f"({last_start.isoformat()}); if ends are scheduled or paid-through dates, the "
             "periods after the export are projections, not history"
         )
-    periods = _periods(first, as_of, frequency)
+    periods = _periods(first, as_of, frequency, name)
     con.execute("CREATE TABLE periods (ordinal INTEGER, start_day DATE, end_day DATE)")
     values = ", ".join(f"({p.ordinal}, DATE '{p.start.isoformat()}', DATE '{p.end.isoformat()}')"
                        for p in periods)  # fmt: skip
