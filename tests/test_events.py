@@ -210,3 +210,21 @@ def test_placeholder_dates_are_refused(write):
     result = invoke("ledger", "--transactions", write(TX.replace("2025-01-05", "9999-12-31")))
     assert result.exit_code == 1
     assert "the dates run from 2025-01-31 to 9999-12-31" in result.stderr
+
+
+def test_example_subscriptions_recover_their_sbg_parameters(tmp_path):
+    # the generator draws each customer's monthly churn from Beta(1.2, 8): the cohorts derived
+    # from its subscriptions must give those back
+    assert invoke("example", str(tmp_path), "--subscriptions", "--rows", "20000").exit_code == 0
+    subs = str(tmp_path / "subscriptions.csv")
+    data = no_nan_json(invoke("cohorts", "--subscriptions", subs, "--json").stdout)
+    assert data["fit"]["alpha"] == pytest.approx(1.2, rel=0.15)
+    assert data["fit"]["beta"] == pytest.approx(8.0, rel=0.15)
+    args = ["plan", "--subscriptions", subs, "--spend", str(tmp_path / "spend.csv"), "--json",
+            "--draws", "0"]  # fmt: skip
+    constant = no_nan_json(invoke(*args).stdout)
+    sbg = invoke(*args, "--retention-model", "sbg")
+    assert sbg.exit_code == 0, sbg.stderr
+    aged = no_nan_json(sbg.stdout)
+    # an ageing base churns less than the constant rate: today's split keeps more customers
+    assert aged["current"]["customers_end"] > constant["current"]["customers_end"]

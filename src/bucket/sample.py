@@ -203,3 +203,46 @@ def spend_frame(tx, seed: int = SEED):
     new["acquisition_spend"] = np.round(new["new"] * new["channel"].map(cac) * noise, 2)
     new["retention_spend"] = np.round(new["new"] * 6.0 * rng.lognormal(0.0, 0.2, len(new)), 2)
     return new.drop(columns="new")
+
+
+def subscriptions_frame(rows: int = 20_000, seed: int = SEED, months: int = 24):
+    """A synthetic subscriptions table of about ``rows`` subscriptions from 2024-01: each
+    customer churns with a monthly probability θ drawn from Beta(1.2, 8), the sBG model's
+    assumption (so cohorts show retention rising with tenure); one in twenty comes back after a
+    pause of 1-6 months. Columns customer_id, start, end (empty = active), mrr, channel."""
+    import datetime as dt
+
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    customers = max(int(rows / 1.05), 1)
+    start_month = rng.integers(0, months, customers)
+    theta = rng.beta(1.2, 8.0, customers)
+    life = rng.geometric(theta)  # months subscribed
+    back = rng.random(customers) < 0.05
+    pause = rng.integers(1, 7, customers)
+    channel = rng.choice(len(EVENT_CHANNELS), customers, p=[0.35, 0.25, 0.12, 0.18, 0.10])
+    mrr = rng.choice([19.0, 49.0, 99.0], customers, p=[0.5, 0.35, 0.15])
+    day = rng.integers(0, 28, customers)
+
+    def date_of(m: np.ndarray) -> list:
+        return [dt.date(2024 + int(x) // 12, int(x) % 12 + 1, 1 + int(d)) for x, d in zip(m, day)]
+
+    def end_of(first: np.ndarray, length: np.ndarray) -> list:
+        last = first + length
+        return [None if e >= months else dt.date(2024 + int(e) // 12, int(e) % 12 + 1, 1)
+                - dt.timedelta(days=1) for e in last]  # fmt: skip
+
+    ids = np.arange(customers) + 500_000
+    first = pd.DataFrame({"customer_id": ids, "start": date_of(start_month),
+                          "end": end_of(start_month, life), "mrr": mrr,
+                          "channel": np.array(EVENT_CHANNELS)[channel]})  # fmt: skip
+    again = back & (start_month + life + pause < months)
+    second_start = (start_month + life + pause)[again]
+    second = pd.DataFrame({
+        "customer_id": ids[again], "start": date_of(second_start),
+        "end": end_of(second_start, rng.geometric(theta[again])), "mrr": mrr[again],
+        "channel": np.array(EVENT_CHANNELS)[channel[again]],
+    })  # fmt: skip
+    return pd.concat([first, second], ignore_index=True)

@@ -13,6 +13,7 @@ from bucket.cli._common import (
     FormatOpt,
     FrequencyOpt,
     InactiveOpt,
+    SubscriptionsOpt,
     TransactionsOpt,
     InputPath,
     JsonOpt,
@@ -36,6 +37,7 @@ def cohorts(
                        "or give --transactions.", show_default=False),
     ] = None,
     transactions: TransactionsOpt = None,
+    subscriptions: SubscriptionsOpt = None,
     inactive_after: InactiveOpt = 90,
     frequency: FrequencyOpt = "month",
     arpu: Annotated[
@@ -76,14 +78,17 @@ def cohorts(
     from bucket.retention import analyse
 
     check_assumptions(margin, discount_rate)
-    if transactions is not None:
-        from bucket.events.engine import derive_transactions
+    if transactions is not None or subscriptions is not None:
+        from bucket.events.engine import derive_subscriptions, derive_transactions
         from bucket.io.cohorts import CohortTable, cohort_counts
         from bucket.io.text import display_name
 
-        derived = derive_transactions(transactions, frequency, inactive_after)
+        if transactions is not None:
+            derived = derive_transactions(transactions, frequency, inactive_after)
+        else:
+            derived = derive_subscriptions(subscriptions, frequency)
         labels, counts = cohort_counts(derived.cohorts_rows)
-        table = CohortTable(display_name(transactions), labels, counts)
+        table = CohortTable(display_name(transactions or subscriptions), labels, counts)
     elif file is None:
         raise typer.BadParameter("give a cohort FILE, or --transactions FILE", param_hint="FILE")
     else:
@@ -93,5 +98,5 @@ def cohorts(
         except PeriodProblem:
             frequency = "month"
     result = analyse(table, frequency, discount_rate, arpu, margin, horizon)
-    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions) if x])
+    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions) if x])
     warn_all(result.warnings, quiet)

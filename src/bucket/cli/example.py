@@ -30,8 +30,12 @@ def example(
         bool, typer.Option("--transactions", help="Write a synthetic orders table (transactions.csv) "
                            "and its spend.csv instead of the ledgers.")
     ] = False,  # fmt: skip
+    subscriptions: Annotated[
+        bool, typer.Option("--subscriptions", help="Write a synthetic subscriptions table "
+                           "(subscriptions.csv) and its spend.csv instead of the ledgers.")
+    ] = False,  # fmt: skip
     rows: Annotated[
-        int, typer.Option("--rows", min=1, help="With --transactions: about how many purchases.")
+        int, typer.Option("--rows", min=1, help="With --transactions or --subscriptions: about how many rows.")
     ] = 100_000,
     debug: DebugOpt = False,
 ) -> None:
@@ -47,8 +51,8 @@ def example(
 
       bucket example --stdout | bucket metrics -
     """
-    if transactions:
-        _write_events(directory, rows, force)
+    if transactions or subscriptions:
+        _write_events(directory, rows, force, "subscriptions" if subscriptions else "transactions")
         return
     from bucket.sample import example_files
 
@@ -79,27 +83,34 @@ def example(
         print(path)
 
 
-def _write_events(directory: Path, rows: int, force: bool) -> None:
-    """transactions.csv and spend.csv, written by DuckDB (fast for millions of rows)."""
+def _write_events(directory: Path, rows: int, force: bool, kind: str) -> None:
+    """transactions.csv (or subscriptions.csv) and spend.csv, written by DuckDB (fast)."""
     import duckdb
+    import pandas as pd
 
     from bucket.errors import OutputError
-    from bucket.sample import spend_frame, transactions_frame
+    from bucket.sample import spend_frame, subscriptions_frame, transactions_frame
 
-    targets = [directory / "transactions.csv", directory / "spend.csv"]
+    targets = [directory / f"{kind}.csv", directory / "spend.csv"]
     existing = [str(p) for p in targets if p.exists()]
     if existing and not force:
         raise typer.BadParameter(f"{', '.join(existing)} already exist(s); pass --force",
                                  param_hint="DIRECTORY")  # fmt: skip
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        tx = transactions_frame(rows)
-        spend = spend_frame(tx)
+        if kind == "subscriptions":
+            tx = subscriptions_frame(rows)
+            spend = spend_frame(tx.rename(columns={"start": "date"}).assign(
+                date=lambda f: pd.to_datetime(f["date"])))  # fmt: skip
+        else:
+            tx = transactions_frame(rows)
+            spend = spend_frame(tx)
         con = duckdb.connect()
         for frame, path in ((tx, targets[0]), (spend, targets[1])):
             con.register("frame", frame)
             quoted = str(path).replace("'", "''")
-            cols = "customer_id, CAST(date AS DATE) AS date, amount, channel" if frame is tx else "*"
+            cols = ("customer_id, CAST(date AS DATE) AS date, amount, channel"
+                    if frame is tx and kind == "transactions" else "*")  # fmt: skip
             con.execute(f"COPY (SELECT {cols} FROM frame) TO '{quoted}' (HEADER, DELIMITER ',')")
             con.unregister("frame")
     except OSError as exc:
