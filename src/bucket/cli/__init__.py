@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from bucket.cli import cohorts, evidence, example, ledger, metrics, plan, schema, validate  # noqa: F401
+# registration order is the order `bucket --help` lists the commands in
+from bucket.cli import plan  # noqa: F401, I001  (plan, simulate)
+from bucket.cli import metrics  # noqa: F401
+from bucket.cli import evidence  # noqa: F401  (backtest, check)
+from bucket.cli import validate  # noqa: F401
+from bucket.cli import cohorts  # noqa: F401
+from bucket.cli import ledger  # noqa: F401
+from bucket.cli import example  # noqa: F401
+from bucket.cli import schema  # noqa: F401
 from bucket.cli.app import app
 
 __all__ = ["app", "run"]
