@@ -228,3 +228,15 @@ def test_example_subscriptions_recover_their_sbg_parameters(tmp_path):
     aged = no_nan_json(sbg.stdout)
     # an ageing base churns less than the constant rate: today's split keeps more customers
     assert aged["current"]["customers_end"] > constant["current"]["customers_end"]
+
+
+def test_overlapping_subscriptions_are_one_spell(write):
+    from bucket.events.engine import derive_subscriptions
+
+    text = ("customer_id,start,end,mrr\na,2025-01-10,2025-04-30,10\na,2025-03-01,2025-06-30,5\n"
+            "b,2025-01-15,2025-06-30,1\n")  # fmt: skip
+    d = derive_subscriptions(write(text))
+    frame = d.frame.set_index("period")
+    assert frame["churned_customers"].sum() == 0 and frame["reactivated_customers"].sum() == 0
+    assert frame.loc["2025-03", "revenue"] == pytest.approx(16.0)  # both of a's plans, and b's
+    assert frame.loc["2025-05", "revenue"] == pytest.approx(6.0)
