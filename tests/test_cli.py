@@ -174,3 +174,12 @@ def test_version():
     from bucket import __version__
 
     assert invoke("--version").stdout.strip() == f"bucket {__version__}"
+
+
+def test_metrics_uses_the_config_margin_like_plan(tmp_path):
+    cfg = tmp_path / "bucket.toml"
+    cfg.write_text("[plan]\nmargin = 0.5\nannual_discount_rate = 0.2\n")
+    data = no_nan_json(invoke("metrics", EXAMPLE, "--json", "--config", str(cfg)).stdout)
+    assert data["assumptions"]["margin"] == 0.5 and data["assumptions"]["annual_discount_rate"] == 0.2
+    flag = no_nan_json(invoke("metrics", EXAMPLE, "--json", "--config", str(cfg), "--margin", "0.9").stdout)
+    assert flag["assumptions"]["margin"] == 0.9  # the command line wins

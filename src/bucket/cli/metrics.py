@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from bucket.cli._common import (
     DebugOpt,
-    DiscountOpt,
     Format,
     FormatOpt,
     FrequencyOpt,
@@ -19,7 +19,6 @@ from bucket.cli._common import (
     TransactionsOpt,
     JsonOpt,
     MapOpt,
-    MarginOpt,
     OutputOpt,
     QuietOpt,
     emit,
@@ -43,8 +42,21 @@ def metrics(
             show_default=False,
         ),
     ] = None,
-    margin: MarginOpt = 1.0,
-    discount_rate: DiscountOpt = 0.10,
+    margin: Annotated[
+        Optional[float],
+        typer.Option("--margin", help="Gross margin for CLTV and payback, 0 < m ≤ 1 (default: "
+                     "bucket.toml's, else 1).", show_default=False),
+    ] = None,  # fmt: skip
+    discount_rate: Annotated[
+        Optional[float],
+        typer.Option("--discount-rate", help="Annual discount rate for CLTV (default: "
+                     "bucket.toml's, else 0.10).", show_default=False),
+    ] = None,  # fmt: skip
+    config: Annotated[
+        Optional[Path],
+        typer.Option("--config", help="TOML file with settings (default: ./bucket.toml if present).",
+                     dir_okay=False, show_default=False),
+    ] = None,  # fmt: skip
     map_: MapOpt = None,
     transactions: TransactionsOpt = None,
     subscriptions: SubscriptionsOpt = None,
@@ -73,6 +85,17 @@ def metrics(
       bucket metrics --transactions orders.csv --spend spend.csv
     """
     from bucket.metrics import compute_metrics
+    from bucket.model.settings import config_path
+
+    if config_path(config) is not None and (margin is None or discount_rate is None):
+        # the same margin and discount rate as plan, so CLTV agrees between the two
+        from bucket.model.settings import load_settings
+
+        settings, _, _ = load_settings(config, {"margin": margin,
+                                                "annual_discount_rate": discount_rate})  # fmt: skip
+        margin, discount_rate = settings.margin, settings.annual_discount_rate
+    margin = 1.0 if margin is None else margin
+    discount_rate = 0.10 if discount_rate is None else discount_rate
 
     ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_), subscriptions=subscriptions)
     result = compute_metrics(ledger, margin, discount_rate, window)
