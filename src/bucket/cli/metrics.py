@@ -85,7 +85,7 @@ def metrics(
       bucket metrics --transactions orders.csv --spend spend.csv
     """
     from bucket.metrics import compute_metrics
-    from bucket.model.settings import config_path
+    from bucket.model.configfile import config_path
 
     if config_path(config) is not None and (margin is None or discount_rate is None):
         # the same margin and discount rate as plan, so CLTV agrees between the two

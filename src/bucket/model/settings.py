@@ -22,9 +22,9 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bucket.errors import ConfigError
+from bucket.model.configfile import CONFIG_NAME, config_path  # noqa: F401  (re-exported)
 
 Objective = Literal["value", "customers", "profit", "target"]
-CONFIG_NAME = "bucket.toml"
 
 
 class PlanSettings(BaseModel):
@@ -72,13 +72,6 @@ def _read_toml(path: Path) -> dict[str, Any]:
     if not isinstance(plan, dict):
         raise ConfigError(f"{path}: [plan] must be a table", "write [plan] then key = value lines")
     return {**data, **plan}
-
-
-def config_path(config: Path | None, cwd: Path | None = None) -> Path | None:
-    if config is not None:
-        return config
-    candidate = (cwd or Path.cwd()) / CONFIG_NAME
-    return candidate if candidate.is_file() else None
 
 
 def check_config(config: Path | None, cwd: Path | None = None) -> dict[str, Any]:
