@@ -19,14 +19,13 @@ from __future__ import annotations
 import math
 import warnings
 from functools import lru_cache
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from bucket.errors import ConfigError, InputError, Problem
 from bucket.io.columns import NUMERIC
-from bucket.io.periods import PERIODS_PER_YEAR
 from bucket.metrics import period_discount_rate
 
 if TYPE_CHECKING:
@@ -497,10 +496,3 @@ def derive(
         assumptions={"phi": phi, "mu": mu, "rho": rho, "margin": m},
     )
 
-
-def with_changes(cal: Calibration, **changes) -> Calibration:
-    return replace(cal, **changes)
-
-
-def periods_per_year(frequency: str) -> int:
-    return PERIODS_PER_YEAR[frequency]

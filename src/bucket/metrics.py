@@ -148,13 +148,10 @@ def kpis(sums: Mapping[str, float], margin: float, discount: float) -> dict[str,
 
 
 def _totals(sums: Mapping[str, float], present: frozenset[str]) -> dict[str, float | None]:
-    keys = (
-        "acquisition_spend", "retention_spend", "leads", "new_customers", "customers_start",
-        "customers_end", "churned_customers", "reactivated_customers", "revenue",
-        "attributed_revenue",
-    )  # fmt: skip
+    from bucket.model.results import TOTAL_KEYS
+
     out: dict[str, float | None] = {}
-    for k in keys:
+    for k in TOTAL_KEYS:
         if k in present or k in ("customers_end", "churned_customers"):
             out[k] = _sum(sums[k])
         else:

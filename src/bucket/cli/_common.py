@@ -27,13 +27,6 @@ class Format(str, Enum):
     markdown = "markdown"
 
 
-InputPath = Annotated[
-    str,
-    typer.Argument(
-        help="Ledger CSV (path, or - to read stdin).",
-        show_default=False,
-    ),
-]
 LedgerPath = Annotated[
     Optional[str],
     typer.Argument(

@@ -15,7 +15,6 @@ from bucket.cli._common import (
     InactiveOpt,
     SubscriptionsOpt,
     TransactionsOpt,
-    InputPath,
     JsonOpt,
     MarginOpt,
     OutputOpt,

@@ -8,6 +8,7 @@ as integer cents, so revenue carries no float noise. DuckDB is imported only her
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -128,25 +129,21 @@ def derive_transactions(path: str, frequency: str = "month", inactive: int = 90,
         return _derive_transactions(source, name, frequency, inactive, memory_limit)
 
 
+@contextlib.contextmanager
 def _spooled(path: str):
     """A real file for the path: stdin is copied to a temporary file first, since DuckDB and
     the header sniffing both need to read it, and a pipe can be read only once."""
-    import contextlib
+    if path != "-":
+        yield path
+        return
     import shutil
     import sys
     import tempfile
 
-    @contextlib.contextmanager
-    def spool():
-        if path != "-":
-            yield path
-            return
-        with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
-            shutil.copyfileobj(sys.stdin.buffer, tmp)
-            tmp.flush()
-            yield tmp.name
-
-    return spool()
+    with tempfile.NamedTemporaryFile(suffix=".csv") as tmp:
+        shutil.copyfileobj(sys.stdin.buffer, tmp)
+        tmp.flush()
+        yield tmp.name
 
 
 def _derive_transactions(source: str, name: str, frequency: str, inactive: int,

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-FORMATS = ("table", "json", "csv", "markdown")
-
-
 def _view(result: Any):
     from bucket.render import views
 
