@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 SQL = Path(__file__).with_name("transactions.sql")
 SUBSCRIPTIONS_SQL = Path(__file__).with_name("subscriptions.sql")
+LEDGER_SQL = Path(__file__).with_name("ledger.sql")
 TX_ALIASES = {
     "customer_id": ("customer_id", "customer", "client_id", "user_id", "customerid", "клиент",
                     "id клиента", "客户id", "kunden_id", "kundennummer", "id_client", "id_cliente"),
@@ -174,23 +175,26 @@ def _derive_transactions(source: str, name: str, frequency: str, inactive: int,
             f"columns = {{{', '.join(f'{lit(k)}: {lit(v)}' for k, v in types.items())}}}, "
             "auto_detect = false)"
         )
-        first, last, rows = con.execute("SELECT MIN(day), MAX(day), COUNT(*) FROM tx").fetchone()
+        # the one pass over the file: purchases → a few thousand steps (transactions.sql)
+        con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, inactive))
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
-    if not rows:
+    first, last = con.execute("SELECT MIN(first_day), MAX(last_day) FROM steps").fetchone()
+    if first is None:
         raise InputError(Problem("error", "no-data", "no transactions", "export some", name, row=2))
     periods = _periods(first, last, frequency, name)
-    con.execute("CREATE TABLE periods (ordinal INTEGER, start_day DATE, end_day DATE)")
+    result = _finish(con, periods, frequency)
+    return _collect(result, periods, last, "channel" in cols, frequency, name)
+
+
+def _finish(con, periods: list[Period], frequency: str) -> list[tuple]:
+    """Run ledger.sql over the steps table and the periods (both small)."""
+    con.execute("CREATE TEMP TABLE periods (ordinal INTEGER, start_day DATE, end_day DATE)")
     # literal VALUES: parameter binding would make the duckdb module import pandas (0.4 s)
     values = ", ".join(f"({p.ordinal}, DATE '{p.start.isoformat()}', DATE '{p.end.isoformat()}')"
                        for p in periods)  # fmt: skip
     con.execute(f"INSERT INTO periods VALUES {values}")
-    sql = render_sql(frequency, inactive)
-    try:
-        result = con.execute(sql).fetchall()
-    except duckdb.Error as exc:
-        raise InputError(_duck_problem(exc, name)) from None
-    return _collect(result, periods, last, "channel" in cols, frequency, name)
+    return con.execute(render_sql(frequency, 0, LEDGER_SQL)).fetchall()
 
 
 def _collect(result, periods, last, has_channel: bool, frequency: str, name: str) -> Derived:
@@ -369,14 +373,11 @@ def _derive_subscriptions(source: str, name: str, frequency: str,
             "periods after the export are projections, not history"
         )
     periods = _periods(first, as_of, frequency, name)
-    con.execute("CREATE TABLE periods (ordinal INTEGER, start_day DATE, end_day DATE)")
-    values = ", ".join(f"({p.ordinal}, DATE '{p.start.isoformat()}', DATE '{p.end.isoformat()}')"
-                       for p in periods)  # fmt: skip
-    con.execute(f"INSERT INTO periods VALUES {values}")
     try:
-        result = con.execute(render_sql(frequency, 0, SUBSCRIPTIONS_SQL)).fetchall()
+        con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, 0, SUBSCRIPTIONS_SQL))
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
+    result = _finish(con, periods, frequency)
     derived = _collect(result, periods, as_of, "channel" in cols, frequency, name)
     if future_note:
         derived.warnings.append(future_note)

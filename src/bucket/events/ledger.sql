@@ -1,0 +1,68 @@
+-- Steps → ledger counts per (period, channel) and cohort survival (DESIGN §2.2).
+--
+-- Input tables: steps    the output of transactions.sql or subscriptions.sql (a few thousand
+--                        rows: +1/−1 customer steps, flows and MRR steps per period);
+--               periods(ordinal, start_day, end_day), every period of the ledger plus the one
+--                        before the first (its end gives the first customers_start).
+-- Parameters:   {months_per_period} to turn monthly recurring revenue into revenue per period.
+--
+-- Customers active at a period's end are the running sum of their channel's (or cohort's)
+-- steps up to that period; MRR is a running sum in the same way. Periods without any event
+-- are in the grid, so they carry the previous count forward.
+
+WITH channel_steps AS (
+    SELECT
+        ordinal,
+        channel,
+        SUM(customer_step) AS customer_step,
+        SUM(new_customers) AS new_customers,
+        SUM(reactivated_customers) AS reactivated_customers,
+        SUM(revenue_cents) AS revenue_cents,
+        SUM(mrr_step_cents) AS mrr_step_cents
+    FROM steps
+    GROUP BY ordinal, channel
+),
+channels AS (SELECT DISTINCT channel FROM steps),
+grid AS (SELECT p.ordinal, c.channel FROM periods AS p CROSS JOIN channels AS c),
+ledger AS (
+    SELECT
+        g.ordinal,
+        g.channel,
+        SUM(COALESCE(s.customer_step, 0)) OVER running AS customers_end,
+        COALESCE(s.new_customers, 0) AS new_customers,
+        COALESCE(s.reactivated_customers, 0) AS reactivated_customers,
+        COALESCE(s.revenue_cents, 0)
+            + SUM(COALESCE(s.mrr_step_cents, 0)) OVER running * {months_per_period} AS revenue_cents
+    FROM grid AS g
+    LEFT JOIN channel_steps AS s ON s.ordinal = g.ordinal AND s.channel = g.channel
+    WINDOW running AS (
+        PARTITION BY g.channel ORDER BY g.ordinal ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    )
+),
+cohort_steps AS (
+    SELECT ordinal, cohort, SUM(customer_step) AS customer_step
+    FROM steps
+    GROUP BY ordinal, cohort
+),
+cohort_grid AS (
+    SELECT p.ordinal, c.cohort
+    FROM periods AS p
+    CROSS JOIN (SELECT DISTINCT cohort FROM steps WHERE new_customers > 0) AS c
+    WHERE p.ordinal >= c.cohort
+),
+cohort_active AS (
+    SELECT
+        g.cohort,
+        g.ordinal,
+        SUM(COALESCE(s.customer_step, 0)) OVER (
+            PARTITION BY g.cohort ORDER BY g.ordinal ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) AS active
+    FROM cohort_grid AS g
+    LEFT JOIN cohort_steps AS s ON s.ordinal = g.ordinal AND s.cohort = g.cohort
+)
+SELECT 'ledger' AS part, ordinal, channel, customers_end, new_customers,
+       reactivated_customers, CAST(ROUND(revenue_cents) AS BIGINT) AS revenue_cents
+FROM ledger
+UNION ALL
+SELECT 'cohorts', cohort, CAST(ordinal AS VARCHAR), active, 0, 0, 0
+FROM cohort_active
