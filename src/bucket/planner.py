@@ -357,12 +357,9 @@ def _leverage(ctx: _Context, sc: Scenario) -> out.Leverage:
     return out.Leverage(ctx.objective, rows, ratio)
 
 
-def _uncertainty(ctx: _Context, share: float) -> out.Uncertainty | None:
-    if ctx.settings.draws <= 0:
+def _uncertainty(ctx: _Context, d) -> out.Uncertainty | None:
+    if d is None:
         return None
-    from bucket.uncertainty import simulate_draws
-
-    d = simulate_draws(ctx, ctx.settings.draws, ctx.settings.seed, share)
 
     def pct(x: np.ndarray) -> out.Percentiles:
         p10, p50, p90 = np.percentile(x, [10, 50, 90])
@@ -436,6 +433,12 @@ def _overflow_warning(ctx: _Context, sc: Scenario, label: str) -> None:
 
 
 def make_plan(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -> out.PlanResult:
+    return plan_detail(ledger, settings, sources)[0]
+
+
+def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]):
+    """(PlanResult, the context it was computed in, the uncertainty draws or None): what a
+    report needs to draw the curves behind the plan without computing anything twice."""
     ctx = _Context(ledger, settings, sources)
     current = ctx.scenario(ctx.share0, optimal=False)
     target = None
@@ -458,7 +461,12 @@ def make_plan(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -
     cur_split, rec_split = _split(ctx, current, None), _split(ctx, rec, current)
     assumed = _used_assumptions(ctx)
     scans = _scans(ctx, assumed)
-    unc = None if ctx.target_mode else _uncertainty(ctx, rec.share)
+    draws = None
+    if not ctx.target_mode and settings.draws > 0:
+        from bucket.uncertainty import simulate_draws
+
+        draws = simulate_draws(ctx, settings.draws, settings.seed, rec.share)
+    unc = _uncertainty(ctx, draws)
     headline = _headline(ctx, cur_split, rec_split, assumed, unc)
     if target is not None:
         headline = (
@@ -469,7 +477,7 @@ def make_plan(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -
             else f"{_pct(target.growth, sign=True)} customers is out of reach; at most "
             f"{_pct(target.max_growth or 0.0, 1, sign=True)}"
         )
-    return out.PlanResult(
+    result = out.PlanResult(
         file=ledger.file,
         frequency=ctx.obs.frequency,  # type: ignore[arg-type]
         objective="target" if ctx.target_mode else ctx.objective,  # type: ignore[arg-type]
@@ -492,6 +500,7 @@ def make_plan(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -
         uncertainty=unc,
         backtest=_backtest(ledger, settings, sources),
     )
+    return result, ctx, draws
 
 
 def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]):

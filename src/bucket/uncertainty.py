@@ -35,6 +35,9 @@ class Draws:
     value_current: np.ndarray
     refit_channels: float  # share of (draw, channel) fits accepted, among fitted channels
     refit_retention: float | None
+    grid: np.ndarray  # (draws, 101): the objective of every split on optimize.GRID, per draw
+    customers_recommended: np.ndarray  # (draws, H + 1): the base under the recommended split
+    customers_current: np.ndarray  # (draws, H + 1): under today's split
 
 
 def _profile_fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, basis, t0: np.ndarray):
@@ -196,10 +199,11 @@ def simulate_draws(ctx: _Context, draws: int, seed: int, share: float) -> Draws:
     flat = params((draws,))
     a_rec = share * ctx.budget
     spend_rec = allocate(np.full(draws, a_rec), kappa, sat)
-    v_rec = score(run(flat, a_rec, ctx.budget - a_rec, paid_inflow(spend_rec, kappa, sat),
-                      ctx.horizon), ctx.objective)  # fmt: skip
+    t_rec = run(flat, a_rec, ctx.budget - a_rec, paid_inflow(spend_rec, kappa, sat), ctx.horizon)
+    v_rec = score(t_rec, ctx.objective)
     a_cur = ctx.share0 * ctx.budget
     spend_cur = a_cur * ctx.mix
-    v_cur = score(run(flat, a_cur, ctx.budget - a_cur, paid_inflow(spend_cur, kappa, sat),
-                      ctx.horizon), ctx.objective)  # fmt: skip
-    return Draws(split, v_rec, v_cur, accepted / tried if tried else 1.0, refit_retention)
+    t_cur = run(flat, a_cur, ctx.budget - a_cur, paid_inflow(spend_cur, kappa, sat), ctx.horizon)
+    v_cur = score(t_cur, ctx.objective)
+    return Draws(split, v_rec, v_cur, accepted / tried if tried else 1.0, refit_retention,
+                 grid, t_rec.customers, t_cur.customers)  # fmt: skip

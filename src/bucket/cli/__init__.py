@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # registration order is the order `bucket --help` lists the commands in
 from bucket.cli import plan  # noqa: F401, I001  (plan, simulate)
+from bucket.cli import report  # noqa: F401
 from bucket.cli import metrics  # noqa: F401
 from bucket.cli import evidence  # noqa: F401  (backtest, check)
 from bucket.cli import validate  # noqa: F401

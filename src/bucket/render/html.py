@@ -1,0 +1,161 @@
+"""`bucket report`: one self-contained HTML page (inline SVG charts, inline CSS, no script).
+
+The page fetches nothing: no scripts, fonts or images from anywhere, and a Content-Security-Policy
+that forbids every request, so it opens offline, survives being mailed, and cannot phone home.
+The tables are the same views the terminal and Markdown renderers draw, so the numbers agree
+with `bucket plan` to the digit.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bucket.render.views import Section
+    from bucket.report import Report
+
+CSS = """
+:root { --ink: #1f2933; --muted: #616e7c; --line: #e4e7eb; --accent: #1a7f5a; }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 980px; padding: 24px 20px 48px; color: var(--ink);
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+header { border-bottom: 3px solid var(--accent); margin-bottom: 8px; }
+h1 { font-size: 1.6em; margin: 0 0 4px; }
+h2 { font-size: 1.2em; margin: 28px 0 4px; }
+h3 { font-size: 1em; margin: 20px 0 2px; }
+.meta { color: var(--muted); font-size: .9em; margin: 0 0 12px; }
+.headline { font-size: 1.15em; font-weight: 600; margin: 16px 0; }
+.takeaway { margin: 4px 0 8px; }
+figure { margin: 0; }
+figure svg { width: 100%; height: auto; display: block; }
+figcaption, .note { color: var(--muted); font-size: .85em; margin-top: 4px; }
+.wrap { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; font-size: .9em; margin: 6px 0; }
+th, td { padding: 4px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { font-weight: 600; border-bottom: 2px solid var(--line); }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.good { color: #1a7f5a; } .warn { color: #a35d00; } .bad { color: #b42318; }
+.dim { color: var(--muted); } .bold { font-weight: 600; }
+ul.warnings li { margin-bottom: 4px; }
+footer { margin-top: 32px; color: var(--muted); font-size: .85em; }
+@media (max-width: 600px) { body { padding: 12px; font-size: 14px; } h1 { font-size: 1.3em; } }
+@media print {
+  @page { margin: 14mm; }
+  body { max-width: none; padding: 0; font-size: 11pt; }
+  section.chart, figure, table, tr { break-inside: avoid; page-break-inside: avoid; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  .wrap { overflow: visible; }
+}
+"""
+
+# no request of any kind: only the inline style and inline SVG are allowed
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def _table(sec: Section) -> str:
+    head = "".join(
+        f'<th class="{"num" if (sec.numeric[i] if i < len(sec.numeric) else False) else ""}">'
+        f"{escape(c)}</th>"
+        for i, c in enumerate(sec.columns)
+    )
+    rows = []
+    for row in sec.rows:
+        cells = []
+        for i, cell in enumerate(row):
+            cls = " ".join(x for x in (
+                "num" if (sec.numeric[i] if i < len(sec.numeric) else False) else "", cell.tone or "") if x)  # fmt: skip
+            cells.append(f'<td class="{cls}">{escape(cell.text.strip())}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    note = f'<p class="note">{escape(sec.note)}</p>' if sec.note else ""
+    return (f'<h3>{escape(sec.title)}</h3><div class="wrap"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>{note}")  # fmt: skip
+
+
+def _chart(n: int, title: str, takeaway: str, svg: str | None, caption: str) -> str:
+    if svg is None:
+        return ""
+    return (f'<section class="chart" id="chart-{n}"><h2>{n}. {escape(title)}</h2>'
+            f'<p class="takeaway">{escape(takeaway)}</p><figure>{svg}'
+            f"<figcaption>{escape(caption)}</figcaption></figure></section>")  # fmt: skip
+
+
+def to_html(r: Report, version: str) -> str:
+    from bucket.render import charts
+    from bucket.render.plan_views import plan_view
+    from bucket.render.views import metrics_view
+
+    p, t = r.plan, r.takeaways
+    per = p.frequency
+    what = {"value": "customer equity", "profit": "profit", "customers": "customers at the horizon"}
+    parts = [
+        _chart(1, f"{what.get(p.objective, 'customers at the horizon').capitalize()} against the split",
+               t["objective"], charts.objective_chart(r),
+               f"The objective over {p.horizon} {per}s for every acquisition share of a budget of "
+               f"{p.budget:,.0f} per {per}, channels allocated at equal marginal CAC; the band is "
+               "the 10th to 90th percentile across the uncertainty scenarios (resampled, refitted, "
+               "assumptions redrawn)."),
+        _chart(2, "What the next customer costs on each side", t["marginal"], charts.marginal_chart(r),
+               "Money per customer's worth of the objective that the next unit of spend adds: on "
+               "acquisition it is close to the marginal CAC; on retention, the cost of keeping one "
+               "more customer, counting every period the lower churn lasts. Where they meet, moving "
+               "money either way loses; that is the recommendation. Log scale."),
+        _chart(3, "The customer base over the horizon", t["base"], charts.base_chart(r),
+               "Customers at the end of each period from the last observed one, under today's split "
+               "(today's channel mix) and the recommendation; bands from the uncertainty scenarios."),
+        _chart(4, "Spend per channel, today and recommended", t.get("channels", ""),
+               charts.channel_chart(r),
+               "Acquisition spend per channel and each channel's marginal CAC (the cost of its next "
+               "customer) at that spend."),
+        _chart(5, "Backtest: could the model have forecast the recent past?", t["backtest"],
+               charts.backtest_chart(r),
+               "Calibrated without the held-out periods, then fed the spend actually made in them; "
+               "the forecast is never reset to the actuals."),
+        _chart(6, "Cohort survival and the sBG curve", t.get("cohorts", ""), charts.cohort_chart(r),
+               "Share of each cohort still active by age, the shifted-beta-geometric curve fitted to "
+               "all cohorts at once, and the constant-churn curve for comparison."),
+    ]
+    if r.backtest is None and r.backtest_note:
+        parts.append(f'<section class="chart"><h2>5. Backtest</h2><p class="takeaway">'
+                     f"{escape(t['backtest'])}</p></section>")  # fmt: skip
+    pv = plan_view(p)
+    wanted = ("today vs recommended", "Uncertainty", "Marginal economics", "Parameters",
+              "Sensitivity", "Break-even", "Leverage")  # fmt: skip
+    tables = [_table(metrics_view(r.metrics).sections[0])]
+    tables += [_table(s) for s in pv.sections if s.title.startswith(wanted)]
+    warnings = "".join(f"<li>{escape(w)}</li>" for w in p.warnings)
+    warn_html = (f'<h3>Warnings</h3><ul class="warnings">{warnings}</ul>' if warnings
+                 else "<h3>Warnings</h3><p>None.</p>")  # fmt: skip
+    meta = (f"Input <b>{escape(p.file)}</b> · periods {escape(r.first_period)} to "
+            f"{escape(r.last_period)} ({per}ly) · calibrated on {escape(p.window.first_period)} to "
+            f"{escape(p.window.last_period)} · run {escape(r.run_date)} · bucket {escape(version)}")  # fmt: skip
+    title = f"bucket report: {p.file}"
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="generator" content="bucket {escape(version)}">
+<title>{escape(title)}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<header>
+<h1>Acquisition or retention? The budget plan</h1>
+<p class="meta">{meta}</p>
+</header>
+<p class="headline">{escape(p.headline)}.</p>
+{''.join(parts)}
+<section class="tables">
+<h2>The numbers</h2>
+{''.join(tables)}
+{warn_html}
+</section>
+<footer>Made with bucket {escape(version)}: <code>bucket plan</code> with the same input and options
+prints the same numbers (<code>--json</code> for the machine-readable form). Model: a leaky bucket
+calibrated on the ledger's history; every parameter says whether it was fitted, observed, assumed
+or set.</footer>
+</body>
+</html>
+"""
