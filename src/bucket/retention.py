@@ -119,16 +119,23 @@ def fit_sbg(cohorts: list[np.ndarray]) -> SBGFit:
     def neg(theta: np.ndarray) -> float:
         return -loglik(float(theta[0]), float(theta[1]), data)
 
+    # quasi-Newton in (ln α, ln β), boxed a little beyond the runaway bound: a homogeneous
+    # population has no interior maximum (β → ∞) and the search stops at the box instead of
+    # wandering (Nelder–Mead took thousands of evaluations there)
+    box = [(-10.0, RUNAWAY + 2.0)] * 2
     starts = [(0.0, 0.0), (0.0, 1.0), (1.0, 2.0), (-1.0, 0.5)]
     best = None
     for x0 in starts:
-        res = minimize(neg, np.array(x0), method="Nelder-Mead",
-                       options={"xatol": 1e-9, "fatol": 1e-9, "maxiter": 4000})  # fmt: skip
+        res = minimize(neg, np.array(x0), method="L-BFGS-B", bounds=box,
+                       options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 1000})  # fmt: skip
         if best is None or res.fun < best.fun:
             best = res
     assert best is not None
     la, lb = (float(v) for v in best.x)
-    if max(la, lb) > RUNAWAY or not (p > 0):
+    # no interior maximum: the fit runs off towards β → ∞, or stops on the ridge short of the
+    # geometric limit it tends to (which the data like at least as well)
+    ridge = -float(best.fun) <= geo_ll + 1e-9 * abs(geo_ll)
+    if max(la, lb) > RUNAWAY or ridge or not (p > 0):
         return SBGFit(None, None, None, None, geo_ll, p, geo_ll, True, customers)
     se_a, se_b = _standard_errors(la, lb, data)
     a, b = math.exp(la), math.exp(lb)

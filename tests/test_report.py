@@ -1,0 +1,180 @@
+"""`bucket report`: the HTML page agrees with `plan --json`, draws its charts in a real browser,
+asks for nothing over the network, and reads on a phone."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, invoke
+
+EXAMPLE = str(EXAMPLES / "saas_monthly.csv")
+OPTS = ("--draws", "40", "--seed", "7")
+
+
+class Tables(HTMLParser):
+    """Every <table> under its <h3> title, as rows of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self.title = ""
+        self._in: str | None = None
+        self._text = ""
+        self._row: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("h3", "td", "th"):
+            self._in, self._text = tag, ""
+        elif tag == "tr":
+            self._row = []
+        elif tag == "table":
+            self.tables[self.title] = []
+
+    def handle_endtag(self, tag):
+        if tag == "h3" and self._in == "h3":
+            self.title, self._in = self._text.strip(), None
+        elif tag in ("td", "th") and self._row is not None:
+            self._row.append(self._text.strip())
+            self._in = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[self.title].append(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._in:
+            self._text += data
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "plan.html"
+    res = invoke("report", EXAMPLE, "-o", str(out), *OPTS)
+    assert res.exit_code == 0, res.stderr
+    return out
+
+
+def _num(text: str) -> float:
+    return float(re.sub(r"[^\d.\-]", "", text.replace("−", "-")))
+
+
+def test_tables_carry_the_plan_json_numbers(page):
+    res = invoke("plan", EXAMPLE, "--json", *OPTS)
+    assert res.exit_code == 0, res.stderr
+    plan = json.loads(res.stdout)
+    html = page.read_text(encoding="utf-8")
+    parser = Tables()
+    parser.feed(html)
+    split = {row[0]: row[1:] for row in parser.tables["today vs recommended"][1:]}
+    cur, rec = plan["current"], plan["recommendation"]
+    assert _num(split["acquisition share"][1]) == pytest.approx(100 * rec["acquisition_share"], abs=0.05)
+    assert _num(split["acquisition share"][0]) == pytest.approx(100 * cur["acquisition_share"], abs=0.05)
+    assert _num(split["retention spend"][1]) == pytest.approx(rec["retention_spend"], abs=0.5)
+    assert _num(split["customer equity"][1]) == pytest.approx(rec["value"], abs=0.5)
+    assert _num(split["customer equity"][0]) == pytest.approx(cur["value"], abs=0.5)
+    for ch in rec["channels"]:
+        # money under 1,000 shows two decimals, above it none
+        assert _num(split[ch["channel"]][1]) == pytest.approx(ch["acquisition_spend"], abs=0.5)
+    unc = {row[0]: row[1:] for row in parser.tables[f"Uncertainty across 40 scenarios (seed 7)"][1:]}
+    shares = unc["recommended acquisition share"]
+    for text, key in zip(shares, ("p10", "p50", "p90")):
+        assert _num(text) == pytest.approx(100 * plan["uncertainty"]["split"][key], abs=0.05)
+    params = parser.tables["Parameters"][1:]
+    for p in plan["parameters"]:
+        row = next(r for r in params if r[0] == p["symbol"] and r[1] == (p["channel"] or ""))
+        assert row[3].split()[0] == p["source"]  # "assumed *": the star points to the note
+    # the headline is the plan's, and the header names the input and its period range
+    assert plan["headline"] in html
+    assert "2024-01 to 2025-12" in html and "saas_monthly.csv" in html
+
+
+def test_page_is_self_contained_and_light(page):
+    html = page.read_text(encoding="utf-8")
+    assert len(html.encode()) < 2_000_000
+    assert "<script" not in html
+    # no address the browser could fetch: only the SVG namespace and the CSP
+    urls = set(re.findall(r"(?:https?:)?//[\w.-]+[^\s\"'<>)]*", html))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
+    assert "default-src 'none'" in html
+    assert html.count('<section class="chart"') == 5  # no cohorts for a ledger input
+    assert "@media print" in html and "break-inside: avoid" in html
+
+
+def test_event_input_adds_the_cohort_chart(tmp_path):
+    assert invoke("example", str(tmp_path), "--transactions", "--rows", "20000").exit_code == 0
+    out = tmp_path / "r.html"
+    res = invoke("report", "--transactions", str(tmp_path / "transactions.csv"),
+                 "--spend", str(tmp_path / "spend.csv"), "--draws", "0", "-o", str(out), "-q")  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    html = out.read_text(encoding="utf-8")
+    assert 'id="chart-6"' in html and "sBG" in html
+    # no draws: no bands, and the page says nothing about scenarios in the takeaways
+    assert "P10–P90 across scenarios" not in html
+
+
+def test_report_refuses_a_terminal_and_bad_input(tmp_path, write):
+    bad = write("period,acquisition_spend\n2025-01,abc\n")
+    res = invoke("report", bad, "-o", str(tmp_path / "x.html"))
+    assert res.exit_code == 1
+    assert res.stderr.startswith("Error: ") and len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x.html").exists()
+
+
+def _browser() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_charts_draw_in_headless_chromium_without_network_or_errors(page, tmp_path):
+    exe = _browser()
+    if exe is None:
+        if os.environ.get("BUCKET_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required here (BUCKET_REQUIRE_BROWSER) but not installed")
+        pytest.skip("no chromium on this machine (.ci/run installs it)")
+    from io import BytesIO
+
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--disable-default-apps",
+            "--disable-extensions", "--no-first-run", "--disable-domain-reliability",
+            "--metrics-recording-only", "--no-pings"]  # fmt: skip
+    problems, requests = [], []
+    url = page.as_uri()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, headless=True, args=args)
+        context = browser.new_context(viewport={"width": 1000, "height": 900})
+        context.on("request", lambda r: requests.append(r.url))
+        pg = context.new_page()
+        pg.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+        pg.on("pageerror", lambda e: problems.append(str(e)))
+        pg.goto(url, wait_until="load")
+        marks = pg.evaluate("""() => Array.from(document.querySelectorAll('section.chart svg'))
+            .map(s => s.querySelectorAll('path, rect, line, polyline, polygon, use').length)""")
+        inked = []
+        for n in range(1, 6):
+            png = pg.locator(f"#chart-{n} svg").screenshot()
+            img = Image.open(BytesIO(png)).convert("L")
+            hist = img.histogram()
+            inked.append(1 - sum(hist[245:]) / sum(hist))  # share of pixels that are not white
+        # a phone: nothing wider than the screen
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        ph = phone.new_page()
+        ph.goto(url, wait_until="load")
+        overflow = ph.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        svg_width = ph.evaluate("() => document.querySelector('#chart-1 svg').getBoundingClientRect().width")
+        pdf = pg.pdf(format="A4")
+        browser.close()
+    assert problems == []
+    assert requests == [url]  # the page itself, nothing else
+    assert len(marks) == 5 and min(marks) > 20, marks
+    assert min(inked) > 0.03, inked  # every chart put ink on the page
+    assert overflow <= 0
+    assert 300 < svg_width <= 390
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 3
