@@ -54,6 +54,22 @@ InactiveOpt = Annotated[
     typer.Option("--inactive-after", min=1, help="With --transactions: days without a purchase "
                  "after which a customer has churned."),
 ]  # fmt: skip
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", help="Where event inputs are aggregated: duckdb (embedded, default), "
+                 "spark (local[*], or a cluster with --spark-remote), or a database URL "
+                 "(postgresql://user@host/db, with --table).", show_default=False),
+]  # fmt: skip
+TableOpt = Annotated[
+    Optional[str],
+    typer.Option("--table", help="With --engine: the table holding the events (schema.table).",
+                 show_default=False),
+]  # fmt: skip
+SparkRemoteOpt = Annotated[
+    Optional[str],
+    typer.Option("--spark-remote", help="With --engine spark: a Spark Connect address, "
+                 "e.g. sc://host:15002 (default: local mode).", show_default=False),
+]  # fmt: skip
 FrequencyOpt = Annotated[
     str,
     typer.Option("--frequency", help="With --transactions: month, week or quarter."),
@@ -148,9 +164,19 @@ def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def engine_spec(engine: str, table: str | None, remote: str | None):
+    """None for the embedded engine, else (engine, table, remote) for events/remote.py."""
+    if engine in ("", "duckdb"):
+        if table or remote:
+            raise typer.BadParameter("--table and --spark-remote go with --engine spark or a "
+                                     "database URL", param_hint="--engine")  # fmt: skip
+        return None
+    return (engine, table, remote)
+
+
 def load_ledger(file, transactions, spend, frequency, inactive, mapping, require=(),
-                subscriptions=None):  # fmt: skip
-    """The ledger from a ledger CSV, or derived from events."""
+                subscriptions=None, engine=None):  # fmt: skip
+    """The ledger from a ledger CSV, or derived from events (on ``engine`` when given)."""
     if transactions is not None and subscriptions is not None:
         raise typer.BadParameter("give --transactions or --subscriptions, not both")
     if transactions is not None or subscriptions is not None:
@@ -159,7 +185,15 @@ def load_ledger(file, transactions, spend, frequency, inactive, mapping, require
         from bucket.events.spend import ledger_from_events
 
         kind, path = ("subscriptions", subscriptions) if subscriptions else ("transactions", transactions)
-        return ledger_from_events(path, spend, frequency, inactive, mapping, require, kind)
+        return ledger_from_events(path, spend, frequency, inactive, mapping, require, kind, engine)
+    if engine is not None:
+        kind = "transactions"
+        from bucket.events.spend import ledger_from_events
+
+        if engine[1] is None:
+            raise typer.BadParameter("with --engine, give --transactions PATH or --table NAME",
+                                     param_hint="--engine")  # fmt: skip
+        return ledger_from_events(None, spend, frequency, inactive, mapping, require, kind, engine)
     if file is None:
         raise typer.BadParameter("give a ledger FILE, or --transactions FILE", param_hint="FILE")
     if spend is not None:

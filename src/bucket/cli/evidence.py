@@ -12,7 +12,11 @@ from bucket.cli._common import (
     Format,
     FormatOpt,
     FrequencyOpt,
+    EngineOpt,
     InactiveOpt,
+    SparkRemoteOpt,
+    TableOpt,
+    engine_spec,
     LedgerPath,
     SpendOpt,
     SubscriptionsOpt,
@@ -49,6 +53,9 @@ def backtest(
     subscriptions: SubscriptionsOpt = None,
     spend: SpendOpt = None,
     inactive_after: InactiveOpt = 90,
+    engine: EngineOpt = "duckdb",
+    table: TableOpt = None,
+    spark_remote: SparkRemoteOpt = None,
     frequency: FrequencyOpt = "month",
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
@@ -72,7 +79,7 @@ def backtest(
 
     settings, sources = _settings(config, window=window, phi=phi, mu=mu, rho=rho)
     ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
-                         ("acquisition_spend",), subscriptions=subscriptions)  # fmt: skip
+                         ("acquisition_spend",), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))  # fmt: skip
     result = run_backtest(ledger, settings, sources, holdout)
     emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions, spend) if x])
     warn_all(result.warnings, quiet)
@@ -121,6 +128,9 @@ def check(
     subscriptions: SubscriptionsOpt = None,
     spend: SpendOpt = None,
     inactive_after: InactiveOpt = 90,
+    engine: EngineOpt = "duckdb",
+    table: TableOpt = None,
+    spark_remote: SparkRemoteOpt = None,
     frequency: FrequencyOpt = "month",
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
@@ -145,20 +155,20 @@ def check(
     from bucket.check import parse_thresholds, run_checks
     from bucket.model.settings import check_config
 
-    table = check_config(config)
+    cfg = check_config(config)
     try:
-        maxima = {**table.get("max", {}), **parse_thresholds(maximum or [], "--max")}
-        minima = {**table.get("min", {}), **parse_thresholds(minimum or [], "--min")}
+        maxima = {**cfg.get("max", {}), **parse_thresholds(maximum or [], "--max")}
+        minima = {**cfg.get("min", {}), **parse_thresholds(minimum or [], "--min")}
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     settings, sources = _settings(config)
-    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_), subscriptions=subscriptions)
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))
     result = run_checks(
         ledger, settings, sources, maxima, minima,
-        window or table.get("window"),
-        split_gap if split_gap is not None else table.get("split_gap"),
-        mape if mape is not None else table.get("mape"),
-        holdout or table.get("holdout"),
+        window or cfg.get("window"),
+        split_gap if split_gap is not None else cfg.get("split_gap"),
+        mape if mape is not None else cfg.get("mape"),
+        holdout or cfg.get("holdout"),
     )  # fmt: skip
     out_fmt = resolve_format(fmt, as_json)
     if out_fmt != "table" or result.breached or verbose:

@@ -10,8 +10,14 @@ import typer
 
 from bucket.cli._common import (
     DebugOpt,
+    EngineOpt,
     FrequencyOpt,
     InactiveOpt,
+    MapOpt,
+    SparkRemoteOpt,
+    TableOpt,
+    engine_spec,
+    parse_map,
     OutputOpt,
     QuietOpt,
     SpendOpt,
@@ -45,6 +51,24 @@ def ledger(
         typer.Option("--memory-limit", help="Cap DuckDB's memory, e.g. 256MB (it spills to disk).",
                      show_default=False),
     ] = None,  # fmt: skip
+    engine: EngineOpt = "duckdb",
+    table: TableOpt = None,
+    spark_remote: SparkRemoteOpt = None,
+    print_sql: Annotated[
+        bool, typer.Option("--print-sql", help="Print the query (for --dialect) instead of running it.")
+    ] = False,  # fmt: skip
+    dialect: Annotated[
+        str, typer.Option("--dialect", help="With --print-sql: spark, bigquery, snowflake, postgres, trino or "
+                          "duckdb. Columns are customer_id, date, amount, channel unless --map names "
+                          "them (--map date=order_date; --map channel=- when there is none).")
+    ] = "duckdb",  # fmt: skip
+    from_: Annotated[
+        Optional[str], typer.Option("--from", help="With --print-sql: first period of the ledger (2024-01).", show_default=False)
+    ] = None,  # fmt: skip
+    to: Annotated[
+        Optional[str], typer.Option("--to", help="With --print-sql: last complete period (2025-12).", show_default=False)
+    ] = None,  # fmt: skip
+    map_: MapOpt = None,
     output: OutputOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -64,6 +88,12 @@ def ledger(
       bucket ledger --transactions orders.csv --cohorts cohorts.csv > ledger.csv
 
       bucket ledger --subscriptions subscriptions.csv
+
+      bucket ledger --transactions orders.parquet --engine spark
+
+      bucket ledger --engine postgresql://me@db/shop --table orders
+
+      bucket ledger --print-sql --dialect bigquery --table shop.orders --from 2024-01 --to 2025-12
     """
     from bucket.events.engine import (
         cohorts_csv,
@@ -74,15 +104,28 @@ def ledger(
 
     if frequency not in ("month", "week", "quarter"):
         raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
-    if (transactions is None) == (subscriptions is None):
+    if print_sql:
+        _print_sql(subscriptions is not None, dialect, table, from_, to, frequency, inactive_after,
+                   _event_map(map_, subscriptions is not None), output)  # fmt: skip
+        return
+    spec = engine_spec(engine, table, spark_remote)
+    if (transactions is None) == (subscriptions is None) and not (spec and table):
         raise typer.BadParameter("give --transactions FILE or --subscriptions FILE (one of them)")
-    if transactions is not None:
-        derived = derive_transactions(transactions, frequency, inactive_after, memory_limit)
-    else:
-        derived = derive_subscriptions(subscriptions, frequency, memory_limit)
     from bucket.io.text import display_name
 
-    source = display_name(transactions or subscriptions)
+    if spec is not None:
+        from bucket.events.remote import derive_remote
+
+        kind = "subscriptions" if subscriptions is not None else "transactions"
+        derived = derive_remote(kind, spec[0], transactions or subscriptions, table, frequency,
+                                inactive_after, spark_remote, _event_map(map_, kind == "subscriptions"))  # fmt: skip
+        source = table or display_name(transactions or subscriptions)
+    elif transactions is not None:
+        derived = derive_transactions(transactions, frequency, inactive_after, memory_limit)
+        source = display_name(transactions)
+    else:
+        derived = derive_subscriptions(subscriptions, frequency, memory_limit)
+        source = display_name(subscriptions)
     notes = list(derived.warnings)
     rows = derived.rows
     if spend is not None:  # pandas only for the join
@@ -99,3 +142,64 @@ def ledger(
     if cohorts_out is not None:
         _write_atomic(cohorts_out, cohorts_csv(derived.cohorts_rows))
     warn_all([f"{source}: {n}" for n in notes], quiet)
+
+
+def _event_map(values: list[str] | None, subs: bool) -> dict[str, str]:
+    """--map for event columns: canonical=theirs, canonical among the event columns."""
+    from bucket.events.sql import CANONICAL
+
+    known = CANONICAL["subscriptions" if subs else "transactions"]
+    out = {}
+    for value in values or []:
+        for pair in value.split(","):
+            canon, sep, theirs = pair.partition("=")
+            canon, theirs = canon.strip(), theirs.strip()
+            if not sep or not theirs or canon not in known:
+                raise typer.BadParameter(f"'{pair}': use canonical=theirs with canonical one of "
+                                         f"{', '.join(known)} (theirs '-' for none)", param_hint="--map")  # fmt: skip
+            out[canon] = theirs
+    return out
+
+
+def _print_sql(subs: bool, dialect: str, table: str | None, first: str | None, last: str | None,
+               frequency: str, inactive: int, mapping: dict[str, str], output: Path | None) -> None:  # fmt: skip
+    """The whole query, events table → ledger table, in the dialect, to paste into a warehouse."""
+    from bucket.events.sql import CANONICAL, DIALECTS, ledger_query
+    from bucket.io.periods import PeriodProblem, parse_label, period_of
+
+    if dialect not in DIALECTS:
+        raise typer.BadParameter(f"choose one of {', '.join(DIALECTS)}", param_hint="--dialect")
+    if not table:
+        raise typer.BadParameter("name the events table, e.g. --table shop.orders", param_hint="--table")
+    if not first or not last:
+        raise typer.BadParameter("give the ledger's range, e.g. --from 2024-01 --to 2025-12",
+                                 param_hint="--from/--to")  # fmt: skip
+    ends = []
+    for flag, text in (("--from", first), ("--to", last)):
+        try:
+            label = parse_label(text)
+        except PeriodProblem:
+            label = None
+        if label is None or (label.period is None and label.date is None):
+            raise typer.BadParameter(f"'{text}' is not a period or date", param_hint=flag)
+        day = label.date if label.date is not None else label.period.start  # type: ignore[union-attr]
+        ends.append(period_of(day, frequency))
+    start, stop = ends
+    if stop < start:
+        raise typer.BadParameter("--to is before --from", param_hint="--to")
+    periods = [start + i for i in range(-1, stop.ordinal - start.ordinal + 1)]
+    kind = "subscriptions" if subs else "transactions"
+    columns = {c: c for c in CANONICAL[kind]}
+    for canon, theirs in mapping.items():
+        if theirs == "-":  # --map channel=- : the table has no such column
+            columns.pop(canon, None)
+        else:
+            columns[canon] = theirs
+    from sqlglot import exp
+
+    relation = exp.to_table(table, dialect=dialect).sql(dialect="duckdb")
+    text = ledger_query(kind, frequency, inactive, relation, columns, periods, dialect)
+    if output is not None and str(output) != "-":
+        _write_atomic(output, text)
+    else:
+        sys.stdout.write(text)

@@ -12,7 +12,11 @@ from bucket.cli._common import (
     Format,
     FormatOpt,
     FrequencyOpt,
+    EngineOpt,
     InactiveOpt,
+    SparkRemoteOpt,
+    TableOpt,
+    engine_spec,
     LedgerPath,
     SpendOpt,
     SubscriptionsOpt,
@@ -62,6 +66,9 @@ def metrics(
     subscriptions: SubscriptionsOpt = None,
     spend: SpendOpt = None,
     inactive_after: InactiveOpt = 90,
+    engine: EngineOpt = "duckdb",
+    table: TableOpt = None,
+    spark_remote: SparkRemoteOpt = None,
     frequency: FrequencyOpt = "month",
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
@@ -97,7 +104,7 @@ def metrics(
     margin = 1.0 if margin is None else margin
     discount_rate = 0.10 if discount_rate is None else discount_rate
 
-    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_), subscriptions=subscriptions)
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))
     result = compute_metrics(ledger, margin, discount_rate, window)
     emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions, spend) if x])
     warn_all(result.warnings, quiet)

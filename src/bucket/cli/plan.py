@@ -13,7 +13,11 @@ from bucket.cli._common import (
     Format,
     FormatOpt,
     FrequencyOpt,
+    EngineOpt,
     InactiveOpt,
+    SparkRemoteOpt,
+    TableOpt,
+    engine_spec,
     LedgerPath,
     SpendOpt,
     SubscriptionsOpt,
@@ -120,6 +124,9 @@ def plan(
     subscriptions: SubscriptionsOpt = None,
     spend: SpendOpt = None,
     inactive_after: InactiveOpt = 90,
+    engine: EngineOpt = "duckdb",
+    table: TableOpt = None,
+    spark_remote: SparkRemoteOpt = None,
     frequency: FrequencyOpt = "month",
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
@@ -154,7 +161,7 @@ def plan(
         backtest=backtest_h, retention_model=retention_model,
     )  # fmt: skip
     ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
-                         ("acquisition_spend",), subscriptions=subscriptions)  # fmt: skip
+                         ("acquisition_spend",), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))  # fmt: skip
     with _progress(settings.draws):
         result = make_plan(ledger, settings, sources)
     emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions, spend) if x])
@@ -189,6 +196,9 @@ def simulate(
     subscriptions: SubscriptionsOpt = None,
     spend: SpendOpt = None,
     inactive_after: InactiveOpt = 90,
+    engine: EngineOpt = "duckdb",
+    table: TableOpt = None,
+    spark_remote: SparkRemoteOpt = None,
     frequency: FrequencyOpt = "month",
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
@@ -215,7 +225,7 @@ def simulate(
         capacity=capacity, max_growth=max_growth,
     )  # fmt: skip
     ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
-                         ("acquisition_spend",), subscriptions=subscriptions)  # fmt: skip
+                         ("acquisition_spend",), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))  # fmt: skip
     result = simulate_split(ledger, settings, sources, split)
     emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions, spend) if x])
     warn_all(result.warnings, quiet)

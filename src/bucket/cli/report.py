@@ -11,7 +11,11 @@ import typer
 from bucket.cli._common import (
     DebugOpt,
     FrequencyOpt,
+    EngineOpt,
     InactiveOpt,
+    SparkRemoteOpt,
+    TableOpt,
+    engine_spec,
     LedgerPath,
     MapOpt,
     QuietOpt,
@@ -88,6 +92,9 @@ def report(
     subscriptions: SubscriptionsOpt = None,
     spend: SpendOpt = None,
     inactive_after: InactiveOpt = 90,
+    engine: EngineOpt = "duckdb",
+    table: TableOpt = None,
+    spark_remote: SparkRemoteOpt = None,
     frequency: FrequencyOpt = "month",
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
@@ -123,7 +130,7 @@ def report(
         retention_model=retention_model,
     )  # fmt: skip
     ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
-                         ("acquisition_spend",), subscriptions=subscriptions)  # fmt: skip
+                         ("acquisition_spend",), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))  # fmt: skip
     with _progress(settings.draws):
         result = make_report(ledger, settings, sources)
     from bucket.model.results import check_finite

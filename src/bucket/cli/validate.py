@@ -9,7 +9,11 @@ from bucket.cli._common import (
     Format,
     FormatOpt,
     FrequencyOpt,
+    EngineOpt,
     InactiveOpt,
+    SparkRemoteOpt,
+    TableOpt,
+    engine_spec,
     LedgerPath,
     SpendOpt,
     SubscriptionsOpt,
@@ -36,6 +40,9 @@ def validate(
     subscriptions: SubscriptionsOpt = None,
     spend: SpendOpt = None,
     inactive_after: InactiveOpt = 90,
+    engine: EngineOpt = "duckdb",
+    table: TableOpt = None,
+    spark_remote: SparkRemoteOpt = None,
     frequency: FrequencyOpt = "month",
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
@@ -69,7 +76,7 @@ def validate(
             ledger, problems = inspect_ledger(file, mapping)
         else:  # events: the derived ledger must read cleanly; its warnings are the report
             ledger = load_ledger(file, transactions, spend, frequency, inactive_after, mapping,
-                                 subscriptions=subscriptions)  # fmt: skip
+                                 subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))  # fmt: skip
             problems = list(ledger.warnings)
     except InputError as exc:  # the file itself could not be read: one problem, no ledger
         ledger, problems = None, [exc.problem]

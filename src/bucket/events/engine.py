@@ -151,12 +151,14 @@ def _derive_transactions(source: str, name: str, frequency: str, inactive: int,
                          memory_limit: str | None) -> Derived:  # fmt: skip
     import duckdb
 
-    header, delimiter, sample = _header(source, name)
-    cols = _columns(header, name)
     con = duckdb.connect()
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
+    if _is_parquet(source):
+        return _derive_parquet(con, source, name, frequency, inactive)
+    header, delimiter, sample = _header(source, name)
+    cols = _columns(header, name)
     # ids stay text ("007" and "7" are two customers); as integers they sorted no faster here
     types = {h: "VARCHAR" for h in header}
     types[cols["date"]] = "DATE"
@@ -185,6 +187,36 @@ def _derive_transactions(source: str, name: str, frequency: str, inactive: int,
     periods = _periods(first, last, frequency, name)
     result = _finish(con, periods, frequency)
     return _collect(result, periods, last, "channel" in cols, frequency, name)
+
+
+def _is_parquet(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PAR1"
+    except OSError:
+        return False
+
+
+def _derive_parquet(con, source: str, name: str, frequency: str, inactive: int) -> Derived:
+    """Transactions in a Parquet file: the same query over read_parquet (typed columns, so
+    no header sniffing; the casts make any integer, decimal or text column work)."""
+    import duckdb
+
+    from bucket.events.sql import source_sql
+
+    relation = "read_parquet('" + source.replace("'", "''") + "')"
+    try:
+        header = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+        cols = _columns(header, name)
+        con.execute("CREATE VIEW tx AS " + source_sql("transactions", relation, cols))
+        con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, inactive))
+    except duckdb.Error as exc:
+        raise InputError(_duck_problem(exc, name)) from None
+    first, last = con.execute("SELECT MIN(first_day), MAX(last_day) FROM steps").fetchone()
+    if first is None:
+        raise InputError(Problem("error", "no-data", "no transactions", "export some", name))
+    periods = _periods(first, last, frequency, name)
+    return _collect(_finish(con, periods, frequency), periods, last, "channel" in cols, frequency, name)
 
 
 def _finish(con, periods: list[Period], frequency: str) -> list[tuple]:

@@ -102,23 +102,29 @@ def with_spend(derived: Derived, spend: pd.DataFrame | None, name: str) -> tuple
     return merged, notes
 
 
-def ledger_from_events(transactions: str, spend: str | None, frequency: str, inactive: int,
-                       mapping=None, require=(), kind: str = "transactions") -> Ledger:  # fmt: skip
+def ledger_from_events(transactions: str | None, spend: str | None, frequency: str, inactive: int,
+                       mapping=None, require=(), kind: str = "transactions",
+                       engine: tuple[str, str | None, str | None] | None = None) -> Ledger:  # fmt: skip
     """Derive a ledger from transactions or subscriptions (and spend) and read it as any
-    ledger is read."""
+    ledger is read. ``engine`` = (engine, table, spark remote) runs the aggregation there."""
     from dataclasses import replace
 
     from bucket.events.engine import derive_subscriptions, derive_transactions
     from bucket.io.ledger import read_ledger
     from bucket.io.text import display_name
 
-    if kind == "subscriptions":
+    if engine is not None:
+        from bucket.events.remote import derive_remote
+
+        name = engine[1] or display_name(transactions or "")
+        derived = derive_remote(kind, engine[0], transactions, engine[1], frequency, inactive, engine[2])
+    elif kind == "subscriptions":
+        name = display_name(transactions)
         derived = derive_subscriptions(transactions, frequency)
     else:
+        name = display_name(transactions)
         derived = derive_transactions(transactions, frequency, inactive)
-    frame, notes = with_spend(derived, read_spend(spend) if spend else None,
-                              display_name(transactions))  # fmt: skip
-    name = display_name(transactions)
+    frame, notes = with_spend(derived, read_spend(spend) if spend else None, name)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ledger.csv"
         frame.to_csv(path, index=False, float_format="%.2f")

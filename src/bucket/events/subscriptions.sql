@@ -58,7 +58,8 @@ spells AS (
         {period(MIN(start_day))} AS opens_at,
         {period(MAX(end_day) + INTERVAL '1' DAY)} AS closes_at,
         MIN(start_day) AS first_start,
-        MAX(start_day) AS last_start
+        -- the latest date the spell shows: its end, or its last start while it is open
+        MAX(CASE WHEN end_day < DATE '9999-12-30' THEN end_day ELSE start_day END) AS last_seen
     FROM numbered
     GROUP BY customer_id, customer_channel, first_day, spell_no
 ),
@@ -68,7 +69,7 @@ opened AS (
            SUM(CASE WHEN spell_no > 1 THEN 1 ELSE 0 END) AS reactivated_customers,
            COUNT(*) AS spells,
            MIN(first_start) AS first_day,
-           MAX(last_start) AS last_day
+           MAX(last_seen) AS last_day
     FROM spells
     GROUP BY opens_at, closes_at, channel, cohort
 )

@@ -1,0 +1,180 @@
+"""Run the event aggregation where the data lives: Spark (local or Spark Connect) or a database.
+
+The heavy query (events → steps, ``sql.steps_query``) is transpiled to the engine's dialect and
+runs there; only the steps come back (a few thousand rows). The same ledger.sql as the embedded
+path then finishes them locally in DuckDB, so every engine's ledger goes through one code path
+after the steps. PySpark and the PostgreSQL driver are optional extras, imported only here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from bucket.errors import ConfigError, InputError, Problem
+from bucket.events.engine import (
+    SUB_ALIASES,
+    TX_ALIASES,
+    Derived,
+    _collect,
+    _columns,
+    _finish,
+    _periods,
+)
+
+STEP_COLUMNS = ("ordinal INTEGER, channel VARCHAR, cohort INTEGER, new_customers BIGINT, "
+                "reactivated_customers BIGINT, customer_step BIGINT, revenue_cents BIGINT, "
+                "mrr_step_cents BIGINT, first_day DATE, last_day DATE")  # fmt: skip
+EXTRAS = {"spark": ("pyspark", "spark"), "postgres": ("psycopg", "postgres")}  # module, extra
+
+
+@dataclass
+class Engine:
+    dialect: str
+    relation: str  # what the query reads FROM
+    columns: list[str]  # of that relation
+    fetch: Callable[[str], list[tuple]]
+    close: Callable[[], None]
+    name: str  # for messages
+
+
+def _missing(module: str, extra: str) -> ConfigError:
+    return ConfigError(f"this engine needs {module}, which is not installed",
+                       f"pip install 'bucket[{extra}]'")  # fmt: skip
+
+
+def spark_engine(source: str | None, table: str | None, remote: str | None) -> Engine:
+    """A Spark session (local[*], or Spark Connect at ``remote``) reading a CSV or Parquet path
+    (local or on the cluster's storage) or a table."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # pyspark frets about the pandas version on import
+            warnings.simplefilter("ignore")
+            from pyspark.sql import SparkSession
+    except ImportError:
+        raise _missing(*EXTRAS["spark"]) from None
+    builder = SparkSession.builder.appName("bucket")
+    if remote:
+        builder = builder.remote(remote)
+    else:
+        builder = (builder.master("local[*]").config("spark.ui.enabled", "false")
+                   .config("spark.sql.shuffle.partitions", "8")
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.ui.showConsoleProgress", "false"))  # fmt: skip
+    spark = builder.getOrCreate()
+    if not remote:
+        spark.sparkContext.setLogLevel("ERROR")
+    if table:
+        frame = spark.table(table)
+    elif source is not None and source.lower().endswith(".parquet"):
+        frame = spark.read.parquet(source)
+    elif source is not None:
+        frame = spark.read.option("header", True).csv(source)
+    else:
+        raise ConfigError("no events to read", "give a path, or --table NAME")
+    frame.createOrReplaceTempView("bucket_events")
+
+    def fetch(sql: str) -> list[tuple]:
+        return [tuple(r) for r in spark.sql(sql).collect()]
+
+    return Engine("spark", "bucket_events", list(frame.columns), fetch, lambda: None,
+                  table or source or "")  # fmt: skip
+
+
+def database_engine(url: str, table: str | None) -> Engine:
+    """A PostgreSQL database (``postgresql://user@host:port/db``), reading ``table``."""
+    if not table:
+        raise ConfigError("a database engine reads a table", "give --table NAME")
+    try:
+        import psycopg
+    except ImportError:
+        raise _missing(*EXTRAS["postgres"]) from None
+    from sqlglot import exp
+
+    try:
+        conn = psycopg.connect(url, autocommit=True)
+    except psycopg.Error as exc:
+        raise ConfigError(f"cannot connect to the database ({' '.join(str(exc).split())[:160]})",
+                          "check the --engine URL, the server and the credentials") from None  # fmt: skip
+    relation = exp.to_table(table, dialect="postgres").sql(dialect="postgres")
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT * FROM {relation} LIMIT 0")
+            columns = [d.name for d in cur.description or []]
+    except psycopg.Error as exc:
+        conn.close()
+        raise ConfigError(f"cannot read table {table} ({' '.join(str(exc).split())[:160]})",
+                          "check --table (schema.table) and the user's rights") from None  # fmt: skip
+
+    def fetch(sql: str) -> list[tuple]:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return list(cur.fetchall())
+
+    return Engine("postgres", relation, columns, fetch, conn.close, table)
+
+
+def open_engine(engine: str, source: str | None, table: str | None, remote: str | None) -> Engine:
+    if engine == "spark":
+        return spark_engine(source, table, remote)
+    if engine in ("postgres", "postgresql") or engine.startswith(("postgresql://", "postgres://")):
+        url = engine if "://" in engine else "postgresql:///"
+        return database_engine(url, table or source)
+    raise ConfigError(f"unknown engine {engine!r}",
+                      "use duckdb (default), spark, or a postgresql:// URL")  # fmt: skip
+
+
+def _steps_rows(rows: list[tuple]) -> list[tuple]:
+    """Engine rows → plain Python values (Decimal sums, Spark Rows, datetimes)."""
+    out = []
+    for r in rows:
+        vals: list[Any] = []
+        for i, v in enumerate(r):
+            if v is None or i == 1:
+                vals.append(v)
+            elif i >= 8:
+                vals.append(v.date() if isinstance(v, dt.datetime) else v)
+            else:
+                vals.append(int(v))
+        out.append(tuple(vals))
+    return out
+
+
+def derive_remote(kind: str, engine: str, source: str | None = None, table: str | None = None,
+                  frequency: str = "month", inactive: int = 90, remote: str | None = None,
+                  mapping: dict[str, str] | None = None) -> Derived:  # fmt: skip
+    """Events on an engine → ledger rows and cohort counts, as ``derive_transactions`` gives."""
+    import duckdb
+
+    from bucket.events.sql import steps_query
+
+    eng = open_engine(engine, source, table, remote)
+    try:
+        aliases, required = ((TX_ALIASES, ("customer_id", "date", "amount")) if kind == "transactions"
+                             else (SUB_ALIASES, ("customer_id", "start", "end")))  # fmt: skip
+        cols = _columns(eng.columns, eng.name, aliases, required)
+        cols.update(mapping or {})
+        sql = steps_query(kind, frequency, inactive if kind == "transactions" else 0,
+                          eng.relation, cols, eng.dialect)  # fmt: skip
+        try:
+            rows = _steps_rows(eng.fetch(sql))
+        except Exception as exc:  # the engine's own error types
+            raise InputError(Problem("error", "engine", f"the {eng.dialect} query failed: "
+                                     f"{' '.join(str(exc).split())[:200]}",
+                                     "check the column types (dates, numbers)", eng.name)) from None  # fmt: skip
+    finally:
+        eng.close()
+    con = duckdb.connect()
+    con.execute(f"CREATE TEMP TABLE steps ({STEP_COLUMNS})")
+    if rows:
+        con.executemany("INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    first, last = con.execute("SELECT MIN(first_day), MAX(last_day) FROM steps").fetchone()
+    if first is None:
+        raise InputError(Problem("error", "no-data", f"no {kind}", "export some", eng.name))
+    if kind == "subscriptions":  # open and far-future ends: the data run to the latest date seen
+        last = max(last, first)
+    periods = _periods(first, last, frequency, eng.name)
+    result = _finish(con, periods, frequency)
+    return _collect(result, periods, last, "channel" in cols, frequency, eng.name)
