@@ -8,6 +8,7 @@ The PostgreSQL server is started by the test on a loopback port (Debian's `postg
 from __future__ import annotations
 
 import csv
+import json
 import glob
 import os
 import shutil
@@ -249,3 +250,31 @@ def test_missing_extra_is_one_clear_line(monkeypatch, events):
     res = invoke("ledger", "--transactions", str(events["edge"]), "--engine", "spark")
     assert res.exit_code == 1
     assert "pip install 'bucket[spark]'" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_cli_commands_run_on_the_engines(postgres, spark, events):
+    """bucket ledger / cohorts / plan with --engine print what they print from the file."""
+    _load(postgres, "orders", events["tx"], TX_TYPES)
+    spend = str(Path(events["tx"]).with_name("spend.csv"))
+    local = invoke("ledger", "--transactions", str(events["tx"]), "-q")
+    on_spark = invoke("ledger", "--transactions", str(events["tx"]), "--engine", "spark", "-q")
+    on_pg = invoke("ledger", "--engine", postgres, "--table", "orders", "-q")
+    assert local.exit_code == on_spark.exit_code == on_pg.exit_code == 0, on_pg.stderr
+    assert on_spark.stdout == local.stdout == on_pg.stdout
+    c_local = invoke("cohorts", "--transactions", str(events["tx"]), "--json")
+    c_pg = invoke("cohorts", "--engine", postgres, "--table", "orders", "--json")
+    assert c_pg.exit_code == 0, c_pg.stderr
+    a, b = json.loads(c_local.stdout), json.loads(c_pg.stdout)
+    assert a["cohorts"] == b["cohorts"] and a["fit"] == b["fit"]
+    p_local = invoke("plan", "--transactions", str(events["tx"]), "--spend", spend, "--json", "--draws", "0")
+    p_pg = invoke("plan", "--engine", postgres, "--table", "orders", "--spend", spend, "--json", "--draws", "0")
+    assert p_pg.exit_code == 0, p_pg.stderr
+    assert json.loads(p_pg.stdout)["recommendation"] == json.loads(p_local.stdout)["recommendation"]
+
+
+def test_engine_errors_are_one_line(postgres):
+    res = invoke("ledger", "--engine", postgres, "--table", "no_such_table")
+    assert res.exit_code == 1 and res.stderr.startswith("Error: ")
+    assert len(res.stderr.strip().splitlines()) == 1
+    res = invoke("ledger", "--engine", "postgresql://nobody@127.0.0.1:1/x", "--table", "t")
+    assert res.exit_code == 1 and "cannot connect" in res.stderr

@@ -11,8 +11,12 @@ from bucket.cli._common import (
     DiscountOpt,
     Format,
     FormatOpt,
+    EngineOpt,
     FrequencyOpt,
     InactiveOpt,
+    SparkRemoteOpt,
+    TableOpt,
+    engine_spec,
     SubscriptionsOpt,
     TransactionsOpt,
     JsonOpt,
@@ -38,6 +42,9 @@ def cohorts(
     transactions: TransactionsOpt = None,
     subscriptions: SubscriptionsOpt = None,
     inactive_after: InactiveOpt = 90,
+    engine: EngineOpt = "duckdb",
+    table: TableOpt = None,
+    spark_remote: SparkRemoteOpt = None,
     frequency: FrequencyOpt = "month",
     arpu: Annotated[
         Optional[float],
@@ -77,25 +84,33 @@ def cohorts(
     from bucket.retention import analyse
 
     check_assumptions(margin, discount_rate)
-    if transactions is not None or subscriptions is not None:
+    spec = engine_spec(engine, table, spark_remote)
+    if transactions is not None or subscriptions is not None or spec is not None:
         from bucket.events.engine import derive_subscriptions, derive_transactions
         from bucket.io.cohorts import CohortTable, cohort_counts
         from bucket.io.text import display_name
 
-        if transactions is not None:
+        if spec is not None:
+            from bucket.events.remote import derive_remote
+
+            kind = "subscriptions" if subscriptions is not None else "transactions"
+            derived = derive_remote(kind, spec[0], transactions or subscriptions, table, frequency,
+                                    inactive_after, spark_remote)  # fmt: skip
+        elif transactions is not None:
             derived = derive_transactions(transactions, frequency, inactive_after)
         else:
             derived = derive_subscriptions(subscriptions, frequency)
         labels, counts = cohort_counts(derived.cohorts_rows)
-        table = CohortTable(display_name(transactions or subscriptions), labels, counts)
+        name = table or display_name(transactions or subscriptions or "")
+        table_ = CohortTable(name, labels, counts)
     elif file is None:
         raise typer.BadParameter("give a cohort FILE, or --transactions FILE", param_hint="FILE")
     else:
-        table = read_cohorts(file)
+        table_ = read_cohorts(file)
         try:
-            frequency = resolve([parse_label(x) for x in table.labels]).frequency
+            frequency = resolve([parse_label(x) for x in table_.labels]).frequency
         except PeriodProblem:
             frequency = "month"
-    result = analyse(table, frequency, discount_rate, arpu, margin, horizon)
+    result = analyse(table_, frequency, discount_rate, arpu, margin, horizon)
     emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions) if x])
     warn_all(result.warnings, quiet)
