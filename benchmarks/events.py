@@ -2,6 +2,7 @@
 
     python benchmarks/events.py                 # 10,000,000 rows, 3 runs each
     python benchmarks/events.py --rows 2000000 --runs 5
+    python benchmarks/events.py --throughput    # rows/s: embedded on 1 M and 10 M, Spark on 1 M
 
 Generates the transactions file (about 2.6 M customers, 24 months, 5 channels) in a temporary
 folder with `bucket example --transactions`, never in the repository. Each command runs as a
@@ -39,11 +40,34 @@ def timed(cmd: list[str]) -> tuple[float, float]:
     return seconds, int(rss.group(1)) / 1024
 
 
+def throughput(runs: int) -> None:
+    """Rows per second of `bucket ledger` as a whole process: the embedded engine on 1 M and
+    10 M rows, and Spark in local mode on 1 M (its fixed start-up cost shows)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for rows, engines in ((1_000_000, ("duckdb", "spark")), (10_000_000, ("duckdb",))):
+            folder = Path(tmp) / str(rows)
+            subprocess.run([BUCKET, "example", str(folder), "--transactions", "--rows", str(rows)],
+                           check=True, capture_output=True)  # fmt: skip
+            tx = folder / "transactions.csv"
+            for engine in engines:
+                cmd = [BUCKET, "ledger", "--transactions", str(tx), "--engine", engine, "-q",
+                       "-o", str(folder / f"{engine}.csv")]  # fmt: skip
+                walls = [timed(cmd)[0] for _ in range(runs)]
+                wall = statistics.median(walls)
+                print(f"{engine:7} {rows:>11,} rows  {wall:6.2f} s  {rows / wall:>11,.0f} rows/s "
+                      f"(median of {runs})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--throughput", action="store_true",
+                        help="rows per second of the embedded engine and of Spark (local mode)")
     args = parser.parse_args()
+    if args.throughput:
+        throughput(args.runs)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         gen_s, _ = timed([BUCKET, "example", str(folder), "--transactions", "--rows", str(args.rows)])

@@ -225,6 +225,13 @@ def test_printed_sql_runs_on_duckdb_and_plan_reads_it(events, tmp_path):
     assert _norm(duckdb.sql(f"SELECT * FROM read_csv('{out}')").fetchall()) == _expected(events["tx"])
     res = invoke("metrics", str(out), "--json")  # the round trip: a ledger bucket reads as it is
     assert res.exit_code == 0, res.stderr
+    # and plans from it with the spend joined, as it plans from the events themselves
+    spend = str(Path(events["tx"]).with_name("spend.csv"))
+    from_table = invoke("plan", str(out), "--spend", spend, "--json", "--draws", "0")
+    from_events = invoke("plan", "--transactions", str(events["tx"]), "--spend", spend, "--json", "--draws", "0")
+    assert from_table.exit_code == 0, from_table.stderr
+    a, b = json.loads(from_table.stdout), json.loads(from_events.stdout)
+    assert a["recommendation"] == b["recommendation"] and a["parameters"] == b["parameters"]
 
 
 @pytest.mark.parametrize("dialect", ["spark", "bigquery", "snowflake", "postgres", "trino", "duckdb"])

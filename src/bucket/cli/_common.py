@@ -196,8 +196,10 @@ def load_ledger(file, transactions, spend, frequency, inactive, mapping, require
         return ledger_from_events(None, spend, frequency, inactive, mapping, require, kind, engine)
     if file is None:
         raise typer.BadParameter("give a ledger FILE, or --transactions FILE", param_hint="FILE")
-    if spend is not None:
-        raise typer.BadParameter("--spend goes with --transactions", param_hint="--spend")
+    if spend is not None:  # a ledger without spend (e.g. from a warehouse) plus a spend file
+        from bucket.events.spend import ledger_with_spend
+
+        return ledger_with_spend(file, spend, mapping, require)
     from bucket.io.ledger import read_ledger
 
     return read_ledger(file, mapping, require)

@@ -143,3 +143,33 @@ def ledger_from_events(transactions: str | None, spend: str | None, frequency: s
     return replace(ledger, file=name, warnings=[*extra, *warns], cohorts=derived.cohorts_rows)
 
 
+
+
+def ledger_with_spend(file: str, spend: str, mapping=None, require=()) -> Ledger:
+    """A ledger file without spend (say, the output of `ledger --print-sql` run in a warehouse)
+    joined to a spend file, then read as any ledger is read."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from bucket.io.ledger import read_ledger
+    from bucket.io.text import display_name
+
+    base = read_ledger(file, mapping)
+    name = display_name(file)
+    if "acquisition_spend" in base.present:
+        raise InputError(Problem("error", "spend-twice", "the ledger already has acquisition_spend",
+                                 "drop --spend, or the spend columns from the ledger", name,
+                                 column="acquisition_spend"))  # fmt: skip
+    keep = ["period", *(["channel"] if base.has_channels else []),
+            *(c for c in base.frame.columns if c in base.present)]  # fmt: skip
+    frame = base.frame[list(dict.fromkeys(keep))]
+    merged, notes = with_spend(SimpleNamespace(frame=frame), read_spend(spend), name)  # type: ignore[arg-type]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger.csv"
+        merged.to_csv(path, index=False, float_format="%.2f")
+        try:
+            ledger = read_ledger(str(path), None, require)
+        except InputError as exc:
+            raise InputError(replace(exc.problem, file=name, row=None)) from None
+    extra = [Problem("warning", "spend", n, "", name) for n in notes]
+    return replace(ledger, file=name, warnings=[*extra, *(replace(w, file=name) for w in ledger.warnings)])
