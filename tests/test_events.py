@@ -240,3 +240,129 @@ def test_overlapping_subscriptions_are_one_spell(write):
     assert frame["churned_customers"].sum() == 0 and frame["reactivated_customers"].sum() == 0
     assert frame.loc["2025-03", "revenue"] == pytest.approx(16.0)  # both of a's plans, and b's
     assert frame.loc["2025-05", "revenue"] == pytest.approx(6.0)
+
+
+# A lapse and a return inside one period: f's last purchase (01-10) keeps it active to
+# 04-10; it is back on 04-20. It was active at the end of March and is active at the end of
+# April, so §2.2 counts no churn and no reactivation in April (states at period ends).
+def test_lapse_and_return_inside_one_period_is_neither_churn_nor_reactivation(write):
+    tx = "customer_id,date,amount\nf,2025-01-10,1\nf,2025-04-20,1\ng,2025-04-30,1\n"
+    rows = {r["period"]: r for r in derive_transactions(write(tx)).rows}
+    apr = rows["2025-04"]
+    assert (apr["customers_start"], apr["churned_customers"], apr["reactivated_customers"]) == (1, 0, 0)
+    assert apr["customers_end"] == 2  # f and the new g
+
+
+def _oracle(purchases, inactive, months):
+    """DESIGN §2.2 read literally, day by day: counts per (month, channel) and cohort survival."""
+    import datetime as dt
+    from collections import defaultdict
+
+    by = defaultdict(list)
+    for cid, day, cents, ch in purchases:
+        by[cid].append((day, ch, cents))
+    first = {c: min((d, ch) for d, ch, _ in v) for c, v in by.items()}
+
+    def active(c, day):
+        return any(d <= day and (day - d).days <= inactive for d, _, _ in by[c])
+
+    rows, cohorts = {}, {}
+    for y, m in months:
+        s = dt.date(y, m, 1)
+        e = (dt.date(y + m // 12, m % 12 + 1, 1)) - dt.timedelta(days=1)
+        for c in by:
+            ch = first[c][1]
+            r = rows.setdefault((f"{y}-{m:02d}", ch), [0, 0, 0, 0, 0, 0])
+            st, en = active(c, s - dt.timedelta(days=1)), active(c, e)
+            bought = [x for x in by[c] if s <= x[0] <= e]
+            new = first[c][0] >= s and first[c][0] <= e
+            react = bool(bought) and first[c][0] < s and not st
+            r[0] += st
+            r[1] += new
+            r[2] += react
+            r[3] += st + new + react - en
+            r[4] += en
+            r[5] += sum(x[2] for x in bought)
+            fy, fm = first[c][0].year, first[c][0].month
+            if (fy, fm) <= (y, m):
+                key = (f"{fy}-{fm:02d}", (y - fy) * 12 + m - fm)
+                cohorts[key] = cohorts.get(key, 0) + en
+    return rows, cohorts
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_matches_a_literal_reading_of_the_definitions(write, seed):
+    import datetime as dt
+    import random
+
+    rnd = random.Random(seed)
+    inactive = rnd.choice([7, 30, 45, 90])
+    base = dt.date(2024, 1, 1)
+    purchases = []
+    for c in range(40):
+        for _ in range(rnd.randint(1, 6)):
+            purchases.append((f"c{c}", base + dt.timedelta(days=rnd.randint(0, 364)),
+                              rnd.randint(1, 5000), rnd.choice(["ads", "seo", "tv"])))  # fmt: skip
+    purchases.append(("last", dt.date(2024, 12, 31), 100, "ads"))  # December is complete
+    text = "customer_id,date,amount,channel\n" + "".join(
+        f"{c},{d.isoformat()},{cents / 100:.2f},{ch}\n" for c, d, cents, ch in purchases)
+    derived = derive_transactions(write(text), "month", inactive)
+    want, cohorts = _oracle(purchases, inactive, [(2024, m) for m in range(1, 13)])
+    got = {(r["period"], r["channel"]): [r["customers_start"], r["new_customers"],
+           r["reactivated_customers"], r["churned_customers"], r["customers_end"],
+           round(r["revenue"] * 100)] for r in derived.rows}  # fmt: skip
+    assert got == want
+    assert {(r["cohort"], r["age"]): r["active"] for r in derived.cohorts_rows} == cohorts
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_subscriptions_match_a_literal_reading(write, seed):
+    """Active on day D when a subscription covers it; counts are states at period ends."""
+    import datetime as dt
+    import random
+
+    from bucket.events.engine import derive_subscriptions
+
+    rnd = random.Random(100 + seed)
+    base = dt.date(2024, 1, 1)
+    subs = []
+    for c in range(40):
+        day = base + dt.timedelta(days=rnd.randint(0, 300))
+        for _ in range(rnd.randint(1, 3)):
+            end = day + dt.timedelta(days=rnd.randint(0, 90))
+            open_ = rnd.random() < 0.15
+            subs.append((f"c{c}", day, None if open_ else end, rnd.choice(["ads", "seo"])))
+            day = end + dt.timedelta(days=rnd.randint(-5, 40))
+    subs.append(("z", dt.date(2024, 6, 1), dt.date(2024, 12, 31), "ads"))  # December complete
+    subs = [s for s in subs if s[1] <= dt.date(2024, 12, 31) and (s[2] is None or s[2] <= dt.date(2024, 12, 31))]
+    text = "customer_id,start,end,channel\n" + "".join(
+        f"{c},{s.isoformat()},{'' if e is None else e.isoformat()},{ch}\n" for c, s, e, ch in subs)
+    derived = derive_subscriptions(write(text))
+    first = {}
+    for c, s, e, ch in sorted(subs, key=lambda x: (x[0], x[1], x[2] or dt.date.max)):
+        first.setdefault(c, (s, ch))
+
+    def active(c, day):
+        return any(s <= day and (e is None or day <= e) for cc, s, e, _ in subs if cc == c)
+
+    want = {}
+    for m in range(1, 13):
+        s0 = dt.date(2024, m, 1)
+        e0 = dt.date(2024 + m // 12, m % 12 + 1, 1) - dt.timedelta(days=1)
+        for c, (f, ch) in first.items():
+            if f > e0:
+                continue
+            r = want.setdefault((f"2024-{m:02d}", ch), [0, 0, 0, 0, 0])
+            st, en = active(c, s0 - dt.timedelta(days=1)), active(c, e0)
+            new = s0 <= f <= e0
+            started = any(cc == c and s0 <= s <= e0 for cc, s, _, _ in subs)
+            react = started and f < s0 and not st
+            r[0] += st
+            r[1] += new
+            r[2] += react
+            r[3] += st + new + react - en
+            r[4] += en
+    got = {(r["period"], r["channel"]): [r["customers_start"], r["new_customers"],
+           r["reactivated_customers"], r["churned_customers"], r["customers_end"]]
+           for r in derived.rows if r["period"] >= min(p for p, _ in want)}  # fmt: skip
+    assert {k: v for k, v in got.items() if k in want} == want

@@ -7,8 +7,9 @@
 --              the same shape as transactions.sql.
 --
 -- A customer is active on day D when a subscription covers it (start ≤ D ≤ end). Overlapping
--- or back-to-back subscriptions of one customer form one spell; a gap between them is churn
--- then reactivation. As for transactions, each spell is a +1 step in the period it opens and a
+-- or back-to-back subscriptions of one customer form one spell; a gap between them that holds
+-- a period end is churn then reactivation (a gap inside one period changes no period-end
+-- state, so the two subscriptions count as one spell). As for transactions, each spell is a +1 step in the period it opens and a
 -- −1 step in the period after its end; MRR steps up when a subscription starts and down after
 -- it ends, so ledger.sql's running sums give customers and MRR at each period end.
 
@@ -34,8 +35,11 @@ WITH subs AS (
 marked AS (
     SELECT
         *,
+        -- a new spell when the earlier coverage ran out in an earlier period than this start:
+        -- a gap inside one period covers no period end, so it is neither churn nor return
         CASE
-            WHEN covered_until IS NULL OR start_day > covered_until + INTERVAL '1' DAY
+            WHEN covered_until IS NULL
+                OR {period(covered_until + INTERVAL '1' DAY)} < {period(start_day)}
             THEN 1 ELSE 0
         END AS opens_spell
     FROM subs

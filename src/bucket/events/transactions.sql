@@ -8,30 +8,49 @@
 --                    customer_step, revenue_cents, mrr_step_cents, first_day, last_day)
 --
 -- A customer is active on day D when their last purchase on or before D is at most
--- {inactive} days old (the boundary day counts). Purchases fall into activity spells: a
--- purchase opens a spell when it is the customer's first or comes more than {inactive} days
--- after the previous one, and closes it when the next one is more than {inactive} days away
--- (or there is none). A spell keeps the customer active at the end of every period from the
--- one it opens in up to the one before its last purchase + {inactive} + 1 day. So each spell
--- is a +1 step in the period it opens and a −1 step in the period after the last one it
--- covers; ledger.sql sums the steps up (a difference array) into the customers active at each
--- period end, without ever listing (customer, period) pairs.
+-- {inactive} days old (the boundary day counts). So a purchase on day x keeps the customer
+-- active at the end of every period from its own, period(x), up to the one before its *lapse*
+-- period, period(x + {inactive} + 1 day). The counts of §2.2 are states at period ends:
+-- a customer is active at the end of period t when some purchase has period(x) ≤ t < lapse.
+-- Following the purchases of one customer in date order, each purchase
+--   is new           when it is the first;
+--   is a return      when the previous purchase lapsed in an earlier period than this one
+--                    (so the customer was not active at the end of the last period: §2.2's
+--                    "reactivated"); a lapse and a return inside one period change no period
+--                    end and count as neither churn nor reactivation;
+--   closes           when the next purchase (if any) falls after its lapse period: the
+--                    customer stops counting from its lapse period on.
+-- New and returning purchases are +1 steps in their period, closing ones −1 steps in their
+-- lapse period; ledger.sql sums the steps up (a difference array) into the customers active
+-- at each period end, without ever listing (customer, period) pairs.
 --
 -- One sorted pass over the purchases (one window, one sort), then a single GROUP BY that
 -- folds 10 million purchases into a few thousand rows; nothing else touches the big input.
--- Portable subset: a WINDOW clause, LAG/LEAD/FIRST_VALUE, CASE, EXTRACT, DATE_DIFF and
--- interval arithmetic, all of which sqlglot transpiles.
+-- Portable subset: a WINDOW clause, LAG/LEAD/FIRST_VALUE, CASE, EXTRACT and interval
+-- arithmetic, all of which sqlglot transpiles.
 
-WITH purchases AS (
+WITH dated AS (
+    SELECT
+        customer_id,
+        day,
+        amount_cents,
+        channel,
+        {period(day)} AS ordinal,
+        {period(day + INTERVAL '{inactive_plus_one}' DAY)} AS lapse
+    FROM tx
+),
+purchases AS (
     SELECT
         day,
         amount_cents,
-        LAG(day) OVER by_customer AS previous_day,
-        LEAD(day) OVER by_customer AS next_day,
+        ordinal,
+        lapse,
+        LAG(lapse) OVER by_customer AS previous_lapse,
+        LEAD(ordinal) OVER by_customer AS next_ordinal,
         -- the first row of a running frame is the customer's first purchase
         FIRST_VALUE(channel) OVER by_customer AS customer_channel,
-        FIRST_VALUE(day) OVER by_customer AS first_day
-    FROM tx
+        FIRST_VALUE(ordinal) OVER by_customer AS cohort
+    FROM dated
     WINDOW by_customer AS (
         PARTITION BY customer_id ORDER BY day, channel
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
@@ -40,20 +59,13 @@ WITH purchases AS (
 marked AS (
     SELECT
         customer_channel AS channel,
-        {period(first_day)} AS cohort,
-        {period(day)} AS ordinal,
+        cohort,
+        ordinal,
         day,
         amount_cents,
-        CASE WHEN previous_day IS NULL THEN 1 ELSE 0 END AS is_new,
-        CASE
-            WHEN previous_day IS NOT NULL AND DATE_DIFF('day', previous_day, day) > {inactive}
-            THEN 1 ELSE 0
-        END AS is_reactivation,
-        -- the period in which the spell this purchase closes stops counting, if it closes one
-        CASE
-            WHEN next_day IS NULL OR DATE_DIFF('day', day, next_day) > {inactive}
-            THEN {period(day + INTERVAL '{inactive_plus_one}' DAY)}
-        END AS closes_at
+        CASE WHEN previous_lapse IS NULL THEN 1 ELSE 0 END AS is_new,
+        CASE WHEN previous_lapse < ordinal THEN 1 ELSE 0 END AS is_reactivation,
+        CASE WHEN next_ordinal IS NULL OR lapse < next_ordinal THEN lapse END AS closes_at
     FROM purchases
 ),
 grouped AS (
