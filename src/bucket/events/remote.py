@@ -44,6 +44,30 @@ def _missing(module: str, extra: str) -> ConfigError:
                        f"pip install 'bucket[{extra}]'")  # fmt: skip
 
 
+def _quietly(start: Callable[[], Any], local: bool):
+    """Start Spark without its JVM's start-up chatter on our stderr: the JVM inherits file
+    descriptor 2 while it points at a log file (errors still reach us as Python exceptions)."""
+    import os
+    import sys
+    import tempfile
+    import warnings
+
+    if local:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no "hostname resolves to" warning
+    path = os.path.join(tempfile.gettempdir(), "bucket-spark.log")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return start()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def spark_engine(source: str | None, table: str | None, remote: str | None) -> Engine:
     """A Spark session (local[*], or Spark Connect at ``remote``) reading a CSV or Parquet path
     (local or on the cluster's storage) or a table."""
@@ -63,7 +87,7 @@ def spark_engine(source: str | None, table: str | None, remote: str | None) -> E
                    .config("spark.sql.shuffle.partitions", "8")
                    .config("spark.sql.session.timeZone", "UTC")
                    .config("spark.ui.showConsoleProgress", "false"))  # fmt: skip
-    spark = builder.getOrCreate()
+    spark = _quietly(builder.getOrCreate, remote is None)
     if not remote:
         spark.sparkContext.setLogLevel("ERROR")
     if table:
