@@ -178,3 +178,15 @@ def test_charts_draw_in_headless_chromium_without_network_or_errors(page, tmp_pa
     assert overflow <= 0
     assert 300 < svg_width <= 390
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 3
+
+
+def test_a_ledger_with_a_cohort_file_gets_the_cohort_chart(tmp_path):
+    assert invoke("example", str(tmp_path), "--transactions", "--rows", "20000").exit_code == 0
+    ledger, cohorts = tmp_path / "ledger.csv", tmp_path / "cohorts.csv"
+    res = invoke("ledger", "--transactions", str(tmp_path / "transactions.csv"), "--spend",
+                 str(tmp_path / "spend.csv"), "--cohorts", str(cohorts), "-o", str(ledger), "-q")  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    out = tmp_path / "r.html"
+    res = invoke("report", str(ledger), "--cohorts", str(cohorts), "--draws", "0", "-o", str(out), "-q")
+    assert res.exit_code == 0, res.stderr
+    assert 'id="chart-6"' in out.read_text(encoding="utf-8")

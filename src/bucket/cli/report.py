@@ -86,6 +86,11 @@ def report(
     retention_model: Annotated[
         Optional[str], _opt("--retention-model", "constant (default) or sbg (needs event inputs).")
     ] = None,  # fmt: skip
+    cohorts_file: Annotated[
+        Optional[str],
+        _opt("--cohorts", "Cohort CSV (cohort, age, active) for the survival chart, when the "
+             "input is a ledger (event inputs bring their own cohorts)."),
+    ] = None,  # fmt: skip
     config: Config = None,
     map_: MapOpt = None,
     transactions: TransactionsOpt = None,
@@ -114,6 +119,8 @@ def report(
 
       bucket report ledger.csv --margin 0.7 --horizon 24 -o plan.html
 
+      bucket report ledger.csv --cohorts cohorts.csv -o plan.html
+
       bucket report --transactions orders.csv --spend spend.csv -o plan.html
     """
     if output is None and sys.stdout.isatty():
@@ -131,6 +138,15 @@ def report(
     )  # fmt: skip
     ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
                          ("acquisition_spend",), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))  # fmt: skip
+    if cohorts_file is not None:
+        from dataclasses import replace
+
+        from bucket.io.cohorts import read_cohorts
+
+        table_ = read_cohorts(cohorts_file)
+        rows = [{"cohort": label, "age": age, "active": float(n)}
+                for label, counts in zip(table_.labels, table_.counts) for age, n in enumerate(counts)]  # fmt: skip
+        ledger = replace(ledger, cohorts=rows)
     with _progress(settings.draws):
         result = make_report(ledger, settings, sources)
     from bucket.model.results import check_finite
