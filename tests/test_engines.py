@@ -285,3 +285,31 @@ def test_engine_errors_are_one_line(postgres):
     assert len(res.stderr.strip().splitlines()) == 1
     res = invoke("ledger", "--engine", "postgresql://nobody@127.0.0.1:1/x", "--table", "t")
     assert res.exit_code == 1 and "cannot connect" in res.stderr
+
+
+def test_printed_sql_from_a_later_start_carries_the_earlier_customers(events):
+    """--from after the first event: customers acquired before it are in customers_start."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW orders AS SELECT * FROM read_csv('{events['tx']}', all_varchar = true)")
+    first, last = _range(events["tx"])
+    later = f"{int(first[:4]) + 1}-01"
+    res = invoke("ledger", "--print-sql", "--table", "orders", "--from", later, "--to", last)
+    assert res.exit_code == 0, res.stderr
+    want = [r for r in _expected(events["tx"]) if later <= r[0] <= last]
+    assert _norm(con.execute(res.stdout).fetchall()) == want
+    assert want[0][2] > 0  # a real customers_start, not zero
+
+
+def test_map_names_the_engine_columns(postgres, events):
+    from bucket.events.remote import derive_remote
+
+    renamed = events["edge"].with_name("renamed.csv")
+    renamed.write_text(EDGE.replace("customer_id,date,amount,channel", "who,when_,paid,src"))
+    _load(postgres, "renamed", renamed, {"when_": "date", "paid": "numeric(18, 2)"})
+    mapping = {"customer_id": "who", "date": "when_", "amount": "paid", "channel": "src"}
+    theirs = derive_remote("transactions", postgres, table="renamed", mapping=mapping)
+    assert theirs.rows == derive_transactions(str(events["edge"])).rows
+    no_channel = derive_remote("transactions", postgres, table="renamed", mapping={**mapping, "channel": "-"})
+    assert {"channel"} & set(no_channel.rows[0]) == set()

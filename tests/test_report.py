@@ -190,3 +190,34 @@ def test_a_ledger_with_a_cohort_file_gets_the_cohort_chart(tmp_path):
     res = invoke("report", str(ledger), "--cohorts", str(cohorts), "--draws", "0", "-o", str(out), "-q")
     assert res.exit_code == 0, res.stderr
     assert 'id="chart-6"' in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("objective", ["value", "profit", "customers"])
+def test_marginal_curves_meet_at_the_recommendation_and_match_marginal_cac(objective):
+    """An identity of the optimum: where moving money either way loses, the next unit of spend
+    buys as much on both sides; and on the acquisition side, money per customer is the plan's
+    marginal CAC (an independent computation: κ·exp(A/(κM)) per channel, blended)."""
+    import numpy as np
+
+    from bucket.io.ledger import read_ledger
+    from bucket.model.settings import load_settings
+    from bucket.report import make_report
+
+    settings, sources, _ = load_settings(None, {"objective": objective, "draws": 0})
+    r = make_report(read_ledger(EXAMPLE), settings, sources)
+    rec = r.plan.recommendation.acquisition_share
+    assert r.crossing == pytest.approx(rec, abs=0.01)
+    xs = np.array(r.marginal_shares)
+    ys = np.array([np.nan if y is None else y for y in r.marginal_acquisition])
+    at_rec = float(np.interp(rec, xs, ys))
+    assert at_rec == pytest.approx(r.plan.marginal.recommended.marginal_cac, rel=0.03)
+
+
+def test_channel_names_are_text_not_formulas(tmp_path):
+    text = (EXAMPLES / "saas_monthly.csv").read_text(encoding="utf-8").replace("social", "promo $5 \\to $_")
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(text, encoding="utf-8")
+    out = tmp_path / "r.html"
+    res = invoke("report", str(ledger), "--draws", "0", "-o", str(out), "-q")
+    assert res.exit_code == 0, res.stderr
+    assert "promo $5 \\to $_" in out.read_text(encoding="utf-8")

@@ -50,14 +50,14 @@ class Report:
     objective: list[float]
     objective_band: Band | None
     # 2. the marginal cost of one more customer on each side against the split: what the next
-    # unit of spend costs per customer's worth of objective it adds (D·V / ∂objective/∂spend,
-    # V the objective's worth of one more customer today, D the discounted periods of spend),
-    # so at an interior optimum, where both derivatives are equal, the two curves meet
+    # unit of spend costs per customer's worth of objective it adds (W / gross ∂objective/∂spend,
+    # W the worth of one more customer a period), so at an interior optimum, where both
+    # derivatives are equal, the two curves meet; on acquisition it is the marginal CAC
     marginal_shares: list[float]
     marginal_acquisition: list[float | None]
     marginal_retention: list[float | None]
     crossing: float | None  # the share at which the two curves cross
-    customer_worth: float | None  # V
+    customer_worth: float | None  # W
     # 3. the customer base over the horizon
     periods: list[str]  # the last observed period, then the horizon
     base_current: list[float]
@@ -91,14 +91,17 @@ def _crossing(shares: np.ndarray, a: list[float | None], r: list[float | None]) 
 
 
 def _customer_worth(ctx, share: float) -> tuple[float | None, float]:
-    """(V, D): the objective's gain from one more customer today at the split, and the spend
-    periods as the objective counts them (discounted for value)."""
+    """(W, D) at the split: W the objective's gain from one more customer arriving in every
+    period (∂objective/∂organic inflow), D the spend periods as the objective counts them
+    (discounted for value). One more unit of spend a period on a side buys ∂objective/∂spend
+    plus D (value and profit are net of spend); W over that is the money per customer, which
+    on the acquisition side is the marginal CAC."""
     from dataclasses import replace
 
     from bucket.optimize import evaluate
 
     base = ctx.scenario(share).score
-    more = evaluate(ctx.cal, replace(ctx.params, n0=ctx.params.n0 + 1.0), share, ctx.budget,
+    more = evaluate(ctx.cal, replace(ctx.params, o=ctx.params.o + 1.0), share, ctx.budget,
                     ctx.horizon, ctx.objective).score  # fmt: skip
     d = float(ctx.params.d) if ctx.objective == "value" else 0.0
     periods = float(sum((1.0 + d) ** -t for t in range(ctx.horizon)))
@@ -114,7 +117,7 @@ def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str], p
     periods = len(ledger.periods)
     holdout = min(BACKTEST_HOLDOUT, periods - 3)
     if holdout < 1:
-        return None, f"the ledger has {periods} periods: too few to hold some out and backtest"
+        return None, f"the ledger has {_plural(periods, 'period')}: too few to hold some out and backtest"
     try:
         return backtest(ledger, settings, sources, holdout), None
     except (ConfigError, InputError) as exc:
@@ -137,6 +140,10 @@ def _cohorts(ledger: Ledger, settings: PlanSettings, frequency: str):
 
 def _money(x: float, currency: str | None) -> str:
     return f"{x:,.0f}" + (f" {currency}" if currency else "")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _pct(x: float) -> str:
@@ -162,15 +169,20 @@ def _takeaways(r: dict, plan: PlanResult) -> dict[str, str]:
         t["marginal"] = (f"The next customer costs the same on both sides ({cost}) at "
                          f"{_pct(r['crossing'])} acquisition: below that, acquisition is the "
                          "cheaper way to add one; above it, retention.")  # fmt: skip
-    elif all(x is None for x in r["marginal_retention"]):
-        t["marginal"] = ("Retention spend has no measurable effect on churn here, so only "
-                         "acquisition has a marginal cost.")  # fmt: skip
     else:
-        a, k = r["marginal_acquisition"], r["marginal_retention"]
-        cheaper = "acquisition" if (a[len(a) // 2] or np.inf) < (k[len(k) // 2] or np.inf) else "retention"
-        t["marginal"] = f"The curves do not cross: {cheaper} is the cheaper way to add a customer at every split."
+        pairs = [(a, k) for a, k in zip(r["marginal_acquisition"], r["marginal_retention"])
+                 if a is not None and k is not None]  # fmt: skip
+        if not pairs:
+            t["marginal"] = ("One side buys no customers at any split here (its marginal cost is "
+                             "undefined), so the costs cannot be compared.")  # fmt: skip
+        elif all(a < k for a, k in pairs):
+            t["marginal"] = "Acquisition is the cheaper way to add a customer at every split."
+        elif all(a > k for a, k in pairs):
+            t["marginal"] = "Retention is the cheaper way to add a customer at every split."
+        else:
+            t["marginal"] = "The two costs are close across the splits; neither side is clearly cheaper."
     n_cur, n_rec = r["base_current"][-1], r["base_recommended"][-1]
-    text = (f"After {plan.horizon} {plan.frequency}s the base is {n_rec:,.0f} customers under the "
+    text = (f"After {_plural(plan.horizon, plan.frequency)} the base is {n_rec:,.0f} customers under the "
             f"recommendation and {n_cur:,.0f} under today's split ({n_rec - n_cur:+,.0f})")  # fmt: skip
     if r["band_recommended"] is not None:
         b = r["band_recommended"]
@@ -227,10 +239,14 @@ def make_report(ledger: Ledger, settings: PlanSettings, sources: dict[str, str],
     shares = np.linspace(0.0, 1.0, MARGINAL_POINTS)
     worth, spend_periods = _customer_worth(ctx, plan.recommendation.acquisition_share)
     m_cac, retain = [], []
+    # value and profit are net of spend: one more unit of spend a period costs the spend
+    # periods themselves, so the gain it buys is the net derivative plus those (gross)
+    spent = spend_periods if ctx.objective in ("value", "profit") else 0.0
     for s in shares:
         mg = marginals(ctx.cal, ctx.params, ctx.scenario(float(s)), ctx.horizon, ctx.objective, True)
         for out, d in ((m_cac, mg.d_acquisition), (retain, mg.d_retention)):
-            out.append(_finite(spend_periods * worth / d) if worth and d > 0 else None)
+            gain = d + spent
+            out.append(_finite(worth / gain) if worth and gain > 0 else None)
     proj_c, proj_r = plan.projection.current, plan.projection.recommended
     bt, note = _backtest(ledger, settings, sources, plan)
     parts = dict(

@@ -182,11 +182,18 @@ def _print_sql(subs: bool, dialect: str, table: str | None, first: str | None, l
             label = None
         if label is None or (label.period is None and label.date is None):
             raise typer.BadParameter(f"'{text}' is not a period or date", param_hint=flag)
-        day = label.date if label.date is not None else label.period.start  # type: ignore[union-attr]
+        if label.date is not None:
+            day = label.date
+        else:  # a month, quarter or week: --from from its first day, --to to its last
+            day = label.period.start if flag == "--from" else label.period.end  # type: ignore[union-attr]
+        if not 1900 <= day.year <= 2200:
+            raise typer.BadParameter(f"'{text}' is not a plausible date for a ledger", param_hint=flag)
         ends.append(period_of(day, frequency))
     start, stop = ends
     if stop < start:
         raise typer.BadParameter("--to is before --from", param_hint="--to")
+    if stop.ordinal - start.ordinal > 60 * 53:
+        raise typer.BadParameter("the range spans more than 60 years", param_hint="--from/--to")
     periods = [start + i for i in range(-1, stop.ordinal - start.ordinal + 1)]
     kind = "subscriptions" if subs else "transactions"
     columns = {c: c for c in CANONICAL[kind]}
@@ -196,8 +203,12 @@ def _print_sql(subs: bool, dialect: str, table: str | None, first: str | None, l
         else:
             columns[canon] = theirs
     from sqlglot import exp
+    from sqlglot.errors import SqlglotError
 
-    relation = exp.to_table(table, dialect=dialect).sql(dialect="duckdb")
+    try:  # every part quoted: project-ids with hyphens, reserved words, odd characters
+        relation = exp.to_table(table, dialect=dialect).sql(dialect="duckdb", identify=True)
+    except SqlglotError as exc:
+        raise typer.BadParameter(f"'{table}' is not a table name ({exc})", param_hint="--table") from None
     text = ledger_query(kind, frequency, inactive, relation, columns, periods, dialect)
     if output is not None and str(output) != "-":
         _write_atomic(output, text)

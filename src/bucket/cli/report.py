@@ -138,12 +138,30 @@ def report(
     )  # fmt: skip
     ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
                          ("acquisition_spend",), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))  # fmt: skip
+    if settings.objective == "target":
+        from bucket.errors import ConfigError
+
+        raise ConfigError("the report draws the value, customers or profit objective",
+                          "bucket plan --objective target answers the budget question")  # fmt: skip
     if cohorts_file is not None:
         from dataclasses import replace
 
+        from bucket.errors import InputError, Problem
         from bucket.io.cohorts import read_cohorts
+        from bucket.io.periods import PeriodProblem, parse_label, resolve
 
         table_ = read_cohorts(cohorts_file)
+        try:
+            cohort_freq = resolve([parse_label(x) for x in table_.labels]).frequency
+        except PeriodProblem:
+            cohort_freq = None
+        if cohort_freq != ledger.frequency:
+            raise InputError(Problem(
+                "error", "cohort-frequency",
+                f"the cohorts are {cohort_freq or 'not'} periods, the ledger's are {ledger.frequency}s",
+                f"derive the cohorts at the ledger's frequency (--frequency {ledger.frequency})",
+                cohorts_file, column="cohort",
+            ))  # fmt: skip
         rows = [{"cohort": label, "age": age, "active": float(n)}
                 for label, counts in zip(table_.labels, table_.counts) for age, n in enumerate(counts)]  # fmt: skip
         ledger = replace(ledger, cohorts=rows)
@@ -157,7 +175,7 @@ def report(
         sys.stdout.write(page)
         sys.stdout.flush()
     else:
-        for path in (file, transactions, subscriptions, spend):
+        for path in (file, transactions, subscriptions, spend, cohorts_file):
             if path and _same_file(output, path):
                 raise typer.BadParameter(f"{output} is an input file; choose another path", param_hint="--output")
         _write_atomic(output, page)

@@ -8,9 +8,25 @@
 --
 -- Customers active at a period's end are the running sum of their channel's (or cohort's)
 -- steps up to that period; MRR is a running sum in the same way. Periods without any event
--- are in the grid, so they carry the previous count forward.
+-- are in the grid, so they carry the previous count forward. Steps before the grid's first
+-- period (events before the ledger's range) count in that first period, which is not reported
+-- itself: it only gives the first customers_start. Steps after the last period are ignored.
 
-WITH channel_steps AS (
+WITH first_period AS (SELECT MIN(ordinal) AS ordinal FROM periods),
+clamped AS (
+    SELECT
+        CASE WHEN s.ordinal < f.ordinal THEN f.ordinal ELSE s.ordinal END AS ordinal,
+        s.channel,
+        s.cohort,
+        s.customer_step,
+        s.new_customers,
+        s.reactivated_customers,
+        s.revenue_cents,
+        s.mrr_step_cents
+    FROM steps AS s
+    CROSS JOIN first_period AS f
+),
+channel_steps AS (
     SELECT
         ordinal,
         channel,
@@ -19,7 +35,7 @@ WITH channel_steps AS (
         SUM(reactivated_customers) AS reactivated_customers,
         SUM(revenue_cents) AS revenue_cents,
         SUM(mrr_step_cents) AS mrr_step_cents
-    FROM steps
+    FROM clamped
     GROUP BY ordinal, channel
 ),
 channels AS (SELECT DISTINCT channel FROM steps),
@@ -41,7 +57,7 @@ ledger AS (
 ),
 cohort_steps AS (
     SELECT ordinal, cohort, SUM(customer_step) AS customer_step
-    FROM steps
+    FROM clamped
     GROUP BY ordinal, cohort
 ),
 cohort_grid AS (

@@ -10,7 +10,7 @@ SELECT
     l.reactivated_customers,
     b.customers_end + l.new_customers + l.reactivated_customers - l.customers_end AS churned_customers,
     l.customers_end,
-    CAST(ROUND(l.revenue_cents) AS DECIMAL(18, 0)) / 100 AS revenue
+    CAST(ROUND(l.revenue_cents) AS DECIMAL(20, 2)) / 100 AS revenue
 FROM ledger AS l
 JOIN periods AS p ON p.ordinal = l.ordinal
 JOIN ledger AS b ON b.channel = l.channel AND b.ordinal = l.ordinal - 1

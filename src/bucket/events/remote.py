@@ -44,6 +44,23 @@ def _missing(module: str, extra: str) -> ConfigError:
                        f"pip install 'bucket[{extra}]'")  # fmt: skip
 
 
+class _engine_logs_off:
+    """PySpark and py4j log a failed query (a Java stack trace) before raising it; the error
+    reaches the user once, as one line."""
+
+    def __enter__(self):
+        import logging
+
+        self.saved = [(lg, lg.level) for lg in map(logging.getLogger, ("pyspark", "py4j"))]
+        for lg, _ in self.saved:
+            lg.setLevel(logging.CRITICAL + 1)
+
+    def __exit__(self, *exc):
+        for lg, level in self.saved:
+            lg.setLevel(level)
+        return False
+
+
 def _quietly(start: Callable[[], Any], local: bool):
     """Start Spark without its JVM's start-up chatter on our stderr: the JVM inherits file
     descriptor 2 while it points at a log file (errors still reach us as Python exceptions)."""
@@ -54,10 +71,10 @@ def _quietly(start: Callable[[], Any], local: bool):
 
     if local:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no "hostname resolves to" warning
-    path = os.path.join(tempfile.gettempdir(), "bucket-spark.log")
+    fd, _path = tempfile.mkstemp(prefix="bucket-spark-", suffix=".log")  # private, never shared
     sys.stderr.flush()
     saved = os.dup(2)
-    with open(path, "ab") as log:
+    with os.fdopen(fd, "ab") as log:
         os.dup2(log.fileno(), 2)
         try:
             with warnings.catch_warnings():
@@ -150,6 +167,31 @@ def open_engine(engine: str, source: str | None, table: str | None, remote: str 
                       "use duckdb (default), spark, or a postgresql:// URL")  # fmt: skip
 
 
+def _mapped_columns(header: list[str], name: str, aliases, required, mapping: dict[str, str]):
+    """Canonical → the engine's column: --map first (theirs '-' = no such column), then the
+    aliases, then the check that the required ones are there."""
+    found = {c: v for c, v in mapping.items() if v != "-"}
+    dropped = {c for c, v in mapping.items() if v == "-"}
+    missing = [c for c, v in found.items() if v not in header]
+    if missing:
+        raise InputError(Problem("error", "missing-column",
+                                 f"--map names {found[missing[0]]}, which is not a column "
+                                 f"(columns: {', '.join(header)})", "fix the --map value", name,
+                                 column=missing[0]))  # fmt: skip
+    detected = _columns(header, name, aliases, ())
+    cols = {c: v for c, v in detected.items() if c not in dropped and c not in found}
+    cols.update(found)
+    for canon in required:
+        if canon not in cols:
+            raise InputError(Problem(
+                "error", "missing-column",
+                f"required column {canon} not found (columns found: {', '.join(header)})",
+                f"the events need {', '.join(required)}; name yours with --map {canon}=theirs",
+                name, row=1, column=canon,
+            ))  # fmt: skip
+    return cols
+
+
 def _steps_rows(rows: list[tuple]) -> list[tuple]:
     """Engine rows → plain Python values (Decimal sums, Spark Rows, datetimes)."""
     out = []
@@ -178,12 +220,12 @@ def derive_remote(kind: str, engine: str, source: str | None = None, table: str 
     try:
         aliases, required = ((TX_ALIASES, ("customer_id", "date", "amount")) if kind == "transactions"
                              else (SUB_ALIASES, ("customer_id", "start", "end")))  # fmt: skip
-        cols = _columns(eng.columns, eng.name, aliases, required)
-        cols.update(mapping or {})
+        cols = _mapped_columns(eng.columns, eng.name, aliases, required, mapping or {})
         sql = steps_query(kind, frequency, inactive if kind == "transactions" else 0,
                           eng.relation, cols, eng.dialect)  # fmt: skip
         try:
-            rows = _steps_rows(eng.fetch(sql))
+            with _engine_logs_off():
+                rows = _steps_rows(eng.fetch(sql))
         except Exception as exc:  # the engine's own error types
             raise InputError(Problem("error", "engine", f"the {eng.dialect} query failed: "
                                      f"{' '.join(str(exc).split())[:200]}",

@@ -156,10 +156,11 @@ def ledger_with_spend(file: str, spend: str, mapping=None, require=()) -> Ledger
 
     base = read_ledger(file, mapping)
     name = display_name(file)
-    if "acquisition_spend" in base.present:
-        raise InputError(Problem("error", "spend-twice", "the ledger already has acquisition_spend",
-                                 "drop --spend, or the spend columns from the ledger", name,
-                                 column="acquisition_spend"))  # fmt: skip
+    for col in ("acquisition_spend", "retention_spend"):
+        if col in base.present:
+            raise InputError(Problem("error", "spend-twice", f"the ledger already has {col}",
+                                     "drop --spend, or the spend columns from the ledger", name,
+                                     column=col))  # fmt: skip
     keep = ["period", *(["channel"] if base.has_channels else []),
             *(c for c in base.frame.columns if c in base.present)]  # fmt: skip
     frame = base.frame[list(dict.fromkeys(keep))]
@@ -172,4 +173,5 @@ def ledger_with_spend(file: str, spend: str, mapping=None, require=()) -> Ledger
         except InputError as exc:
             raise InputError(replace(exc.problem, file=name, row=None)) from None
     extra = [Problem("warning", "spend", n, "", name) for n in notes]
-    return replace(ledger, file=name, warnings=[*extra, *(replace(w, file=name) for w in ledger.warnings)])
+    return replace(ledger, file=name, currency=base.currency,
+                   warnings=[*extra, *(replace(w, file=name) for w in ledger.warnings)])

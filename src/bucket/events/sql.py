@@ -149,15 +149,16 @@ def ledger_query(kind: str, frequency: str, inactive: int, relation: str,
     period before the first one reported."""
     ev_ctes, steps = _events(kind, frequency, inactive, relation, columns)
     led_ctes, _ = _split(_parse(render_sql(frequency, 0, LEDGER_SQL)))
-    keep = {"channel_steps", "channels", "grid", "ledger"}
+    keep = {"first_period", "clamped", "channel_steps", "channels", "grid", "ledger"}
     led_ctes = [c for c in led_ctes if c.alias in keep]
     table = TABLE_SQL.read_text(encoding="utf-8")
     if "channel" not in columns:
         table = table.replace("    l.channel,\n", "")
     ctes = [*ev_ctes, _cte("steps", steps), _cte("periods", _parse(periods_sql(periods))), *led_ctes]
     first, last = periods[1], periods[-1]
-    cols = ", ".join(f"{k}={v}" for k, v in columns.items())
-    header = (f"-- bucket: {kind} in {relation} ({cols}) → ledger per {frequency}, "
+    # names go into a comment: one line each, whatever they hold
+    cols = " ".join(", ".join(f"{k}={v}" for k, v in columns.items()).split())
+    header = (f"-- bucket: {kind} in {' '.join(relation.split())} ({cols}) → ledger per {frequency}, "
               f"{first.label} to {last.label}" + (f", inactive after {inactive} days"
               if kind == "transactions" else "") + f"; dialect {dialect}.\n"
               "-- The result is a ledger CSV that `bucket plan` reads as it is.\n")  # fmt: skip

@@ -31,6 +31,7 @@ def _setup():
         "axes.labelcolor": INK, "xtick.color": MUTED, "ytick.color": MUTED, "axes.grid": True,
         "grid.color": GRID_C, "grid.linewidth": 0.6, "legend.frameon": False,
         "figure.dpi": 100, "lines.linewidth": 2, "axes.axisbelow": True,
+        "text.parse_math": False,  # "$5 off" is a channel name, not a formula
     })  # fmt: skip
     return plt
 

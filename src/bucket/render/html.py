@@ -110,14 +110,12 @@ def to_html(r: Report, version: str) -> str:
         _chart(5, "Backtest: could the model have forecast the recent past?", t["backtest"],
                charts.backtest_chart(r),
                "Calibrated without the held-out periods, then fed the spend actually made in them; "
-               "the forecast is never reset to the actuals."),
+               "the forecast is never reset to the actuals.")
+        or f'<section class="chart"><h2>5. Backtest</h2><p class="takeaway">{escape(t["backtest"])}</p></section>',
         _chart(6, "Cohort survival and the sBG curve", t.get("cohorts", ""), charts.cohort_chart(r),
                "Share of each cohort still active by age, the shifted-beta-geometric curve fitted to "
                "all cohorts at once, and the constant-churn curve for comparison."),
     ]
-    if r.backtest is None and r.backtest_note:
-        parts.append(f'<section class="chart"><h2>5. Backtest</h2><p class="takeaway">'
-                     f"{escape(t['backtest'])}</p></section>")  # fmt: skip
     pv = plan_view(p)
     wanted = ("today vs recommended", "Uncertainty", "Marginal economics", "Parameters",
               "Sensitivity", "Break-even", "Leverage")  # fmt: skip
