@@ -104,7 +104,10 @@ def spark_engine(source: str | None, table: str | None, remote: str | None) -> E
                    .config("spark.sql.shuffle.partitions", "8")
                    .config("spark.sql.session.timeZone", "UTC")
                    .config("spark.ui.showConsoleProgress", "false"))  # fmt: skip
-    spark = _quietly(builder.getOrCreate, remote is None)
+    try:
+        spark = _quietly(builder.getOrCreate, remote is None)
+    except ImportError:  # Spark Connect's client needs grpc and pyarrow
+        raise _missing("pyspark[connect]", "spark") from None
     if not remote:
         spark.sparkContext.setLogLevel("ERROR")
     if table:
