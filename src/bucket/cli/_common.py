@@ -179,21 +179,16 @@ def load_ledger(file, transactions, spend, frequency, inactive, mapping, require
     """The ledger from a ledger CSV, or derived from events (on ``engine`` when given)."""
     if transactions is not None and subscriptions is not None:
         raise typer.BadParameter("give --transactions or --subscriptions, not both")
-    if transactions is not None or subscriptions is not None:
+    if transactions is not None or subscriptions is not None or engine is not None:
+        if transactions is None and subscriptions is None and engine[1] is None:  # type: ignore[index]
+            raise typer.BadParameter("with --engine, give --transactions PATH or --table NAME",
+                                     param_hint="--engine")  # fmt: skip
         if frequency not in ("month", "week", "quarter"):
             raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
         from bucket.events.spend import ledger_from_events
 
         kind, path = ("subscriptions", subscriptions) if subscriptions else ("transactions", transactions)
         return ledger_from_events(path, spend, frequency, inactive, mapping, require, kind, engine)
-    if engine is not None:
-        kind = "transactions"
-        from bucket.events.spend import ledger_from_events
-
-        if engine[1] is None:
-            raise typer.BadParameter("with --engine, give --transactions PATH or --table NAME",
-                                     param_hint="--engine")  # fmt: skip
-        return ledger_from_events(None, spend, frequency, inactive, mapping, require, kind, engine)
     if file is None:
         raise typer.BadParameter("give a ledger FILE, or --transactions FILE", param_hint="FILE")
     if spend is not None:  # a ledger without spend (e.g. from a warehouse) plus a spend file

@@ -123,7 +123,6 @@ def _periods(first: dt.date, last: dt.date, frequency: str, name: str = "") -> l
 def derive_transactions(path: str, frequency: str = "month", inactive: int = 90,
                         memory_limit: str | None = None) -> Derived:  # fmt: skip
     """Aggregate a transactions CSV into ledger rows and cohort survival counts."""
-    import duckdb
 
     name = display_name(path)
     with _spooled(path) as source:
@@ -157,36 +156,67 @@ def _derive_transactions(source: str, name: str, frequency: str, inactive: int,
     con.execute("SET preserve_insertion_order = false")
     if _is_parquet(source):
         return _derive_parquet(con, source, name, frequency, inactive)
-    header, delimiter, sample = _header(source, name)
+    header, delimiter, _ = _header(source, name)
     cols = _columns(header, name)
     # ids stay text ("007" and "7" are two customers); as integers they sorted no faster here
     types = {h: "VARCHAR" for h in header}
     types[cols["date"]] = "DATE"
     types[cols["amount"]] = "DECIMAL(18, 2)"
-    q = lambda s: '"' + s.replace('"', '""') + '"'  # noqa: E731
-    lit = lambda s: "'" + s.replace("'", "''") + "'"  # noqa: E731  (a view takes no parameters)
-    channel = f"COALESCE(CAST({q(cols['channel'])} AS VARCHAR), '')" if "channel" in cols else "''"
     try:
-        con.execute(
-            "CREATE VIEW tx AS SELECT "
-            f"TRIM({q(cols['customer_id'])}) AS customer_id, "
-            f"{q(cols['date'])} AS day, "
-            f"CAST(ROUND({q(cols['amount'])} * 100) AS BIGINT) AS amount_cents, "
-            f"{channel} AS channel "
-            f"FROM read_csv({lit(source)}, header = true, delim = {lit(delimiter)}, "
-            f"columns = {{{', '.join(f'{lit(k)}: {lit(v)}' for k, v in types.items())}}}, "
-            "auto_detect = false)"
-        )
+        con.execute("CREATE VIEW tx AS "
+                    + source_sql("transactions", _csv_relation(source, delimiter, types), cols))  # fmt: skip
         # the one pass over the file: purchases → a few thousand steps (transactions.sql)
         con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, inactive))
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
+    return from_steps(con, frequency, name, "channel" in cols, "transactions", row=2)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:  # a view takes no parameters
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _csv_relation(source: str, delimiter: str, types: dict[str, str]) -> str:
+    """read_csv with explicit column types: DuckDB streams and converts, no sniffing."""
+    columns = ", ".join(f"{_lit(k)}: {_lit(v)}" for k, v in types.items())
+    return (f"read_csv({_lit(source)}, header = true, delim = {_lit(delimiter)}, "
+            f"columns = {{{columns}}}, auto_detect = false)")  # fmt: skip
+
+
+def source_sql(kind: str, relation: str, columns: dict[str, str]) -> str:
+    """The input view (tx or sub) over ``relation`` with the canonical columns, in DuckDB SQL:
+    ids as trimmed text, dates as DATE, money as integer cents. The same text, transpiled,
+    reads the events on every engine."""
+    c = {k: _q(v) for k, v in columns.items()}
+    channel = f"COALESCE(CAST({c['channel']} AS VARCHAR), '')" if "channel" in c else "''"
+    if kind == "transactions":
+        return (f"SELECT TRIM(CAST({c['customer_id']} AS VARCHAR)) AS customer_id, "
+                f"CAST({c['date']} AS DATE) AS day, "
+                f"CAST(ROUND(CAST({c['amount']} AS DECIMAL(18, 2)) * 100) AS BIGINT) AS amount_cents, "
+                f"{channel} AS channel FROM {relation}")  # fmt: skip
+    mrr = (f"CAST(ROUND(COALESCE(CAST({c['mrr']} AS DECIMAL(18, 2)), 0) * 100) AS BIGINT)"
+           if "mrr" in c else "0")  # fmt: skip
+    # an end in the far future (9999-12-31 as "never") is an open subscription
+    return (f"SELECT TRIM(CAST({c['customer_id']} AS VARCHAR)) AS customer_id, "
+            f"CAST({c['start']} AS DATE) AS start_day, "
+            f"CASE WHEN CAST({c['end']} AS DATE) >= DATE '9000-01-01' THEN NULL "
+            f"ELSE CAST({c['end']} AS DATE) END AS end_day, {mrr} AS mrr_cents, "
+            f"{channel} AS channel FROM {relation}")  # fmt: skip
+
+
+def from_steps(con, frequency: str, name: str, has_channel: bool, what: str,
+               row: int | None = None) -> Derived:  # fmt: skip
+    """The steps table in ``con`` → ledger and cohort rows: the period range from the steps,
+    then ledger.sql. Every engine's path ends here."""
     first, last = con.execute("SELECT MIN(first_day), MAX(last_day) FROM steps").fetchone()
     if first is None:
-        raise InputError(Problem("error", "no-data", "no transactions", "export some", name, row=2))
+        raise InputError(Problem("error", "no-data", f"no {what}", "export some", name, row=row))
     periods = _periods(first, last, frequency, name)
-    result = _finish(con, periods, frequency)
-    return _collect(result, periods, last, "channel" in cols, frequency, name)
+    return _collect(_finish(con, periods, frequency), periods, last, has_channel, frequency, name)
 
 
 def _is_parquet(path: str) -> bool:
@@ -202,9 +232,7 @@ def _derive_parquet(con, source: str, name: str, frequency: str, inactive: int) 
     no header sniffing; the casts make any integer, decimal or text column work)."""
     import duckdb
 
-    from bucket.events.sql import source_sql
-
-    relation = "read_parquet('" + source.replace("'", "''") + "')"
+    relation = f"read_parquet({_lit(source)})"
     try:
         header = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
         cols = _columns(header, name)
@@ -212,11 +240,7 @@ def _derive_parquet(con, source: str, name: str, frequency: str, inactive: int) 
         con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, inactive))
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
-    first, last = con.execute("SELECT MIN(first_day), MAX(last_day) FROM steps").fetchone()
-    if first is None:
-        raise InputError(Problem("error", "no-data", "no transactions", "export some", name))
-    periods = _periods(first, last, frequency, name)
-    return _collect(_finish(con, periods, frequency), periods, last, "channel" in cols, frequency, name)
+    return from_steps(con, frequency, name, "channel" in cols, "transactions")
 
 
 def _finish(con, periods: list[Period], frequency: str) -> list[tuple]:
@@ -365,25 +389,13 @@ def _derive_subscriptions(source: str, name: str, frequency: str,
     con = duckdb.connect()
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
-    q = lambda s: '"' + s.replace('"', '""') + '"'  # noqa: E731
-    lit = lambda s: "'" + s.replace("'", "''") + "'"  # noqa: E731
     types = {h: "VARCHAR" for h in header}
     types[cols["start"]] = types[cols["end"]] = "DATE"
     if "mrr" in cols:
         types[cols["mrr"]] = "DECIMAL(18, 2)"
-    mrr = f"CAST(ROUND(COALESCE({q(cols['mrr'])}, 0) * 100) AS BIGINT)" if "mrr" in cols else "0"
-    channel = f"COALESCE({q(cols['channel'])}, '')" if "channel" in cols else "''"
     try:
-        con.execute(
-            f"CREATE TABLE sub AS SELECT TRIM({q(cols['customer_id'])}) AS customer_id, "
-            f"{q(cols['start'])} AS start_day, "
-            # an end in the far future (9999-12-31 as "never") is an open subscription
-            f"CASE WHEN {q(cols['end'])} >= DATE '9000-01-01' THEN NULL ELSE {q(cols['end'])} END "
-            f"AS end_day, {mrr} AS mrr_cents, "
-            f"{channel} AS channel FROM read_csv({lit(source)}, header = true, "
-            f"delim = {lit(delimiter)}, columns = {{{', '.join(f'{lit(k)}: {lit(v)}' for k, v in types.items())}}}, "
-            "auto_detect = false)"
-        )
+        con.execute("CREATE TABLE sub AS "
+                    + source_sql("subscriptions", _csv_relation(source, delimiter, types), cols))  # fmt: skip
         first, last_start, last_end, rows, bad = con.execute(
             "SELECT MIN(start_day), MAX(start_day), MAX(end_day), COUNT(*), "
             "SUM(CASE WHEN end_day < start_day THEN 1 ELSE 0 END) FROM sub"

@@ -17,10 +17,8 @@ from bucket.events.engine import (
     SUB_ALIASES,
     TX_ALIASES,
     Derived,
-    _collect,
     _columns,
-    _finish,
-    _periods,
+    from_steps,
 )
 
 STEP_COLUMNS = ("ordinal INTEGER, channel VARCHAR, cohort INTEGER, new_customers BIGINT, "
@@ -239,11 +237,4 @@ def derive_remote(kind: str, engine: str, source: str | None = None, table: str 
     con.execute(f"CREATE TEMP TABLE steps ({STEP_COLUMNS})")
     if rows:
         con.executemany("INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    first, last = con.execute("SELECT MIN(first_day), MAX(last_day) FROM steps").fetchone()
-    if first is None:
-        raise InputError(Problem("error", "no-data", f"no {kind}", "export some", eng.name))
-    if kind == "subscriptions":  # open and far-future ends: the data run to the latest date seen
-        last = max(last, first)
-    periods = _periods(first, last, frequency, eng.name)
-    result = _finish(con, periods, frequency)
-    return _collect(result, periods, last, "channel" in cols, frequency, eng.name)
+    return from_steps(con, frequency, eng.name, "channel" in cols, kind)

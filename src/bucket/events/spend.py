@@ -113,17 +113,15 @@ def ledger_from_events(transactions: str | None, spend: str | None, frequency: s
     from bucket.io.ledger import read_ledger
     from bucket.io.text import display_name
 
+    name = (engine and engine[1]) or display_name(transactions or "")
     if engine is not None:
         from bucket.events.remote import derive_remote
 
-        name = engine[1] or display_name(transactions or "")
         derived = derive_remote(kind, engine[0], transactions, engine[1], frequency, inactive, engine[2])
     elif kind == "subscriptions":
-        name = display_name(transactions)
-        derived = derive_subscriptions(transactions, frequency)
+        derived = derive_subscriptions(transactions, frequency)  # type: ignore[arg-type]
     else:
-        name = display_name(transactions)
-        derived = derive_transactions(transactions, frequency, inactive)
+        derived = derive_transactions(transactions, frequency, inactive)  # type: ignore[arg-type]
     frame, notes = with_spend(derived, read_spend(spend) if spend else None, name)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ledger.csv"

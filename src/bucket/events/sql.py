@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bucket.events.engine import LEDGER_SQL, SQL, SUBSCRIPTIONS_SQL, render_sql
+from bucket.events.engine import LEDGER_SQL, SQL, SUBSCRIPTIONS_SQL, render_sql, source_sql
 
 if TYPE_CHECKING:
     from bucket.io.periods import Period
@@ -25,29 +25,6 @@ DIALECTS = ("duckdb", "spark", "bigquery", "snowflake", "postgres", "trino")
 TABLE_SQL = Path(__file__).with_name("ledger_table.sql")
 CANONICAL = {"transactions": ("customer_id", "date", "amount", "channel"),
              "subscriptions": ("customer_id", "start", "end", "mrr", "channel")}  # fmt: skip
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def source_sql(kind: str, relation: str, columns: dict[str, str]) -> str:
-    """The input view (tx or sub) over ``relation`` with the canonical columns, in DuckDB SQL:
-    ids as trimmed text, dates as DATE, money as integer cents."""
-    c = {k: _q(v) for k, v in columns.items()}
-    channel = f"COALESCE(CAST({c['channel']} AS VARCHAR), '')" if "channel" in c else "''"
-    if kind == "transactions":
-        return (f"SELECT TRIM(CAST({c['customer_id']} AS VARCHAR)) AS customer_id, "
-                f"CAST({c['date']} AS DATE) AS day, "
-                f"CAST(ROUND(CAST({c['amount']} AS DECIMAL(18, 2)) * 100) AS BIGINT) AS amount_cents, "
-                f"{channel} AS channel FROM {relation}")  # fmt: skip
-    mrr = (f"CAST(ROUND(COALESCE(CAST({c['mrr']} AS DECIMAL(18, 2)), 0) * 100) AS BIGINT)"
-           if "mrr" in c else "0")  # fmt: skip
-    return (f"SELECT TRIM(CAST({c['customer_id']} AS VARCHAR)) AS customer_id, "
-            f"CAST({c['start']} AS DATE) AS start_day, "
-            f"CASE WHEN CAST({c['end']} AS DATE) >= DATE '9000-01-01' THEN NULL "
-            f"ELSE CAST({c['end']} AS DATE) END AS end_day, {mrr} AS mrr_cents, "
-            f"{channel} AS channel FROM {relation}")  # fmt: skip
 
 
 def _portable(tree):
