@@ -81,7 +81,7 @@ def test_tables_carry_the_plan_json_numbers(page):
     for ch in rec["channels"]:
         # money under 1,000 shows two decimals, above it none
         assert _num(split[ch["channel"]][1]) == pytest.approx(ch["acquisition_spend"], abs=0.5)
-    unc = {row[0]: row[1:] for row in parser.tables[f"Uncertainty across 40 scenarios (seed 7)"][1:]}
+    unc = {row[0]: row[1:] for row in parser.tables["Uncertainty across 40 scenarios (seed 7)"][1:]}
     shares = unc["recommended acquisition share"]
     for text, key in zip(shares, ("p10", "p50", "p90")):
         assert _num(text) == pytest.approx(100 * plan["uncertainty"]["split"][key], abs=0.05)

@@ -192,7 +192,6 @@ def spend_frame(tx, seed: int = SEED):
     """Monthly acquisition and retention spend per channel, consistent with the new customers
     of ``tx`` (CAC per channel with ±15 % noise)."""
     import numpy as np
-    import pandas as pd
 
     rng = np.random.default_rng(seed + 1)
     first = tx.groupby("customer_id").agg(date=("date", "min"), channel=("channel", "first"))

@@ -13,7 +13,6 @@ today's split in each draw, and the share of draws in which the recommendation b
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 

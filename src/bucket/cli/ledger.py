@@ -17,7 +17,6 @@ from bucket.cli._common import (
     SparkRemoteOpt,
     TableOpt,
     engine_spec,
-    parse_map,
     OutputOpt,
     QuietOpt,
     SpendOpt,
