@@ -18,6 +18,7 @@ import numpy as np
 
 from bucket.errors import ConfigError, InputError
 from bucket.optimize import GRID, grid_scores, marginals
+from bucket.planner import _pct, _plural  # the headline's wording, so both read alike
 
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
@@ -140,14 +141,6 @@ def _cohorts(ledger: Ledger, settings: PlanSettings, frequency: str):
 
 def _money(x: float, currency: str | None) -> str:
     return f"{x:,.0f}" + (f" {currency}" if currency else "")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f} %"
 
 
 def _takeaways(r: dict, plan: PlanResult) -> dict[str, str]:
