@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from bucket.errors import InputError
 from bucket.events.engine import derive_subscriptions, derive_transactions
 from tests.conftest import invoke
 
@@ -145,6 +146,29 @@ def test_postgres_subscriptions(postgres, events):
     theirs = derive_remote("subscriptions", postgres, table="subs")
     assert theirs.rows == ours.rows
     assert theirs.cohorts_rows == ours.cohorts_rows
+
+
+def test_postgres_subscriptions_are_checked_like_the_embedded_ones(postgres, tmp_path):
+    """The embedded path refuses subscriptions that end before they start and warns when ends
+    run far past the last start; the same table on PostgreSQL gets the same line and warning."""
+    from bucket.events.remote import derive_remote
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer_id,start,end\na,2024-01-05,2024-03-01\nb,2024-02-10,2024-01-01\n")
+    _load(postgres, "bad_subs", bad, SUB_TYPES)
+    for derive in (lambda: derive_subscriptions(str(bad)),
+                   lambda: derive_remote("subscriptions", postgres, table="bad_subs")):  # fmt: skip
+        with pytest.raises(InputError) as err:
+            derive()
+        assert err.value.problem.code == "end-before-start"
+        assert "1 subscription(s) end before they start" in err.value.problem.message
+    far = tmp_path / "far.csv"
+    far.write_text("customer_id,start,end\na,2024-01-05,\nb,2024-02-10,2026-06-30\nc,2024-03-01,2024-05-02\n")
+    _load(postgres, "far_subs", far, SUB_TYPES)
+    ours, theirs = derive_subscriptions(str(far)), derive_remote("subscriptions", postgres, table="far_subs")
+    assert theirs.rows == ours.rows
+    assert any("well after the latest start" in w for w in ours.warnings)
+    assert theirs.warnings == ours.warnings
 
 
 @pytest.mark.parametrize("name", ["edge", "tx"])

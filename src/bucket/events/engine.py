@@ -371,6 +371,30 @@ def cohorts_csv(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# what every engine checks in a subscriptions table before deriving anything from it
+SUBSCRIPTION_CHECKS = ("SELECT MIN(start_day) AS first_start, MAX(start_day) AS last_start, "
+                       "MAX(end_day) AS last_end, COUNT(*) AS n, "
+                       "SUM(CASE WHEN end_day < start_day THEN 1 ELSE 0 END) AS bad")  # fmt: skip
+
+
+def check_subscriptions(rows, bad, last_start, last_end, name: str) -> str | None:
+    """Refuse an empty table or subscriptions that end before they start; return a warning
+    when ends run far past the last start (scheduled or paid-through dates), else None."""
+    if not rows:
+        raise InputError(Problem("error", "no-data", "no subscriptions", "export some", name, row=2))
+    if bad:
+        raise InputError(Problem("error", "end-before-start",
+                                 f"{int(bad)} subscription(s) end before they start",
+                                 "check the start and end columns", name))  # fmt: skip
+    if last_end is not None and last_start is not None and (last_end - last_start).days > 366:
+        return (
+            f"the latest end ({last_end.isoformat()}) is well after the latest start "
+            f"({last_start.isoformat()}); if ends are scheduled or paid-through dates, the "
+            "periods after the export are projections, not history"
+        )
+    return None
+
+
 def derive_subscriptions(path: str, frequency: str = "month",
                          memory_limit: str | None = None) -> Derived:  # fmt: skip
     """Aggregate a subscriptions CSV (customer_id, start, end[, mrr, channel]; empty end =
@@ -396,26 +420,11 @@ def _derive_subscriptions(source: str, name: str, frequency: str,
     try:
         con.execute("CREATE TABLE sub AS "
                     + source_sql("subscriptions", _csv_relation(source, delimiter, types), cols))  # fmt: skip
-        first, last_start, last_end, rows, bad = con.execute(
-            "SELECT MIN(start_day), MAX(start_day), MAX(end_day), COUNT(*), "
-            "SUM(CASE WHEN end_day < start_day THEN 1 ELSE 0 END) FROM sub"
-        ).fetchone()
+        first, last_start, last_end, rows, bad = con.execute(SUBSCRIPTION_CHECKS + " FROM sub").fetchone()
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
-    if not rows:
-        raise InputError(Problem("error", "no-data", "no subscriptions", "export some", name, row=2))
-    if bad:
-        raise InputError(Problem("error", "end-before-start",
-                                 f"{bad} subscription(s) end before they start",
-                                 "check the start and end columns", name))  # fmt: skip
+    future_note = check_subscriptions(rows, bad, last_start, last_end, name)
     as_of = max(d for d in (last_start, last_end) if d is not None)
-    future_note = None
-    if last_end is not None and last_start is not None and (last_end - last_start).days > 366:
-        future_note = (
-            f"the latest end ({last_end.isoformat()}) is well after the latest start "
-            f"({last_start.isoformat()}); if ends are scheduled or paid-through dates, the "
-            "periods after the export are projections, not history"
-        )
     periods = _periods(first, as_of, frequency, name)
     try:
         con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, 0, SUBSCRIPTIONS_SQL))

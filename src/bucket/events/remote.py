@@ -18,6 +18,7 @@ from bucket.events.engine import (
     TX_ALIASES,
     Derived,
     _columns,
+    check_subscriptions,
     from_steps,
 )
 
@@ -202,7 +203,7 @@ def _steps_rows(rows: list[tuple]) -> list[tuple]:
             if v is None or i == 1:
                 vals.append(v)
             elif i >= 8:
-                vals.append(v.date() if isinstance(v, dt.datetime) else v)
+                vals.append(_date(v))
             else:
                 vals.append(int(v))
         out.append(tuple(vals))
@@ -215,26 +216,42 @@ def derive_remote(kind: str, engine: str, source: str | None = None, table: str 
     """Events on an engine → ledger rows and cohort counts, as ``derive_transactions`` gives."""
     import duckdb
 
-    from bucket.events.sql import steps_query
+    from bucket.events.sql import steps_query, subscription_checks_query
 
     eng = open_engine(engine, source, table, remote)
     try:
         aliases, required = ((TX_ALIASES, ("customer_id", "date", "amount")) if kind == "transactions"
                              else (SUB_ALIASES, ("customer_id", "start", "end")))  # fmt: skip
         cols = _mapped_columns(eng.columns, eng.name, aliases, required, mapping or {})
+        note = None
+        if kind == "subscriptions":  # the embedded path's checks, run where the data is
+            _, last_start, last_end, n, bad = _run(eng, subscription_checks_query(eng.relation, cols, eng.dialect))[0]
+            note = check_subscriptions(n, bad, _date(last_start), _date(last_end), eng.name)
         sql = steps_query(kind, frequency, inactive if kind == "transactions" else 0,
                           eng.relation, cols, eng.dialect)  # fmt: skip
-        try:
-            with _engine_logs_off():
-                rows = _steps_rows(eng.fetch(sql))
-        except Exception as exc:  # the engine's own error types
-            raise InputError(Problem("error", "engine", f"the {eng.dialect} query failed: "
-                                     f"{' '.join(str(exc).split())[:200]}",
-                                     "check the column types (dates, numbers)", eng.name)) from None  # fmt: skip
+        rows = _steps_rows(_run(eng, sql))
     finally:
         eng.close()
     con = duckdb.connect()
     con.execute(f"CREATE TEMP TABLE steps ({STEP_COLUMNS})")
     if rows:
         con.executemany("INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return from_steps(con, frequency, eng.name, "channel" in cols, kind)
+    derived = from_steps(con, frequency, eng.name, "channel" in cols, kind)
+    if note:
+        derived.warnings.append(note)
+    return derived
+
+
+def _date(value):
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _run(eng: Engine, sql: str) -> list[tuple]:
+    """The engine's rows; its own error types become one line."""
+    try:
+        with _engine_logs_off():
+            return eng.fetch(sql)
+    except Exception as exc:  # the engine's own error types
+        raise InputError(Problem("error", "engine", f"the {eng.dialect} query failed: "
+                                 f"{' '.join(str(exc).split())[:200]}",
+                                 "check the column types (dates, numbers)", eng.name)) from None  # fmt: skip

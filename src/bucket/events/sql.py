@@ -16,7 +16,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bucket.events.engine import LEDGER_SQL, SQL, SUBSCRIPTIONS_SQL, render_sql, source_sql
+from bucket.events.engine import (
+    LEDGER_SQL,
+    SQL,
+    SUBSCRIPTION_CHECKS,
+    SUBSCRIPTIONS_SQL,
+    render_sql,
+    source_sql,
+)
 
 if TYPE_CHECKING:
     from bucket.io.periods import Period
@@ -110,6 +117,13 @@ def steps_query(kind: str, frequency: str, inactive: int, relation: str, columns
     """Events → steps (the heavy part) in ``dialect``."""
     ctes, body = _events(kind, frequency, inactive, relation, columns)
     return _generate(_with(ctes, body), dialect)
+
+
+def subscription_checks_query(relation: str, columns: dict[str, str], dialect: str) -> str:
+    """The embedded engine's checks of a subscriptions table (first/last start, last end, rows,
+    subscriptions ending before they start), in ``dialect``."""
+    view = _parse(source_sql("subscriptions", relation, columns)).subquery("sub")
+    return _generate(_parse(SUBSCRIPTION_CHECKS + " FROM sub").from_(view, append=False), dialect)
 
 
 def periods_sql(periods: list[Period]) -> str:
