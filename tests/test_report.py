@@ -192,6 +192,33 @@ def test_a_ledger_with_a_cohort_file_gets_the_cohort_chart(tmp_path):
     assert 'id="chart-6"' in out.read_text(encoding="utf-8")
 
 
+def test_cohort_file_warnings_reach_stderr_and_the_page_and_its_periods_must_match(tmp_path):
+    """A cohort whose count rises (reactivations) is a warning from `bucket cohorts`; the
+    report used to drop it. Now it is on stderr and in the page's warnings. A cohort file in
+    weeks beside a monthly ledger is refused in one line."""
+    cohorts = tmp_path / "cohorts.csv"
+    rows = ["cohort,age,active"]
+    for i, month in enumerate(["2024-01", "2024-02", "2024-03", "2024-04"]):
+        counts = [1000, 640, 700, 520, 480][: 5 - i]  # age 2 rises: customers came back
+        rows += [f"{month},{a},{n}" for a, n in enumerate(counts)]
+    cohorts.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "r.html"
+    res = invoke("report", str(EXAMPLE), "--cohorts", str(cohorts), "--draws", "0", "-o", str(out))
+    assert res.exit_code == 0, res.stderr
+    rising = "active rises from 640 to 700 at age 2"
+    assert any(rising in line for line in res.stderr.splitlines() if line.startswith("Warning: "))
+    page = out.read_text(encoding="utf-8")
+    assert 'id="chart-6"' in page
+    assert rising in page.split('<ul class="warnings">', 1)[1]
+    weekly = tmp_path / "weekly.csv"
+    weekly.write_text("cohort,age,active\n2024-01-01,0,100\n2024-01-01,1,90\n2024-01-08,0,80\n")
+    res = invoke("report", str(EXAMPLE), "--cohorts", str(weekly), "--draws", "0", "-o", str(tmp_path / "w.html"))
+    assert res.exit_code == 1
+    assert res.stderr.startswith("Error: ") and "the ledger's are months" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "w.html").exists()
+
+
 @pytest.mark.parametrize("objective", ["value", "profit", "customers"])
 def test_marginal_curves_meet_at_the_recommendation_and_match_marginal_cac(objective):
     """An identity of the optimum: where moving money either way loses, the next unit of spend

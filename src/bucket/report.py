@@ -23,6 +23,7 @@ from bucket.planner import _pct, _plural  # the headline's wording, so both read
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
     from bucket.model.backtest import BacktestResult
+    from bucket.io.cohorts import CohortTable
     from bucket.model.cohorts import CohortsResult
     from bucket.model.plan import PlanResult
     from bucket.model.results import MetricsResult
@@ -70,6 +71,7 @@ class Report:
     backtest_note: str | None
     cohorts: CohortsResult | None
     takeaways: dict[str, str]
+    warnings: list[str]  # the plan's, then the cohort analysis's
 
 
 def _band(x: np.ndarray) -> Band:
@@ -125,18 +127,42 @@ def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str], p
         return None, f"no backtest: {exc}"
 
 
-def _cohorts(ledger: Ledger, settings: PlanSettings, frequency: str):
-    if not ledger.cohorts:
-        return None
+def _cohorts(ledger: Ledger, settings: PlanSettings, frequency: str,
+             table: CohortTable | None) -> tuple[CohortsResult | None, list[str]]:  # fmt: skip
+    """The cohort analysis for chart 6 and its warnings: from a cohort file when one is given
+    (its periods must be the ledger's), else from the cohorts event inputs bring along."""
     from bucket.io.cohorts import CohortTable, cohort_counts
     from bucket.retention import analyse
 
-    labels, counts = cohort_counts(ledger.cohorts)
+    if table is not None:
+        _same_frequency(table, frequency)
+    elif ledger.cohorts:
+        labels, counts = cohort_counts(ledger.cohorts)
+        table = CohortTable(ledger.file, labels, counts)
+    else:
+        return None, []
     try:
-        return analyse(CohortTable(ledger.file, labels, counts), frequency,
-                       settings.annual_discount_rate, None, settings.margin)  # fmt: skip
-    except InputError:
-        return None
+        result = analyse(table, frequency, settings.annual_discount_rate, None, settings.margin)
+    except InputError as exc:
+        return None, [f"no cohort chart: {exc}"]
+    return result, list(result.warnings)
+
+
+def _same_frequency(table: CohortTable, frequency: str) -> None:
+    from bucket.errors import Problem
+    from bucket.io.periods import PeriodProblem, parse_label, resolve
+
+    try:
+        theirs = resolve([parse_label(x) for x in table.labels]).frequency
+    except PeriodProblem:
+        theirs = None
+    if theirs != frequency:
+        raise InputError(Problem(
+            "error", "cohort-frequency",
+            f"the cohorts are {theirs or 'not'} periods, the ledger's are {frequency}s",
+            f"derive the cohorts at the ledger's frequency (--frequency {frequency})",
+            table.file, column="cohort",
+        ))  # fmt: skip
 
 
 def _money(x: float, currency: str | None) -> str:
@@ -221,7 +247,9 @@ def _takeaways(r: dict, plan: PlanResult) -> dict[str, str]:
 
 
 def make_report(ledger: Ledger, settings: PlanSettings, sources: dict[str, str],
-                today: dt.date | None = None) -> Report:  # fmt: skip
+                today: dt.date | None = None, cohorts: CohortTable | None = None) -> Report:  # fmt: skip
+    """The plan and its evidence. ``cohorts``: a cohort table for chart 6 (read from a file);
+    without it, the cohorts an event input brought along, if any."""
     from bucket.metrics import compute_metrics
     from bucket.planner import plan_detail
 
@@ -242,6 +270,7 @@ def make_report(ledger: Ledger, settings: PlanSettings, sources: dict[str, str],
             out.append(_finite(worth / gain) if worth and gain > 0 else None)
     proj_c, proj_r = plan.projection.current, plan.projection.recommended
     bt, note = _backtest(ledger, settings, sources, plan)
+    cohort_result, cohort_warnings = _cohorts(ledger, settings, plan.frequency, cohorts)
     parts = dict(
         shares=[float(x) for x in GRID],
         objective=[float(x) for x in objective],
@@ -258,7 +287,7 @@ def make_report(ledger: Ledger, settings: PlanSettings, sources: dict[str, str],
         band_recommended=None if draws is None else _band(draws.customers_recommended),
         backtest=bt,
         backtest_note=note,
-        cohorts=_cohorts(ledger, settings, plan.frequency),
+        cohorts=cohort_result,
     )
     return Report(
         plan=plan,
@@ -267,5 +296,6 @@ def make_report(ledger: Ledger, settings: PlanSettings, sources: dict[str, str],
         last_period=ledger.periods[-1].label,
         run_date=(today or dt.date.today()).isoformat(),
         takeaways=_takeaways(parts, plan),
+        warnings=[*plan.warnings, *(w for w in cohort_warnings if w not in plan.warnings)],
         **parts,
     )

@@ -143,30 +143,13 @@ def report(
 
         raise ConfigError("the report draws the value, customers or profit objective",
                           "bucket plan --objective target answers the budget question")  # fmt: skip
+    cohort_table = None
     if cohorts_file is not None:
-        from dataclasses import replace
-
-        from bucket.errors import InputError, Problem
         from bucket.io.cohorts import read_cohorts
-        from bucket.io.periods import PeriodProblem, parse_label, resolve
 
-        table_ = read_cohorts(cohorts_file)
-        try:
-            cohort_freq = resolve([parse_label(x) for x in table_.labels]).frequency
-        except PeriodProblem:
-            cohort_freq = None
-        if cohort_freq != ledger.frequency:
-            raise InputError(Problem(
-                "error", "cohort-frequency",
-                f"the cohorts are {cohort_freq or 'not'} periods, the ledger's are {ledger.frequency}s",
-                f"derive the cohorts at the ledger's frequency (--frequency {ledger.frequency})",
-                cohorts_file, column="cohort",
-            ))  # fmt: skip
-        rows = [{"cohort": label, "age": age, "active": float(n)}
-                for label, counts in zip(table_.labels, table_.counts) for age, n in enumerate(counts)]  # fmt: skip
-        ledger = replace(ledger, cohorts=rows)
+        cohort_table = read_cohorts(cohorts_file)
     with _progress(settings.draws):
-        result = make_report(ledger, settings, sources)
+        result = make_report(ledger, settings, sources, cohorts=cohort_table)
     from bucket.model.results import check_finite
 
     check_finite(result.plan)
@@ -179,4 +162,4 @@ def report(
             if path and _same_file(output, path):
                 raise typer.BadParameter(f"{output} is an input file; choose another path", param_hint="--output")
         _write_atomic(output, page)
-    warn_all(result.plan.warnings, quiet)
+    warn_all(result.warnings, quiet)

@@ -121,7 +121,7 @@ def to_html(r: Report, version: str) -> str:
               "Sensitivity", "Break-even", "Leverage")  # fmt: skip
     tables = [_table(metrics_view(r.metrics).sections[0])]
     tables += [_table(s) for s in pv.sections if s.title.startswith(wanted)]
-    warnings = "".join(f"<li>{escape(w)}</li>" for w in p.warnings)
+    warnings = "".join(f"<li>{escape(w)}</li>" for w in r.warnings)
     warn_html = (f'<h3>Warnings</h3><ul class="warnings">{warnings}</ul>' if warnings
                  else "<h3>Warnings</h3><p>None.</p>")  # fmt: skip
     meta = (f"Input <b>{escape(p.file)}</b> · periods {escape(r.first_period)} to "
