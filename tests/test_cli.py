@@ -97,6 +97,40 @@ def test_nothing_written_on_error(tmp_path, write):
     assert result.exit_code == 1 and not out.exists()
 
 
+def test_a_full_disk_is_one_line_and_leaves_the_old_file(tmp_path, monkeypatch):
+    """Writing can fail half-way (ENOSPC): that is not a bug (exit 70) but one Error line,
+    exit 1, the previous output untouched and no temporary file left behind."""
+    import errno
+    import os
+
+    out = tmp_path / "m.json"
+    out.write_text("previous\n")
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+            return False
+
+        def write(self, text):
+            self.fh.write(text[:10])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: Full(real_fdopen(*a, **k)))
+    result = invoke("metrics", EXAMPLE, "--json", "-o", str(out))
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr == (f"Error: {out}: cannot write (No space left on device); nothing was "
+                             "written, free some space or choose another path\n")  # fmt: skip
+    assert out.read_text() == "previous\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
+
+
 def test_usage_errors_exit_2():
     assert invoke("metrics").exit_code == 2
     assert invoke("metrics", EXAMPLE, "--format", "xml").exit_code == 2

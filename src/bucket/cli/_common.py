@@ -278,9 +278,12 @@ def _write_atomic(path: Path, text: str) -> None:
             mode = 0o666 & ~umask
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):  # a full disk or a lost mount is not a bug: one line, exit 1
+            raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); nothing was written, "
+                              "free some space or choose another path") from None  # fmt: skip
         raise
