@@ -94,12 +94,7 @@ def ledger(
 
       bucket ledger --print-sql --dialect bigquery --table shop.orders --from 2024-01 --to 2025-12
     """
-    from bucket.events.engine import (
-        cohorts_csv,
-        derive_subscriptions,
-        derive_transactions,
-        ledger_csv,
-    )
+    from bucket.events.engine import cohorts_csv, derive, ledger_csv
 
     if frequency not in ("month", "week", "quarter"):
         raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
@@ -112,19 +107,11 @@ def ledger(
         raise typer.BadParameter("give --transactions FILE or --subscriptions FILE (one of them)")
     from bucket.io.text import display_name
 
-    if spec is not None:
-        from bucket.events.remote import derive_remote
-
-        kind = "subscriptions" if subscriptions is not None else "transactions"
-        derived = derive_remote(kind, spec[0], transactions or subscriptions, table, frequency,
-                                inactive_after, spark_remote, _event_map(map_, kind == "subscriptions"))  # fmt: skip
-        source = table or display_name(transactions or subscriptions)
-    elif transactions is not None:
-        derived = derive_transactions(transactions, frequency, inactive_after, memory_limit)
-        source = display_name(transactions)
-    else:
-        derived = derive_subscriptions(subscriptions, frequency, memory_limit)
-        source = display_name(subscriptions)
+    kind = "subscriptions" if subscriptions is not None else "transactions"
+    derived = derive(kind, transactions or subscriptions, frequency, inactive_after, memory_limit,
+                     spec[0] if spec else None, table, spark_remote,
+                     _event_map(map_, kind == "subscriptions") if spec else None)  # fmt: skip
+    source = (spec and table) or display_name(transactions or subscriptions)
     notes = list(derived.warnings)
     rows = derived.rows
     if spend is not None:  # pandas only for the join

@@ -120,6 +120,23 @@ def _periods(first: dt.date, last: dt.date, frequency: str, name: str = "") -> l
     return out
 
 
+def derive(kind: str, path: str | None, frequency: str = "month", inactive: int = 90,
+           memory_limit: str | None = None, engine: str | None = None, table: str | None = None,
+           remote: str | None = None, mapping: dict[str, str] | None = None) -> Derived:  # fmt: skip
+    """Events (``kind`` transactions or subscriptions, a path, or ``table`` on ``engine``) →
+    ledger rows and cohort counts: on the embedded engine, or where the data lives when an
+    engine other than the embedded one is named (Spark, a database URL)."""
+    if engine is not None:
+        from bucket.events.remote import derive_remote
+
+        return derive_remote(kind, engine, path, table, frequency, inactive, remote, mapping)
+    if path is None:
+        raise InputError(Problem("error", "no-data", f"no {kind} given", f"give --{kind} FILE", "-"))
+    if kind == "subscriptions":
+        return derive_subscriptions(path, frequency, memory_limit)
+    return derive_transactions(path, frequency, inactive, memory_limit)
+
+
 def derive_transactions(path: str, frequency: str = "month", inactive: int = 90,
                         memory_limit: str | None = None) -> Derived:  # fmt: skip
     """Aggregate a transactions CSV into ledger rows and cohort survival counts."""

@@ -109,19 +109,13 @@ def ledger_from_events(transactions: str | None, spend: str | None, frequency: s
     ledger is read. ``engine`` = (engine, table, spark remote) runs the aggregation there."""
     from dataclasses import replace
 
-    from bucket.events.engine import derive_subscriptions, derive_transactions
+    from bucket.events.engine import derive
     from bucket.io.ledger import read_ledger
     from bucket.io.text import display_name
 
     name = (engine and engine[1]) or display_name(transactions or "")
-    if engine is not None:
-        from bucket.events.remote import derive_remote
-
-        derived = derive_remote(kind, engine[0], transactions, engine[1], frequency, inactive, engine[2])
-    elif kind == "subscriptions":
-        derived = derive_subscriptions(transactions, frequency)  # type: ignore[arg-type]
-    else:
-        derived = derive_transactions(transactions, frequency, inactive)  # type: ignore[arg-type]
+    where = dict(zip(("engine", "table", "remote"), engine)) if engine is not None else {}
+    derived = derive(kind, transactions, frequency, inactive, **where)
     frame, notes = with_spend(derived, read_spend(spend) if spend else None, name)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ledger.csv"
