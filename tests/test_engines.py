@@ -162,6 +162,12 @@ def test_postgres_subscriptions_are_checked_like_the_embedded_ones(postgres, tmp
             derive()
         assert err.value.problem.code == "end-before-start"
         assert "1 subscription(s) end before they start" in err.value.problem.message
+    empty = tmp_path / "empty.csv"
+    empty.write_text("customer_id,start,end\n")
+    _load(postgres, "empty_subs", empty, SUB_TYPES)
+    with pytest.raises(InputError) as err:
+        derive_remote("subscriptions", postgres, table="empty_subs")
+    assert str(err.value) == "empty_subs: no subscriptions; export some"  # a table has no rows to name
     far = tmp_path / "far.csv"
     far.write_text("customer_id,start,end\na,2024-01-05,\nb,2024-02-10,2026-06-30\nc,2024-03-01,2024-05-02\n")
     _load(postgres, "far_subs", far, SUB_TYPES)

@@ -170,6 +170,14 @@ def test_subscription_ending_before_it_starts(write):
     assert result.exit_code == 1 and "end before they start" in result.stderr
 
 
+def test_subscriptions_without_any_start_date_are_one_line(write):
+    """Rows whose start cells are all empty once crashed (max() of nothing, exit 70)."""
+    result = invoke("ledger", "--subscriptions", write("customer_id,Start Date,end\na,,\nb,,\n"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ") and len(result.stderr.strip().splitlines()) == 1
+    assert "row 2, column Start Date: no subscription has a start date" in result.stderr
+
+
 def test_ids_with_leading_zeros_stay_distinct(write):
     d = derive_transactions(write("customer_id,date,amount\n007,2025-01-05,1\n7,2025-01-31,1\n"))
     assert int(d.frame["new_customers"].sum()) == 2

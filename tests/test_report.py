@@ -190,6 +190,13 @@ def test_a_ledger_with_a_cohort_file_gets_the_cohort_chart(tmp_path):
     res = invoke("report", str(ledger), "--cohorts", str(cohorts), "--draws", "0", "-o", str(out), "-q")
     assert res.exit_code == 0, res.stderr
     assert 'id="chart-6"' in out.read_text(encoding="utf-8")
+    # the cohort file is the plan's too: the sBG retention model ages the base with it
+    sbg = tmp_path / "sbg.html"
+    res = invoke("report", str(ledger), "--cohorts", str(cohorts), "--draws", "0",
+                 "--retention-model", "sbg", "-o", str(sbg))  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    assert "retention model sBG" in res.stderr
+    assert 'id="chart-6"' in sbg.read_text(encoding="utf-8")
 
 
 def test_cohort_file_warnings_reach_stderr_and_the_page_and_its_periods_must_match(tmp_path):

@@ -135,7 +135,7 @@ def _cohorts(ledger: Ledger, settings: PlanSettings, frequency: str,
     from bucket.retention import analyse
 
     if table is not None:
-        _same_frequency(table, frequency)
+        pass  # make_report checked its frequency
     elif ledger.cohorts:
         labels, counts = cohort_counts(ledger.cohorts)
         table = CohortTable(ledger.file, labels, counts)
@@ -248,11 +248,19 @@ def _takeaways(r: dict, plan: PlanResult) -> dict[str, str]:
 
 def make_report(ledger: Ledger, settings: PlanSettings, sources: dict[str, str],
                 today: dt.date | None = None, cohorts: CohortTable | None = None) -> Report:  # fmt: skip
-    """The plan and its evidence. ``cohorts``: a cohort table for chart 6 (read from a file);
-    without it, the cohorts an event input brought along, if any."""
+    """The plan and its evidence. ``cohorts``: a cohort table (read from a file) for the plan
+    (``--retention-model sbg``) and chart 6, in place of any the ledger brought along."""
+    from dataclasses import replace
+
     from bucket.metrics import compute_metrics
     from bucket.planner import plan_detail
 
+    if cohorts is not None:  # checked before the plan runs, then used by all of it
+        _same_frequency(cohorts, ledger.frequency)
+        ledger = replace(ledger, cohorts=[
+            {"cohort": label, "age": age, "active": float(n)}
+            for label, counts in zip(cohorts.labels, cohorts.counts) for age, n in enumerate(counts)
+        ])  # fmt: skip
     plan, ctx, draws = plan_detail(ledger, settings, sources)
     metrics = compute_metrics(ledger, settings.margin, settings.annual_discount_rate, settings.window)
     objective = grid_scores(ctx.params, ctx.cal.kappa, ctx.cal.saturation, ctx.budget,

@@ -88,8 +88,8 @@ def report(
     ] = None,  # fmt: skip
     cohorts_file: Annotated[
         Optional[str],
-        _opt("--cohorts", "Cohort CSV (cohort, age, active) for the survival chart, when the "
-             "input is a ledger (event inputs bring their own cohorts)."),
+        _opt("--cohorts", "Cohort CSV (cohort, age, active) for the survival chart and for "
+             "--retention-model sbg, in place of the cohorts an event input brings."),
     ] = None,  # fmt: skip
     config: Config = None,
     map_: MapOpt = None,

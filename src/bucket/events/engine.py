@@ -394,11 +394,17 @@ SUBSCRIPTION_CHECKS = ("SELECT MIN(start_day) AS first_start, MAX(start_day) AS 
                        "SUM(CASE WHEN end_day < start_day THEN 1 ELSE 0 END) AS bad")  # fmt: skip
 
 
-def check_subscriptions(rows, bad, last_start, last_end, name: str) -> str | None:
-    """Refuse an empty table or subscriptions that end before they start; return a warning
-    when ends run far past the last start (scheduled or paid-through dates), else None."""
+def check_subscriptions(rows, bad, last_start, last_end, name: str, row: int | None = None,
+                        start: str = "start") -> str | None:  # fmt: skip
+    """Refuse an empty table (or one without a single start date) or subscriptions that end
+    before they start; return a warning when ends run far past the last start (scheduled or
+    paid-through dates), else None. ``row``: where a file's data would begin, and ``start`` the
+    start column's name as the user wrote it, for the messages."""
     if not rows:
-        raise InputError(Problem("error", "no-data", "no subscriptions", "export some", name, row=2))
+        raise InputError(Problem("error", "no-data", "no subscriptions", "export some", name, row=row))
+    if last_start is None:
+        raise InputError(Problem("error", "no-data", "no subscription has a start date",
+                                 "fill in the start dates", name, row=row, column=start))  # fmt: skip
     if bad:
         raise InputError(Problem("error", "end-before-start",
                                  f"{int(bad)} subscription(s) end before they start",
@@ -440,7 +446,7 @@ def _derive_subscriptions(source: str, name: str, frequency: str,
         first, last_start, last_end, rows, bad = con.execute(SUBSCRIPTION_CHECKS + " FROM sub").fetchone()
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
-    future_note = check_subscriptions(rows, bad, last_start, last_end, name)
+    future_note = check_subscriptions(rows, bad, last_start, last_end, name, 2, cols["start"])
     as_of = max(d for d in (last_start, last_end) if d is not None)
     periods = _periods(first, as_of, frequency, name)
     try:

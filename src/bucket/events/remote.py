@@ -226,7 +226,8 @@ def derive_remote(kind: str, engine: str, source: str | None = None, table: str 
         note = None
         if kind == "subscriptions":  # the embedded path's checks, run where the data is
             _, last_start, last_end, n, bad = _run(eng, subscription_checks_query(eng.relation, cols, eng.dialect))[0]
-            note = check_subscriptions(n, bad, _date(last_start), _date(last_end), eng.name)
+            note = check_subscriptions(n, bad, _date(last_start), _date(last_end), eng.name,
+                                       start=cols["start"])  # fmt: skip
         sql = steps_query(kind, frequency, inactive if kind == "transactions" else 0,
                           eng.relation, cols, eng.dialect)  # fmt: skip
         rows = _steps_rows(_run(eng, sql))
