@@ -125,8 +125,8 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_file(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fdopen", lambda *a, **k: Full(real_fdopen(*a, **k)))
     result = invoke("metrics", EXAMPLE, "--json", "-o", str(out))
     assert result.exit_code == 1, result.stderr
-    assert result.stderr == (f"Error: {out}: cannot write (No space left on device); nothing was "
-                             "written, free some space or choose another path\n")  # fmt: skip
+    assert result.stderr == (f"Error: {out}: cannot write (No space left on device); the file is "
+                             "as it was, free some space or choose another path\n")  # fmt: skip
     assert out.read_text() == "previous\n"
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
 

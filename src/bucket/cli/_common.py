@@ -284,6 +284,6 @@ def _write_atomic(path: Path, text: str) -> None:
         except OSError:
             pass
         if isinstance(exc, OSError):  # a full disk or a lost mount is not a bug: one line, exit 1
-            raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); nothing was written, "
+            raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); the file is as it was, "
                               "free some space or choose another path") from None  # fmt: skip
         raise
