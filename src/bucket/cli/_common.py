@@ -174,9 +174,12 @@ def engine_spec(engine: str, table: str | None, remote: str | None):
     return (engine, table, remote)
 
 
-def load_ledger(file, transactions, spend, frequency, inactive, mapping, require=(),
-                subscriptions=None, engine=None):  # fmt: skip
-    """The ledger from a ledger CSV, or derived from events (on ``engine`` when given)."""
+def load_ledger(file, transactions, spend, frequency, inactive, map_, require=(),
+                subscriptions=None, engine="duckdb", table=None, spark_remote=None):  # fmt: skip
+    """The ledger from a ledger CSV, or derived from events (on ``engine`` when it is not the
+    embedded one). Takes the command's options as given: --map values, the engine's name."""
+    mapping = parse_map(map_)
+    engine = engine_spec(engine, table, spark_remote)
     if transactions is not None and subscriptions is not None:
         raise typer.BadParameter("give --transactions or --subscriptions, not both")
     if transactions is not None or subscriptions is not None or engine is not None:
@@ -222,18 +225,23 @@ def _same_file(a: Path, b: str) -> bool:
         return False
 
 
-def emit(result: Any, fmt: str, output: Path | None, inputs: list[str]) -> None:
-    """Render ``result`` and write it to stdout or, atomically, to ``output``."""
+def refuse_inputs(output: Path, inputs) -> None:
+    """--output must not name one of the inputs (``None`` for an option not given)."""
+    for path in inputs:
+        if path and _same_file(output, path):
+            raise typer.BadParameter(f"{output} is an input file; choose another path",
+                                     param_hint="--output")  # fmt: skip
+
+
+def emit(result: Any, fmt: str, output: Path | None, inputs) -> None:
+    """Render ``result`` and write it to stdout or, atomically, to ``output`` (never over one of
+    the ``inputs``, paths or ``None``)."""
     from bucket.render import render
 
     if output is not None and str(output) == "-":
         output = None  # -o - means stdout
     if output is not None:
-        for path in inputs:
-            if _same_file(output, path):
-                raise typer.BadParameter(
-                    f"{output} is an input file; choose another path", param_hint="--output"
-                )
+        refuse_inputs(output, inputs)
         text = render(result, fmt, color=False, width=120)
         _write_atomic(output, text)
         return

@@ -105,5 +105,5 @@ def cohorts(
         except PeriodProblem:
             frequency = "month"
     result = analyse(table_, frequency, discount_rate, arpu, margin, horizon)
-    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions) if x])
+    emit(result, resolve_format(fmt, as_json), output, (file, transactions, subscriptions))
     warn_all(result.warnings, quiet)

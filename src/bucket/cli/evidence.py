@@ -16,7 +16,6 @@ from bucket.cli._common import (
     InactiveOpt,
     SparkRemoteOpt,
     TableOpt,
-    engine_spec,
     LedgerPath,
     SpendOpt,
     SubscriptionsOpt,
@@ -28,7 +27,6 @@ from bucket.cli._common import (
     emit,
     guarded,
     load_ledger,
-    parse_map,
     resolve_format,
     warn_all,
 )
@@ -78,10 +76,10 @@ def backtest(
     from bucket.backtest import backtest as run_backtest
 
     settings, sources = _settings(config, window=window, phi=phi, mu=mu, rho=rho)
-    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
-                         ("acquisition_spend",), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))  # fmt: skip
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, map_,
+                         ("acquisition_spend",), subscriptions, engine, table, spark_remote)
     result = run_backtest(ledger, settings, sources, holdout)
-    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions, spend) if x])
+    emit(result, resolve_format(fmt, as_json), output, (file, transactions, subscriptions, spend))
     warn_all(result.warnings, quiet)
 
 
@@ -162,7 +160,8 @@ def check(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     settings, sources = _settings(config)
-    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, map_, (),
+                         subscriptions, engine, table, spark_remote)
     result = run_checks(
         ledger, settings, sources, maxima, minima,
         window or cfg.get("window"),
@@ -173,7 +172,7 @@ def check(
     out_fmt = resolve_format(fmt, as_json)
     if out_fmt != "table" or result.breached or verbose:
         shown = result if verbose or out_fmt != "table" else _only_alerts(result)
-        emit(shown, out_fmt, output, [x for x in (file, transactions, subscriptions, spend) if x])
+        emit(shown, out_fmt, output, (file, transactions, subscriptions, spend))
     # on success stay silent (cron mails whatever is printed), warnings included
     warn_all(result.warnings, quiet or not (result.breached or verbose))
     if result.breached:

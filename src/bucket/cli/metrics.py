@@ -16,7 +16,6 @@ from bucket.cli._common import (
     InactiveOpt,
     SparkRemoteOpt,
     TableOpt,
-    engine_spec,
     LedgerPath,
     SpendOpt,
     SubscriptionsOpt,
@@ -28,7 +27,6 @@ from bucket.cli._common import (
     emit,
     guarded,
     load_ledger,
-    parse_map,
     resolve_format,
     warn_all,
 )
@@ -104,7 +102,8 @@ def metrics(
     margin = 1.0 if margin is None else margin
     discount_rate = 0.10 if discount_rate is None else discount_rate
 
-    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, map_, (),
+                         subscriptions, engine, table, spark_remote)
     result = compute_metrics(ledger, margin, discount_rate, window)
-    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions, spend) if x])
+    emit(result, resolve_format(fmt, as_json), output, (file, transactions, subscriptions, spend))
     warn_all(result.warnings, quiet)

@@ -17,7 +17,6 @@ from bucket.cli._common import (
     InactiveOpt,
     SparkRemoteOpt,
     TableOpt,
-    engine_spec,
     LedgerPath,
     SpendOpt,
     SubscriptionsOpt,
@@ -29,7 +28,6 @@ from bucket.cli._common import (
     emit,
     guarded,
     load_ledger,
-    parse_map,
     resolve_format,
     warn_all,
 )
@@ -160,11 +158,11 @@ def plan(
         arpu=arpu, capacity=capacity, max_growth=max_growth, draws=draws, seed=seed,
         backtest=backtest_h, retention_model=retention_model,
     )  # fmt: skip
-    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
-                         ("acquisition_spend",), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))  # fmt: skip
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, map_,
+                         ("acquisition_spend",), subscriptions, engine, table, spark_remote)
     with _progress(settings.draws):
         result = make_plan(ledger, settings, sources)
-    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions, spend) if x])
+    emit(result, resolve_format(fmt, as_json), output, (file, transactions, subscriptions, spend))
     warn_all(result.warnings, quiet)
 
 
@@ -224,8 +222,8 @@ def simulate(
         mu=mu, rho=rho, margin=margin, annual_discount_rate=discount_rate, arpu=arpu,
         capacity=capacity, max_growth=max_growth,
     )  # fmt: skip
-    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
-                         ("acquisition_spend",), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))  # fmt: skip
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, map_,
+                         ("acquisition_spend",), subscriptions, engine, table, spark_remote)
     result = simulate_split(ledger, settings, sources, split)
-    emit(result, resolve_format(fmt, as_json), output, [x for x in (file, transactions, subscriptions, spend) if x])
+    emit(result, resolve_format(fmt, as_json), output, (file, transactions, subscriptions, spend))
     warn_all(result.warnings, quiet)

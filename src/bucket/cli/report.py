@@ -15,18 +15,16 @@ from bucket.cli._common import (
     InactiveOpt,
     SparkRemoteOpt,
     TableOpt,
-    engine_spec,
     LedgerPath,
     MapOpt,
     QuietOpt,
     SpendOpt,
     SubscriptionsOpt,
     TransactionsOpt,
-    _same_file,
     _write_atomic,
+    refuse_inputs,
     guarded,
     load_ledger,
-    parse_map,
     warn_all,
 )
 from bucket.cli.app import app
@@ -136,8 +134,8 @@ def report(
         capacity=capacity, max_growth=max_growth, draws=draws, seed=seed, backtest=backtest_h,
         retention_model=retention_model,
     )  # fmt: skip
-    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, parse_map(map_),
-                         ("acquisition_spend",), subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))  # fmt: skip
+    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, map_,
+                         ("acquisition_spend",), subscriptions, engine, table, spark_remote)
     if settings.objective == "target":
         from bucket.errors import ConfigError
 
@@ -158,8 +156,6 @@ def report(
         sys.stdout.write(page)
         sys.stdout.flush()
     else:
-        for path in (file, transactions, subscriptions, spend, cohorts_file):
-            if path and _same_file(output, path):
-                raise typer.BadParameter(f"{output} is an input file; choose another path", param_hint="--output")
+        refuse_inputs(output, (file, transactions, subscriptions, spend, cohorts_file))
         _write_atomic(output, page)
     warn_all(result.warnings, quiet)

@@ -13,7 +13,6 @@ from bucket.cli._common import (
     InactiveOpt,
     SparkRemoteOpt,
     TableOpt,
-    engine_spec,
     LedgerPath,
     SpendOpt,
     SubscriptionsOpt,
@@ -67,16 +66,15 @@ def validate(
     from bucket.io.ledger import inspect_ledger
     from bucket.model.results import ProblemOut, ValidationResult
 
-    mapping = parse_map(map_)
     try:
         if transactions is None and subscriptions is None:
             if file is None:
                 raise typer.BadParameter("give a ledger FILE, or --transactions FILE",
                                          param_hint="FILE")  # fmt: skip
-            ledger, problems = inspect_ledger(file, mapping)
+            ledger, problems = inspect_ledger(file, parse_map(map_))
         else:  # events: the derived ledger must read cleanly; its warnings are the report
-            ledger = load_ledger(file, transactions, spend, frequency, inactive_after, mapping,
-                                 subscriptions=subscriptions, engine=engine_spec(engine, table, spark_remote))  # fmt: skip
+            ledger = load_ledger(file, transactions, spend, frequency, inactive_after, map_, (),
+                                 subscriptions, engine, table, spark_remote)
             problems = list(ledger.warnings)
     except InputError as exc:  # the file itself could not be read: one problem, no ledger
         ledger, problems = None, [exc.problem]
@@ -102,7 +100,7 @@ def validate(
     # A machine-readable report is the result even when the file fails; the table view of a
     # failing file stays off stdout (the problems are the Error: lines on stderr).
     if not errors or (out_fmt != "table" and output is None):
-        emit(result, out_fmt, output, [x for x in (file, transactions, subscriptions, spend) if x])
+        emit(result, out_fmt, output, (file, transactions, subscriptions, spend))
     for p in problems:
         err(f"{'Error' if p.severity == 'error' else 'Warning'}: {p.line()}")
     if errors:
