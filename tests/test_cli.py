@@ -10,9 +10,9 @@ import pytest
 from pydantic import TypeAdapter
 
 from bucket.io.ledger import read_ledger
-from bucket.metrics import compute_metrics
-from bucket.model.results import SCHEMA_VERSION, MetricsResult, ValidationResult
-from bucket.sample import example_files
+from bucket.analysis.metrics import compute_metrics
+from bucket.results.common import SCHEMA_VERSION, MetricsResult, ValidationResult
+from bucket.analysis.sample import example_files
 from conftest import EXAMPLES, invoke, no_nan_json
 
 EXAMPLE = str(EXAMPLES / "saas_monthly.csv")

@@ -23,6 +23,8 @@ from bucket.errors import InputError
 from bucket.events.engine import derive_subscriptions, derive_transactions
 from tests.conftest import invoke
 
+pytestmark = pytest.mark.slow
+
 REQUIRE = bool(os.environ.get("BUCKET_REQUIRE_ENGINES"))
 
 # edge cases worked out in test_events plus a generated month of noise: first purchase on the

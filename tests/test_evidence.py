@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
-from bucket.backtest import backtest
+from bucket.analysis.backtest import backtest
 from bucket.io.ledger import read_ledger
-from bucket.model.settings import load_settings
+from bucket.settings import load_settings
 from conftest import EXAMPLES, invoke, no_nan_json
 
 EXAMPLE = str(EXAMPLES / "saas_monthly.csv")

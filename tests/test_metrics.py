@@ -6,7 +6,7 @@ import math
 import pytest
 
 from bucket.io.ledger import read_ledger
-from bucket.metrics import compute_metrics, period_discount_rate
+from bucket.analysis.metrics import compute_metrics, period_discount_rate
 
 LEDGER = """\
 period,channel,acquisition_spend,retention_spend,leads,new_customers,organic_customers,referral_customers,customers_start,churned_customers,revenue,attributed_revenue,promoters,passives,detractors

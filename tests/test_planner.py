@@ -8,13 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from bucket.calibrate import derive, marginal_cac, observe
+from bucket.model.calibrate import derive, marginal_cac, observe
 from bucket.io.ledger import read_ledger
-from bucket.model.settings import load_settings
-from bucket.optimize import GRID, best_split, evaluate, grid_scores, params_of
-from bucket.planner import make_plan, simulate_split
+from bucket.settings import load_settings
+from bucket.model.optimize import GRID, best_split, evaluate, grid_scores, params_of
+from bucket.analysis.plan import make_plan, simulate_split
 from bucket.render.json import to_json
-from bucket.simulate import Params, allocate, paid_inflow, run
+from bucket.model.simulate import Params, allocate, paid_inflow, run
 from conftest import EXAMPLES, invoke, no_nan_json
 
 EXAMPLE = str(EXAMPLES / "saas_monthly.csv")
@@ -369,7 +369,7 @@ def test_plan_json_contract_and_reproducibility():
 def test_json_equals_the_library_result():
     from pydantic import TypeAdapter
 
-    from bucket.model.plan import PlanResult
+    from bucket.results.plan import PlanResult
 
     result = invoke("plan", EXAMPLE, "--json")
     parsed = TypeAdapter(PlanResult).validate_python(json.loads(result.stdout))

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import EXAMPLES, invoke, no_nan_json
+
+pytestmark = pytest.mark.slow
 
 BASE = (EXAMPLES / "saas_monthly.csv").read_text().splitlines()[:10]
 EU = (EXAMPLES / "saas_monthly_eu.csv").read_text().splitlines()[:7]

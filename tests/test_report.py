@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import EXAMPLES, invoke
 
+pytestmark = pytest.mark.slow
+
 EXAMPLE = str(EXAMPLES / "saas_monthly.csv")
 OPTS = ("--draws", "40", "--seed", "7")
 
@@ -234,8 +236,8 @@ def test_marginal_curves_meet_at_the_recommendation_and_match_marginal_cac(objec
     import numpy as np
 
     from bucket.io.ledger import read_ledger
-    from bucket.model.settings import load_settings
-    from bucket.report import make_report
+    from bucket.settings import load_settings
+    from bucket.analysis.report import make_report
 
     settings, sources, _ = load_settings(None, {"objective": objective, "draws": 0})
     r = make_report(read_ledger(EXAMPLE), settings, sources)

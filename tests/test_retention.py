@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bucket.retention import (
+from bucket.model.sbg import (
     discounted_lifetime,
     discounted_lifetime_constant,
     fit_sbg,
@@ -69,7 +69,7 @@ def test_curve_identities():
 
 
 def test_structural_delay_is_detected_and_skipped():
-    from bucket.retention import structural_delay
+    from bucket.model.sbg import structural_delay
 
     delayed = [np.concatenate([[1000, 1000, 1000], REGULAR[1:] * 1.0]),
                np.array([500.0, 500.0, 500.0, 315.0])]

@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from bucket.calibrate import observe
+from bucket.model.calibrate import observe
 from bucket.io.ledger import read_ledger
-from bucket.model.settings import load_settings
-from bucket.planner import make_plan
-from bucket.uncertainty import _refit_channel
+from bucket.settings import load_settings
+from bucket.analysis.plan import make_plan
+from bucket.model.uncertainty import _refit_channel
 from conftest import EXAMPLES, invoke, no_nan_json
 
 EXAMPLE = str(EXAMPLES / "saas_monthly.csv")

@@ -73,7 +73,7 @@ def backtest(
 
       bucket backtest ledger.csv --json | jq .mape
     """
-    from bucket.backtest import backtest as run_backtest
+    from bucket.analysis.backtest import backtest as run_backtest
 
     settings, sources = _settings(config, window=window, phi=phi, mu=mu, rho=rho)
     ledger = load_ledger(file, transactions, spend, frequency, inactive_after, map_,
@@ -150,8 +150,8 @@ def check(
 
       0 7 * * * bucket check /data/ledger.csv --window 3 --max-split-gap 0.1 || notify
     """
-    from bucket.check import parse_thresholds, run_checks
-    from bucket.model.settings import check_config
+    from bucket.analysis.check import parse_thresholds, run_checks
+    from bucket.settings import check_config
 
     cfg = check_config(config)
     try:

@@ -54,7 +54,7 @@ def example(
     if transactions or subscriptions:
         _write_events(directory, rows, force, "subscriptions" if subscriptions else "transactions")
         return
-    from bucket.sample import example_files
+    from bucket.analysis.sample import example_files
 
     files = example_files()
     if stdout:
@@ -89,7 +89,7 @@ def _write_events(directory: Path, rows: int, force: bool, kind: str) -> None:
     import pandas as pd
 
     from bucket.errors import OutputError
-    from bucket.sample import spend_frame, subscriptions_frame, transactions_frame
+    from bucket.analysis.sample import spend_frame, subscriptions_frame, transactions_frame
 
     targets = [directory / f"{kind}.csv", directory / "spend.csv"]
     existing = [str(p) for p in targets if p.exists()]

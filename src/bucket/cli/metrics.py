@@ -89,12 +89,12 @@ def metrics(
 
       bucket metrics --transactions orders.csv --spend spend.csv
     """
-    from bucket.metrics import compute_metrics
-    from bucket.model.configfile import config_path
+    from bucket.analysis.metrics import compute_metrics
+    from bucket.io.config import config_path
 
     if config_path(config) is not None and (margin is None or discount_rate is None):
         # the same margin and discount rate as plan, so CLTV agrees between the two
-        from bucket.model.settings import load_settings
+        from bucket.settings import load_settings
 
         settings, _, _ = load_settings(config, {"margin": margin,
                                                 "annual_discount_rate": discount_rate})  # fmt: skip

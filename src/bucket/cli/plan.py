@@ -72,7 +72,7 @@ def _progress(draws: int):
 
 
 def _settings(config: Path | None, **cli: Any):
-    from bucket.model.settings import load_settings
+    from bucket.settings import load_settings
 
     values = {k: (v.value if isinstance(v, Enum) else v) for k, v in cli.items()}
     settings, sources, _ = load_settings(config, values)
@@ -150,7 +150,7 @@ def plan(
 
       bucket plan --transactions orders.csv --spend spend.csv
     """
-    from bucket.planner import make_plan
+    from bucket.analysis.plan import make_plan
 
     settings, sources = _settings(
         config, budget=budget, horizon=horizon, objective=objective, target_growth=target_growth,
@@ -215,7 +215,7 @@ def simulate(
 
       bucket simulate ledger.csv --split 0.5 --budget 40000 --json
     """
-    from bucket.planner import simulate_split
+    from bucket.analysis.plan import simulate_split
 
     settings, sources = _settings(
         config, budget=budget, horizon=horizon, objective=objective, window=window, phi=phi,

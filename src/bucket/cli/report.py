@@ -126,7 +126,7 @@ def report(
                                  param_hint="--output")  # fmt: skip
     from bucket import __version__
     from bucket.render.html import to_html
-    from bucket.report import make_report
+    from bucket.analysis.report import make_report
 
     settings, sources = _settings(
         config, budget=budget, horizon=horizon, objective=objective, window=window, phi=phi,
@@ -148,7 +148,7 @@ def report(
         cohort_table = read_cohorts(cohorts_file)
     with _progress(settings.draws):
         result = make_report(ledger, settings, sources, cohorts=cohort_table)
-    from bucket.model.results import check_finite
+    from bucket.results.common import check_finite
 
     check_finite(result.plan)
     page = to_html(result, __version__)

@@ -28,7 +28,7 @@ def schema(
 
       bucket schema metrics > metrics.schema.json
     """
-    from bucket.model.schemas import schemas
+    from bucket.results.schemas import schemas
 
     all_schemas = schemas()
     if command is not None:

@@ -64,7 +64,7 @@ def validate(
     """
     from bucket.errors import InputError
     from bucket.io.ledger import inspect_ledger
-    from bucket.model.results import ProblemOut, ValidationResult
+    from bucket.results.common import ProblemOut, ValidationResult
 
     try:
         if transactions is None and subscriptions is None:

@@ -27,7 +27,7 @@ def _view(result: Any):
 
 def render(result: Any, fmt: str, *, color: bool = False, width: int = 100) -> str:
     """The text of ``result`` in format ``fmt`` (ends with a newline)."""
-    from bucket.model.results import check_finite
+    from bucket.results.common import check_finite
 
     check_finite(result)
     if fmt == "json":

@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bucket.report import Report
+    from bucket.analysis.report import Report
 
 INK, MUTED, GRID_C = "#1f2933", "#7b8794", "#e4e7eb"
 ACQ, RET, TODAY, REC = "#2f6fb3", "#d9822b", "#7b8794", "#1a7f5a"

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any
 
-from bucket.model.results import to_dict
+from bucket.results.common import to_dict
 
 
 def _cell(x: Any) -> Any:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bucket.render.views import Section
-    from bucket.report import Report
+    from bucket.analysis.report import Report
 
 CSS = """
 :root { --ink: #1f2933; --muted: #616e7c; --line: #e4e7eb; --accent: #1a7f5a; }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bucket.model.results import to_dict
+from bucket.results.common import to_dict
 
 
 def to_json(result: Any) -> str:

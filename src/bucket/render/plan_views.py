@@ -9,7 +9,7 @@ from bucket.render.fmt import plural as _plural
 from bucket.render.views import Cell, Section, View
 
 if TYPE_CHECKING:
-    from bucket.model.plan import PlanResult, SimulationResult, Split
+    from bucket.results.plan import PlanResult, SimulationResult, Split
 
 SPARK = "▁▂▃▄▅▆▇█"
 OBJECTIVE_WORDS = {"value": "customer equity", "customers": "customers at the horizon",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 from bucket.render import fmt
 
 if TYPE_CHECKING:
-    from bucket.model.results import MetricsResult, MetricsRow, ValidationResult
+    from bucket.results.common import MetricsResult, MetricsRow, ValidationResult
 
 Tone = Literal["good", "warn", "bad", "dim", "bold"] | None
 

@@ -17,17 +17,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bucket.errors import ConfigError, InputError
-from bucket.optimize import GRID, grid_scores, marginals
-from bucket.planner import _pct, _plural  # the headline's wording, so both read alike
+from bucket.model.optimize import GRID, grid_scores, marginals
+from bucket.analysis.plan import _pct, _plural  # the headline's wording, so both read alike
 
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
-    from bucket.model.backtest import BacktestResult
+    from bucket.results.backtest import BacktestResult
     from bucket.io.cohorts import CohortTable
-    from bucket.model.cohorts import CohortsResult
-    from bucket.model.plan import PlanResult
-    from bucket.model.results import MetricsResult
-    from bucket.model.settings import PlanSettings
+    from bucket.results.cohorts import CohortsResult
+    from bucket.results.plan import PlanResult
+    from bucket.results.common import MetricsResult
+    from bucket.settings import PlanSettings
 
 MARGINAL_POINTS = 41
 BACKTEST_HOLDOUT = 3
@@ -101,7 +101,7 @@ def _customer_worth(ctx, share: float) -> tuple[float | None, float]:
     on the acquisition side is the marginal CAC."""
     from dataclasses import replace
 
-    from bucket.optimize import evaluate
+    from bucket.model.optimize import evaluate
 
     base = ctx.scenario(share).score
     more = evaluate(ctx.cal, replace(ctx.params, o=ctx.params.o + 1.0), share, ctx.budget,
@@ -115,7 +115,7 @@ def _customer_worth(ctx, share: float) -> tuple[float | None, float]:
 def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str], plan: PlanResult):
     if plan.backtest is not None:
         return plan.backtest, None
-    from bucket.backtest import backtest
+    from bucket.analysis.backtest import backtest
 
     periods = len(ledger.periods)
     holdout = min(BACKTEST_HOLDOUT, periods - 3)
@@ -132,7 +132,7 @@ def _cohorts(ledger: Ledger, settings: PlanSettings, frequency: str,
     """The cohort analysis for chart 6 and its warnings: from a cohort file when one is given
     (its periods must be the ledger's), else from the cohorts event inputs bring along."""
     from bucket.io.cohorts import CohortTable, cohort_counts
-    from bucket.retention import analyse
+    from bucket.model.sbg import analyse
 
     if table is not None:
         pass  # make_report checked its frequency
@@ -252,8 +252,8 @@ def make_report(ledger: Ledger, settings: PlanSettings, sources: dict[str, str],
     (``--retention-model sbg``) and chart 6, in place of any the ledger brought along."""
     from dataclasses import replace
 
-    from bucket.metrics import compute_metrics
-    from bucket.planner import plan_detail
+    from bucket.analysis.metrics import compute_metrics
+    from bucket.analysis.plan import plan_detail
 
     if cohorts is not None:  # checked before the plan runs, then used by all of it
         _same_frequency(cohorts, ledger.frequency)

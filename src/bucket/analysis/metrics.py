@@ -11,32 +11,14 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bucket.errors import ConfigError
-from bucket.io.periods import PERIODS_PER_YEAR
+from bucket.model.money import check_assumptions, period_discount_rate
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
     from bucket.io.ledger import Ledger
-    from bucket.model.results import MetricsResult
-
-
-def period_discount_rate(annual: float, frequency: str) -> float:
-    """(1 + annual)^(1 / periods per year) − 1 (DESIGN §5)."""
-    return (1.0 + annual) ** (1.0 / PERIODS_PER_YEAR[frequency]) - 1.0
-
-
-def check_assumptions(margin: float, annual_discount_rate: float) -> None:
-    if not (0.0 < margin <= 1.0) or not math.isfinite(margin):
-        raise ConfigError(
-            f"margin {margin:g} is outside (0, 1]", "give the gross margin as a fraction, e.g. 0.7"
-        )
-    if not (0.0 <= annual_discount_rate <= 10.0) or not math.isfinite(annual_discount_rate):
-        raise ConfigError(
-            f"annual discount rate {annual_discount_rate:g} is outside [0, 10]",
-            "give it as a fraction per year, e.g. 0.1 for 10 %",
-        )
+    from bucket.results.common import MetricsResult
 
 
 def ratio(num: float | None, den: float | None) -> float | None:
@@ -148,7 +130,7 @@ def kpis(sums: Mapping[str, float], margin: float, discount: float) -> dict[str,
 
 
 def _totals(sums: Mapping[str, float], present: frozenset[str]) -> dict[str, float | None]:
-    from bucket.model.results import TOTAL_KEYS
+    from bucket.results.common import TOTAL_KEYS
 
     out: dict[str, float | None] = {}
     for k in TOTAL_KEYS:
@@ -169,7 +151,7 @@ def compute_metrics(
     import numpy as np
     import pandas as pd
 
-    from bucket.model.results import Assumptions, MetricsResult, MetricsRow
+    from bucket.results.common import Assumptions, MetricsResult, MetricsRow
 
     check_assumptions(margin, annual_discount_rate)
     if window is not None and window < 1:

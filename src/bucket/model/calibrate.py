@@ -26,11 +26,11 @@ import numpy as np
 
 from bucket.errors import ConfigError, InputError, Problem
 from bucket.io.columns import NUMERIC
-from bucket.metrics import period_discount_rate
+from bucket.model.money import period_discount_rate
 
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
-    from bucket.model.settings import PlanSettings
+    from bucket.settings import PlanSettings
 
 Source = Literal["fitted", "observed", "assumed", "set"]
 MIN_FIT_PERIODS = 6

@@ -15,14 +15,13 @@ keys at the top level or under a ``[plan]`` table::
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bucket.errors import ConfigError
-from bucket.model.configfile import CONFIG_NAME, config_path  # noqa: F401  (re-exported)
+from bucket.io.config import config_path, read_toml
 
 Objective = Literal["value", "customers", "profit", "target"]
 
@@ -54,19 +53,8 @@ class PlanSettings(BaseModel):
 ASSUMABLE = ("phi", "mu", "rho", "margin", "annual_discount_rate")
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file", "check the --config path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})", "save it as UTF-8 text") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})", "fix the syntax") from None
+def _plan_table(path: Path) -> dict[str, Any]:
+    data = read_toml(path)
     data.pop("check", None)  # read by check_config()
     plan = data.pop("plan", {})
     if not isinstance(plan, dict):
@@ -87,14 +75,7 @@ def check_config(config: Path | None, cwd: Path | None = None) -> dict[str, Any]
     path = config_path(config, cwd)
     if path is None:
         return {}
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("check", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})", "fix the config file") from None
+    table = read_toml(path).get("check", {})
     known = {"window", "max", "min", "split_gap", "mape", "holdout"}
     if not isinstance(table, dict) or set(table) - known:
         extra = ", ".join(sorted(set(table) - known)) if isinstance(table, dict) else "[check]"
@@ -109,7 +90,7 @@ def load_settings(
     """Merge defaults < config file < command line. Returns settings, the source of each
     field ('assumed' or 'set'), and the config file used (if any)."""
     path = config_path(config, cwd)
-    from_file = _read_toml(path) if path is not None else {}
+    from_file = _plan_table(path) if path is not None else {}
     given = {k: v for k, v in cli.items() if v is not None}
     merged = {**from_file, **given}
     try:

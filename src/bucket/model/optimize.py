@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bucket.errors import BucketError
-from bucket.simulate import Params, Trajectory, allocate, churn_at, paid_inflow, run
+from bucket.model.simulate import Params, Trajectory, allocate, churn_at, paid_inflow, run
 
 if TYPE_CHECKING:
-    from bucket.calibrate import Calibration
+    from bucket.model.calibrate import Calibration
 
 GRID = np.linspace(0.0, 1.0, 101)
 

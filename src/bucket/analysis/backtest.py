@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket.calibrate import derive, observe
+from bucket.model.calibrate import derive, observe
 from bucket.errors import ConfigError
-from bucket.model.backtest import BacktestPeriod, BacktestResult, Series
-from bucket.optimize import params_of
-from bucket.simulate import churn_at
+from bucket.results.backtest import BacktestPeriod, BacktestResult, Series
+from bucket.model.optimize import params_of
+from bucket.model.simulate import churn_at
 
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
-    from bucket.model.settings import PlanSettings
+    from bucket.settings import PlanSettings
 
 # Verdict bounds on the mean absolute percentage error: flows (new, churned) are noisy counts,
 # the customer base is a stock that moves slowly, so its bounds are tighter.

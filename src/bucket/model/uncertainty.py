@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket.optimize import _vertex, grid_scores, score
-from bucket.simulate import Params, allocate, paid_inflow, run
+from bucket.model.optimize import _vertex, grid_scores, score
+from bucket.model.simulate import Params, allocate, paid_inflow, run
 
 if TYPE_CHECKING:
-    from bucket.planner import _Context
+    from bucket.analysis.plan import _Context
 
 RANGES = {"rho": (3.0, 25.0), "mu": (0.3, 0.7), "phi": (0.3, 0.7)}
 

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket.calibrate import Calibration, Observed, derive, observe
+from bucket.model.calibrate import Calibration, Observed, derive, observe
 from bucket.errors import ConfigError
 from bucket.io.periods import PERIODS_PER_YEAR, Period
-from bucket.model import plan as out
-from bucket.optimize import (
+from bucket.results import plan as out
+from bucket.model.optimize import (
     Scenario,
     best_split,
     best_splits,
@@ -32,7 +32,7 @@ from bucket.optimize import (
 
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
-    from bucket.model.settings import PlanSettings
+    from bucket.settings import PlanSettings
 
 # Plausible ranges: break-even is searched over BREAK_EVEN, sensitivity reports the ends of
 # SENSITIVITY (DESIGN §6 and §7: ρ published 5–25 widened to 3; μ, φ 0.3–0.7).
@@ -116,14 +116,14 @@ def age_structure(ledger: Ledger, warnings: list[str]):
     the sBG answer too."""
     from bucket.errors import ConfigError
     from bucket.io.cohorts import cohort_counts
-    from bucket.retention import fit_sbg
+    from bucket.model.sbg import fit_sbg
 
     if not ledger.cohorts:
         raise ConfigError(
             "--retention-model sbg needs cohorts",
             "derive the ledger from events (--transactions or --subscriptions)",
         )
-    from bucket.retention import structural_delay
+    from bucket.model.sbg import structural_delay
 
     labels, counts = cohort_counts(ledger.cohorts)
     survivors = [np.minimum.accumulate(n) for n in counts if n[0] > 0]
@@ -463,7 +463,7 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
     scans = _scans(ctx, assumed)
     draws = None
     if not ctx.target_mode and settings.draws > 0:
-        from bucket.uncertainty import simulate_draws
+        from bucket.model.uncertainty import simulate_draws
 
         draws = simulate_draws(ctx, settings.draws, settings.seed, rec.share)
     unc = _uncertainty(ctx, draws)
@@ -506,7 +506,7 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
 def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]):
     if settings.backtest is None:
         return None
-    from bucket.backtest import backtest
+    from bucket.analysis.backtest import backtest
 
     return backtest(ledger, settings, sources, settings.backtest)
 

@@ -195,7 +195,7 @@ def analyse(table, frequency: str, annual_discount_rate: float, arpu: float | No
     """The cohorts result: survival table, retention by age, pooled and per-cohort sBG fits,
     projection and discounted lifetimes under both models."""
     from bucket.io.periods import PERIODS_PER_YEAR
-    from bucket.model import cohorts as out
+    from bucket.results import cohorts as out
 
     d = (1.0 + annual_discount_rate) ** (1.0 / PERIODS_PER_YEAR[frequency]) - 1.0
     # sBG assumes a customer who leaves never returns; with reactivations (from transactions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bucket.model.results import SCHEMA_VERSION
+from bucket.results.common import SCHEMA_VERSION
 
 _PYDANTIC = {"use_attribute_docstrings": True, "extra": "forbid"}
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bucket.model.backtest import BacktestResult
-from bucket.model.results import SCHEMA_VERSION
+from bucket.results.backtest import BacktestResult
+from bucket.results.common import SCHEMA_VERSION
 
 _PYDANTIC = {"use_attribute_docstrings": True, "extra": "forbid"}
 Source = Literal["fitted", "observed", "assumed", "set"]

@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bucket.errors import ConfigError
-from bucket.model.backtest import CheckResult, CheckRow
-from bucket.model.results import KPI_KEYS
+from bucket.results.backtest import CheckResult, CheckRow
+from bucket.results.common import KPI_KEYS
 
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
-    from bucket.model.settings import PlanSettings
+    from bucket.settings import PlanSettings
 
 
 def parse_thresholds(pairs: list[str], where: str) -> dict[str, float]:
@@ -52,7 +52,7 @@ def run_checks(
     mape: float | None,
     holdout: int | None,
 ) -> CheckResult:
-    from bucket.metrics import compute_metrics
+    from bucket.analysis.metrics import compute_metrics
 
     if not (maxima or minima or split_gap is not None or mape is not None):
         raise ConfigError(
@@ -78,7 +78,7 @@ def run_checks(
         checks.append(CheckRow(f"{key} >= {limit:g}", key, value, limit, status))  # type: ignore[arg-type]
     warnings = list(res.warnings)
     if split_gap is not None:
-        from bucket.planner import make_plan
+        from bucket.analysis.plan import make_plan
 
         plan = make_plan(ledger, settings, sources)
         gap = abs(plan.current.acquisition_share - plan.recommendation.acquisition_share)
@@ -86,7 +86,7 @@ def run_checks(
         checks.append(CheckRow(f"split gap <= {split_gap:g}", "split_gap", gap, split_gap, status))  # type: ignore[arg-type]
         warnings += [w for w in plan.warnings if w not in warnings]
     if mape is not None:
-        from bucket.backtest import backtest
+        from bucket.analysis.backtest import backtest
 
         periods = len(ledger.periods)
         h = holdout or min(6, max(periods - 1, 1))

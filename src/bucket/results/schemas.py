@@ -6,10 +6,10 @@ from typing import Any
 
 
 def schemas() -> dict[str, dict[str, Any]]:
-    from bucket.model.backtest import BacktestResult, CheckResult
-    from bucket.model.cohorts import CohortsResult
-    from bucket.model.plan import PlanResult, SimulationResult
-    from bucket.model.results import SCHEMA_VERSION, MetricsResult, ValidationResult
+    from bucket.results.backtest import BacktestResult, CheckResult
+    from bucket.results.cohorts import CohortsResult
+    from bucket.results.plan import PlanResult, SimulationResult
+    from bucket.results.common import SCHEMA_VERSION, MetricsResult, ValidationResult
 
     from pydantic import TypeAdapter
 
