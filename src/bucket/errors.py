@@ -4,7 +4,9 @@ Exception tree (the CLI catches ``BucketError`` once and prints ``Error: <messag
 
     BucketError            anything the user can fix; exit code 1
     ├── InputError         a data file is unreadable or wrong (names file, row, column, fix)
-    └── ConfigError        an option or config value is out of its domain
+    ├── ConfigError        an option or config value is out of its domain
+    ├── ModelError         the model cannot be evaluated on these numbers (say, infinite value)
+    └── OutputError        the result cannot be written where the user asked (the old file stays)
 
 A ``Problem`` is one finding of input validation: an error (the data cannot be used) or a
 warning (the data is used, but something deserves a look). Readers collect every problem
@@ -78,3 +80,7 @@ class ConfigError(BucketError):
 
 class OutputError(BucketError):
     """The result cannot be written where the user asked."""
+
+
+class ModelError(BucketError):
+    """The model cannot be evaluated (e.g. infinite customer equity)."""

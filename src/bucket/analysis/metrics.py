@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from bucket.errors import ConfigError
 from bucket.model.money import check_assumptions, period_discount_rate
 
 if TYPE_CHECKING:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bucket.errors import ConfigError, InputError
-from bucket.model.optimize import GRID, grid_scores, marginals
-from bucket.analysis.plan import _pct, _plural  # the headline's wording, so both read alike
+from bucket.model.optimize import GRID, finite_or_none, grid_scores, marginals
+from bucket.analysis.wording import plural, takeaways
 
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
@@ -79,10 +79,6 @@ def _band(x: np.ndarray) -> Band:
     return Band([float(v) for v in p10], [float(v) for v in p50], [float(v) for v in p90])
 
 
-def _finite(x: float | None) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
-
-
 def _crossing(shares: np.ndarray, a: list[float | None], r: list[float | None]) -> float | None:
     """Where the acquisition side's marginal cost (rising with its share) meets retention's."""
     diff = np.array([np.nan if x is None or y is None else x - y for x, y in zip(a, r)])
@@ -120,7 +116,7 @@ def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str], p
     periods = len(ledger.periods)
     holdout = min(BACKTEST_HOLDOUT, periods - 3)
     if holdout < 1:
-        return None, f"the ledger has {_plural(periods, 'period')}: too few to hold some out and backtest"
+        return None, f"the ledger has {plural(periods, 'period')}: too few to hold some out and backtest"
     try:
         return backtest(ledger, settings, sources, holdout), None
     except (ConfigError, InputError) as exc:
@@ -132,7 +128,7 @@ def _cohorts(ledger: Ledger, settings: PlanSettings, frequency: str,
     """The cohort analysis for chart 6 and its warnings: from a cohort file when one is given
     (its periods must be the ledger's), else from the cohorts event inputs bring along."""
     from bucket.io.cohorts import CohortTable, cohort_counts
-    from bucket.model.sbg import analyse
+    from bucket.analysis.cohorts import analyse
 
     if table is not None:
         pass  # make_report checked its frequency
@@ -165,87 +161,6 @@ def _same_frequency(table: CohortTable, frequency: str) -> None:
         ))  # fmt: skip
 
 
-def _money(x: float, currency: str | None) -> str:
-    return f"{x:,.0f}" + (f" {currency}" if currency else "")
-
-
-def _takeaways(r: dict, plan: PlanResult) -> dict[str, str]:
-    cur, rec, cur_ = plan.current, plan.recommendation, plan.currency
-    what = {"value": "Customer equity", "customers": "Customers at the horizon",
-            "profit": "Profit over the horizon"}.get(plan.objective, "Customers at the horizon")  # fmt: skip
-    t = {}
-    gain = "" if rec.change is None else f", {100 * rec.change:+.1f} % against today's split"
-    text = f"{what} peaks at {_pct(rec.acquisition_share)} acquisition{gain}"
-    if plan.uncertainty is not None:
-        u = plan.uncertainty.split
-        text += (f"; across {plan.uncertainty.draws} scenarios the best split lies between "
-                 f"{_pct(u.p10)} and {_pct(u.p90)} (P10–P90)")  # fmt: skip
-    t["objective"] = text + "."
-    if r["crossing"] is not None:
-        i = int(np.argmin(np.abs(np.array(r["marginal_shares"]) - r["crossing"])))
-        a, k = r["marginal_acquisition"][i], r["marginal_retention"][i]
-        cost = _money((a + k) / 2, cur_) if a is not None and k is not None else "the same"
-        t["marginal"] = (f"The next customer costs the same on both sides ({cost}) at "
-                         f"{_pct(r['crossing'])} acquisition: below that, acquisition is the "
-                         "cheaper way to add one; above it, retention.")  # fmt: skip
-    else:
-        pairs = [(a, k) for a, k in zip(r["marginal_acquisition"], r["marginal_retention"])
-                 if a is not None and k is not None]  # fmt: skip
-        if not pairs:
-            t["marginal"] = ("One side buys no customers at any split here (its marginal cost is "
-                             "undefined), so the costs cannot be compared.")  # fmt: skip
-        elif all(a < k for a, k in pairs):
-            t["marginal"] = "Acquisition is the cheaper way to add a customer at every split."
-        elif all(a > k for a, k in pairs):
-            t["marginal"] = "Retention is the cheaper way to add a customer at every split."
-        else:
-            t["marginal"] = "The two costs are close across the splits; neither side is clearly cheaper."
-    n_cur, n_rec = r["base_current"][-1], r["base_recommended"][-1]
-    text = (f"After {_plural(plan.horizon, plan.frequency)} the base is {n_rec:,.0f} customers under the "
-            f"recommendation and {n_cur:,.0f} under today's split ({n_rec - n_cur:+,.0f})")  # fmt: skip
-    if r["band_recommended"] is not None:
-        b = r["band_recommended"]
-        text += f"; P10–P90 {b.p10[-1]:,.0f}–{b.p90[-1]:,.0f}"
-    t["base"] = text + "."
-    moves = [(c.channel or "all", rc.acquisition_spend - c.acquisition_spend)
-             for c, rc in zip(cur.channels, rec.channels)]  # fmt: skip
-    if moves:
-        up = max(moves, key=lambda x: x[1])
-        down = min(moves, key=lambda x: x[1])
-        parts = [f"Acquisition spend goes from {_money(cur.acquisition_spend, cur_)} to "
-                 f"{_money(rec.acquisition_spend, cur_)} a {plan.frequency}"]  # fmt: skip
-        if len(moves) > 1 and up[1] > 0.5:
-            parts.append(f"{up[0]} gains the most ({up[1]:+,.0f})")
-        if len(moves) > 1 and down[1] < -0.5:
-            parts.append(f"{down[0]} gives up the most ({down[1]:+,.0f})")
-        t["channels"] = "; ".join(parts) + (
-            ". The money goes where the next customer is cheapest, until each channel's "
-            "marginal CAC is the same.")
-    bt = r["backtest"]
-    if bt is not None:
-        mape = bt.mape
-        bits = [f"{name} {100 * v:.1f} %" for name, v in
-                (("the base", mape.customers), ("new", mape.new_customers),
-                 ("churned", mape.churned_customers)) if v is not None]  # fmt: skip
-        t["backtest"] = (f"Calibrated on {bt.calibrated_on} and forecasting the "
-                         f"last {bt.holdout}, the model was off by {', '.join(bits)} on average "
-                         f"(MAPE): {bt.verdict_level}.")  # fmt: skip
-    else:
-        t["backtest"] = (r["backtest_note"] or "No backtest.").rstrip(".") + "."
-    co = r["cohorts"]
-    if co is not None:
-        fit = co.fit
-        if fit.better == "sbg" and fit.alpha is not None:
-            t["cohorts"] = ("Retention improves with tenure: the sBG curve fits the cohorts "
-                            "clearly better than a constant churn of "
-                            f"{100 * fit.geometric_churn:.1f} % a {plan.frequency}.")  # fmt: skip
-        else:
-            t["cohorts"] = (f"The cohorts are consistent with a constant churn of "
-                            f"{100 * fit.geometric_churn:.1f} % a {plan.frequency}: "
-                            "no clear gain from the sBG curve.")  # fmt: skip
-    return t
-
-
 def make_report(ledger: Ledger, settings: PlanSettings, sources: dict[str, str],
                 today: dt.date | None = None, cohorts: CohortTable | None = None) -> Report:  # fmt: skip
     """The plan and its evidence. ``cohorts``: a cohort table (read from a file) for the plan
@@ -275,7 +190,7 @@ def make_report(ledger: Ledger, settings: PlanSettings, sources: dict[str, str],
         mg = marginals(ctx.cal, ctx.params, ctx.scenario(float(s)), ctx.horizon, ctx.objective, True)
         for out, d in ((m_cac, mg.d_acquisition), (retain, mg.d_retention)):
             gain = d + spent
-            out.append(_finite(worth / gain) if worth and gain > 0 else None)
+            out.append(finite_or_none(worth / gain) if worth and gain > 0 else None)
     proj_c, proj_r = plan.projection.current, plan.projection.recommended
     bt, note = _backtest(ledger, settings, sources, plan)
     cohort_result, cohort_warnings = _cohorts(ledger, settings, plan.frequency, cohorts)
@@ -303,7 +218,7 @@ def make_report(ledger: Ledger, settings: PlanSettings, sources: dict[str, str],
         first_period=ledger.periods[0].label,
         last_period=ledger.periods[-1].label,
         run_date=(today or dt.date.today()).isoformat(),
-        takeaways=_takeaways(parts, plan),
+        takeaways=takeaways(parts, plan),
         warnings=[*plan.warnings, *(w for w in cohort_warnings if w not in plan.warnings)],
         **parts,
     )

@@ -81,7 +81,7 @@ def cohorts(
     from bucket.io.cohorts import read_cohorts
     from bucket.io.periods import PeriodProblem, parse_label, resolve
     from bucket.model.money import check_assumptions
-    from bucket.model.sbg import analyse
+    from bucket.analysis.cohorts import analyse
 
     check_assumptions(margin, discount_rate)
     spec = engine_spec(engine, table, spark_remote)

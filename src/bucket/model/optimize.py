@@ -21,17 +21,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket.errors import BucketError
+from bucket.errors import ModelError
 from bucket.model.simulate import Params, Trajectory, allocate, churn_at, paid_inflow, run
 
 if TYPE_CHECKING:
     from bucket.model.calibrate import Calibration
 
 GRID = np.linspace(0.0, 1.0, 101)
-
-
-class ModelError(BucketError):
-    """The model cannot be evaluated (e.g. infinite customer equity)."""
 
 
 def params_of(cal: Calibration, capacity: float | None, max_growth: float | None) -> Params:
@@ -143,7 +139,7 @@ def grid_scores(params: Params, kappa, sat, budget: float, horizon: int, objecti
     return score(run(params, a, budget - a, paid, horizon), objective)
 
 
-def _vertex(scores: np.ndarray) -> np.ndarray:
+def refine_vertex(scores: np.ndarray) -> np.ndarray:
     """Sub-grid argmax of each row: the vertex of the parabola through the best grid point and
     its two neighbours (the grid point itself at the ends)."""
     i = np.argmax(scores, axis=-1)
@@ -161,7 +157,7 @@ def _vertex(scores: np.ndarray) -> np.ndarray:
 def best_splits(cals: list[Calibration], settings, budget: float, horizon: int, objective: str):
     """Best acquisition share for each calibration of a batch (vectorised)."""
     params, kappa, sat = stack(cals, settings.capacity, settings.max_growth)
-    return _vertex(grid_scores(params, kappa, sat, budget, horizon, objective))
+    return refine_vertex(grid_scores(params, kappa, sat, budget, horizon, objective))
 
 
 def best_split(cal: Calibration, params: Params, budget: float, horizon: int, objective: str):

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket.model.optimize import _vertex, grid_scores, score
+from bucket.model.optimize import grid_scores, refine_vertex, score
 from bucket.model.simulate import Params, allocate, paid_inflow, run
 
 if TYPE_CHECKING:
-    from bucket.analysis.plan import _Context
+    from bucket.model.context import PlanContext
 
 RANGES = {"rho": (3.0, 25.0), "mu": (0.3, 0.7), "phi": (0.3, 0.7)}
 
@@ -94,7 +94,7 @@ def _refit_channel(a: np.ndarray, n: np.ndarray, m0: float, k0: float):
     return m, kappa, se[:, 0], ok
 
 
-def simulate_draws(ctx: _Context, draws: int, seed: int, share: float) -> Draws:
+def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float) -> Draws:
     obs, cal, st = ctx.obs, ctx.cal, ctx.settings
     rng = np.random.default_rng(seed)
     ser = obs.series
@@ -194,7 +194,7 @@ def simulate_draws(ctx: _Context, draws: int, seed: int, share: float) -> Draws:
 
     grid = grid_scores(params((draws, 1)), kappa[:, None, :], sat[:, None, :], ctx.budget,
                        ctx.horizon, ctx.objective)  # fmt: skip
-    split = _vertex(grid)
+    split = refine_vertex(grid)
     flat = params((draws,))
     a_rec = share * ctx.budget
     spend_rec = allocate(np.full(draws, a_rec), kappa, sat)

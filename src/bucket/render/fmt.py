@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from bucket.analysis import wording
+from bucket.analysis.wording import plural  # noqa: F401  (the renderers' word for it)
+
 DASH = "—"
 PERIOD_WORD = {"month": "month", "week": "week", "quarter": "quarter"}
 
@@ -24,7 +27,8 @@ def count(x: float | None) -> str:
 
 
 def pct(x: float | None, digits: int = 1) -> str:
-    return DASH if x is None else f"{100 * x:.{digits}f} %"
+    """A share as the headline writes it (12.3 %), or a dash for an undefined one."""
+    return DASH if x is None else wording.pct(x, digits)
 
 
 def times(x: float | None) -> str:
@@ -40,7 +44,3 @@ def periods(x: float | None, frequency: str) -> str:
         return DASH
     word = PERIOD_WORD.get(frequency, "period")
     return f"{x:.1f} {word}s"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bucket.render import fmt
-from bucket.render.fmt import plural as _plural
 from bucket.render.views import Cell, Section, View
 
 if TYPE_CHECKING:
@@ -100,7 +99,7 @@ def plan_view(res: PlanResult) -> View:
         res.headline + ".",
         f"{res.file}: calibrated on {w.first_period} to {w.last_period} "
         f"({fmt.plural(w.periods, per)}); "
-        f"budget {fmt.money(res.budget, sym)} per {per} ({res.budget_source}); horizon {_plural(h, per)}; "
+        f"budget {fmt.money(res.budget, sym)} per {per} ({res.budget_source}); horizon {fmt.plural(h, per)}; "
         f"objective: {OBJECTIVE_WORDS[res.objective]}",
     ]
     sections = [_comparison(cur, rec, "today", "recommended", sym)]
@@ -175,7 +174,7 @@ def plan_view(res: PlanResult) -> View:
               Cell(fmt.number(r.change, 0) if lev.objective in ("customers",) else fmt.money(r.change, sym)),
               Cell(fmt.pct(r.relative_change, 2))] for r in lev.rows],
             [False, True, True],
-            note=f"Change of {OBJECTIVE_WORDS[lev.objective]} over {_plural(h, per)}. " + (
+            note=f"Change of {OBJECTIVE_WORDS[lev.objective]} over {fmt.plural(h, per)}. " + (
             "" if lev.retention_vs_acquisition is None else
             f"1 % less churn is worth {lev.retention_vs_acquisition:.1f}x as much as 1 % more paid new "
             "customers here (the marketing literature says about 2x).")
@@ -195,7 +194,7 @@ def simulation_view(res: SimulationResult) -> View:
     change = f"{100 * sc.change:+.1f} %" if sc.change is not None else fmt.DASH
     head = [
         f"A {fmt.pct(sc.acquisition_share, 0)} acquisition split: {what} {change} against "
-        f"today's ({fmt.pct(cur.acquisition_share, 0)}) over {_plural(res.horizon, per)}.",
+        f"today's ({fmt.pct(cur.acquisition_share, 0)}) over {fmt.plural(res.horizon, per)}.",
         f"{res.file}: calibrated on {res.window.first_period} to {res.window.last_period}; "
         f"budget {fmt.money(res.budget, sym)} per {per}",
     ]

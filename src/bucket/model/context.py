@@ -1,0 +1,116 @@
+"""What every step of a plan shares (DESIGN §4–§7): the observations, the calibration, the
+settings and today's scenario, in one public ``PlanContext``.
+
+The planner (``analysis/plan.py``), the uncertainty draws (``model/uncertainty.py``) and the
+report (``analysis/report.py``) all read it; none of them computes it twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bucket.errors import ConfigError
+from bucket.io.periods import PERIODS_PER_YEAR, Period
+from bucket.model.calibrate import Calibration, Observed, derive, observe
+from bucket.model.optimize import Scenario, evaluate, params_of
+
+if TYPE_CHECKING:
+    from bucket.io.ledger import Ledger
+    from bucket.settings import PlanSettings
+
+AGES = 240  # age buckets of the sBG base (the last one holds everyone older)
+
+
+class PlanContext:
+    """What every step needs: observations, settings, today's scenario."""
+
+    def __init__(self, ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -> None:
+        self.ledger = ledger
+        self.settings = settings
+        self.sources = sources
+        self.obs: Observed = observe(ledger, settings)
+        self.cal: Calibration = derive(self.obs, settings, sources)
+        self.warnings: list[str] = list(self.cal.warnings)
+        self.age_structure = None
+        if settings.retention_model == "sbg":
+            self.age_structure = age_structure(ledger, self.warnings)
+        self.horizon = settings.horizon or PERIODS_PER_YEAR[self.obs.frequency]
+        self.budget0 = self.obs.acquisition + self.obs.retention
+        self.budget = self.budget0 if settings.budget is None else settings.budget
+        self.share0 = self.obs.acquisition / self.budget0
+        objective = settings.objective
+        if objective in ("value", "profit") and self.cal.u is None:
+            self.warnings.append(
+                f"no revenue column, so the plan maximises customers after {self.horizon} "
+                f"{self.obs.frequency}s instead of {objective}; give --arpu to plan on {objective}"
+            )
+            objective = "customers"
+        if objective == "target" and settings.target_growth is None:
+            raise ConfigError(
+                "--objective target needs a growth to reach",
+                "give --target-growth, e.g. 0.2 for +20 % customers over the horizon",
+            )
+        self.objective = "customers" if objective == "target" else objective
+        self.target_mode = objective == "target"
+        if self.age_structure is not None:
+            self.cal = replace(self.cal, hazard=self.age_structure[0],
+                                age_mix=self.age_structure[1])  # fmt: skip
+        self.params = params_of(self.cal, settings.capacity, settings.max_growth)
+        # today's channels in today's proportions; spend of dropped channels buys nothing
+        modelled = sum(ch.spend for ch in self.obs.channels)
+        self.mix = self.cal.mix * (modelled / self.obs.acquisition)
+
+    def scenario(self, share: float, budget: float | None = None, optimal: bool = True) -> Scenario:
+        b = self.budget if budget is None else budget
+        return evaluate(self.cal, self.params, share, b, self.horizon, self.objective,
+                        None if optimal else self.mix)  # fmt: skip
+
+    def period_label(self, t: int) -> str:
+        return Period(self.obs.frequency, self.obs.last_ordinal + 1 + t).label
+
+
+def age_structure(ledger: Ledger, warnings: list[str]):
+    """(relative hazard by age, today's age mix) from the ledger's cohorts and an sBG fit, or
+    None (with a warning) when the cohorts show no heterogeneity: then the constant churn is
+    the sBG answer too."""
+    from bucket.io.cohorts import cohort_counts
+    from bucket.model.sbg import fit_sbg, structural_delay
+
+    if not ledger.cohorts:
+        raise ConfigError(
+            "--retention-model sbg needs cohorts",
+            "derive the ledger from events (--transactions or --subscriptions)",
+        )
+    labels, counts = cohort_counts(ledger.cohorts)
+    survivors = [np.minimum.accumulate(n) for n in counts if n[0] > 0]
+    delay = structural_delay(survivors)
+    fit = fit_sbg([n[delay:] for n in survivors if len(n) > delay + 1] or survivors)
+    if fit.homogeneous or fit.alpha is None or fit.beta is None:
+        warnings.append("the cohorts show no heterogeneity: the sBG curve is flat, so the plan "
+                        "uses a constant churn (the same answer)")  # fmt: skip
+        return None
+    if min(fit.alpha, fit.beta) < 1e-3 or fit.customers < 100:
+        warnings.append(f"the cohorts ({fit.customers} customers) are too few to fit the sBG "
+                        "curve; the plan uses a constant churn")  # fmt: skip
+        return None
+    ages = np.arange(AGES)
+    # customers at age a churn at the end of the period with probability α/(α + β + a),
+    # counted from the end of the delay in which nobody can churn
+    hazard = np.where(ages < delay, 0.0, fit.alpha / (fit.alpha + fit.beta + np.maximum(ages - delay, 0)))
+    mix = np.zeros(AGES)
+    for n in counts:  # today's base: each cohort at its current age
+        mix[min(len(n) - 1, AGES - 1)] += n[-1]
+    if mix.sum() <= 0:
+        return None
+    mix /= mix.sum()
+    relative = hazard / float((mix * hazard).sum())
+    warnings.append(
+        f"retention model sBG (α = {fit.alpha:.3f}, β = {fit.beta:.3f}): the base ages, and "
+        "churn falls as it does; retention spend scales every age's churn alike"
+    )
+    return relative, mix
+
+
