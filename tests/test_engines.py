@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from bucket.errors import InputError
-from bucket.events.engine import derive_subscriptions, derive_transactions
+from bucket.events.embedded import derive_subscriptions, derive_transactions
 from tests.conftest import invoke
 
 pytestmark = pytest.mark.slow

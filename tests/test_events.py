@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bucket.events.engine import derive_transactions
+from bucket.events.embedded import derive_transactions
 from bucket.io.ledger import read_ledger
 from conftest import invoke, no_nan_json
 
@@ -148,7 +148,7 @@ d,2025-03-01,2025-06-30,7,social
 
 
 def test_subscriptions_by_hand(write):
-    from bucket.events.engine import derive_subscriptions
+    from bucket.events.embedded import derive_subscriptions
 
     d = derive_subscriptions(write(SUBS))
     rows = by_key(d.frame)
@@ -239,7 +239,7 @@ def test_example_subscriptions_recover_their_sbg_parameters(tmp_path):
 
 
 def test_overlapping_subscriptions_are_one_spell(write):
-    from bucket.events.engine import derive_subscriptions
+    from bucket.events.embedded import derive_subscriptions
 
     text = ("customer_id,start,end,mrr\na,2025-01-10,2025-04-30,10\na,2025-03-01,2025-06-30,5\n"
             "b,2025-01-15,2025-06-30,1\n")  # fmt: skip
@@ -329,7 +329,7 @@ def test_subscriptions_match_a_literal_reading(write, seed):
     import datetime as dt
     import random
 
-    from bucket.events.engine import derive_subscriptions
+    from bucket.events.embedded import derive_subscriptions
 
     rnd = random.Random(100 + seed)
     base = dt.date(2024, 1, 1)

@@ -188,10 +188,11 @@ def load_ledger(file, transactions, spend, frequency, inactive, map_, require=()
                                      param_hint="--engine")  # fmt: skip
         if frequency not in ("month", "week", "quarter"):
             raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
-        from bucket.events.spend import ledger_from_events
+        from bucket.events.ledger import Events, ledger_from_events
 
         kind, path = ("subscriptions", subscriptions) if subscriptions else ("transactions", transactions)
-        return ledger_from_events(path, spend, frequency, inactive, mapping, require, kind, engine)
+        events = Events(kind, path, frequency, inactive, {}, *(engine or (None, None, None)))
+        return ledger_from_events(events, spend, require)
     if file is None:
         raise typer.BadParameter("give a ledger FILE, or --transactions FILE", param_hint="FILE")
     if spend is not None:  # a ledger without spend (e.g. from a warehouse) plus a spend file

@@ -86,13 +86,13 @@ def cohorts(
     check_assumptions(margin, discount_rate)
     spec = engine_spec(engine, table, spark_remote)
     if transactions is not None or subscriptions is not None or spec is not None:
-        from bucket.events.engine import derive
+        from bucket.events.ledger import Events, derive
         from bucket.io.cohorts import CohortTable, cohort_counts
         from bucket.io.text import display_name
 
         kind = "subscriptions" if subscriptions is not None else "transactions"
-        derived = derive(kind, transactions or subscriptions, frequency, inactive_after,
-                         engine=spec[0] if spec else None, table=table, remote=spark_remote)  # fmt: skip
+        derived = derive(Events(kind, transactions or subscriptions, frequency, inactive_after,
+                                engine=spec[0] if spec else None, table=table, remote=spark_remote))  # fmt: skip
         labels, counts = cohort_counts(derived.cohorts_rows)
         name = table or display_name(transactions or subscriptions or "")
         table_ = CohortTable(name, labels, counts)

@@ -94,7 +94,8 @@ def ledger(
 
       bucket ledger --print-sql --dialect bigquery --table shop.orders --from 2024-01 --to 2025-12
     """
-    from bucket.events.engine import cohorts_csv, derive, ledger_csv
+    from bucket.events.derived import cohorts_csv, ledger_csv
+    from bucket.events.ledger import Events, derive
 
     if frequency not in ("month", "week", "quarter"):
         raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
@@ -108,16 +109,16 @@ def ledger(
     from bucket.io.text import display_name
 
     kind = "subscriptions" if subscriptions is not None else "transactions"
-    derived = derive(kind, transactions or subscriptions, frequency, inactive_after, memory_limit,
-                     spec[0] if spec else None, table, spark_remote,
-                     _event_map(map_, kind == "subscriptions") if spec else None)  # fmt: skip
+    derived = derive(Events(kind, transactions or subscriptions, frequency, inactive_after,
+                            _event_map(map_, kind == "subscriptions"), spec[0] if spec else None,
+                            table, spark_remote, memory_limit))  # fmt: skip
     source = (spec and table) or display_name(transactions or subscriptions)
     notes = list(derived.warnings)
     rows = derived.rows
     if spend is not None:  # pandas only for the join
         from bucket.events.spend import read_spend, with_spend
 
-        frame, extra = with_spend(derived, read_spend(spend), source)
+        frame, extra = with_spend(derived.frame, read_spend(spend), source)
         rows = frame.to_dict("records")
         notes += extra
     text = ledger_csv(rows)

@@ -13,14 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from bucket.errors import ConfigError, InputError, Problem
-from bucket.events.engine import (
-    SUB_ALIASES,
-    TX_ALIASES,
-    Derived,
-    _columns,
-    check_subscriptions,
-    from_steps,
-)
+from bucket.events.columns import event_columns
+from bucket.events.derived import Derived, check_subscriptions, from_steps
+from bucket.events.sql import steps_query, subscription_checks_query
 
 STEP_COLUMNS = ("ordinal INTEGER, channel VARCHAR, cohort INTEGER, new_customers BIGINT, "
                 "reactivated_customers BIGINT, customer_step BIGINT, revenue_cents BIGINT, "
@@ -169,31 +164,6 @@ def open_engine(engine: str, source: str | None, table: str | None, remote: str 
                       "use duckdb (default), spark, or a postgresql:// URL")  # fmt: skip
 
 
-def _mapped_columns(header: list[str], name: str, aliases, required, mapping: dict[str, str]):
-    """Canonical → the engine's column: --map first (theirs '-' = no such column), then the
-    aliases, then the check that the required ones are there."""
-    found = {c: v for c, v in mapping.items() if v != "-"}
-    dropped = {c for c, v in mapping.items() if v == "-"}
-    missing = [c for c, v in found.items() if v not in header]
-    if missing:
-        raise InputError(Problem("error", "missing-column",
-                                 f"--map names {found[missing[0]]}, which is not a column "
-                                 f"(columns: {', '.join(header)})", "fix the --map value", name,
-                                 column=missing[0]))  # fmt: skip
-    detected = _columns(header, name, aliases, ())
-    cols = {c: v for c, v in detected.items() if c not in dropped and c not in found}
-    cols.update(found)
-    for canon in required:
-        if canon not in cols:
-            raise InputError(Problem(
-                "error", "missing-column",
-                f"required column {canon} not found (columns found: {', '.join(header)})",
-                f"the events need {', '.join(required)}; name yours with --map {canon}=theirs",
-                name, row=1, column=canon,
-            ))  # fmt: skip
-    return cols
-
-
 def _steps_rows(rows: list[tuple]) -> list[tuple]:
     """Engine rows → plain Python values (Decimal sums, Spark Rows, datetimes)."""
     out = []
@@ -216,13 +186,9 @@ def derive_remote(kind: str, engine: str, source: str | None = None, table: str 
     """Events on an engine → ledger rows and cohort counts, as ``derive_transactions`` gives."""
     import duckdb
 
-    from bucket.events.sql import steps_query, subscription_checks_query
-
     eng = open_engine(engine, source, table, remote)
     try:
-        aliases, required = ((TX_ALIASES, ("customer_id", "date", "amount")) if kind == "transactions"
-                             else (SUB_ALIASES, ("customer_id", "start", "end")))  # fmt: skip
-        cols = _mapped_columns(eng.columns, eng.name, aliases, required, mapping or {})
+        cols = event_columns(eng.columns, eng.name, kind, mapping)
         note = None
         if kind == "subscriptions":  # the embedded path's checks, run where the data is
             _, last_start, last_end, n, bad = _run(eng, subscription_checks_query(eng.relation, cols, eng.dialect))[0]

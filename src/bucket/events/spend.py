@@ -1,10 +1,8 @@
 """Join a spend file (period[, channel], acquisition_spend[, retention_spend]) to a ledger
-derived from events, and write the result where ledger readers can take it."""
+derived from events, or to a ledger file without spend, and read the result as any ledger."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bucket.errors import InputError, Problem
@@ -16,7 +14,6 @@ from bucket.io.text import read_records
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bucket.events.engine import Derived
     from bucket.io.ledger import Ledger
 
 
@@ -67,9 +64,10 @@ def read_spend(path: str) -> pd.DataFrame:
     return frame.groupby(["period", "channel"], as_index=False, sort=False).sum()
 
 
-def with_spend(derived: Derived, spend: pd.DataFrame | None, name: str) -> tuple[pd.DataFrame, list[str]]:
-    """The derived ledger with spend columns (0 where a period has customers but no spend)."""
-    frame = derived.frame.copy()
+def with_spend(ledger: pd.DataFrame, spend: pd.DataFrame | None, name: str) -> tuple[pd.DataFrame, list[str]]:
+    """A ledger table (say, derived from events) with spend columns (0 where a period has
+    customers but no spend)."""
+    frame = ledger.copy()
     notes: list[str] = []
     if spend is None:
         return frame, notes
@@ -102,48 +100,12 @@ def with_spend(derived: Derived, spend: pd.DataFrame | None, name: str) -> tuple
     return merged, notes
 
 
-def ledger_from_events(transactions: str | None, spend: str | None, frequency: str, inactive: int,
-                       mapping=None, require=(), kind: str = "transactions",
-                       engine: tuple[str, str | None, str | None] | None = None) -> Ledger:  # fmt: skip
-    """Derive a ledger from transactions or subscriptions (and spend) and read it as any
-    ledger is read. ``engine`` = (engine, table, spark remote) runs the aggregation there."""
-    from dataclasses import replace
-
-    from bucket.events.engine import derive
-    from bucket.io.ledger import read_ledger
-    from bucket.io.text import display_name
-
-    name = (engine and engine[1]) or display_name(transactions or "")
-    where = dict(zip(("engine", "table", "remote"), engine)) if engine is not None else {}
-    derived = derive(kind, transactions, frequency, inactive, **where)
-    frame, notes = with_spend(derived, read_spend(spend) if spend else None, name)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "ledger.csv"
-        frame.to_csv(path, index=False, float_format="%.2f")
-        try:
-            ledger = read_ledger(str(path), mapping, require)
-        except InputError as exc:  # name the events, not the temporary ledger
-            problem = replace(exc.problem, file=name, row=None)
-            if problem.column == "acquisition_spend":
-                problem = replace(problem, message="the events carry no spend",
-                                  fix="give the spend per period with --spend FILE")  # fmt: skip
-            raise InputError(problem) from None
-    warns = [replace(w, file=name) for w in ledger.warnings]
-    extra = [
-        Problem("warning", "events", n, "", name) for n in (*derived.warnings, *notes)
-    ]
-    return replace(ledger, file=name, warnings=[*extra, *warns], cohorts=derived.cohorts_rows)
-
-
-
-
 def ledger_with_spend(file: str, spend: str, mapping=None, require=()) -> Ledger:
     """A ledger file without spend (say, the output of `ledger --print-sql` run in a warehouse)
     joined to a spend file, then read as any ledger is read."""
     from dataclasses import replace
-    from types import SimpleNamespace
 
-    from bucket.io.ledger import read_ledger
+    from bucket.io.ledger import read_ledger, read_ledger_text
     from bucket.io.text import display_name
 
     base = read_ledger(file, mapping)
@@ -156,14 +118,11 @@ def ledger_with_spend(file: str, spend: str, mapping=None, require=()) -> Ledger
     keep = ["period", *(["channel"] if base.has_channels else []),
             *(c for c in base.frame.columns if c in base.present)]  # fmt: skip
     frame = base.frame[list(dict.fromkeys(keep))]
-    merged, notes = with_spend(SimpleNamespace(frame=frame), read_spend(spend), name)  # type: ignore[arg-type]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "ledger.csv"
-        merged.to_csv(path, index=False, float_format="%.2f")
-        try:
-            ledger = read_ledger(str(path), None, require)
-        except InputError as exc:
-            raise InputError(replace(exc.problem, file=name, row=None)) from None
+    merged, notes = with_spend(frame, read_spend(spend), name)
+    try:
+        ledger = read_ledger_text(merged.to_csv(index=False, float_format="%.2f"), name, require)
+    except InputError as exc:
+        raise InputError(replace(exc.problem, file=name, row=None)) from None
     extra = [Problem("warning", "spend", n, "", name) for n in notes]
     return replace(ledger, file=name, currency=base.currency,
                    warnings=[*extra, *(replace(w, file=name) for w in ledger.warnings)])

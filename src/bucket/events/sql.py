@@ -1,10 +1,12 @@
-"""One query, many engines: the event SQL composed and transpiled with sqlglot (DESIGN §10).
+"""The event SQL, the one portable source every engine runs (DESIGN §2.2, §10): the query
+templates in this folder, their parameters written in, and the same text transpiled with
+sqlglot to any other dialect. A leaf: it imports nothing else of the events folder.
 
-The queries in this folder are the single source, written in DuckDB's SQL. For any other engine
-the text is parsed once and regenerated in the target dialect; nothing is kept per engine. Two
-normalisations make the portable subset portable everywhere: named windows (``WINDOW w AS``,
-which BigQuery's generator cannot write) are written inline, and the frame is dropped from
-LAG/LEAD (frames do not apply to them; Spark and BigQuery reject one).
+The queries are written in DuckDB's SQL. For any other engine the text is parsed once and
+regenerated in the target dialect; nothing is kept per engine. Two normalisations make the
+portable subset portable everywhere: named windows (``WINDOW w AS``, which BigQuery's generator
+cannot write) are written inline, and the frame is dropped from LAG/LEAD (frames do not apply
+to them; Spark and BigQuery reject one).
 
 ``steps_query`` is the heavy part an engine runs where the data lives (purchases → a few
 thousand steps); ``ledger_query`` is the whole thing, steps to a finished ledger table, for an
@@ -13,20 +15,79 @@ analyst to paste into a warehouse (``bucket ledger --print-sql``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bucket.events.engine import (
-    LEDGER_SQL,
-    SQL,
-    SUBSCRIPTION_CHECKS,
-    SUBSCRIPTIONS_SQL,
-    render_sql,
-    source_sql,
-)
-
 if TYPE_CHECKING:
     from bucket.io.periods import Period
+
+TRANSACTIONS_SQL = Path(__file__).with_name("transactions.sql")
+SUBSCRIPTIONS_SQL = Path(__file__).with_name("subscriptions.sql")
+LEDGER_SQL = Path(__file__).with_name("ledger.sql")
+
+
+PERIOD_SQL = {
+    # date → period ordinal, as io/periods.Period counts them (consecutive periods differ by 1)
+    "month": "(EXTRACT(YEAR FROM {x}) * 12 + EXTRACT(MONTH FROM {x}) - 1)",
+    "quarter": "(EXTRACT(YEAR FROM {x}) * 4 + FLOOR((EXTRACT(MONTH FROM {x}) - 1) / 3))",
+    # ISO weeks: 0001-01-01 was a Monday
+    "week": "FLOOR(DATE_DIFF('day', DATE '0001-01-01', {x}) / 7)",
+}
+
+
+MONTHS_PER_PERIOD = {"month": "1", "quarter": "3", "week": "(12.0 / 52)"}
+
+
+def render_sql(frequency: str, inactive: int, source: Path = TRANSACTIONS_SQL) -> str:
+    """The query with its parameters written in (the same text runs on any engine)."""
+    sql = source.read_text(encoding="utf-8")
+    sql = sql.replace("{inactive_plus_one}", str(int(inactive) + 1))
+    sql = sql.replace("{inactive}", str(int(inactive)))
+    sql = sql.replace("{months_per_period}", MONTHS_PER_PERIOD[frequency])
+    template = PERIOD_SQL[frequency]
+    body = sql.split("\nWITH ", 1)
+    head, rest = (body[0], "WITH " + body[1]) if len(body) == 2 else ("", sql)
+    rest = re.sub(r"\{period\((.*?)\)\}", lambda m: "CAST(" + template.format(x=m.group(1)) + " AS INTEGER)", rest)
+    return head + "\n" + rest
+
+
+def ident(name: str) -> str:
+    """A quoted identifier (any name a user's column may have)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A quoted string literal (a view takes no parameters)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def source_sql(kind: str, relation: str, columns: dict[str, str]) -> str:
+    """The input view (tx or sub) over ``relation`` with the canonical columns, in DuckDB SQL:
+    ids as trimmed text, dates as DATE, money as integer cents. The same text, transpiled,
+    reads the events on every engine."""
+    c = {k: ident(v) for k, v in columns.items()}
+    channel = f"COALESCE(CAST({c['channel']} AS VARCHAR), '')" if "channel" in c else "''"
+    if kind == "transactions":
+        return (f"SELECT TRIM(CAST({c['customer_id']} AS VARCHAR)) AS customer_id, "
+                f"CAST({c['date']} AS DATE) AS day, "
+                f"CAST(ROUND(CAST({c['amount']} AS DECIMAL(18, 2)) * 100) AS BIGINT) AS amount_cents, "
+                f"{channel} AS channel FROM {relation}")  # fmt: skip
+    mrr = (f"CAST(ROUND(COALESCE(CAST({c['mrr']} AS DECIMAL(18, 2)), 0) * 100) AS BIGINT)"
+           if "mrr" in c else "0")  # fmt: skip
+    # an end in the far future (9999-12-31 as "never") is an open subscription
+    return (f"SELECT TRIM(CAST({c['customer_id']} AS VARCHAR)) AS customer_id, "
+            f"CAST({c['start']} AS DATE) AS start_day, "
+            f"CASE WHEN CAST({c['end']} AS DATE) >= DATE '9000-01-01' THEN NULL "
+            f"ELSE CAST({c['end']} AS DATE) END AS end_day, {mrr} AS mrr_cents, "
+            f"{channel} AS channel FROM {relation}")  # fmt: skip
+
+
+# what every engine checks in a subscriptions table before deriving anything from it
+SUBSCRIPTION_CHECKS = ("SELECT MIN(start_day) AS first_start, MAX(start_day) AS last_start, "
+                       "MAX(end_day) AS last_end, COUNT(*) AS n, "
+                       "SUM(CASE WHEN end_day < start_day THEN 1 ELSE 0 END) AS bad")  # fmt: skip
+
 
 DIALECTS = ("duckdb", "spark", "bigquery", "snowflake", "postgres", "trino")
 TABLE_SQL = Path(__file__).with_name("ledger_table.sql")
@@ -92,7 +153,7 @@ def _cte(name: str, query):
 
 def _events(kind: str, frequency: str, inactive: int, relation: str, columns: dict[str, str]):
     view = "tx" if kind == "transactions" else "sub"
-    text = render_sql(frequency, inactive, SQL if kind == "transactions" else SUBSCRIPTIONS_SQL)
+    text = render_sql(frequency, inactive, TRANSACTIONS_SQL if kind == "transactions" else SUBSCRIPTIONS_SQL)
     ctes, body = _split(_parse(text))
     return [_cte(view, _parse(source_sql(kind, relation, columns))), *ctes], body
 

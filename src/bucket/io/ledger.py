@@ -17,7 +17,7 @@ from bucket.errors import InputError, Problem
 from bucket.io import columns as cols
 from bucket.io.numbers import NumberProblem, currency_code, infer_decimal, parse_number
 from bucket.io.periods import Label, Period, PeriodProblem, parse_label, resolve
-from bucket.io.text import Records, read_records
+from bucket.io.text import Records, parse_records, read_records
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -195,7 +195,16 @@ def inspect_ledger(
     File-level failures (missing file, not text, broken quoting) are raised as ``InputError``:
     nothing else can be checked after them.
     """
-    rec = _find_header(read_records(path), mapping or {})
+    return inspect_records(read_records(path), mapping, require)
+
+
+def inspect_records(
+    records: Records,
+    mapping: dict[str, str] | None = None,
+    require: tuple[str, ...] = (),
+) -> tuple[Ledger | None, list[Problem]]:
+    """``inspect_ledger`` on records already read."""
+    rec = _find_header(records, mapping or {})
     out = _Collector(rec.file)
     if rec.header_row > 1:
         out.warn(
@@ -605,7 +614,17 @@ def read_ledger(
     require: tuple[str, ...] = (),
 ) -> Ledger:
     """Read a ledger or raise the first error as ``InputError`` (warnings on ``ledger.warnings``)."""
-    ledger, problems = inspect_ledger(path, mapping, require)
+    return _strict(inspect_ledger(path, mapping, require))
+
+
+def read_ledger_text(text: str, name: str, require: tuple[str, ...] = ()) -> Ledger:
+    """``read_ledger`` on CSV text made in process (a ledger derived from events, joined to
+    spend); ``name`` is what messages call it."""
+    return _strict(inspect_records(parse_records(text, name), None, require))
+
+
+def _strict(found: tuple[Ledger | None, list[Problem]]) -> Ledger:
+    ledger, problems = found
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise InputError(errors[0], more=len(errors) - 1)

@@ -140,6 +140,11 @@ def read_records(path: str) -> Records:
     """Read and parse a CSV file into records. Raises ``InputError`` on unreadable input."""
     name = display_name(path)
     text, encoding = decode(read_bytes(path), name)
+    return parse_records(text, name, encoding)
+
+
+def parse_records(text: str, name: str, encoding: str = "utf-8") -> Records:
+    """Parse decoded CSV text (``name`` for messages) into records."""
     # NUL survives only in UTF-16 text; it is export debris, and Python < 3.11's csv refuses it
     text = text.replace("\x00", "")
     delimiter = sniff_delimiter(text)

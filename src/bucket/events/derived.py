@@ -1,0 +1,178 @@
+"""What every engine's path ends in: the small steps table → ledger rows and cohort counts
+(``from_steps``, through ledger.sql in DuckDB), the checks every engine runs on a subscriptions
+table, and the derived tables as CSV text. Nothing here reads an event file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bucket.errors import InputError, Problem
+from bucket.events.sql import LEDGER_SQL, render_sql
+from bucket.io.periods import Period, period_of
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class Derived:
+    """The ledger and cohort counts derived from events (small: plain rows, no pandas)."""
+
+    rows: list[dict]  # one per (period, channel), ledger columns
+    cohorts_rows: list[dict]  # cohort, age, active
+    frequency: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+    @property
+    def cohorts(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.cohorts_rows, columns=["cohort", "age", "active"])
+
+
+def period_range(first: dt.date, last: dt.date, frequency: str, name: str = "") -> list[Period]:
+    if (last - first).days > 50 * 366 or last.year >= 9999:
+        raise InputError(Problem(
+            "error", "date-range",
+            f"the dates run from {first.isoformat()} to {last.isoformat()}",
+            "look for placeholder dates (1900-01-01, 9999-12-31) and remove or fix them", name,
+        ))  # fmt: skip
+    p, end = period_of(first, frequency), period_of(last, frequency)
+    out = [p + -1]  # the period before the first: its end gives the first customers_start
+    while p <= end:
+        out.append(p)
+        p = p + 1
+    return out
+
+
+def from_steps(con, frequency: str, name: str, has_channel: bool, what: str,
+               row: int | None = None) -> Derived:  # fmt: skip
+    """The steps table in ``con`` → ledger and cohort rows: the period range from the steps,
+    then ledger.sql. Every engine's path ends here."""
+    first, last = con.execute("SELECT MIN(first_day), MAX(last_day) FROM steps").fetchone()
+    if first is None:
+        raise InputError(Problem("error", "no-data", f"no {what}", "export some", name, row=row))
+    periods = period_range(first, last, frequency, name)
+    return finish_steps(con, periods, last, has_channel, frequency, name)
+
+
+def finish_steps(con, periods: list[Period], last: dt.date, has_channel: bool, frequency: str,
+                 name: str) -> Derived:  # fmt: skip
+    """The steps table in ``con`` over ``periods`` (the first is the one before the ledger's)
+    → ledger and cohort rows; ``last`` is the last day the events cover."""
+    return _collect(_finish(con, periods, frequency), periods, last, has_channel, frequency, name)
+
+
+def _finish(con, periods: list[Period], frequency: str) -> list[tuple]:
+    """Run ledger.sql over the steps table and the periods (both small)."""
+    con.execute("CREATE TEMP TABLE periods (ordinal INTEGER, start_day DATE, end_day DATE)")
+    # literal VALUES: parameter binding would make the duckdb module import pandas (0.4 s)
+    values = ", ".join(f"({p.ordinal}, DATE '{p.start.isoformat()}', DATE '{p.end.isoformat()}')"
+                       for p in periods)  # fmt: skip
+    con.execute(f"INSERT INTO periods VALUES {values}")
+    return con.execute(render_sql(frequency, 0, LEDGER_SQL)).fetchall()
+
+
+def _collect(result, periods, last, has_channel: bool, frequency: str, name: str) -> Derived:
+    """Ledger rows (customers_start = the previous period's end) and cohort rows from the
+    query's output; a last period the events do not cover to its end is left out."""
+    labels = {p.ordinal: p.label for p in periods}
+    partial = last < periods[-1].end
+    last_full = periods[-1].ordinal - (1 if partial else 0)
+    warnings = []
+    if partial:
+        warnings.append(
+            f"the events end on {last.isoformat()}, before the end of {periods[-1].label}; "
+            "that partial period is left out"
+        )
+    # ledger rows: customers_start is the previous period's customers_end of the channel
+    ends: dict[tuple[str, int], tuple] = {}
+    for part, ordinal, channel, end, new, react, cents in result:
+        if part == "ledger":
+            ends[(channel, int(ordinal))] = (int(end), int(new), int(react), int(cents))
+    rows = []
+    for channel in sorted({c for c, _ in ends}):
+        for p in periods[1:]:
+            if p.ordinal > last_full:
+                break
+            end, new, react, cents = ends[(channel, p.ordinal)]
+            start = ends[(channel, p.ordinal - 1)][0]
+            rows.append({
+                "period": p.label, "channel": channel, "new_customers": new,
+                "reactivated_customers": react, "customers_start": start,
+                "churned_customers": start + new + react - end, "customers_end": end,
+                "revenue": cents / 100,
+            })  # fmt: skip
+    rows.sort(key=lambda r: (r["period"], r["channel"]))
+    if not rows:
+        raise InputError(Problem(
+            "error", "no-complete-period",
+            f"the events cover no complete {frequency} (they end on {last.isoformat()})",
+            f"export events through the end of at least one {frequency}", name,
+        ))  # fmt: skip
+    if not has_channel:
+        for r in rows:
+            del r["channel"]
+    # every cohort at every age up to the last complete period, zero where nobody is left
+    cohort = [(int(c), int(a), int(n)) for part, c, a, n, *_ in result if part == "cohorts"]
+    observed = {(c, a): n for c, a, n in cohort}
+    cohorts = [
+        {"cohort": labels[c], "age": a - c, "active": observed.get((c, a), 0)}
+        for c in sorted({c for c, _, _ in cohort if c <= last_full})
+        for a in range(c, last_full + 1)
+    ]
+    return Derived(rows, cohorts, frequency, warnings)
+
+
+def check_subscriptions(rows, bad, last_start, last_end, name: str, row: int | None = None,
+                        start: str = "start") -> str | None:  # fmt: skip
+    """Refuse an empty table (or one without a single start date) or subscriptions that end
+    before they start; return a warning when ends run far past the last start (scheduled or
+    paid-through dates), else None. ``row``: where a file's data would begin, and ``start`` the
+    start column's name as the user wrote it, for the messages."""
+    if not rows:
+        raise InputError(Problem("error", "no-data", "no subscriptions", "export some", name, row=row))
+    if last_start is None:
+        raise InputError(Problem("error", "no-data", "no subscription has a start date",
+                                 "fill in the start dates", name, row=row, column=start))  # fmt: skip
+    if bad:
+        raise InputError(Problem("error", "end-before-start",
+                                 f"{int(bad)} subscription(s) end before they start",
+                                 "check the start and end columns", name))  # fmt: skip
+    if last_end is not None and last_start is not None and (last_end - last_start).days > 366:
+        return (
+            f"the latest end ({last_end.isoformat()}) is well after the latest start "
+            f"({last_start.isoformat()}); if ends are scheduled or paid-through dates, the "
+            "periods after the export are projections, not history"
+        )
+    return None
+
+
+def ledger_csv(rows: list[dict]) -> str:
+    """The ledger rows as CSV text (money with two decimals)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    if not rows:
+        return ""
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    money = ("revenue", "acquisition_spend", "retention_spend")
+    for r in rows:
+        writer.writerow({k: (f"{v:.2f}" if k in money and math.isfinite(v) else v) for k, v in r.items()})
+    return buf.getvalue()
+
+
+def cohorts_csv(rows: list[dict]) -> str:
+    lines = ["cohort,age,active"] + [f"{r['cohort']},{r['age']},{r['active']}" for r in rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,83 @@
+"""Events → ledger: the entry point every command with event inputs goes through
+(DESIGN §2.2). ``Events`` says where the events are and how to read them; ``derive`` runs the
+aggregation on the embedded engine or where the data lives; ``ledger_from_events`` joins the
+spend and reads the result as any ledger is read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
+
+from bucket.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from bucket.events.derived import Derived
+    from bucket.io.ledger import Ledger
+
+Kind = Literal["transactions", "subscriptions"]
+
+
+@dataclass(frozen=True)
+class Events:
+    """Where the events are and how to read them."""
+
+    kind: Kind
+    path: str | None = None  # a CSV or Parquet file, or "-" for stdin
+    frequency: str = "month"
+    inactive: int = 90  # days without a purchase after which a customer has churned
+    mapping: dict[str, str] = field(default_factory=dict)  # canonical → their column ("-": none)
+    engine: str | None = None  # None: the embedded DuckDB; "spark" or a database URL
+    table: str | None = None  # with an engine: the table holding the events
+    remote: str | None = None  # with spark: a Spark Connect address
+    memory_limit: str | None = None  # the embedded engine's cap, e.g. "256MB"
+
+    @property
+    def name(self) -> str:
+        """The events as messages name them: the table on an engine, else the file."""
+        from bucket.io.text import display_name
+
+        return (self.engine and self.table) or display_name(self.path or "")
+
+
+def derive(events: Events) -> Derived:
+    """Events → ledger rows and cohort counts: on the embedded engine, or where the data lives
+    when an engine other than the embedded one is named (Spark, a database URL)."""
+    ev = events
+    if ev.engine is not None:
+        from bucket.events.remote import derive_remote
+
+        return derive_remote(ev.kind, ev.engine, ev.path, ev.table, ev.frequency, ev.inactive,
+                             ev.remote, ev.mapping)  # fmt: skip
+    if ev.path is None:
+        raise InputError(Problem("error", "no-data", f"no {ev.kind} given", f"give --{ev.kind} FILE", "-"))
+    from bucket.events import embedded
+
+    if ev.kind == "subscriptions":
+        return embedded.derive_subscriptions(ev.path, ev.frequency, ev.memory_limit, ev.mapping)
+    return embedded.derive_transactions(ev.path, ev.frequency, ev.inactive, ev.memory_limit,
+                                        ev.mapping)  # fmt: skip
+
+
+def ledger_from_events(events: Events, spend: str | None = None, require: tuple[str, ...] = ()) -> Ledger:
+    """Derive a ledger from transactions or subscriptions (and a spend file) and read it as
+    any ledger is read."""
+    from bucket.events.spend import read_spend, with_spend
+    from bucket.io.ledger import read_ledger_text
+
+    name = events.name
+    derived = derive(events)
+    frame, notes = with_spend(derived.frame, read_spend(spend) if spend else None, name)
+    text = frame.to_csv(index=False, float_format="%.2f")
+    try:
+        ledger = read_ledger_text(text, name, require)
+    except InputError as exc:  # name the events, not the derived ledger's rows
+        problem = replace(exc.problem, file=name, row=None)
+        if problem.column == "acquisition_spend":
+            problem = replace(problem, message="the events carry no spend",
+                              fix="give the spend per period with --spend FILE")  # fmt: skip
+        raise InputError(problem) from None
+    warns = [replace(w, file=name) for w in ledger.warnings]
+    extra = [
+        Problem("warning", "events", n, "", name) for n in (*derived.warnings, *notes)
+    ]
+    return replace(ledger, file=name, warnings=[*extra, *warns], cohorts=derived.cohorts_rows)
