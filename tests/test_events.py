@@ -80,7 +80,7 @@ def test_partial_last_period_is_left_out(write):
 
 def test_ledger_round_trip_through_the_reader(write, tmp_path):
     out = tmp_path / "ledger.csv"
-    result = invoke("ledger", "--transactions", write(TX), "-o", str(out))
+    result = invoke("ledger", "--transactions", write(TX, "orders.csv"), "-o", str(out))
     assert result.exit_code == 0, result.stderr
     ledger = read_ledger(str(out))
     assert ledger.has_channels and ledger.frequency == "month"

@@ -45,6 +45,7 @@ def run_checks(
     ledger: Ledger,
     settings: PlanSettings,
     sources: dict[str, str],
+    *,
     maxima: dict[str, float],
     minima: dict[str, float],
     window: int | None,

@@ -7,59 +7,28 @@ from typing import Annotated, Optional
 
 import typer
 
-from bucket.cli._common import (
-    DebugOpt,
-    Format,
-    FormatOpt,
-    FrequencyOpt,
-    EngineOpt,
-    InactiveOpt,
-    SparkRemoteOpt,
-    TableOpt,
-    LedgerPath,
-    SpendOpt,
-    SubscriptionsOpt,
-    TransactionsOpt,
-    JsonOpt,
-    MapOpt,
-    OutputOpt,
-    QuietOpt,
-    emit,
-    guarded,
-    load_ledger,
-    resolve_format,
-    warn_all,
+from bucket.cli.options import (
+    CalibrationOptions,
+    ConfigOpt,
+    LedgerInputs,
+    OutputOptions,
+    RunOptions,
+    command,
+    load_settings,
 )
-from bucket.cli.app import app
-from bucket.cli.plan import Config, Mu, Phi, Rho, Window, _settings
+from bucket.cli.output import emit, warn_all
 
 
-@app.command()
-@guarded
+@command()
 def backtest(
-    file: LedgerPath = None,
+    *,
+    inputs: LedgerInputs,
     holdout: Annotated[
         int, typer.Option("--holdout", min=1, help="Periods to forecast: the last H of the ledger.")
     ] = 6,
-    window: Window = None,
-    phi: Phi = None,
-    mu: Mu = None,
-    rho: Rho = None,
-    config: Config = None,
-    map_: MapOpt = None,
-    transactions: TransactionsOpt = None,
-    subscriptions: SubscriptionsOpt = None,
-    spend: SpendOpt = None,
-    inactive_after: InactiveOpt = 90,
-    engine: EngineOpt = "duckdb",
-    table: TableOpt = None,
-    spark_remote: SparkRemoteOpt = None,
-    frequency: FrequencyOpt = "month",
-    fmt: FormatOpt = Format.table,
-    as_json: JsonOpt = False,
-    output: OutputOpt = None,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
+    calibration: CalibrationOptions,
+    out: OutputOptions,
+    run: RunOptions,
 ) -> None:
     """Could the model have forecast your own past? Calibrate on all but the last H periods,
     replay the spend actually made, and compare with what happened.
@@ -75,18 +44,17 @@ def backtest(
     """
     from bucket.analysis.backtest import backtest as run_backtest
 
-    settings, sources = _settings(config, window=window, phi=phi, mu=mu, rho=rho)
-    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, map_,
-                         ("acquisition_spend",), subscriptions, engine, table, spark_remote)
+    settings, sources = load_settings(calibration)
+    ledger = inputs.load(("acquisition_spend",))
     result = run_backtest(ledger, settings, sources, holdout)
-    emit(result, resolve_format(fmt, as_json), output, (file, transactions, subscriptions, spend))
-    warn_all(result.warnings, quiet)
+    emit(result, out, [*inputs.input_paths(), *calibration.input_paths()])
+    warn_all(result.warnings, run.quiet)
 
 
-@app.command()
-@guarded
+@command()
 def check(
-    file: LedgerPath = None,
+    *,
+    inputs: LedgerInputs,
     maximum: Annotated[
         Optional[list[str]],
         typer.Option("--max", help="Alert when metric > value, e.g. --max churn_rate=0.06 (repeatable).",
@@ -120,21 +88,9 @@ def check(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every check, not only the breached ones.")
     ] = False,
-    config: Config = None,
-    map_: MapOpt = None,
-    transactions: TransactionsOpt = None,
-    subscriptions: SubscriptionsOpt = None,
-    spend: SpendOpt = None,
-    inactive_after: InactiveOpt = 90,
-    engine: EngineOpt = "duckdb",
-    table: TableOpt = None,
-    spark_remote: SparkRemoteOpt = None,
-    frequency: FrequencyOpt = "month",
-    fmt: FormatOpt = Format.table,
-    as_json: JsonOpt = False,
-    output: OutputOpt = None,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
+    config: ConfigOpt = None,
+    out: OutputOptions,
+    run: RunOptions,
 ) -> None:
     """Threshold alerts for cron: exit 0 when all is clear, 3 when a threshold is breached.
 
@@ -159,22 +115,20 @@ def check(
         minima = {**cfg.get("min", {}), **parse_thresholds(minimum or [], "--min")}
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    settings, sources = _settings(config)
-    ledger = load_ledger(file, transactions, spend, frequency, inactive_after, map_, (),
-                         subscriptions, engine, table, spark_remote)
+    settings, sources = load_settings(CalibrationOptions(config=config))
+    ledger = inputs.load()
     result = run_checks(
-        ledger, settings, sources, maxima, minima,
-        window or cfg.get("window"),
-        split_gap if split_gap is not None else cfg.get("split_gap"),
-        mape if mape is not None else cfg.get("mape"),
-        holdout or cfg.get("holdout"),
+        ledger, settings, sources, maxima=maxima, minima=minima,
+        window=window or cfg.get("window"),
+        split_gap=split_gap if split_gap is not None else cfg.get("split_gap"),
+        mape=mape if mape is not None else cfg.get("mape"),
+        holdout=holdout or cfg.get("holdout"),
     )  # fmt: skip
-    out_fmt = resolve_format(fmt, as_json)
-    if out_fmt != "table" or result.breached or verbose:
-        shown = result if verbose or out_fmt != "table" else _only_alerts(result)
-        emit(shown, out_fmt, output, (file, transactions, subscriptions, spend))
+    if out.format != "table" or result.breached or verbose:
+        shown = result if verbose or out.format != "table" else _only_alerts(result)
+        emit(shown, out, [*inputs.input_paths(), config])
     # on success stay silent (cron mails whatever is printed), warnings included
-    warn_all(result.warnings, quiet or not (result.breached or verbose))
+    warn_all(result.warnings, run.quiet or not (result.breached or verbose))
     if result.breached:
         sys.stderr.flush()
         raise typer.Exit(3)

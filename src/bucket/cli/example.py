@@ -8,13 +8,13 @@ from typing import Annotated
 
 import typer
 
-from bucket.cli._common import DebugOpt, guarded
-from bucket.cli.app import app
+from bucket.cli.options import RunOptions, command
+from bucket.cli.output import write
 
 
-@app.command()
-@guarded
+@command()
 def example(
+    *,
     directory: Annotated[
         Path,
         typer.Argument(help="Folder to write the sample files into.", file_okay=False),
@@ -37,7 +37,7 @@ def example(
     rows: Annotated[
         int, typer.Option("--rows", min=1, help="With --transactions or --subscriptions: about how many rows.")
     ] = 100_000,
-    debug: DebugOpt = False,
+    run: RunOptions,
 ) -> None:
     """Write sample ledgers: 24 months of a SaaS business with 3 channels, plain and European.
 
@@ -76,10 +76,7 @@ def example(
             param_hint="DIRECTORY",
         )
     for path, text in targets.items():
-        try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise OutputError(f"{path}: cannot write ({exc.strerror}); choose a writable folder") from None
+        write(text, path, inputs=[])
         print(path)
 
 

@@ -2,57 +2,30 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from bucket.cli._common import (
-    DebugOpt,
-    EngineOpt,
-    FrequencyOpt,
-    InactiveOpt,
-    MapOpt,
-    SparkRemoteOpt,
-    TableOpt,
-    engine_spec,
-    OutputOpt,
-    QuietOpt,
-    SpendOpt,
-    SubscriptionsOpt,
-    _write_atomic,
-    guarded,
-    warn_all,
-)
-from bucket.cli.app import app
+from bucket.cli.options import EventInputs, OutputOpt, RunOptions, SpendOpt, command, opt
+from bucket.cli.output import refuse_inputs, warn_all, write
 
 
-@app.command()
-@guarded
+@command()
 def ledger(
-    transactions: Annotated[
-        Optional[str],
-        typer.Option("--transactions", help="Transactions CSV: customer_id, date, amount[, channel] (path or -).",
-                     show_default=False),
-    ] = None,
-    subscriptions: SubscriptionsOpt = None,
+    *,
+    events: EventInputs,
     spend: SpendOpt = None,
-    frequency: FrequencyOpt = "month",
-    inactive_after: InactiveOpt = 90,
     cohorts_out: Annotated[
         Optional[Path],
-        typer.Option("--cohorts", help="Also write the cohort table (cohort, age, active) here.",
-                     dir_okay=False, show_default=False),
+        opt("--cohorts-output", "Also write the cohort table (cohort, age, active) to this file.",
+            dir_okay=False),
     ] = None,  # fmt: skip
     memory_limit: Annotated[
         Optional[str],
         typer.Option("--memory-limit", help="Cap DuckDB's memory, e.g. 256MB (it spills to disk).",
                      show_default=False),
     ] = None,  # fmt: skip
-    engine: EngineOpt = "duckdb",
-    table: TableOpt = None,
-    spark_remote: SparkRemoteOpt = None,
     print_sql: Annotated[
         bool, typer.Option("--print-sql", help="Print the query (for --dialect) instead of running it.")
     ] = False,  # fmt: skip
@@ -67,10 +40,8 @@ def ledger(
     to: Annotated[
         Optional[str], typer.Option("--to", help="With --print-sql: last complete period (2025-12).", show_default=False)
     ] = None,  # fmt: skip
-    map_: MapOpt = None,
     output: OutputOpt = None,
-    quiet: QuietOpt = False,
-    debug: DebugOpt = False,
+    run: RunOptions,
 ) -> None:
     """Derive the per-period ledger from raw transactions or subscriptions (DuckDB, streaming)
     and write it as CSV.
@@ -84,7 +55,7 @@ def ledger(
 
       bucket ledger --transactions orders.csv --spend spend.csv -o ledger.csv
 
-      bucket ledger --transactions orders.csv --cohorts cohorts.csv > ledger.csv
+      bucket ledger --transactions orders.csv --cohorts-output cohorts.csv > ledger.csv
 
       bucket ledger --subscriptions subscriptions.csv
 
@@ -95,61 +66,42 @@ def ledger(
       bucket ledger --print-sql --dialect bigquery --table shop.orders --from 2024-01 --to 2025-12
     """
     from bucket.events.derived import cohorts_csv, ledger_csv
-    from bucket.events.ledger import Events, derive
+    from bucket.events.ledger import derive
 
-    if frequency not in ("month", "week", "quarter"):
-        raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
+    read = [*events.input_paths(), spend]
+    for path, option in ((output, "--output"), (cohorts_out, "--cohorts-output")):
+        if path is not None:
+            refuse_inputs(path, read, option)
+    if output is not None and cohorts_out is not None and output == cohorts_out:
+        raise typer.BadParameter("--output and --cohorts-output name the same file",
+                                 param_hint="--cohorts-output")  # fmt: skip
     if print_sql:
-        _print_sql(subscriptions is not None, dialect, table, from_, to, frequency, inactive_after,
-                   _event_map(map_, subscriptions is not None), output)  # fmt: skip
+        kind = "subscriptions" if events.subscriptions is not None else "transactions"
+        if events.frequency not in ("month", "week", "quarter"):
+            raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
+        text = _print_sql(kind, dialect=dialect, table=events.table, first=from_, last=to,
+                          frequency=events.frequency, inactive=events.inactive_after,
+                          mapping=events.event_map(kind))  # fmt: skip
+        write(text, output, inputs=read)
         return
-    spec = engine_spec(engine, table, spark_remote)
-    if (transactions is None) == (subscriptions is None) and not (spec and table):
-        raise typer.BadParameter("give --transactions FILE or --subscriptions FILE (one of them)")
-    from bucket.io.text import display_name
-
-    kind = "subscriptions" if subscriptions is not None else "transactions"
-    derived = derive(Events(kind, transactions or subscriptions, frequency, inactive_after,
-                            _event_map(map_, kind == "subscriptions"), spec[0] if spec else None,
-                            table, spark_remote, memory_limit))  # fmt: skip
-    source = (spec and table) or display_name(transactions or subscriptions)
+    source = events.events(memory_limit)
+    derived = derive(source)
     notes = list(derived.warnings)
     rows = derived.rows
     if spend is not None:  # pandas only for the join
         from bucket.events.spend import read_spend, with_spend
 
-        frame, extra = with_spend(derived.frame, read_spend(spend), source)
+        frame, extra = with_spend(derived.frame, read_spend(spend), source.name)
         rows = frame.to_dict("records")
         notes += extra
-    text = ledger_csv(rows)
-    if output is not None and str(output) != "-":
-        _write_atomic(output, text)
-    else:
-        sys.stdout.write(text)
+    write(ledger_csv(rows), output, inputs=read)
     if cohorts_out is not None:
-        _write_atomic(cohorts_out, cohorts_csv(derived.cohorts_rows))
-    warn_all([f"{source}: {n}" for n in notes], quiet)
+        write(cohorts_csv(derived.cohorts_rows), cohorts_out, inputs=read, option="--cohorts-output")
+    warn_all([f"{source.name}: {n}" for n in notes], run.quiet)
 
 
-def _event_map(values: list[str] | None, subs: bool) -> dict[str, str]:
-    """--map for event columns: canonical=theirs, canonical among the event columns."""
-    from bucket.events.sql import CANONICAL
-
-    known = CANONICAL["subscriptions" if subs else "transactions"]
-    out = {}
-    for value in values or []:
-        for pair in value.split(","):
-            canon, sep, theirs = pair.partition("=")
-            canon, theirs = canon.strip(), theirs.strip()
-            if not sep or not theirs or canon not in known:
-                raise typer.BadParameter(f"'{pair}': use canonical=theirs with canonical one of "
-                                         f"{', '.join(known)} (theirs '-' for none)", param_hint="--map")  # fmt: skip
-            out[canon] = theirs
-    return out
-
-
-def _print_sql(subs: bool, dialect: str, table: str | None, first: str | None, last: str | None,
-               frequency: str, inactive: int, mapping: dict[str, str], output: Path | None) -> None:  # fmt: skip
+def _print_sql(kind: str, *, dialect: str, table: str | None, first: str | None, last: str | None,
+               frequency: str, inactive: int, mapping: dict[str, str]) -> str:  # fmt: skip
     """The whole query, events table → ledger table, in the dialect, to paste into a warehouse."""
     from bucket.events.sql import CANONICAL, DIALECTS, ledger_query
     from bucket.io.periods import PeriodProblem, parse_label, period_of
@@ -182,7 +134,6 @@ def _print_sql(subs: bool, dialect: str, table: str | None, first: str | None, l
     if stop.ordinal - start.ordinal > 60 * 53:
         raise typer.BadParameter("the range spans more than 60 years", param_hint="--from/--to")
     periods = [start + i for i in range(-1, stop.ordinal - start.ordinal + 1)]
-    kind = "subscriptions" if subs else "transactions"
     columns = {c: c for c in CANONICAL[kind]}
     for canon, theirs in mapping.items():
         if theirs == "-":  # --map channel=- : the table has no such column
@@ -196,8 +147,4 @@ def _print_sql(subs: bool, dialect: str, table: str | None, first: str | None, l
         relation = exp.to_table(table, dialect=dialect).sql(dialect="duckdb", identify=True)
     except SqlglotError as exc:
         raise typer.BadParameter(f"'{table}' is not a table name ({exc})", param_hint="--table") from None
-    text = ledger_query(kind, frequency, inactive, relation, columns, periods, dialect)
-    if output is not None and str(output) != "-":
-        _write_atomic(output, text)
-    else:
-        sys.stdout.write(text)
+    return ledger_query(kind, frequency, inactive, relation, columns, periods, dialect)

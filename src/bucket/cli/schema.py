@@ -7,18 +7,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from bucket.cli._common import DebugOpt, guarded
-from bucket.cli.app import app
+from bucket.cli.options import RunOptions, command
 
 
-@app.command()
-@guarded
+@command()
 def schema(
+    *,
     command: Annotated[
         Optional[str],
         typer.Argument(help="Only this command's schema (metrics, validate, plan, simulate, backtest, check, cohorts).", show_default=False),
     ] = None,
-    debug: DebugOpt = False,
+    run: RunOptions,
 ) -> None:
     """Print the JSON Schema of the --json output of every command (or of one).
 

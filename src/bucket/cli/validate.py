@@ -4,49 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from bucket.cli._common import (
-    DebugOpt,
-    Format,
-    FormatOpt,
-    FrequencyOpt,
-    EngineOpt,
-    InactiveOpt,
-    SparkRemoteOpt,
-    TableOpt,
-    LedgerPath,
-    SpendOpt,
-    SubscriptionsOpt,
-    TransactionsOpt,
-    JsonOpt,
-    MapOpt,
-    OutputOpt,
-    emit,
-    err,
-    guarded,
-    load_ledger,
-    parse_map,
-    resolve_format,
-)
-from bucket.cli.app import app
+from bucket.cli.options import LedgerInputs, OutputOptions, RunOptions, command
+from bucket.cli.output import emit, err
 
 
-@app.command()
-@guarded
+@command()
 def validate(
-    file: LedgerPath = None,
-    map_: MapOpt = None,
-    transactions: TransactionsOpt = None,
-    subscriptions: SubscriptionsOpt = None,
-    spend: SpendOpt = None,
-    inactive_after: InactiveOpt = 90,
-    engine: EngineOpt = "duckdb",
-    table: TableOpt = None,
-    spark_remote: SparkRemoteOpt = None,
-    frequency: FrequencyOpt = "month",
-    fmt: FormatOpt = Format.table,
-    as_json: JsonOpt = False,
-    output: OutputOpt = None,
-    debug: DebugOpt = False,
+    *,
+    inputs: LedgerInputs,
+    out: OutputOptions,
+    run: RunOptions,
 ) -> None:
     """Check a ledger and report every problem found, not only the first.
 
@@ -67,20 +34,19 @@ def validate(
     from bucket.results.common import ProblemOut, ValidationResult
 
     try:
-        if transactions is None and subscriptions is None:
-            if file is None:
+        if not inputs.given and inputs.spend is None:
+            if inputs.file is None:
                 raise typer.BadParameter("give a ledger FILE, or --transactions FILE",
                                          param_hint="FILE")  # fmt: skip
-            ledger, problems = inspect_ledger(file, parse_map(map_))
+            ledger, problems = inspect_ledger(inputs.file, inputs.ledger_map())
         else:  # events: the derived ledger must read cleanly; its warnings are the report
-            ledger = load_ledger(file, transactions, spend, frequency, inactive_after, map_, (),
-                                 subscriptions, engine, table, spark_remote)
+            ledger = inputs.load()
             problems = list(ledger.warnings)
     except InputError as exc:  # the file itself could not be read: one problem, no ledger
         ledger, problems = None, [exc.problem]
     errors = [p for p in problems if p.severity == "error"]
     result = ValidationResult(
-        file=problems[0].file if problems else (ledger.file if ledger else str(file)),
+        file=problems[0].file if problems else (ledger.file if ledger else str(inputs.file)),
         valid=not errors,
         errors=len(errors),
         warnings=len(problems) - len(errors),
@@ -96,12 +62,12 @@ def validate(
             for p in problems
         ],
     )
-    out_fmt = resolve_format(fmt, as_json)
     # A machine-readable report is the result even when the file fails; the table view of a
     # failing file stays off stdout (the problems are the Error: lines on stderr).
-    if not errors or (out_fmt != "table" and output is None):
-        emit(result, out_fmt, output, (file, transactions, subscriptions, spend))
+    if not errors or (out.format != "table" and out.output is None):
+        emit(result, out, inputs.input_paths())
     for p in problems:
-        err(f"{'Error' if p.severity == 'error' else 'Warning'}: {p.line()}")
+        if p.severity == "error" or not run.quiet:
+            err(f"{'Error' if p.severity == 'error' else 'Warning'}: {p.line()}")
     if errors:
         raise typer.Exit(1)

@@ -67,3 +67,19 @@ def event_columns(header: list[str], name: str, kind: str,
                 name, row=1, column=canon,
             ))  # fmt: skip
     return cols
+
+
+def parse_event_map(values: list[str], kind: str) -> dict[str, str]:
+    """``--map`` values for event columns: canonical=theirs, canonical among the event columns
+    (theirs ``-`` for a column the events do not have). ValueError names a bad pair."""
+    known = (*ALIASES[kind],)
+    found: dict[str, str] = {}
+    for value in values:
+        for pair in value.split(","):
+            canon, sep, theirs = pair.partition("=")
+            canon, theirs = canon.strip(), theirs.strip()
+            if not sep or not theirs or canon not in known:
+                raise ValueError(f"'{pair}': use canonical=theirs with canonical one of "
+                                 f"{', '.join(known)} (theirs '-' for none)")  # fmt: skip
+            found[canon] = theirs
+    return found
