@@ -147,4 +147,4 @@ def _print_sql(kind: str, *, dialect: str, table: str | None, first: str | None,
         relation = exp.to_table(table, dialect=dialect).sql(dialect="duckdb", identify=True)
     except SqlglotError as exc:
         raise typer.BadParameter(f"'{table}' is not a table name ({exc})", param_hint="--table") from None
-    return ledger_query(kind, frequency, inactive, relation, columns, periods, dialect)
+    return ledger_query(kind, frequency, inactive, relation, columns, periods=periods, dialect=dialect)

@@ -12,12 +12,19 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable, Protocol
 
 import typer
 
-if TYPE_CHECKING:
-    from bucket.cli.options import OutputOptions
+
+class Destination(Protocol):
+    """Where a rendered result goes (``cli.options.OutputOptions``)."""
+
+    @property
+    def format(self) -> str: ...
+
+    @property
+    def output(self) -> Path | None: ...
 
 
 def err(line: str) -> None:
@@ -66,7 +73,7 @@ def write(text: str, path: Path | None, *, inputs: Iterable[str | Path | None],
     _write_atomic(path, text)
 
 
-def emit(result: Any, out: OutputOptions, inputs: Iterable[str | Path | None]) -> None:
+def emit(result: Any, out: Destination, inputs: Iterable[str | Path | None]) -> None:
     """Render ``result`` in the chosen format and write it (colour only on a terminal)."""
     from bucket.render import render
 

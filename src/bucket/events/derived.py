@@ -133,7 +133,7 @@ def _collect(result, periods, last, has_channel: bool, frequency: str, name: str
     return Derived(rows, cohorts, frequency, warnings)
 
 
-def check_subscriptions(rows, bad, last_start, last_end, name: str, row: int | None = None,
+def check_subscriptions(rows, bad, last_start, last_end, name: str, *, row: int | None = None,
                         start: str = "start") -> str | None:  # fmt: skip
     """Refuse an empty table (or one without a single start date) or subscriptions that end
     before they start; return a warning when ends run far past the last start (scheduled or

@@ -169,7 +169,7 @@ def _derive_subscriptions(source: str, name: str, frequency: str, memory_limit: 
         first, last_start, last_end, rows, bad = con.execute(SUBSCRIPTION_CHECKS + " FROM sub").fetchone()
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
-    future_note = check_subscriptions(rows, bad, last_start, last_end, name, 2, cols["start"])
+    future_note = check_subscriptions(rows, bad, last_start, last_end, name, row=2, start=cols["start"])
     as_of = max(d for d in (last_start, last_end) if d is not None)
     periods = period_range(first, as_of, frequency, name)
     try:

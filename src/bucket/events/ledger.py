@@ -46,8 +46,9 @@ def derive(events: Events) -> Derived:
     if ev.engine is not None:
         from bucket.events.remote import derive_remote
 
-        return derive_remote(ev.kind, ev.engine, ev.path, ev.table, ev.frequency, ev.inactive,
-                             ev.remote, ev.mapping)  # fmt: skip
+        return derive_remote(ev.kind, ev.engine, source=ev.path, table=ev.table,
+                             frequency=ev.frequency, inactive=ev.inactive, remote=ev.remote,
+                             mapping=ev.mapping)  # fmt: skip
     if ev.path is None:
         raise InputError(Problem("error", "no-data", f"no {ev.kind} given", f"give --{ev.kind} FILE", "-"))
     from bucket.events import embedded

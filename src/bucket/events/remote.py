@@ -180,7 +180,7 @@ def _steps_rows(rows: list[tuple]) -> list[tuple]:
     return out
 
 
-def derive_remote(kind: str, engine: str, source: str | None = None, table: str | None = None,
+def derive_remote(kind: str, engine: str, *, source: str | None = None, table: str | None = None,
                   frequency: str = "month", inactive: int = 90, remote: str | None = None,
                   mapping: dict[str, str] | None = None) -> Derived:  # fmt: skip
     """Events on an engine → ledger rows and cohort counts, as ``derive_transactions`` gives."""

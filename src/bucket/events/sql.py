@@ -195,7 +195,7 @@ def periods_sql(periods: list[Period]) -> str:
 
 
 def ledger_query(kind: str, frequency: str, inactive: int, relation: str,
-                 columns: dict[str, str], periods: list[Period], dialect: str) -> str:  # fmt: skip
+                 columns: dict[str, str], *, periods: list[Period], dialect: str) -> str:  # fmt: skip
     """Events → the finished ledger table (period, channel, customers_start, new, reactivated,
     churned, customers_end, revenue), one statement in ``dialect``. ``periods`` starts with the
     period before the first one reported."""
