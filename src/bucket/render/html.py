@@ -80,10 +80,9 @@ def _chart(n: int, title: str, takeaway: str, svg: str | None, caption: str) -> 
             f"<figcaption>{escape(caption)}</figcaption></figure></section>")  # fmt: skip
 
 
-def to_html(r: Report, version: str) -> str:
+def _charts(r: Report) -> list[str]:
+    """The six numbered chart sections, each with its takeaway and caption."""
     from bucket.render import charts
-    from bucket.render.plan_views import plan_view
-    from bucket.render.views import metrics_view
 
     p, t = r.plan, r.takeaways
     per = p.frequency
@@ -116,17 +115,45 @@ def to_html(r: Report, version: str) -> str:
                "Share of each cohort still active by age, the shifted-beta-geometric curve fitted to "
                "all cohorts at once, and the constant-churn curve for comparison."),
     ]
-    pv = plan_view(p)
+    return parts
+
+
+def _tables(r: Report) -> list[str]:
+    """The key figures of the metrics, then the plan's tables the page shows."""
+    from bucket.render.plan_views import plan_view
+    from bucket.render.views import metrics_view
+
+    pv = plan_view(r.plan)
     wanted = ("today vs recommended", "Uncertainty", "Marginal economics", "Parameters",
               "Sensitivity", "Break-even", "Leverage")  # fmt: skip
     tables = [_table(metrics_view(r.metrics).sections[0])]
     tables += [_table(s) for s in pv.sections if s.title.startswith(wanted)]
+    return tables
+
+
+def _warnings(r: Report) -> str:
+    """The Warnings heading and its list, or "None."."""
     warnings = "".join(f"<li>{escape(w)}</li>" for w in r.warnings)
     warn_html = (f'<h3>Warnings</h3><ul class="warnings">{warnings}</ul>' if warnings
                  else "<h3>Warnings</h3><p>None.</p>")  # fmt: skip
+    return warn_html
+
+
+def _meta(r: Report, version: str) -> str:
+    """The line under the title: input, periods, calibration window, run date, version."""
+    p, per = r.plan, r.plan.frequency
     meta = (f"Input <b>{escape(p.file)}</b> · periods {escape(r.first_period)} to "
             f"{escape(r.last_period)} ({per}ly) · calibrated on {escape(p.window.first_period)} to "
             f"{escape(p.window.last_period)} · run {escape(r.run_date)} · bucket {escape(version)}")  # fmt: skip
+    return meta
+
+
+def to_html(r: Report, version: str) -> str:
+    p = r.plan
+    parts = _charts(r)
+    tables = _tables(r)
+    warn_html = _warnings(r)
+    meta = _meta(r, version)
     title = f"bucket report: {p.file}"
     return f"""<!doctype html>
 <html lang="en">

@@ -8,7 +8,8 @@ from bucket.render import fmt
 from bucket.render.views import Cell, Section, View
 
 if TYPE_CHECKING:
-    from bucket.results.plan import PlanResult, SimulationResult, Split
+    from bucket.results.backtest import BacktestResult
+    from bucket.results.plan import PlanResult, SimulationResult, Split, Uncertainty
 
 SPARK = "▁▂▃▄▅▆▇█"
 OBJECTIVE_WORDS = {"value": "customer equity", "customers": "customers at the horizon",
@@ -91,37 +92,44 @@ def _parameters(res) -> Section:
                    note="* assumed: not in your data; the sensitivity and break-even tables test it")  # fmt: skip
 
 
-def plan_view(res: PlanResult) -> View:
-    cur, rec = res.current, res.recommendation
+def _plan_headline(res: PlanResult) -> list[str]:
+    """The headline sentence and what the plan was calibrated on and asked for."""
     sym, per, h = res.currency, res.frequency, res.horizon
     w = res.window
-    head = [
+    return [
         res.headline + ".",
         f"{res.file}: calibrated on {w.first_period} to {w.last_period} "
         f"({fmt.plural(w.periods, per)}); "
         f"budget {fmt.money(res.budget, sym)} per {per} ({res.budget_source}); horizon {fmt.plural(h, per)}; "
         f"objective: {OBJECTIVE_WORDS[res.objective]}",
     ]
-    sections = [_comparison(cur, rec, "today", "recommended", sym)]
-    if res.uncertainty is not None:
-        u = res.uncertainty
-        value_fmt = (lambda x: fmt.count(x)) if res.objective in ("customers",) else (
-            lambda x: fmt.money(x, sym))  # noqa: E731
-        sections.append(Section(
-            f"Uncertainty across {u.draws} scenarios (seed {u.seed})",
-            ["", "10th pct", "median", "90th pct"],
-            [[Cell("recommended acquisition share", "bold"), Cell(fmt.pct(u.split.p10)),
-              Cell(fmt.pct(u.split.p50)), Cell(fmt.pct(u.split.p90))],
-             [Cell(f"{OBJECTIVE_WORDS[res.objective]}, recommended"),
-              *(Cell(value_fmt(getattr(u.value_recommended, k))) for k in ("p10", "p50", "p90"))],
-             [Cell(f"{OBJECTIVE_WORDS[res.objective]}, today's split"),
-              *(Cell(value_fmt(getattr(u.value_current, k))) for k in ("p10", "p50", "p90"))]],
-            [False, True, True, True],
-            note=f"Each scenario resamples the window's periods, refits the curves and redraws the "
-                 f"assumptions. The recommendation beats today's split in "
-                 f"{fmt.pct(u.share_better, 0)} of them; {fmt.pct(u.refits_accepted, 0)} of "
-                 "channel refits passed the fit rules.",
-        ))  # fmt: skip
+
+
+def _uncertainty(res: PlanResult, u: Uncertainty) -> Section:
+    """The recommended share and the objective across the uncertainty scenarios."""
+    sym = res.currency
+    value_fmt = (lambda x: fmt.count(x)) if res.objective in ("customers",) else (
+        lambda x: fmt.money(x, sym))  # noqa: E731
+    return Section(
+        f"Uncertainty across {u.draws} scenarios (seed {u.seed})",
+        ["", "10th pct", "median", "90th pct"],
+        [[Cell("recommended acquisition share", "bold"), Cell(fmt.pct(u.split.p10)),
+          Cell(fmt.pct(u.split.p50)), Cell(fmt.pct(u.split.p90))],
+         [Cell(f"{OBJECTIVE_WORDS[res.objective]}, recommended"),
+          *(Cell(value_fmt(getattr(u.value_recommended, k))) for k in ("p10", "p50", "p90"))],
+         [Cell(f"{OBJECTIVE_WORDS[res.objective]}, today's split"),
+          *(Cell(value_fmt(getattr(u.value_current, k))) for k in ("p10", "p50", "p90"))]],
+        [False, True, True, True],
+        note=f"Each scenario resamples the window's periods, refits the curves and redraws the "
+             f"assumptions. The recommendation beats today's split in "
+             f"{fmt.pct(u.share_better, 0)} of them; {fmt.pct(u.refits_accepted, 0)} of "
+             "channel refits passed the fit rules.",
+    )  # fmt: skip
+
+
+def _marginal_economics(res: PlanResult) -> Section:
+    """Marginal CAC, cost to retain and marginal value, today and recommended."""
+    sym, per, h = res.currency, res.frequency, res.horizon
     mc, mr = res.marginal.current, res.marginal.recommended
     m_rows = [
         [Cell("marginal CAC (blended)", "bold"), Cell(fmt.money(mc.marginal_cac, sym)),
@@ -140,50 +148,71 @@ def plan_view(res: PlanResult) -> View:
         [Cell(f"{unit} per extra 1 on retention"), Cell(fmt.number(mc.marginal_value_retention, 3)),
          Cell(fmt.number(mr.marginal_value_retention, 3))],
     ]  # fmt: skip
-    sections.append(
-        Section("Marginal economics", ["", "today", "recommended"], m_rows, [False, True, True],
-                note="At the optimum the last unit of money earns the same on both sides; "
-                     f"the costs per customer differ because a kept customer's value runs past "
-                     f"the {h}-{per} horizon.")  # fmt: skip
-    )
-    sections.append(_parameters(res))
-    sections.append(_projection(res, "rec.", sym))
-    if res.sensitivity:
-        sections.append(
-            Section(
-                "Sensitivity: recommended acquisition share as each assumption moves",
-                ["", "used", "range", "share at low", "share at high", "curve over wider range"],
-                [[Cell(s.symbol, "bold"), Cell(f"{s.value:.3g}"), Cell(f"{s.low:g}–{s.high:g}"),
-                  Cell(fmt.pct(s.share_at_low, 0)), Cell(fmt.pct(s.share_at_high, 0)),
-                  Cell(f"{s.curve[0].value:g} {spark([c.acquisition_share for c in s.curve])} "
-                       f"{s.curve[-1].value:g}")] for s in res.sensitivity],
-                [False, True, False, True, True, False],
-            )  # fmt: skip
-        )
-        sections.append(
-            Section("Break-even: where today's split would be right", ["", "statement"],
-                    [[Cell(b.symbol, "bold"), Cell(b.statement)] for b in res.break_even],
-                    [False, False])  # fmt: skip
-        )
+    return Section("Marginal economics", ["", "today", "recommended"], m_rows, [False, True, True],
+                   note="At the optimum the last unit of money earns the same on both sides; "
+                        f"the costs per customer differ because a kept customer's value runs past "
+                        f"the {h}-{per} horizon.")  # fmt: skip
+
+
+def _sensitivity(res: PlanResult) -> Section:
+    """The recommended share at each end of every assumption's range."""
+    return Section(
+        "Sensitivity: recommended acquisition share as each assumption moves",
+        ["", "used", "range", "share at low", "share at high", "curve over wider range"],
+        [[Cell(s.symbol, "bold"), Cell(f"{s.value:.3g}"), Cell(f"{s.low:g}–{s.high:g}"),
+          Cell(fmt.pct(s.share_at_low, 0)), Cell(fmt.pct(s.share_at_high, 0)),
+          Cell(f"{s.curve[0].value:g} {spark([c.acquisition_share for c in s.curve])} "
+               f"{s.curve[-1].value:g}")] for s in res.sensitivity],
+        [False, True, False, True, True, False],
+    )  # fmt: skip
+
+
+def _break_even(res: PlanResult) -> Section:
+    """Where each assumption would have to be for today's split to be right."""
+    return Section("Break-even: where today's split would be right", ["", "statement"],
+                   [[Cell(b.symbol, "bold"), Cell(b.statement)] for b in res.break_even],
+                   [False, False])  # fmt: skip
+
+
+def _leverage(res: PlanResult) -> Section:
+    """How much the objective moves per lever at the recommendation."""
+    sym, per, h = res.currency, res.frequency, res.horizon
     lev = res.leverage
-    sections.append(
-        Section(
-            "Leverage at the recommendation",
-            ["lever", "change", "relative"],
-            [[Cell(r.lever, "bold"),
-              Cell(fmt.number(r.change, 0) if lev.objective in ("customers",) else fmt.money(r.change, sym)),
-              Cell(fmt.pct(r.relative_change, 2))] for r in lev.rows],
-            [False, True, True],
-            note=f"Change of {OBJECTIVE_WORDS[lev.objective]} over {fmt.plural(h, per)}. " + (
-            "" if lev.retention_vs_acquisition is None else
-            f"1 % less churn is worth {lev.retention_vs_acquisition:.1f}x as much as 1 % more paid new "
-            "customers here (the marketing literature says about 2x).")
-        )  # fmt: skip
-    )
+    return Section(
+        "Leverage at the recommendation",
+        ["lever", "change", "relative"],
+        [[Cell(r.lever, "bold"),
+          Cell(fmt.number(r.change, 0) if lev.objective in ("customers",) else fmt.money(r.change, sym)),
+          Cell(fmt.pct(r.relative_change, 2))] for r in lev.rows],
+        [False, True, True],
+        note=f"Change of {OBJECTIVE_WORDS[lev.objective]} over {fmt.plural(h, per)}. " + (
+        "" if lev.retention_vs_acquisition is None else
+        f"1 % less churn is worth {lev.retention_vs_acquisition:.1f}x as much as 1 % more paid new "
+        "customers here (the marketing literature says about 2x).")
+    )  # fmt: skip
+
+
+def _backtest_table(backtest: BacktestResult) -> Section:
+    """The backtest's forecast table, titled with its verdict."""
+    bt = backtest_view(backtest)
+    bt.sections[0].title = f"Backtest: {backtest.verdict}"
+    return bt.sections[0]
+
+
+def plan_view(res: PlanResult) -> View:
+    head = _plan_headline(res)
+    sections = [_comparison(res.current, res.recommendation, "today", "recommended", res.currency)]
+    if res.uncertainty is not None:
+        sections.append(_uncertainty(res, res.uncertainty))
+    sections.append(_marginal_economics(res))
+    sections.append(_parameters(res))
+    sections.append(_projection(res, "rec.", res.currency))
+    if res.sensitivity:
+        sections.append(_sensitivity(res))
+        sections.append(_break_even(res))
+    sections.append(_leverage(res))
     if res.backtest is not None:
-        bt = backtest_view(res.backtest)
-        bt.sections[0].title = f"Backtest: {res.backtest.verdict}"
-        sections.append(bt.sections[0])
+        sections.append(_backtest_table(res.backtest))
     return View(head, sections)
 
 

@@ -50,11 +50,9 @@ def _payback_tone(x: float | None, per_year: int) -> Tone:
     return "bad" if x > per_year else "warn" if x > per_year / 2 else "good"
 
 
-def metrics_view(res: MetricsResult) -> View:
-    from bucket.io.periods import PERIODS_PER_YEAR
-
+def _metrics_headline(res: MetricsResult) -> list[str]:
+    """The scope line, the KPI summary line and the LTV/CAC verdict."""
     cur, freq = res.currency, res.frequency
-    per_year = PERIODS_PER_YEAR[freq]
     o = res.window or res.overall
     span = fmt.plural(o.periods, freq)
     scope = (
@@ -85,11 +83,12 @@ def metrics_view(res: MetricsResult) -> View:
             else "above the common 3× rule of thumb"
         )
         head.append(f"LTV/CAC {fmt.times(o.ltv_to_cac)}: {verdict}.")
+    return head
 
-    scopes: list[tuple[str, MetricsRow]] = [("all periods", res.overall)]
-    if res.window:
-        scopes.append((f"last {res.window.periods}", res.window))
-    kpi_rows: list[tuple[str, str, str]] = [
+
+def _kpi_rows(freq: str) -> list[tuple[str, str, str]]:
+    """(field, label, meaning) of each row of the key-figures table, in order."""
+    return [
         ("cac", "CAC", "spend per new customer"),
         ("cltv", "CLTV", "margin a customer brings over its life (discounted)"),
         ("ltv_to_cac", "LTV/CAC", "CLTV ÷ CAC; 3× is the usual bar"),
@@ -106,87 +105,118 @@ def metrics_view(res: MetricsResult) -> View:
         ("retention_share", "Retention share", "share of spend on retention"),
     ]
 
-    def show(key: str, m: MetricsRow) -> Cell:
-        x = getattr(m, key)
-        if key in ("cac", "cltv", "arpu", "paid_cac"):
-            return Cell(fmt.money(x, cur), "bold" if key in ("cac", "cltv") else None)
-        if key == "ltv_to_cac":
-            return Cell(fmt.times(x), _ltv_tone(x))
-        if key == "payback_periods":
-            return Cell(fmt.periods(x, freq), _payback_tone(x, per_year))
-        if key in ("churn_rate", "retention_rate", "conversion_rate", "net_growth_rate",
-                   "retention_share"):  # fmt: skip
-            return Cell(fmt.pct(x, 2 if key in ("churn_rate", "net_growth_rate") else 1))
-        if key == "roas":
-            return Cell(fmt.times(x))
-        if key == "quick_ratio":
-            return Cell(fmt.number(x, 2))
-        return Cell(fmt.number(x, 0))
 
+def _kpi_cell(key: str, m: MetricsRow, cur: str | None, freq: str, per_year: int) -> Cell:
+    """One KPI of one scope, formatted and toned."""
+    x = getattr(m, key)
+    if key in ("cac", "cltv", "arpu", "paid_cac"):
+        return Cell(fmt.money(x, cur), "bold" if key in ("cac", "cltv") else None)
+    if key == "ltv_to_cac":
+        return Cell(fmt.times(x), _ltv_tone(x))
+    if key == "payback_periods":
+        return Cell(fmt.periods(x, freq), _payback_tone(x, per_year))
+    if key in ("churn_rate", "retention_rate", "conversion_rate", "net_growth_rate",
+               "retention_share"):  # fmt: skip
+        return Cell(fmt.pct(x, 2 if key in ("churn_rate", "net_growth_rate") else 1))
+    if key == "roas":
+        return Cell(fmt.times(x))
+    if key == "quick_ratio":
+        return Cell(fmt.number(x, 2))
+    return Cell(fmt.number(x, 0))
+
+
+def _key_figures(res: MetricsResult) -> Section:
+    """The KPI table: one column for all periods, one for the window if any."""
+    from bucket.io.periods import PERIODS_PER_YEAR
+
+    cur, freq = res.currency, res.frequency
+    per_year = PERIODS_PER_YEAR[freq]
+    scopes: list[tuple[str, MetricsRow]] = [("all periods", res.overall)]
+    if res.window:
+        scopes.append((f"last {res.window.periods}", res.window))
     rows = []
-    for key, name, meaning in kpi_rows:
+    for key, name, meaning in _kpi_rows(freq):
         if all(getattr(m, key) is None for _, m in scopes):
             continue
-        rows.append([Cell(name, "bold"), *(show(key, m) for _, m in scopes), Cell(meaning, "dim")])
-    sections = [
-        Section(
-            "Key figures",
-            ["KPI", *(s for s, _ in scopes), "meaning"],
-            rows,
-            [False, *(True for _ in scopes), False],
-            note=None if rows else "No KPI is defined: the ledger has no spend, churn or revenue.",
-        )
-    ]
-    if res.channels:
-        sections.append(
-            Section(
-                "Channels (all periods)",
-                ["channel", "spend", "new", "CAC", "churn", "CLTV", "LTV/CAC", "payback"],
-                [
-                    [
-                        Cell(c.channel or "", "bold"),
-                        Cell(fmt.money(c.acquisition_spend, cur)),
-                        Cell(fmt.count(c.new_customers)),
-                        Cell(fmt.money(c.cac, cur)),
-                        Cell(fmt.pct(c.churn_rate, 2)),
-                        Cell(fmt.money(c.cltv, cur)),
-                        Cell(fmt.times(c.ltv_to_cac), _ltv_tone(c.ltv_to_cac)),
-                        Cell(fmt.periods(c.payback_periods, freq),
-                             _payback_tone(c.payback_periods, per_year)),
-                    ]
-                    for c in res.channels
-                ],
-                [False] + [True] * 7,
-            )
-        )
-    sections.append(
-        Section(
-            "Periods",
-            ["period", "spend", "new", "churned", "customers", "CAC", "churn", "ARPU", "LTV/CAC"],
-            [
-                [
-                    Cell(p.period or ""),
-                    Cell(fmt.money(p.acquisition_spend, cur)),
-                    Cell(fmt.count(p.new_customers)),
-                    Cell(fmt.count(p.churned_customers)),
-                    Cell(fmt.count(p.customers_end)),
-                    Cell(fmt.money(p.cac, cur)),
-                    Cell(fmt.pct(p.churn_rate, 2)),
-                    Cell(fmt.money(p.arpu, cur)),
-                    Cell(fmt.times(p.ltv_to_cac), _ltv_tone(p.ltv_to_cac)),
-                ]
-                for p in res.periods
-            ],
-            [False] + [True] * 8,
-        )
+        cells = [_kpi_cell(key, m, cur, freq, per_year) for _, m in scopes]
+        rows.append([Cell(name, "bold"), *cells, Cell(meaning, "dim")])
+    return Section(
+        "Key figures",
+        ["KPI", *(s for s, _ in scopes), "meaning"],
+        rows,
+        [False, *(True for _ in scopes), False],
+        note=None if rows else "No KPI is defined: the ledger has no spend, churn or revenue.",
     )
+
+
+def _channel_table(res: MetricsResult) -> Section:
+    """Spend, new customers and unit economics per channel over all periods."""
+    from bucket.io.periods import PERIODS_PER_YEAR
+
+    cur, freq = res.currency, res.frequency
+    per_year = PERIODS_PER_YEAR[freq]
+    return Section(
+        "Channels (all periods)",
+        ["channel", "spend", "new", "CAC", "churn", "CLTV", "LTV/CAC", "payback"],
+        [
+            [
+                Cell(c.channel or "", "bold"),
+                Cell(fmt.money(c.acquisition_spend, cur)),
+                Cell(fmt.count(c.new_customers)),
+                Cell(fmt.money(c.cac, cur)),
+                Cell(fmt.pct(c.churn_rate, 2)),
+                Cell(fmt.money(c.cltv, cur)),
+                Cell(fmt.times(c.ltv_to_cac), _ltv_tone(c.ltv_to_cac)),
+                Cell(fmt.periods(c.payback_periods, freq),
+                     _payback_tone(c.payback_periods, per_year)),
+            ]
+            for c in res.channels
+        ],
+        [False] + [True] * 7,
+    )
+
+
+def _period_table(res: MetricsResult) -> Section:
+    """One row per period of the ledger."""
+    cur = res.currency
+    return Section(
+        "Periods",
+        ["period", "spend", "new", "churned", "customers", "CAC", "churn", "ARPU", "LTV/CAC"],
+        [
+            [
+                Cell(p.period or ""),
+                Cell(fmt.money(p.acquisition_spend, cur)),
+                Cell(fmt.count(p.new_customers)),
+                Cell(fmt.count(p.churned_customers)),
+                Cell(fmt.count(p.customers_end)),
+                Cell(fmt.money(p.cac, cur)),
+                Cell(fmt.pct(p.churn_rate, 2)),
+                Cell(fmt.money(p.arpu, cur)),
+                Cell(fmt.times(p.ltv_to_cac), _ltv_tone(p.ltv_to_cac)),
+            ]
+            for p in res.periods
+        ],
+        [False] + [True] * 8,
+    )
+
+
+def _cltv_assumptions(res: MetricsResult) -> str:
+    """The footer: the margin and discount rate behind CLTV."""
     a = res.assumptions
-    footer = [
+    return (
         f"CLTV assumes gross margin {fmt.pct(a.margin, 0)} (--margin) and a "
         f"{fmt.pct(a.annual_discount_rate, 0)} annual discount rate "
-        f"({fmt.pct(a.discount_rate, 2)} per {freq}, --discount-rate)."
-    ]
-    return View(head, sections, footer)
+        f"({fmt.pct(a.discount_rate, 2)} per {res.frequency}, --discount-rate)."
+    )
+
+
+def metrics_view(res: MetricsResult) -> View:
+    head = _metrics_headline(res)
+    sections = [_key_figures(res)]
+    if res.channels:
+        sections.append(_channel_table(res))
+    sections.append(_period_table(res))
+    return View(head, sections, [_cltv_assumptions(res)])
 
 
 def validation_view(res: ValidationResult) -> View:
