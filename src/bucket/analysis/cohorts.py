@@ -84,8 +84,8 @@ def _ages(keep: Cohorts, fit: SBGFit, delay: int, oldest: int) -> list[out.AgeRo
 
 def _projection(fit: SBGFit, delay: int, span: int) -> list[out.ProjectionPoint]:
     c = fit.geometric_churn
-    ts = np.arange(0, span + 1)
-    s_sbg = None if fit.homogeneous else survival(fit.alpha, fit.beta, np.maximum(ts - delay, 0))  # type: ignore[arg-type]
+    ts = range(span + 1)
+    s_sbg = None if fit.homogeneous else survival(fit.alpha, fit.beta, np.maximum(np.arange(span + 1) - delay, 0))  # type: ignore[arg-type]
     return [
         out.ProjectionPoint(int(t), None if s_sbg is None else float(s_sbg[t]),
                             float((1 - c) ** max(t - delay, 0)))  # fmt: skip

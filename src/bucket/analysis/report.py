@@ -182,7 +182,8 @@ def make_report(ledger: Ledger, settings: PlanSettings, sources: dict[str, str],
                             ctx.horizon, ctx.objective)  # fmt: skip
     shares = np.linspace(0.0, 1.0, MARGINAL_POINTS)
     worth, spend_periods = _customer_worth(ctx, plan.recommendation.acquisition_share)
-    m_cac, retain = [], []
+    m_cac: list[float | None] = []
+    retain: list[float | None] = []
     # value and profit are net of spend: one more unit of spend a period costs the spend
     # periods themselves, so the gain it buys is the net derivative plus those (gross)
     spent = spend_periods if ctx.objective in ("value", "profit") else 0.0

@@ -74,7 +74,7 @@ def _amount_range(cur: out.Split, unc: out.Uncertainty, amount: str) -> str:
 
 
 def target_headline(target: out.Target, horizon: int, frequency: str) -> str:
-    if target.reachable:
+    if target.reachable and target.budget is not None and target.acquisition_share is not None:
         return (
             f"To grow customers {pct(target.growth, sign=True)} over {horizon} "
             f"{frequency}s, spend {target.budget:,.0f} per {frequency} with "

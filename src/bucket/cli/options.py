@@ -30,7 +30,7 @@ import typer
 from bucket.cli.app import app
 
 if TYPE_CHECKING:
-    from bucket.events.ledger import Events
+    from bucket.events.ledger import Events, Kind
     from bucket.io.ledger import Ledger
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in bucket, not in the input
@@ -177,7 +177,7 @@ class EventInputs:
         if engine is None and (self.table or self.spark_remote):
             raise typer.BadParameter("--table and --spark-remote go with --engine spark or a "
                                      "database URL", param_hint="--engine")  # fmt: skip
-        kind = "subscriptions" if self.subscriptions is not None else "transactions"
+        kind: Kind = "subscriptions" if self.subscriptions is not None else "transactions"
         path = self.subscriptions if self.subscriptions is not None else self.transactions
         if path is None and not (engine and self.table):
             raise typer.BadParameter("give --transactions FILE or --subscriptions FILE, or "

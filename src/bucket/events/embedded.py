@@ -166,7 +166,7 @@ def _derive_subscriptions(source: str, name: str, frequency: str, memory_limit: 
     try:
         con.execute("CREATE TABLE sub AS "
                     + source_sql("subscriptions", _csv_relation(source, delimiter, types), cols))  # fmt: skip
-        first, last_start, last_end, rows, bad = con.execute(SUBSCRIPTION_CHECKS + " FROM sub").fetchone()
+        first, last_start, last_end, rows, bad = con.execute(SUBSCRIPTION_CHECKS + " FROM sub").fetchone()  # type: ignore[misc]
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
     future_note = check_subscriptions(rows, bad, last_start, last_end, name, row=2, start=cols["start"])

@@ -21,7 +21,7 @@ def read_spend(path: str) -> pd.DataFrame:
     import pandas as pd
 
     rec = read_records(path)
-    index = {}
+    index: dict[str, int] = {}
     for i, h in enumerate(rec.header):
         canon = cols.canonical_for(h)
         if canon in ("period", "channel", "acquisition_spend", "retention_spend"):

@@ -18,7 +18,7 @@ def _view(result: Any):
     if kind in ("plan", "simulate", "backtest", "check", "cohorts"):
         from bucket.render import plan_views
 
-        view = {"plan": plan_views.plan_view, "simulate": plan_views.simulation_view,
+        view: Any = {"plan": plan_views.plan_view, "simulate": plan_views.simulation_view,
                 "backtest": plan_views.backtest_view, "check": plan_views.check_view,
                 "cohorts": plan_views.cohorts_view}[kind]  # fmt: skip
         return view(result)
