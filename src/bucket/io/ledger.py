@@ -15,6 +15,19 @@ from typing import TYPE_CHECKING
 
 from bucket.errors import InputError, Problem
 from bucket.io import columns as cols
+from bucket.io.ledger_checks import (
+    TOL,
+    Collector,
+    check_continuity,
+    check_duplicates,
+    check_gaps,
+    check_identities,
+    check_required,
+    find_header,
+    is_total_word,
+    is_totals_row,
+    match_columns,
+)
 from bucket.io.numbers import NumberProblem, currency_code, infer_decimal, parse_number
 from bucket.io.periods import Label, Period, PeriodProblem, parse_label, resolve
 from bucket.io.text import Records, parse_records, read_records
@@ -22,21 +35,8 @@ from bucket.io.text import Records, parse_records, read_records
 if TYPE_CHECKING:
     import pandas as pd
 
-# First cells that mark a totals row (compared case-folded, trailing ':' dropped).
-TOTAL_WORDS = frozenset(
-    {
-        "total", "totals", "grand total", "sum", "all", "overall",
-        "итого", "итог", "всего", "сумма",
-        "всього", "разом", "підсумок",
-        "合计", "总计", "合計", "總計", "小计",
-        "summe", "gesamt", "insgesamt", "gesamtsumme",
-        "total général", "totaux", "somme",
-        "totales", "suma", "total general",
-    }
-)  # fmt: skip
 # Optional counts whose empty cell means zero (DESIGN §2.1: "no (0)").
 ZERO_IF_EMPTY = frozenset({"retention_spend", "reactivated_customers"})
-_TOL = 1e-9
 
 
 @dataclass
@@ -66,125 +66,6 @@ class Ledger:
         return sorted(set(self.frame["channel"])) if self.has_channels else []
 
 
-class _Collector:
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
-
-    def error(self, code: str, message: str, fix: str, row=None, column=None, value=None):
-        self.problems.append(Problem("error", code, message, fix, self.file, row, column, value))
-
-    def warn(self, code: str, message: str, fix: str, row=None, column=None, value=None):
-        self.problems.append(Problem("warning", code, message, fix, self.file, row, column, value))
-
-    @property
-    def failed(self) -> bool:
-        return any(p.severity == "error" for p in self.problems)
-
-
-def _fmt(x: float) -> str:
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
-
-
-def _match_columns(rec: Records, mapping: dict[str, str], out: _Collector) -> cols.ColumnMatch:
-    header = rec.header
-    index: dict[str, int] = {}
-    by_norm = {cols.normalize(h): i for i, h in enumerate(header)}
-    taken: set[int] = set()
-    for canon, theirs in mapping.items():
-        i = by_norm.get(cols.normalize(theirs))
-        if i is None:
-            found = ", ".join(cols.display(h) for h in header)
-            out.error(
-                "map-not-found",
-                f"--map {canon}={theirs}: no column '{theirs}' (columns found: {found})",
-                "use a column name from the header",
-                row=rec.header_row,
-            )
-            continue
-        index[canon] = i
-        taken.add(i)
-    unknown: list[str] = []
-    for i, h in enumerate(header):
-        if i in taken:
-            continue
-        canon = cols.canonical_for(h)
-        if canon is None or canon in mapping:
-            if h.strip():
-                unknown.append(h)
-            continue
-        if canon in index:
-            first = cols.display(header[index[canon]])
-            out.error(
-                "duplicate-column",
-                f"columns '{first}' and '{cols.display(h)}' both mean {canon}",
-                f"remove one, or pass --map {canon}=<the one to use>",
-                row=rec.header_row,
-                column=cols.display(h),
-            )
-            continue
-        index[canon] = i
-    return cols.ColumnMatch(index, header, unknown)
-
-
-def _check_required(rec: Records, match: cols.ColumnMatch, need: tuple[str, ...], out: _Collector):
-    found = ", ".join(cols.display(h) for h in rec.header)
-    for canon in need:
-        if canon not in match.index:
-            out.error(
-                "missing-column",
-                f"required column {canon} not found (columns found: {found})",
-                cols.suggest(canon, match.unknown),
-                row=rec.header_row,
-                column=canon,
-            )
-    if not any(c in match.index for c in cols.BASE_OUT):
-        hint = cols.suggest("churned_customers", match.unknown)
-        out.error(
-            "missing-column",
-            f"need customers_end or churned_customers, found neither (columns found: {found})",
-            hint,
-            row=rec.header_row,
-            column="churned_customers",
-        )
-
-
-def is_total_word(text: str) -> bool:
-    """'Total', 'Итого:', 'Total 2025', 'Итого за год', 'Grand total (12 months)'..."""
-    t = text.strip().rstrip(":").casefold()
-    if t in TOTAL_WORDS:
-        return True
-    words = t.replace("(", " ").split()
-    return bool(words) and (words[0] in TOTAL_WORDS or " ".join(words[:2]) in TOTAL_WORDS) and (
-        words[0] not in ("all",)
-    )
-
-
-def _is_total(cells: list[str], match: cols.ColumnMatch) -> bool:
-    firsts = [cells[0]] if cells else []
-    i = match.index.get("period")
-    if i is not None and i < len(cells):
-        firsts.append(cells[i])
-    return any(is_total_word(c) for c in firsts)
-
-
-def _find_header(rec: Records, mapping: dict[str, str]) -> Records:
-    """Skip title rows: the header is the first of the top rows naming two known columns."""
-    from dataclasses import replace
-
-    theirs = {cols.normalize(v) for v in mapping.values()}
-
-    def known(cells: list[str]) -> int:
-        return sum(1 for c in cells if cols.canonical_for(c) or cols.normalize(c) in theirs)
-
-    if known(rec.header) >= 2:
-        return rec
-    for i, (row, cells) in enumerate(rec.rows[:10]):
-        if known(cells) >= 2:
-            return replace(rec, header=cells, header_row=row, rows=rec.rows[i + 1 :])
-    return rec
-
-
 def inspect_ledger(
     path: str,
     mapping: dict[str, str] | None = None,
@@ -204,8 +85,8 @@ def inspect_records(
     require: tuple[str, ...] = (),
 ) -> tuple[Ledger | None, list[Problem]]:
     """``inspect_ledger`` on records already read."""
-    rec = _find_header(records, mapping or {})
-    out = _Collector(rec.file)
+    rec = find_header(records, mapping or {})
+    out = Collector(rec.file)
     if rec.header_row > 1:
         out.warn(
             "title-rows",
@@ -213,8 +94,8 @@ def inspect_records(
             "delete title rows from the export to silence this warning",
             row=rec.header_row,
         )
-    match = _match_columns(rec, mapping or {}, out)
-    _check_required(rec, match, tuple(dict.fromkeys(cols.REQUIRED + require)), out)
+    match = match_columns(rec, mapping or {}, out)
+    check_required(rec, match, tuple(dict.fromkeys(cols.REQUIRED + require)), out)
     if out.failed:
         return None, out.problems
     if match.unknown:
@@ -227,7 +108,7 @@ def inspect_records(
         )
 
     rows = list(rec.rows)
-    if rows and _is_total(rows[-1][1], match):
+    if rows and is_totals_row(rows[-1][1], match):
         row_no, cells = rows.pop()
         out.warn(
             "totals-row",
@@ -364,7 +245,7 @@ def inspect_records(
                 )
                 bad = True
                 continue
-            if canon in cols.COUNTS and abs(num.value - round(num.value)) > _TOL:
+            if canon in cols.COUNTS and abs(num.value - round(num.value)) > TOL:
                 out.error(
                     "fractional-count",
                     f"{canon} is {cell.strip()}, but customers come in whole numbers",
@@ -412,7 +293,7 @@ def inspect_records(
                 bad = True
         if bad:
             continue
-        if not _identities(values, match, row_no, out):
+        if not check_identities(values, match, row_no, out):
             continue
         records.append({"row": row_no, "channel": channel, "_k": k, **values})
 
@@ -426,7 +307,7 @@ def inspect_records(
             column=label("channel"),
         )
     if periods and records:
-        _check_duplicates(records, periods, label, out)
+        check_duplicates(records, periods, label, out)
     if out.failed or not records or not periods:
         return None, out.problems
 
@@ -438,97 +319,10 @@ def inspect_records(
                   "check the units of the column", column=label(big))  # fmt: skip
         return None, out.problems
     ledger.currency = currencies.most_common(1)[0][0] if currencies else None
-    _check_gaps(ledger, out)
-    _check_continuity(ledger, out)
+    check_gaps(ledger.periods, ledger.labels, out)
+    check_continuity(ledger.frame, ledger.labels, out)
     ledger.warnings = [p for p in out.problems if p.severity == "warning"]
     return ledger, out.problems
-
-
-def _identities(v: dict[str, float], match: cols.ColumnMatch, row_no: int, out: _Collector) -> bool:
-    label = match.label
-    start, new = v["customers_start"], v["new_customers"]
-    react = v.get("reactivated_customers", 0.0)
-    react = 0.0 if math.isnan(react) else react
-    inflow = start + new + react
-    end, churned = v.get("customers_end", math.nan), v.get("churned_customers", math.nan)
-
-    def parts() -> str:  # only built for a message
-        text = f"customers_start {_fmt(start)} + new_customers {_fmt(new)}"
-        return text + (f" + reactivated {_fmt(react)}" if react else "")
-
-    if math.isnan(end) and math.isnan(churned):
-        col = "customers_end" if "customers_end" in match.index else "churned_customers"
-        out.error("empty-cell", f"{col} is empty", "fill in customers_end or churned_customers",
-                  row_no, label(col))  # fmt: skip
-        return False
-    if not math.isnan(end) and not math.isnan(churned):
-        if abs(end - (inflow - churned)) > _TOL:
-            out.error(
-                "identity",
-                f"customers_end {_fmt(end)} ≠ {parts()} − churned {_fmt(churned)} "
-                f"= {_fmt(inflow - churned)}",
-                "correct one of these cells so the customer base adds up",
-                row_no,
-                label("customers_end"),
-            )
-            return False
-    elif math.isnan(churned):
-        churned = inflow - end
-        if churned < 0:
-            out.error(
-                "identity",
-                f"customers_end {_fmt(end)} is more than {parts()} = {_fmt(inflow)}, "
-                "so churned would be negative",
-                "check customers_end, or add the missing inflow (e.g. reactivated_customers)",
-                row_no,
-                label("customers_end"),
-            )
-            return False
-    else:
-        end = inflow - churned
-        if end < 0:
-            out.error(
-                "identity",
-                f"churned_customers {_fmt(churned)} is more than {parts()} = {_fmt(inflow)}",
-                "no more customers can leave than there were; check the row",
-                row_no,
-                label("churned_customers"),
-            )
-            return False
-    v["customers_end"], v["churned_customers"] = end, churned
-    org = v.get("organic_customers", math.nan)
-    ref = v.get("referral_customers", math.nan)
-    unpaid = (0.0 if math.isnan(org) else org) + (0.0 if math.isnan(ref) else ref)
-    if unpaid > new + _TOL:
-        col = "organic_customers" if not math.isnan(org) else "referral_customers"
-        out.error(
-            "identity",
-            f"organic + referral customers ({_fmt(unpaid)}) exceed new_customers ({_fmt(new)})",
-            "organic and referral customers are part of new_customers; check the row",
-            row_no,
-            label(col),
-        )
-        return False
-    return True
-
-
-def _check_duplicates(records: list[dict], periods: list[Period], label, out: _Collector) -> None:
-    seen: dict[tuple[int, str], int] = {}
-    for r in records:
-        key = (periods[r["_k"]].ordinal, r["channel"])
-        if key in seen:
-            what = f"period {periods[r['_k']].label}" + (f", channel {key[1]}" if key[1] else "")
-            out.error(
-                "duplicate-period",
-                f"{what} already appears on row {seen[key]}",
-                "keep one row per period"
-                + (" and channel" if key[1] else "")
-                + " (sum them if both are real)",
-                r["row"],
-                label("period"),
-            )
-        else:
-            seen[key] = r["row"]
 
 
 def _build(file, records, periods, frequency, match, numeric, has_channels) -> Ledger:
@@ -559,53 +353,6 @@ def _build(file, records, periods, frequency, match, numeric, has_channels) -> L
         labels=labels,
         has_channels=has_channels,
     )
-
-
-def _check_gaps(ledger: Ledger, out: _Collector) -> None:
-    ps = ledger.periods
-    missing: list[str] = []
-    for a, b in zip(ps, ps[1:]):
-        missing.extend((a + j).label for j in range(1, b.ordinal - a.ordinal))
-    if missing:
-        shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
-        out.warn(
-            "period-gap",
-            f"{len(missing)} period(s) missing between {ps[0].label} and {ps[-1].label}: {shown}",
-            "add the missing rows; sums and rates skip them",
-            column=ledger.labels.get("period", "period"),
-        )
-
-
-def _check_continuity(ledger: Ledger, out: _Collector) -> None:
-    f = ledger.frame
-    breaks: list[tuple[int, str]] = []
-    for _, g in f.groupby("channel", sort=False):
-        ords, starts, ends, rows = (
-            g["ordinal"].to_numpy(),
-            g["customers_start"].to_numpy(),
-            g["customers_end"].to_numpy(),
-            g["row"].to_numpy(),
-        )
-        for i in range(1, len(g)):
-            if ords[i] == ords[i - 1] + 1 and abs(starts[i] - ends[i - 1]) > 0.5:
-                breaks.append(
-                    (
-                        int(rows[i]),
-                        f"customers_start {_fmt(starts[i])} ≠ previous customers_end "
-                        f"{_fmt(ends[i - 1])}",
-                    )
-                )
-    if breaks:
-        breaks.sort()
-        row_no, text = breaks[0]
-        more = f" ({len(breaks) - 1} more rows like it)" if len(breaks) > 1 else ""
-        out.warn(
-            "continuity",
-            f"{text}{more}",
-            "each period should start with the customers the previous one ended with",
-            row=row_no,
-            column=ledger.labels.get("customers_start", "customers_start"),
-        )
 
 
 def read_ledger(
