@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bucket.errors import InputError, Problem
 from bucket.io import columns as cols
 from bucket.io.ledger_checks import (
-    TOL,
+    CellReader,
     Collector,
     check_continuity,
     check_duplicates,
@@ -28,15 +28,14 @@ from bucket.io.ledger_checks import (
     is_totals_row,
     match_columns,
 )
-from bucket.io.numbers import NumberProblem, currency_code, infer_decimal, parse_number
+from bucket.io.numbers import infer_decimal
 from bucket.io.periods import Label, Period, PeriodProblem, parse_label, resolve
 from bucket.io.text import Records, parse_records, read_records
 
 if TYPE_CHECKING:
     import pandas as pd
 
-# Optional counts whose empty cell means zero (DESIGN §2.1: "no (0)").
-ZERO_IF_EMPTY = frozenset({"retention_spend", "reactivated_customers"})
+Row = tuple[int, list[str]]  # (spreadsheet row, cells)
 
 
 @dataclass
@@ -66,6 +65,24 @@ class Ledger:
         return sorted(set(self.frame["channel"])) if self.has_channels else []
 
 
+@dataclass
+class _Periods:
+    """The rows whose period reads, and the frequency and periods the file settles on."""
+
+    rows: list[Row]
+    frequency: str
+    periods: list[Period]
+
+
+@dataclass
+class _Found:
+    """The rows that passed every check, as records, with what the ledger needs besides."""
+
+    records: list[dict]  # row, channel, _k (index of the period), then the values
+    has_channels: bool
+    currencies: Counter[str]  # how many money cells name each currency
+
+
 def inspect_ledger(
     path: str,
     mapping: dict[str, str] | None = None,
@@ -87,6 +104,27 @@ def inspect_records(
     """``inspect_ledger`` on records already read."""
     rec = find_header(records, mapping or {})
     out = Collector(rec.file)
+    match = _check_header(rec, mapping or {}, require, out)
+    if out.failed:
+        return None, out.problems
+    rows = _data_rows(rec, match, out)
+    if not rows:
+        return None, out.problems
+    kept = _complete_rows(rec, match, rows, out)
+    numeric = [c for c in cols.COLUMNS if c in cols.NUMERIC and c in match.index]
+    default_decimal = "," if rec.delimiter == ";" else "."
+    decimal = infer_decimal(
+        (cells[match.index[c]] for _, cells in kept for c in numeric), default_decimal
+    )
+    read = _read_periods(kept, match, out)
+    found = _read_numbers(read.rows, match, CellReader(out, match, numeric, decimal, require))
+    return _finish(rec.file, read, found, match=match, numeric=numeric, out=out)
+
+
+def _check_header(
+    rec: Records, mapping: dict[str, str], require: tuple[str, ...], out: Collector
+) -> cols.ColumnMatch:
+    """Match the header to bucket's columns; report title rows, missing and unused columns."""
     if rec.header_row > 1:
         out.warn(
             "title-rows",
@@ -94,11 +132,9 @@ def inspect_records(
             "delete title rows from the export to silence this warning",
             row=rec.header_row,
         )
-    match = match_columns(rec, mapping or {}, out)
+    match = match_columns(rec, mapping, out)
     check_required(rec, match, tuple(dict.fromkeys(cols.REQUIRED + require)), out)
-    if out.failed:
-        return None, out.problems
-    if match.unknown:
+    if match.unknown and not out.failed:  # a failed header ends the reading: no warning
         names = ", ".join(f"'{cols.display(h)}'" for h in match.unknown)
         out.warn(
             "unused-columns",
@@ -106,7 +142,11 @@ def inspect_records(
             "if one is a bucket column, name it with --map canonical=<column>",
             row=rec.header_row,
         )
+    return match
 
+
+def _data_rows(rec: Records, match: cols.ColumnMatch, out: Collector) -> list[Row]:
+    """The data rows, a last totals row dropped; none (reported) when only the header is left."""
     rows = list(rec.rows)
     if rows and is_totals_row(rows[-1][1], match):
         row_no, cells = rows.pop()
@@ -124,8 +164,13 @@ def inspect_records(
             "export the ledger with one row per period",
             row=rec.header_row + 1,
         )
-        return None, out.problems
+    return rows
 
+
+def _complete_rows(
+    rec: Records, match: cols.ColumnMatch, rows: list[Row], out: Collector
+) -> list[Row]:
+    """The rows as wide as the header (extra empty cells cut, missing unused cells added)."""
     width = len(rec.header)
     kept: list[tuple[int, list[str]]] = []
     for row_no, cells in rows:
@@ -143,15 +188,13 @@ def inspect_records(
             )
             continue
         kept.append((row_no, cells))
+    return kept
 
-    label = match.label
-    numeric = [c for c in cols.COLUMNS if c in cols.NUMERIC and c in match.index]
-    default_decimal = "," if rec.delimiter == ";" else "."
-    decimal = infer_decimal(
-        (cells[match.index[c]] for _, cells in kept for c in numeric), default_decimal
-    )
 
+def _read_periods(kept: list[Row], match: cols.ColumnMatch, out: Collector) -> _Periods:
+    """Parse the period of each row, then settle the file's frequency and periods."""
     # Periods: parse each label, then settle one frequency for the file.
+    label = match.label
     pi = match.index["period"]
     labels: list[Label] = []
     label_rows: list[tuple[int, list[str]]] = []
@@ -183,8 +226,11 @@ def inspect_records(
             row_no = label_rows[i][0] if i is not None else None
             out.error("bad-period", exc.message, exc.fix, row_no, label("period"))
             periods = []
+    return _Periods(label_rows, frequency, periods)
 
-    # Numbers, cell by cell.
+
+def _channel_column(label_rows: list[Row], match: cols.ColumnMatch) -> tuple[int | None, bool]:
+    """Where the channels are (None when the file has none), and whether any is not a total."""
     ci = match.index.get("channel")
     if ci is not None and not any(cells[ci].strip() for _, cells in label_rows):
         ci = None  # a channel column left empty on every row: the file has no channels
@@ -192,89 +238,18 @@ def inspect_records(
         {cells[ci].strip().casefold() for _, cells in label_rows} if ci is not None else set()
     )
     has_detail = any(not is_total_word(name) for name in channel_names if name)
+    return ci, has_detail
+
+
+def _read_numbers(label_rows: list[Row], match: cols.ColumnMatch, reader: CellReader) -> _Found:
+    """Read each row's numbers and channel, and keep the rows whose customers add up."""
+    # Numbers, cell by cell.
+    out, label = reader.out, match.label
+    ci, has_detail = _channel_column(label_rows, match)
     subtotals: list[int] = []
-    first_currency: tuple[str, int, str] | None = None
     records: list[dict] = []
-    currencies: Counter[str] = Counter()
     for k, (row_no, cells) in enumerate(label_rows):
-        values: dict[str, float] = {}
-        bad = False
-        for canon in numeric:
-            cell = cells[match.index[canon]]
-            try:
-                num = parse_number(cell, decimal)
-            except NumberProblem as exc:
-                out.error("bad-number", exc.message, exc.fix, row_no, label(canon), cell)
-                bad = True
-                continue
-            if num is None:
-                if canon in ZERO_IF_EMPTY:
-                    values[canon] = 0.0
-                elif canon in cols.REQUIRED or canon in require or canon == "acquisition_spend":
-                    out.error(
-                        "empty-cell",
-                        f"{canon} is empty",
-                        "fill it in (0 if there was none)",
-                        row_no,
-                        label(canon),
-                    )
-                    bad = True
-                else:
-                    values[canon] = math.nan
-                continue
-            if num.percent:
-                out.error(
-                    "percent",
-                    f"'{cell.strip()}' is a percentage, but {canon} is "
-                    + ("an amount of money" if canon in cols.MONEY else "a count of customers"),
-                    "write the amount itself",
-                    row_no,
-                    label(canon),
-                    cell,
-                )
-                bad = True
-                continue
-            if num.value < 0:
-                out.error(
-                    "negative",
-                    f"{canon} is negative ({cell.strip()})",
-                    "counts and spend must be 0 or more; fix the sign",
-                    row_no,
-                    label(canon),
-                    cell,
-                )
-                bad = True
-                continue
-            if canon in cols.COUNTS and abs(num.value - round(num.value)) > TOL:
-                out.error(
-                    "fractional-count",
-                    f"{canon} is {cell.strip()}, but customers come in whole numbers",
-                    "round it, or check the decimal separator"
-                    + (" (this file reads ',' as the decimal mark)" if decimal == "," else ""),
-                    row_no,
-                    label(canon),
-                    cell,
-                )
-                bad = True
-                continue
-            if num.currency and canon in cols.MONEY:
-                currencies[num.currency] += 1
-                if first_currency is None:
-                    first_currency = (num.currency, row_no, label(canon))
-                elif currency_code(num.currency) != currency_code(first_currency[0]):
-                    cur0, row0, col0 = first_currency
-                    out.error(
-                        "mixed-currency",
-                        f"'{cell.strip()}' is in {num.currency}, but row {row0} ({col0}) is in "
-                        f"{cur0}",
-                        "convert every amount to one currency before planning",
-                        row_no,
-                        label(canon),
-                        cell,
-                    )
-                    bad = True
-                    continue
-            values[canon] = float(round(num.value)) if canon in cols.COUNTS else num.value
+        values, bad = reader.row_values(cells, row_no)
         channel = ""
         if ci is not None:
             # control characters (NUL, ...) are export debris, never part of a name
@@ -306,18 +281,42 @@ def inspect_records(
             row=subtotals[0],
             column=label("channel"),
         )
+    return _Found(records, ci is not None, reader.currencies)
+
+
+def _finish(
+    file: str,
+    read: _Periods,
+    found: _Found,
+    *,
+    match: cols.ColumnMatch,
+    numeric: list[str],
+    out: Collector,
+) -> tuple[Ledger | None, list[Problem]]:
+    """Check across rows, build the ledger, then check its totals, gaps and continuity."""
+    label = match.label
+    records, periods = found.records, read.periods
     if periods and records:
         check_duplicates(records, periods, label, out)
     if out.failed or not records or not periods:
         return None, out.problems
 
-    ledger = _build(rec.file, records, periods, frequency, match, numeric, ci is not None)
+    ledger = _build(
+        file,
+        records,
+        periods,
+        frequency=read.frequency,
+        match=match,
+        numeric=numeric,
+        has_channels=found.has_channels,
+    )
     totals = ledger.frame[[c for c in numeric if c in ledger.frame]].sum()
     if not all(math.isfinite(x) for x in totals.tolist()):
         big = next(c for c in totals.index if not math.isfinite(totals[c]))
         out.error("too-large", f"the numbers in {big} are too large to add up",
                   "check the units of the column", column=label(big))  # fmt: skip
         return None, out.problems
+    currencies = found.currencies
     ledger.currency = currencies.most_common(1)[0][0] if currencies else None
     check_gaps(ledger.periods, ledger.labels, out)
     check_continuity(ledger.frame, ledger.labels, out)
@@ -325,7 +324,17 @@ def inspect_records(
     return ledger, out.problems
 
 
-def _build(file, records, periods, frequency, match, numeric, has_channels) -> Ledger:
+def _build(
+    file: str,
+    records: list[dict],
+    periods: list[Period],
+    *,
+    frequency: str,
+    match: cols.ColumnMatch,
+    numeric: list[str],
+    has_channels: bool,
+) -> Ledger:
+    """The ``Ledger`` of the rows kept: its frame sorted by period, then channel."""
     import pandas as pd
 
     data: dict[str, list] = {

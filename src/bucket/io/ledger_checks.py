@@ -8,10 +8,13 @@ periods, and continuity (each period starts with the customers the previous one 
 from __future__ import annotations
 
 import math
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from bucket.errors import Problem
 from bucket.io import columns as cols
+from bucket.io.numbers import Number, NumberProblem, currency_code, parse_number
 from bucket.io.periods import Period
 from bucket.io.text import Records
 
@@ -30,7 +33,9 @@ TOTAL_WORDS = frozenset(
         "totales", "suma", "total general",
     }
 )  # fmt: skip
-TOL = 1e-9
+# Optional counts whose empty cell means zero (DESIGN §2.1: "no (0)").
+ZERO_IF_EMPTY = frozenset({"retention_spend", "reactivated_customers"})
+_TOL = 1e-9
 
 
 class Collector:
@@ -157,6 +162,119 @@ def find_header(rec: Records, mapping: dict[str, str]) -> Records:
     return rec
 
 
+@dataclass
+class CellReader:
+    """Reads a file's numeric cells, reporting each bad one; counts the currencies on the way."""
+
+    out: Collector
+    match: cols.ColumnMatch
+    numeric: list[str]  # the numeric columns of the file, in canonical order
+    decimal: str
+    require: tuple[str, ...] = ()
+    first_currency: tuple[str, int, str] | None = None  # currency, row, column
+    currencies: Counter[str] = field(default_factory=Counter)
+
+    def row_values(self, cells: list[str], row_no: int) -> tuple[dict[str, float], bool]:
+        """The values of a row's numeric cells, and whether any was bad (all are checked)."""
+        values: dict[str, float] = {}
+        bad = False
+        for canon in self.numeric:
+            value = self.read(canon, cells[self.match.index[canon]], row_no)
+            if value is None:
+                bad = True
+            else:
+                values[canon] = value
+        return values, bad
+
+    def read(self, canon: str, cell: str, row_no: int) -> float | None:
+        """A cell's value (NaN for an optional empty cell), or None once it is reported bad."""
+        try:
+            num = parse_number(cell, self.decimal)
+        except NumberProblem as exc:
+            label = self.match.label(canon)
+            self.out.error("bad-number", exc.message, exc.fix, row_no, label, cell)
+            return None
+        if num is None:
+            return self._empty(canon, row_no)
+        if not self._fits_column(num, canon, cell, row_no):
+            return None
+        if num.currency and canon in cols.MONEY:
+            if not self._count_currency(num.currency, canon, cell, row_no):
+                return None
+        return float(round(num.value)) if canon in cols.COUNTS else num.value
+
+    def _empty(self, canon: str, row_no: int) -> float | None:
+        """An empty cell: 0 or NaN where the column allows it, else None (reported)."""
+        if canon in ZERO_IF_EMPTY:
+            return 0.0
+        if canon in cols.REQUIRED or canon in self.require or canon == "acquisition_spend":
+            self.out.error(
+                "empty-cell",
+                f"{canon} is empty",
+                "fill it in (0 if there was none)",
+                row_no,
+                self.match.label(canon),
+            )
+            return None
+        return math.nan
+
+    def _fits_column(self, num: Number, canon: str, cell: str, row_no: int) -> bool:
+        """False (reported) for a percentage, a negative number or a fraction of a customer."""
+        out, label = self.out, self.match.label
+        if num.percent:
+            out.error(
+                "percent",
+                f"'{cell.strip()}' is a percentage, but {canon} is "
+                + ("an amount of money" if canon in cols.MONEY else "a count of customers"),
+                "write the amount itself",
+                row_no,
+                label(canon),
+                cell,
+            )
+            return False
+        if num.value < 0:
+            out.error(
+                "negative",
+                f"{canon} is negative ({cell.strip()})",
+                "counts and spend must be 0 or more; fix the sign",
+                row_no,
+                label(canon),
+                cell,
+            )
+            return False
+        if canon in cols.COUNTS and abs(num.value - round(num.value)) > _TOL:
+            out.error(
+                "fractional-count",
+                f"{canon} is {cell.strip()}, but customers come in whole numbers",
+                "round it, or check the decimal separator"
+                + (" (this file reads ',' as the decimal mark)" if self.decimal == "," else ""),
+                row_no,
+                label(canon),
+                cell,
+            )
+            return False
+        return True
+
+    def _count_currency(self, currency: str, canon: str, cell: str, row_no: int) -> bool:
+        """Count a money cell's currency; False (reported) when it is not the file's first."""
+        self.currencies[currency] += 1
+        if self.first_currency is None:
+            self.first_currency = (currency, row_no, self.match.label(canon))
+        elif currency_code(currency) != currency_code(self.first_currency[0]):
+            cur0, row0, col0 = self.first_currency
+            self.out.error(
+                "mixed-currency",
+                f"'{cell.strip()}' is in {currency}, but row {row0} ({col0}) is in "
+                f"{cur0}",
+                "convert every amount to one currency before planning",
+                row_no,
+                self.match.label(canon),
+                cell,
+            )
+            return False
+        return True
+
+
 def check_identities(
     v: dict[str, float], match: cols.ColumnMatch, row_no: int, out: Collector
 ) -> bool:
@@ -177,7 +295,7 @@ def check_identities(
                   row_no, label(col))  # fmt: skip
         return False
     if not math.isnan(end) and not math.isnan(churned):
-        if abs(end - (inflow - churned)) > TOL:
+        if abs(end - (inflow - churned)) > _TOL:
             out.error(
                 "identity",
                 f"customers_end {_fmt(end)} ≠ {parts()} − churned {_fmt(churned)} "
@@ -214,7 +332,7 @@ def check_identities(
     org = v.get("organic_customers", math.nan)
     ref = v.get("referral_customers", math.nan)
     unpaid = (0.0 if math.isnan(org) else org) + (0.0 if math.isnan(ref) else ref)
-    if unpaid > new + TOL:
+    if unpaid > new + _TOL:
         col = "organic_customers" if not math.isnan(org) else "referral_customers"
         out.error(
             "identity",
