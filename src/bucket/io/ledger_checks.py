@@ -278,6 +278,13 @@ class CellReader:
 def check_identities(
     v: dict[str, float], match: cols.ColumnMatch, row_no: int, out: Collector
 ) -> bool:
+    """Complete customers_end or churned_customers from the other; False (reported) when the
+    row's customers do not add up."""
+    return _settle_base(v, match, row_no, out) and _check_unpaid(v, match, row_no, out)
+
+
+def _settle_base(v: dict[str, float], match: cols.ColumnMatch, row_no: int, out: Collector) -> bool:
+    """customers_end = start + new + reactivated − churned: fill in the one left empty."""
     label = match.label
     start, new = v["customers_start"], v["new_customers"]
     react = v.get("reactivated_customers", 0.0)
@@ -329,6 +336,15 @@ def check_identities(
             )
             return False
     v["customers_end"], v["churned_customers"] = end, churned
+    return True
+
+
+def _check_unpaid(
+    v: dict[str, float], match: cols.ColumnMatch, row_no: int, out: Collector
+) -> bool:
+    """Organic and referral customers are part of new_customers, so no more than it."""
+    label = match.label
+    new = v["new_customers"]
     org = v.get("organic_customers", math.nan)
     ref = v.get("referral_customers", math.nan)
     unpaid = (0.0 if math.isnan(org) else org) + (0.0 if math.isnan(ref) else ref)
