@@ -19,7 +19,7 @@ from bucket.errors import InputError, Problem
 from bucket.io.columns import display, normalize
 from bucket.io.numbers import NumberProblem, infer_decimal, parse_number
 from bucket.io.periods import PeriodProblem, parse_label
-from bucket.io.text import read_records
+from bucket.io.text import Records, read_records
 
 
 @dataclass
@@ -37,12 +37,27 @@ def _aliases() -> dict[str, str]:
 
 
 def read_cohorts(path: str) -> CohortTable:
+    """Read and check a cohort table; the first problem is raised as ``InputError``."""
     rec = read_records(path)
     name = rec.file
+    index = _column_index(rec)
+    if not rec.rows:
+        raise _fail(name, "the file has a header but no data rows",
+                    "add one row per cohort and age", rec.header_row + 1)  # fmt: skip
+    label = {c: display(rec.header[i]) for c, i in index.items()}
+    table, order = _read_rows(rec, index, label)
+    labels = _sorted(order)
+    counts, warnings = _survivors(table, labels, label, name)
+    return CohortTable(name, labels, counts, warnings)
 
-    def fail(message: str, fix: str, row=None, column=None) -> InputError:
-        return InputError(Problem("error", "cohorts", message, fix, name, row, column))
 
+def _fail(name: str, message: str, fix: str, row=None, column=None) -> InputError:
+    """The error ``read_cohorts`` raises: code ``cohorts``, naming the file ``name``."""
+    return InputError(Problem("error", "cohorts", message, fix, name, row, column))
+
+
+def _column_index(rec: Records) -> dict[str, int]:
+    """Where the cohort, age and active columns are; a missing one is raised."""
     index: dict[str, int] = {}
     for i, h in enumerate(rec.header):
         canon = _aliases().get(normalize(h))
@@ -51,32 +66,39 @@ def read_cohorts(path: str) -> CohortTable:
     for canon in ("cohort", "age", "active"):
         if canon not in index:
             found = ", ".join(display(h) for h in rec.header)
-            raise fail(f"required column {canon} not found (columns found: {found})",
-                       "a cohort table has columns cohort, age, active", rec.header_row, canon)  # fmt: skip
-    if not rec.rows:
-        raise fail("the file has a header but no data rows", "add one row per cohort and age",
-                   rec.header_row + 1)  # fmt: skip
-    label = {c: display(rec.header[i]) for c, i in index.items()}
+            raise _fail(rec.file, f"required column {canon} not found (columns found: {found})",
+                        "a cohort table has columns cohort, age, active",
+                        rec.header_row, canon)  # fmt: skip
+    return index
+
+
+def _read_rows(
+    rec: Records, index: dict[str, int], label: dict[str, str]
+) -> tuple[dict[str, dict[int, tuple[float, int]]], list[str]]:
+    """Active customers (and row) by cohort and age, and the cohorts in file order."""
+    name = rec.file
     decimal = infer_decimal((cells[index["active"]] for _, cells in rec.rows
                              if len(cells) > index["active"]), ",")  # fmt: skip
     table: dict[str, dict[int, tuple[float, int]]] = {}
     order: list[str] = []
     for row, cells in rec.rows:
         if len(cells) <= max(index.values()):
-            raise fail(f"the row has {len(cells)} cells but the header has {len(rec.header)}",
-                       "make every row complete", row)  # fmt: skip
+            raise _fail(name,
+                        f"the row has {len(cells)} cells but the header has {len(rec.header)}",
+                        "make every row complete", row)  # fmt: skip
         cohort = cells[index["cohort"]].strip()
         if not cohort:
-            raise fail("the cohort is empty", "fill in the cohort label", row, label["cohort"])
+            raise _fail(name, "the cohort is empty", "fill in the cohort label", row,
+                        label["cohort"])  # fmt: skip
         values = {}
         for key in ("age", "active"):
             try:
                 num = parse_number(cells[index[key]], decimal if key == "active" else ".")
             except NumberProblem as exc:
-                raise fail(exc.message, exc.fix, row, label[key]) from None
+                raise _fail(name, exc.message, exc.fix, row, label[key]) from None
             if num is None or num.value < 0 or num.value != round(num.value):
-                raise fail(f"{key} must be a whole number of 0 or more", "fix the cell", row,
-                           label[key])  # fmt: skip
+                raise _fail(name, f"{key} must be a whole number of 0 or more", "fix the cell", row,
+                            label[key])  # fmt: skip
             values[key] = num.value
         age = int(values["age"])
         if cohort not in table:
@@ -84,10 +106,19 @@ def read_cohorts(path: str) -> CohortTable:
             order.append(cohort)
         if age in table[cohort]:
             first = table[cohort][age][1]
-            raise fail(f"cohort {cohort}, age {age} already appears on row {first}",
-                       "keep one row per cohort and age", row, label["age"])  # fmt: skip
+            raise _fail(name, f"cohort {cohort}, age {age} already appears on row {first}",
+                        "keep one row per cohort and age", row, label["age"])  # fmt: skip
         table[cohort][age] = (values["active"], row)
-    labels = _sorted(order)
+    return table, order
+
+
+def _survivors(
+    table: dict[str, dict[int, tuple[float, int]]],
+    labels: list[str],
+    label: dict[str, str],
+    name: str,
+) -> tuple[list[np.ndarray], list[Problem]]:
+    """Each cohort's active customers at ages 0..T (every age present), and the warnings."""
     counts = []
     warnings: list[Problem] = []
     for cohort in labels:
@@ -95,8 +126,9 @@ def read_cohorts(path: str) -> CohortTable:
         top = max(ages)
         missing = [a for a in range(top + 1) if a not in ages]
         if missing:
-            raise fail(f"cohort {cohort} has no row for age {missing[0]}",
-                       "give every age from 0 to the cohort's oldest", None, label["age"])  # fmt: skip
+            raise _fail(name, f"cohort {cohort} has no row for age {missing[0]}",
+                        "give every age from 0 to the cohort's oldest",
+                        None, label["age"])  # fmt: skip
         n = np.array([ages[a][0] for a in range(top + 1)])
         rises = np.nonzero(np.diff(n) > 0)[0]
         if len(rises):  # customers who came back: the sBG fit uses the running minimum
@@ -108,7 +140,7 @@ def read_cohorts(path: str) -> CohortTable:
                 name, ages[a][1], label["active"],
             ))  # fmt: skip
         counts.append(n)
-    return CohortTable(name, labels, counts, warnings)
+    return counts, warnings
 
 
 def _sorted(labels: list[str]) -> list[str]:

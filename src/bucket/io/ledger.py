@@ -15,28 +15,27 @@ from typing import TYPE_CHECKING
 
 from bucket.errors import InputError, Problem
 from bucket.io import columns as cols
-from bucket.io.numbers import NumberProblem, currency_code, infer_decimal, parse_number
+from bucket.io.ledger_checks import (
+    CellReader,
+    Collector,
+    check_continuity,
+    check_duplicates,
+    check_gaps,
+    check_identities,
+    check_required,
+    find_header,
+    is_total_word,
+    is_totals_row,
+    match_columns,
+)
+from bucket.io.numbers import infer_decimal
 from bucket.io.periods import Label, Period, PeriodProblem, parse_label, resolve
 from bucket.io.text import Records, parse_records, read_records
 
 if TYPE_CHECKING:
     import pandas as pd
 
-# First cells that mark a totals row (compared case-folded, trailing ':' dropped).
-TOTAL_WORDS = frozenset(
-    {
-        "total", "totals", "grand total", "sum", "all", "overall",
-        "итого", "итог", "всего", "сумма",
-        "всього", "разом", "підсумок",
-        "合计", "总计", "合計", "總計", "小计",
-        "summe", "gesamt", "insgesamt", "gesamtsumme",
-        "total général", "totaux", "somme",
-        "totales", "suma", "total general",
-    }
-)  # fmt: skip
-# Optional counts whose empty cell means zero (DESIGN §2.1: "no (0)").
-ZERO_IF_EMPTY = frozenset({"retention_spend", "reactivated_customers"})
-_TOL = 1e-9
+Row = tuple[int, list[str]]  # (spreadsheet row, cells)
 
 
 @dataclass
@@ -66,123 +65,22 @@ class Ledger:
         return sorted(set(self.frame["channel"])) if self.has_channels else []
 
 
-class _Collector:
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.problems: list[Problem] = []
+@dataclass
+class _Periods:
+    """The rows whose period reads, and the frequency and periods the file settles on."""
 
-    def error(self, code: str, message: str, fix: str, row=None, column=None, value=None):
-        self.problems.append(Problem("error", code, message, fix, self.file, row, column, value))
-
-    def warn(self, code: str, message: str, fix: str, row=None, column=None, value=None):
-        self.problems.append(Problem("warning", code, message, fix, self.file, row, column, value))
-
-    @property
-    def failed(self) -> bool:
-        return any(p.severity == "error" for p in self.problems)
+    rows: list[Row]
+    frequency: str
+    periods: list[Period]
 
 
-def _fmt(x: float) -> str:
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+@dataclass
+class _Found:
+    """The rows that passed every check, as records, with what the ledger needs besides."""
 
-
-def _match_columns(rec: Records, mapping: dict[str, str], out: _Collector) -> cols.ColumnMatch:
-    header = rec.header
-    index: dict[str, int] = {}
-    by_norm = {cols.normalize(h): i for i, h in enumerate(header)}
-    taken: set[int] = set()
-    for canon, theirs in mapping.items():
-        i = by_norm.get(cols.normalize(theirs))
-        if i is None:
-            found = ", ".join(cols.display(h) for h in header)
-            out.error(
-                "map-not-found",
-                f"--map {canon}={theirs}: no column '{theirs}' (columns found: {found})",
-                "use a column name from the header",
-                row=rec.header_row,
-            )
-            continue
-        index[canon] = i
-        taken.add(i)
-    unknown: list[str] = []
-    for i, h in enumerate(header):
-        if i in taken:
-            continue
-        canon = cols.canonical_for(h)
-        if canon is None or canon in mapping:
-            if h.strip():
-                unknown.append(h)
-            continue
-        if canon in index:
-            first = cols.display(header[index[canon]])
-            out.error(
-                "duplicate-column",
-                f"columns '{first}' and '{cols.display(h)}' both mean {canon}",
-                f"remove one, or pass --map {canon}=<the one to use>",
-                row=rec.header_row,
-                column=cols.display(h),
-            )
-            continue
-        index[canon] = i
-    return cols.ColumnMatch(index, header, unknown)
-
-
-def _check_required(rec: Records, match: cols.ColumnMatch, need: tuple[str, ...], out: _Collector):
-    found = ", ".join(cols.display(h) for h in rec.header)
-    for canon in need:
-        if canon not in match.index:
-            out.error(
-                "missing-column",
-                f"required column {canon} not found (columns found: {found})",
-                cols.suggest(canon, match.unknown),
-                row=rec.header_row,
-                column=canon,
-            )
-    if not any(c in match.index for c in cols.BASE_OUT):
-        hint = cols.suggest("churned_customers", match.unknown)
-        out.error(
-            "missing-column",
-            f"need customers_end or churned_customers, found neither (columns found: {found})",
-            hint,
-            row=rec.header_row,
-            column="churned_customers",
-        )
-
-
-def is_total_word(text: str) -> bool:
-    """'Total', 'Итого:', 'Total 2025', 'Итого за год', 'Grand total (12 months)'..."""
-    t = text.strip().rstrip(":").casefold()
-    if t in TOTAL_WORDS:
-        return True
-    words = t.replace("(", " ").split()
-    return bool(words) and (words[0] in TOTAL_WORDS or " ".join(words[:2]) in TOTAL_WORDS) and (
-        words[0] not in ("all",)
-    )
-
-
-def _is_total(cells: list[str], match: cols.ColumnMatch) -> bool:
-    firsts = [cells[0]] if cells else []
-    i = match.index.get("period")
-    if i is not None and i < len(cells):
-        firsts.append(cells[i])
-    return any(is_total_word(c) for c in firsts)
-
-
-def _find_header(rec: Records, mapping: dict[str, str]) -> Records:
-    """Skip title rows: the header is the first of the top rows naming two known columns."""
-    from dataclasses import replace
-
-    theirs = {cols.normalize(v) for v in mapping.values()}
-
-    def known(cells: list[str]) -> int:
-        return sum(1 for c in cells if cols.canonical_for(c) or cols.normalize(c) in theirs)
-
-    if known(rec.header) >= 2:
-        return rec
-    for i, (row, cells) in enumerate(rec.rows[:10]):
-        if known(cells) >= 2:
-            return replace(rec, header=cells, header_row=row, rows=rec.rows[i + 1 :])
-    return rec
+    records: list[dict]  # row, channel, _k (index of the period), then the values
+    has_channels: bool
+    currencies: Counter[str]  # how many money cells name each currency
 
 
 def inspect_ledger(
@@ -204,8 +102,29 @@ def inspect_records(
     require: tuple[str, ...] = (),
 ) -> tuple[Ledger | None, list[Problem]]:
     """``inspect_ledger`` on records already read."""
-    rec = _find_header(records, mapping or {})
-    out = _Collector(rec.file)
+    rec = find_header(records, mapping or {})
+    out = Collector(rec.file)
+    match = _check_header(rec, mapping or {}, require, out)
+    if out.failed:
+        return None, out.problems
+    rows = _data_rows(rec, match, out)
+    if not rows:
+        return None, out.problems
+    kept = _complete_rows(rec, match, rows, out)
+    numeric = [c for c in cols.COLUMNS if c in cols.NUMERIC and c in match.index]
+    default_decimal = "," if rec.delimiter == ";" else "."
+    decimal = infer_decimal(
+        (cells[match.index[c]] for _, cells in kept for c in numeric), default_decimal
+    )
+    read = _read_periods(kept, match, out)
+    found = _read_numbers(read.rows, match, CellReader(out, match, numeric, decimal, require))
+    return _finish(rec.file, read, found, match=match, numeric=numeric, out=out)
+
+
+def _check_header(
+    rec: Records, mapping: dict[str, str], require: tuple[str, ...], out: Collector
+) -> cols.ColumnMatch:
+    """Match the header to bucket's columns; report title rows, missing and unused columns."""
     if rec.header_row > 1:
         out.warn(
             "title-rows",
@@ -213,11 +132,9 @@ def inspect_records(
             "delete title rows from the export to silence this warning",
             row=rec.header_row,
         )
-    match = _match_columns(rec, mapping or {}, out)
-    _check_required(rec, match, tuple(dict.fromkeys(cols.REQUIRED + require)), out)
-    if out.failed:
-        return None, out.problems
-    if match.unknown:
+    match = match_columns(rec, mapping, out)
+    check_required(rec, match, tuple(dict.fromkeys(cols.REQUIRED + require)), out)
+    if match.unknown and not out.failed:  # a failed header ends the reading: no warning
         names = ", ".join(f"'{cols.display(h)}'" for h in match.unknown)
         out.warn(
             "unused-columns",
@@ -225,9 +142,13 @@ def inspect_records(
             "if one is a bucket column, name it with --map canonical=<column>",
             row=rec.header_row,
         )
+    return match
 
+
+def _data_rows(rec: Records, match: cols.ColumnMatch, out: Collector) -> list[Row]:
+    """The data rows, a last totals row dropped; none (reported) when only the header is left."""
     rows = list(rec.rows)
-    if rows and _is_total(rows[-1][1], match):
+    if rows and is_totals_row(rows[-1][1], match):
         row_no, cells = rows.pop()
         out.warn(
             "totals-row",
@@ -243,8 +164,13 @@ def inspect_records(
             "export the ledger with one row per period",
             row=rec.header_row + 1,
         )
-        return None, out.problems
+    return rows
 
+
+def _complete_rows(
+    rec: Records, match: cols.ColumnMatch, rows: list[Row], out: Collector
+) -> list[Row]:
+    """The rows as wide as the header (extra empty cells cut, missing unused cells added)."""
     width = len(rec.header)
     kept: list[tuple[int, list[str]]] = []
     for row_no, cells in rows:
@@ -262,15 +188,13 @@ def inspect_records(
             )
             continue
         kept.append((row_no, cells))
+    return kept
 
-    label = match.label
-    numeric = [c for c in cols.COLUMNS if c in cols.NUMERIC and c in match.index]
-    default_decimal = "," if rec.delimiter == ";" else "."
-    decimal = infer_decimal(
-        (cells[match.index[c]] for _, cells in kept for c in numeric), default_decimal
-    )
 
+def _read_periods(kept: list[Row], match: cols.ColumnMatch, out: Collector) -> _Periods:
+    """Parse the period of each row, then settle the file's frequency and periods."""
     # Periods: parse each label, then settle one frequency for the file.
+    label = match.label
     pi = match.index["period"]
     labels: list[Label] = []
     label_rows: list[tuple[int, list[str]]] = []
@@ -302,8 +226,11 @@ def inspect_records(
             row_no = label_rows[i][0] if i is not None else None
             out.error("bad-period", exc.message, exc.fix, row_no, label("period"))
             periods = []
+    return _Periods(label_rows, frequency, periods)
 
-    # Numbers, cell by cell.
+
+def _channel_column(label_rows: list[Row], match: cols.ColumnMatch) -> tuple[int | None, bool]:
+    """Where the channels are (None when the file has none), and whether any is not a total."""
     ci = match.index.get("channel")
     if ci is not None and not any(cells[ci].strip() for _, cells in label_rows):
         ci = None  # a channel column left empty on every row: the file has no channels
@@ -311,89 +238,18 @@ def inspect_records(
         {cells[ci].strip().casefold() for _, cells in label_rows} if ci is not None else set()
     )
     has_detail = any(not is_total_word(name) for name in channel_names if name)
+    return ci, has_detail
+
+
+def _read_numbers(label_rows: list[Row], match: cols.ColumnMatch, reader: CellReader) -> _Found:
+    """Read each row's numbers and channel, and keep the rows whose customers add up."""
+    # Numbers, cell by cell.
+    out, label = reader.out, match.label
+    ci, has_detail = _channel_column(label_rows, match)
     subtotals: list[int] = []
-    first_currency: tuple[str, int, str] | None = None
     records: list[dict] = []
-    currencies: Counter[str] = Counter()
     for k, (row_no, cells) in enumerate(label_rows):
-        values: dict[str, float] = {}
-        bad = False
-        for canon in numeric:
-            cell = cells[match.index[canon]]
-            try:
-                num = parse_number(cell, decimal)
-            except NumberProblem as exc:
-                out.error("bad-number", exc.message, exc.fix, row_no, label(canon), cell)
-                bad = True
-                continue
-            if num is None:
-                if canon in ZERO_IF_EMPTY:
-                    values[canon] = 0.0
-                elif canon in cols.REQUIRED or canon in require or canon == "acquisition_spend":
-                    out.error(
-                        "empty-cell",
-                        f"{canon} is empty",
-                        "fill it in (0 if there was none)",
-                        row_no,
-                        label(canon),
-                    )
-                    bad = True
-                else:
-                    values[canon] = math.nan
-                continue
-            if num.percent:
-                out.error(
-                    "percent",
-                    f"'{cell.strip()}' is a percentage, but {canon} is "
-                    + ("an amount of money" if canon in cols.MONEY else "a count of customers"),
-                    "write the amount itself",
-                    row_no,
-                    label(canon),
-                    cell,
-                )
-                bad = True
-                continue
-            if num.value < 0:
-                out.error(
-                    "negative",
-                    f"{canon} is negative ({cell.strip()})",
-                    "counts and spend must be 0 or more; fix the sign",
-                    row_no,
-                    label(canon),
-                    cell,
-                )
-                bad = True
-                continue
-            if canon in cols.COUNTS and abs(num.value - round(num.value)) > _TOL:
-                out.error(
-                    "fractional-count",
-                    f"{canon} is {cell.strip()}, but customers come in whole numbers",
-                    "round it, or check the decimal separator"
-                    + (" (this file reads ',' as the decimal mark)" if decimal == "," else ""),
-                    row_no,
-                    label(canon),
-                    cell,
-                )
-                bad = True
-                continue
-            if num.currency and canon in cols.MONEY:
-                currencies[num.currency] += 1
-                if first_currency is None:
-                    first_currency = (num.currency, row_no, label(canon))
-                elif currency_code(num.currency) != currency_code(first_currency[0]):
-                    cur0, row0, col0 = first_currency
-                    out.error(
-                        "mixed-currency",
-                        f"'{cell.strip()}' is in {num.currency}, but row {row0} ({col0}) is in "
-                        f"{cur0}",
-                        "convert every amount to one currency before planning",
-                        row_no,
-                        label(canon),
-                        cell,
-                    )
-                    bad = True
-                    continue
-            values[canon] = float(round(num.value)) if canon in cols.COUNTS else num.value
+        values, bad = reader.row_values(cells, row_no)
         channel = ""
         if ci is not None:
             # control characters (NUL, ...) are export debris, never part of a name
@@ -412,7 +268,7 @@ def inspect_records(
                 bad = True
         if bad:
             continue
-        if not _identities(values, match, row_no, out):
+        if not check_identities(values, match, row_no, out):
             continue
         records.append({"row": row_no, "channel": channel, "_k": k, **values})
 
@@ -425,113 +281,60 @@ def inspect_records(
             row=subtotals[0],
             column=label("channel"),
         )
+    return _Found(records, ci is not None, reader.currencies)
+
+
+def _finish(
+    file: str,
+    read: _Periods,
+    found: _Found,
+    *,
+    match: cols.ColumnMatch,
+    numeric: list[str],
+    out: Collector,
+) -> tuple[Ledger | None, list[Problem]]:
+    """Check across rows, build the ledger, then check its totals, gaps and continuity."""
+    label = match.label
+    records, periods = found.records, read.periods
     if periods and records:
-        _check_duplicates(records, periods, label, out)
+        check_duplicates(records, periods, label, out)
     if out.failed or not records or not periods:
         return None, out.problems
 
-    ledger = _build(rec.file, records, periods, frequency, match, numeric, ci is not None)
+    ledger = _build(
+        file,
+        records,
+        periods,
+        frequency=read.frequency,
+        match=match,
+        numeric=numeric,
+        has_channels=found.has_channels,
+    )
     totals = ledger.frame[[c for c in numeric if c in ledger.frame]].sum()
     if not all(math.isfinite(x) for x in totals.tolist()):
         big = next(c for c in totals.index if not math.isfinite(totals[c]))
         out.error("too-large", f"the numbers in {big} are too large to add up",
                   "check the units of the column", column=label(big))  # fmt: skip
         return None, out.problems
+    currencies = found.currencies
     ledger.currency = currencies.most_common(1)[0][0] if currencies else None
-    _check_gaps(ledger, out)
-    _check_continuity(ledger, out)
+    check_gaps(ledger.periods, ledger.labels, out)
+    check_continuity(ledger.frame, ledger.labels, out)
     ledger.warnings = [p for p in out.problems if p.severity == "warning"]
     return ledger, out.problems
 
 
-def _identities(v: dict[str, float], match: cols.ColumnMatch, row_no: int, out: _Collector) -> bool:
-    label = match.label
-    start, new = v["customers_start"], v["new_customers"]
-    react = v.get("reactivated_customers", 0.0)
-    react = 0.0 if math.isnan(react) else react
-    inflow = start + new + react
-    end, churned = v.get("customers_end", math.nan), v.get("churned_customers", math.nan)
-
-    def parts() -> str:  # only built for a message
-        text = f"customers_start {_fmt(start)} + new_customers {_fmt(new)}"
-        return text + (f" + reactivated {_fmt(react)}" if react else "")
-
-    if math.isnan(end) and math.isnan(churned):
-        col = "customers_end" if "customers_end" in match.index else "churned_customers"
-        out.error("empty-cell", f"{col} is empty", "fill in customers_end or churned_customers",
-                  row_no, label(col))  # fmt: skip
-        return False
-    if not math.isnan(end) and not math.isnan(churned):
-        if abs(end - (inflow - churned)) > _TOL:
-            out.error(
-                "identity",
-                f"customers_end {_fmt(end)} ≠ {parts()} − churned {_fmt(churned)} "
-                f"= {_fmt(inflow - churned)}",
-                "correct one of these cells so the customer base adds up",
-                row_no,
-                label("customers_end"),
-            )
-            return False
-    elif math.isnan(churned):
-        churned = inflow - end
-        if churned < 0:
-            out.error(
-                "identity",
-                f"customers_end {_fmt(end)} is more than {parts()} = {_fmt(inflow)}, "
-                "so churned would be negative",
-                "check customers_end, or add the missing inflow (e.g. reactivated_customers)",
-                row_no,
-                label("customers_end"),
-            )
-            return False
-    else:
-        end = inflow - churned
-        if end < 0:
-            out.error(
-                "identity",
-                f"churned_customers {_fmt(churned)} is more than {parts()} = {_fmt(inflow)}",
-                "no more customers can leave than there were; check the row",
-                row_no,
-                label("churned_customers"),
-            )
-            return False
-    v["customers_end"], v["churned_customers"] = end, churned
-    org = v.get("organic_customers", math.nan)
-    ref = v.get("referral_customers", math.nan)
-    unpaid = (0.0 if math.isnan(org) else org) + (0.0 if math.isnan(ref) else ref)
-    if unpaid > new + _TOL:
-        col = "organic_customers" if not math.isnan(org) else "referral_customers"
-        out.error(
-            "identity",
-            f"organic + referral customers ({_fmt(unpaid)}) exceed new_customers ({_fmt(new)})",
-            "organic and referral customers are part of new_customers; check the row",
-            row_no,
-            label(col),
-        )
-        return False
-    return True
-
-
-def _check_duplicates(records: list[dict], periods: list[Period], label, out: _Collector) -> None:
-    seen: dict[tuple[int, str], int] = {}
-    for r in records:
-        key = (periods[r["_k"]].ordinal, r["channel"])
-        if key in seen:
-            what = f"period {periods[r['_k']].label}" + (f", channel {key[1]}" if key[1] else "")
-            out.error(
-                "duplicate-period",
-                f"{what} already appears on row {seen[key]}",
-                "keep one row per period"
-                + (" and channel" if key[1] else "")
-                + " (sum them if both are real)",
-                r["row"],
-                label("period"),
-            )
-        else:
-            seen[key] = r["row"]
-
-
-def _build(file, records, periods, frequency, match, numeric, has_channels) -> Ledger:
+def _build(
+    file: str,
+    records: list[dict],
+    periods: list[Period],
+    *,
+    frequency: str,
+    match: cols.ColumnMatch,
+    numeric: list[str],
+    has_channels: bool,
+) -> Ledger:
+    """The ``Ledger`` of the rows kept: its frame sorted by period, then channel."""
     import pandas as pd
 
     data: dict[str, list] = {
@@ -559,53 +362,6 @@ def _build(file, records, periods, frequency, match, numeric, has_channels) -> L
         labels=labels,
         has_channels=has_channels,
     )
-
-
-def _check_gaps(ledger: Ledger, out: _Collector) -> None:
-    ps = ledger.periods
-    missing: list[str] = []
-    for a, b in zip(ps, ps[1:]):
-        missing.extend((a + j).label for j in range(1, b.ordinal - a.ordinal))
-    if missing:
-        shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
-        out.warn(
-            "period-gap",
-            f"{len(missing)} period(s) missing between {ps[0].label} and {ps[-1].label}: {shown}",
-            "add the missing rows; sums and rates skip them",
-            column=ledger.labels.get("period", "period"),
-        )
-
-
-def _check_continuity(ledger: Ledger, out: _Collector) -> None:
-    f = ledger.frame
-    breaks: list[tuple[int, str]] = []
-    for _, g in f.groupby("channel", sort=False):
-        ords, starts, ends, rows = (
-            g["ordinal"].to_numpy(),
-            g["customers_start"].to_numpy(),
-            g["customers_end"].to_numpy(),
-            g["row"].to_numpy(),
-        )
-        for i in range(1, len(g)):
-            if ords[i] == ords[i - 1] + 1 and abs(starts[i] - ends[i - 1]) > 0.5:
-                breaks.append(
-                    (
-                        int(rows[i]),
-                        f"customers_start {_fmt(starts[i])} ≠ previous customers_end "
-                        f"{_fmt(ends[i - 1])}",
-                    )
-                )
-    if breaks:
-        breaks.sort()
-        row_no, text = breaks[0]
-        more = f" ({len(breaks) - 1} more rows like it)" if len(breaks) > 1 else ""
-        out.warn(
-            "continuity",
-            f"{text}{more}",
-            "each period should start with the customers the previous one ended with",
-            row=row_no,
-            column=ledger.labels.get("customers_start", "customers_start"),
-        )
 
 
 def read_ledger(

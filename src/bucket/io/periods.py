@@ -168,6 +168,14 @@ def parse_label(raw: str) -> Label:
         raise PeriodProblem("the period is empty", "fill in the period of this row")
     core = _TIME.sub("", text).strip()
     core = re.sub(r"\s+\d{1,2}:\d{2}(:\d{2})?\s*(AM|PM)$", "", core, flags=re.IGNORECASE)
+    label = _number_label(core, text) or _month_name_label(core, text)
+    if label is None:
+        raise PeriodProblem(f"'{text}' is not a period bucket can read", _FIX)
+    return label
+
+
+def _number_label(core: str, text: str) -> Label | None:
+    """Labels whose month, quarter or week is a number: 2025-01, Q1 2025, KW 5 2025, 2025年1月."""
     if m := _YMD.fullmatch(core):
         return _date(int(m[1]), int(m[2]), int(m[3]), text)
     if m := _DMY.fullmatch(core):
@@ -214,6 +222,11 @@ def parse_label(raw: str) -> Label:
         return _month_period(int(m[1]), int(m[2]), text)
     if core.upper().startswith("FY") and (m := _YQ.fullmatch(core[2:].strip())):
         return Label("quarter", quarter(int(m[1]), int(m[2])))
+    return None
+
+
+def _month_name_label(core: str, text: str) -> Label | None:
+    """Dates and months with the month's name: 01-Jan-2025, Jan 1, 2025, enero de 2025."""
     names = _month_names()
     if (m := _D_NAME_Y.fullmatch(core)) and m[2].casefold() in names:  # 01-Jan-2025
         return _date(_year(m[3]), names[m[2].casefold()], int(m[1]), text)
@@ -229,7 +242,7 @@ def parse_label(raw: str) -> Label:
         if number is not None:
             year = _year(year_text)
             return Label("month", month(year, number))
-    raise PeriodProblem(f"'{text}' is not a period bucket can read", _FIX)
+    return None
 
 
 @dataclass
