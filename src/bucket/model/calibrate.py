@@ -10,15 +10,14 @@ do not refit what does not change:
   assumptions (cheap; refits the retention curve only when it was fitted, since c_min moves
   with μ).
 
-The fits use ``scipy.optimize.curve_fit`` on log-parameters (so M, κ, k stay positive) and are
-accepted only under the rules of §5; otherwise the parameter is assumed and a warning says why.
+The fits (``bucket.model.fits``) use ``scipy.optimize.curve_fit`` on log-parameters (so M, κ,
+k stay positive) and are accepted only under the rules of §5; otherwise the parameter is assumed
+and a warning says why.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from bucket.errors import ConfigError, InputError, Problem
 from bucket.io.columns import NUMERIC
+from bucket.model.fits import fit_channel, fit_retention
 from bucket.model.money import period_discount_rate
 
 if TYPE_CHECKING:
@@ -119,46 +119,6 @@ class Calibration:
 def _cv(x: np.ndarray) -> float:
     mean = float(np.mean(x))
     return float(np.std(x, ddof=0) / mean) if mean > 0 else 0.0
-
-
-def _fit_channel(spend: np.ndarray, paid: np.ndarray) -> tuple[tuple[float, float, float] | None, str]:
-    """Least-squares fit of paid = M·(1 − exp(−A/(κM))); (M, κ, SE(M)/M) or None and why."""
-    from scipy.optimize import OptimizeWarning, curve_fit
-
-    n_bar, a_bar = float(paid.mean()), float(spend.mean())
-    m0 = n_bar / 0.5
-    k0 = a_bar / (m0 * math.log(2.0))
-
-    def f(a, log_m, log_k):
-        m, k = np.exp(log_m), np.exp(log_k)
-        return m * -np.expm1(-a / (k * m))
-
-    def jac(a, log_m, log_k):
-        m, k = np.exp(log_m), np.exp(log_k)
-        x = a / (k * m)
-        e = np.exp(-x)
-        # d/dlogM of M(1 − e^{−x}) = M(1 − e^{−x}) − x·M·e^{−x};  d/dlogκ = −x·M·e^{−x}
-        return np.column_stack([m * (1 - e) - x * m * e, -x * m * e])
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", OptimizeWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            popt, pcov = curve_fit(
-                f, spend, paid, p0=(math.log(m0), math.log(k0)), jac=jac, maxfev=2000
-            )
-    except (RuntimeError, ValueError):
-        return None, "the least-squares fit did not converge"
-    if not np.all(np.isfinite(popt)) or popt[0] > 50 or popt[1] > 50:
-        return None, "the least-squares fit ran away (no saturation in sight)"
-    se_log_m = math.sqrt(pcov[0, 0]) if np.isfinite(pcov[0, 0]) and pcov[0, 0] >= 0 else math.inf
-    m, kappa = math.exp(popt[0]), math.exp(popt[1])
-    rel_se = se_log_m  # SE(M)/M by the delta method on log M
-    if m > 10 * n_bar:
-        return None, f"the fitted saturation ({m:,.0f}) is over 10x the mean ({n_bar:,.1f})"
-    if not rel_se < 0.5:
-        return None, "the data cannot tell saturation (SE(M)/M ≥ 0.5)"
-    return (m, kappa, rel_se), ""
 
 
 def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
@@ -264,7 +224,7 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
         elif levels < 3:
             why = f"spend took only {levels} distinct values (a curve needs 3 or more)"
         else:
-            fit, why = _fit_channel(live_spend, live_paid)
+            fit, why = fit_channel(live_spend, live_paid)
         channels.append(
             ChannelObs(shown, float(live_spend.mean()), float(live_paid.mean()), cv, fit,
                        why or None)  # fmt: skip
@@ -313,45 +273,6 @@ def marginal_cac(spend: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) -
     total = spend.sum()
     rate = np.sum((spend / total) * np.exp(-spend / (kappa * saturation)) / kappa)
     return float(1.0 / rate)
-
-
-@lru_cache(maxsize=512)
-def _fit_retention(series, c_min: float) -> tuple[float, float] | None:
-    """Fit churn_t = c_min + (c_base − c_min)·exp(−r_t/k) for (c_base, k), weights ∝ S_t."""
-    from scipy.optimize import OptimizeWarning, curve_fit
-
-    r = np.array([x[0] for x in series])
-    c = np.array([x[1] for x in series])
-    s = np.array([x[2] for x in series])
-
-    def f(rr, log_gap, log_k):
-        return c_min + np.exp(log_gap - rr / np.exp(log_k))
-
-    def jac(rr, log_gap, log_k):
-        e = np.exp(log_gap - rr / np.exp(log_k))
-        return np.column_stack([e, e * rr / np.exp(log_k)])
-
-    gap0 = max(float(c.mean()) - c_min, 1e-6)
-    k0 = max(float(r.mean()), 1e-6)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", OptimizeWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            popt, pcov = curve_fit(
-                f, r, c, p0=(math.log(gap0 * 2), math.log(k0)), sigma=1 / np.sqrt(s),
-                jac=jac, maxfev=2000,
-            )  # fmt: skip
-    except (RuntimeError, ValueError):
-        return None
-    if not np.all(np.isfinite(popt)):
-        return None
-    if not np.all(np.isfinite(pcov)) or pcov[1, 1] < 0 or math.sqrt(pcov[1, 1]) >= 0.5:
-        return None  # SE(k)/k ≥ 0.5: the data cannot tell the curve
-    c_base = c_min + math.exp(popt[0])
-    k = math.exp(popt[1])
-    if not (c_min < c_base <= 1.0) or not math.isfinite(k):
-        return None
-    return c_base, k
 
 
 def derive(
@@ -440,7 +361,7 @@ def derive(
     else:
         fitted = None
         if len(obs.churn_series) >= MIN_FIT_PERIODS and obs.retention_cv >= MIN_CV:
-            fitted = _fit_retention(obs.churn_series, c_min)
+            fitted = fit_retention(obs.churn_series, c_min)
         if fitted is not None:
             c_base, k = fitted
             note = f"least squares on {len(obs.churn_series)} periods of churn vs spend per customer"
