@@ -29,6 +29,8 @@ from bucket.model.fits import fit_channel, fit_retention
 from bucket.model.money import period_discount_rate
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from bucket.io.ledger import Ledger
     from bucket.settings import PlanSettings
 
@@ -121,22 +123,41 @@ def _cv(x: np.ndarray) -> float:
     return float(np.std(x, ddof=0) / mean) if mean > 0 else 0.0
 
 
-def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
-    """Aggregate the calibration window and fit what the data allow."""
+def _calibration_error(ledger: Ledger, message: str, fix: str) -> InputError:
+    return InputError(Problem("error", "calibration", message, fix, ledger.file))
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The calibration window's rows, their numeric columns and the period of each row."""
+
+    rows: pd.DataFrame
+    first: str
+    last: str
+    last_ordinal: int  # the ledger's last period
+    periods: int
+    period_idx: np.ndarray  # each row's period in the window, 0 … periods − 1
+    col: dict[str, np.ndarray]  # the numeric columns present, empty cells as 0
+    organic: np.ndarray  # per row; zeros when the column is absent
+    referral: np.ndarray
+    reactivated: np.ndarray
+    paid: np.ndarray  # new − organic − referral
+
+    def per_period(self, x: np.ndarray) -> np.ndarray:
+        return np.bincount(self.period_idx, weights=x, minlength=self.periods)
+
+
+def _window(ledger: Ledger, settings: PlanSettings) -> _Window:
+    """The last ``settings.window`` calendar periods of the ledger, ready to sum per period."""
     frame = ledger.frame
     ords = sorted(set(frame["ordinal"].tolist()))
     window = [o for o in ords if o > ords[-1] - settings.window]  # calendar periods
     win = frame[frame["ordinal"] >= window[0]]
     labels = dict(zip(frame["ordinal"].tolist(), frame["period"].tolist()))
     first, last = labels[window[0]], labels[window[-1]]
-    n_periods = len(window)
-    notes: list[str] = []
-
-    def fail(message: str, fix: str) -> InputError:
-        return InputError(Problem("error", "calibration", message, fix, ledger.file))
-
     if "acquisition_spend" not in ledger.present:
-        raise fail(
+        raise _calibration_error(
+            ledger,
             "the ledger has no acquisition_spend column, so the planner cannot tell what spend buys",
             "add acquisition spend per period (or per period and channel)",
         )
@@ -147,32 +168,17 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
     react_col = col.get("reactivated_customers", zeros)
     paid_col = col["new_customers"] - organic_col - referral_col
     period_idx = np.searchsorted(np.array(window), win["ordinal"].to_numpy())
+    return _Window(win, first, last, ords[-1], len(window), period_idx, col,
+                   organic_col, referral_col, react_col, paid_col)  # fmt: skip
 
-    def per_period(x: np.ndarray) -> np.ndarray:
-        return np.bincount(period_idx, weights=x, minlength=n_periods)
 
-    start_p = per_period(col["customers_start"])
-    churn_p = per_period(col["churned_customers"])
-    retention_p = per_period(col.get("retention_spend", zeros))
-    spend_total = float(col["acquisition_spend"].sum())
-    if spend_total <= 0:
-        raise fail(
-            f"no acquisition spend in the calibration window ({first} to {last})",
-            "include periods with spend: raise --window or check the spend column",
-        )
-    if float(paid_col.sum()) <= 0:
-        raise fail(
-            f"no paid new customers in the calibration window ({first} to {last})",
-            "include periods where spend brought customers: raise --window",
-        )
-    last_rows = frame[frame["ordinal"] == ords[-1]]
-    n0 = float(last_rows["customers_end"].sum())
-    if n0 <= 0:
-        notes.append("the customer base is empty at the end of the ledger; the plan starts from zero")
-
+def _revenue(ledger: Ledger, w: _Window) -> tuple[float | None, np.ndarray, np.ndarray]:
+    """Revenue per customer over the rows that report revenue (None without any), and the
+    revenue and average customers of those rows per period."""
     revenue_per_customer = None
-    revenue_p = avg_p = np.zeros(n_periods)
+    revenue_p = avg_p = np.zeros(w.periods)
     if "revenue" in ledger.present:
+        win, period_idx, n_periods = w.rows, w.period_idx, w.periods
         rev = win["revenue"].to_numpy(float)
         have = ~np.isnan(rev)
         avg = ((win["customers_start"] + win["customers_end"]) / 2).to_numpy(float)
@@ -180,12 +186,52 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
             revenue_per_customer = float(rev[have].sum() / avg[have].sum())
             revenue_p = np.bincount(period_idx[have], weights=rev[have], minlength=n_periods)
             avg_p = np.bincount(period_idx[have], weights=avg[have], minlength=n_periods)
+    return revenue_per_customer, revenue_p, avg_p
 
-    organic_p = per_period(organic_col + react_col)
-    organic = float(organic_p.mean())
-    s_total = float(start_p.sum())
-    referral_rate = float(referral_col.sum() / s_total) if s_total > 0 else 0.0
 
+def _observe_channel(
+    shown: str, spend: np.ndarray, paid: np.ndarray, notes: list[str]
+) -> ChannelObs:
+    """One channel that spent and won paid customers, fitted when its data allow (§5)."""
+    # a channel launched inside the window is judged from its launch on: the months before
+    # it existed are not evidence about its response to spend
+    launch = int(np.argmax(spend > 0))
+    live_spend, live_paid = spend[launch:], paid[launch:]
+    if launch > 0:
+        notes.append(f"channel {shown} started spending in the window; it is calibrated on "
+                     f"its last {len(live_spend)} period(s)")  # fmt: skip
+    cv = _cv(live_spend)
+    levels = len(np.unique(np.round(live_spend[live_spend > 0], 2)))
+    fit, why = None, ""
+    if len(live_spend) < MIN_FIT_PERIODS:
+        why = f"only {len(live_spend)} periods (a fit needs {MIN_FIT_PERIODS})"
+    elif cv < MIN_CV:
+        why = f"spend barely varied (coefficient of variation {cv:.2f} < {MIN_CV})"
+    elif levels < 3:
+        why = f"spend took only {levels} distinct values (a curve needs 3 or more)"
+    else:
+        fit, why = fit_channel(live_spend, live_paid)
+    return ChannelObs(shown, float(live_spend.mean()), float(live_paid.mean()), cv, fit,
+                      why or None)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Channels:
+    """The channels of the window that get a response curve, and the organic inflow once the
+    customers of channels without spend are added to it."""
+
+    channels: tuple[ChannelObs, ...]
+    spend: list[np.ndarray]  # per period, one array per channel kept
+    paid: list[np.ndarray]
+    organic: float
+    organic_p: np.ndarray
+
+
+def _observe_channels(
+    ledger: Ledger, w: _Window, organic: float, organic_p: np.ndarray, notes: list[str]
+) -> _Channels:
+    """Every channel of the window: kept with its response, dropped, or counted as organic."""
+    win, period_idx, n_periods = w.rows, w.period_idx, w.periods
     names = sorted(set(win["channel"].tolist())) if ledger.has_channels else [""]
     channels: list[ChannelObs] = []
     spend_rows: list[np.ndarray] = []
@@ -193,8 +239,8 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
     for name in names:
         rows = (win["channel"] == name).to_numpy() if ledger.has_channels else np.ones(len(win), bool)
         idx = period_idx[rows]
-        spend = np.bincount(idx, weights=col["acquisition_spend"][rows], minlength=n_periods)
-        paid = np.bincount(idx, weights=paid_col[rows], minlength=n_periods)
+        spend = np.bincount(idx, weights=w.col["acquisition_spend"][rows], minlength=n_periods)
+        paid = np.bincount(idx, weights=w.paid[rows], minlength=n_periods)
         shown = name or "all"
         if spend.sum() <= 0:
             organic += float(paid.mean())
@@ -207,63 +253,84 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
         if paid.sum() <= 0:
             notes.append(f"channel {shown} had spend but no paid new customers; it gets no budget")
             continue
-        # a channel launched inside the window is judged from its launch on: the months before
-        # it existed are not evidence about its response to spend
-        launch = int(np.argmax(spend > 0))
-        live_spend, live_paid = spend[launch:], paid[launch:]
-        if launch > 0:
-            notes.append(f"channel {shown} started spending in the window; it is calibrated on "
-                         f"its last {len(live_spend)} period(s)")  # fmt: skip
-        cv = _cv(live_spend)
-        levels = len(np.unique(np.round(live_spend[live_spend > 0], 2)))
-        fit, why = None, ""
-        if len(live_spend) < MIN_FIT_PERIODS:
-            why = f"only {len(live_spend)} periods (a fit needs {MIN_FIT_PERIODS})"
-        elif cv < MIN_CV:
-            why = f"spend barely varied (coefficient of variation {cv:.2f} < {MIN_CV})"
-        elif levels < 3:
-            why = f"spend took only {levels} distinct values (a curve needs 3 or more)"
-        else:
-            fit, why = fit_channel(live_spend, live_paid)
-        channels.append(
-            ChannelObs(shown, float(live_spend.mean()), float(live_paid.mean()), cv, fit,
-                       why or None)  # fmt: skip
-        )
+        channels.append(_observe_channel(shown, spend, paid, notes))
         spend_rows.append(spend)
         paid_rows.append(paid)
-    if not channels:
-        raise fail(
-            f"no channel both spent and won paid customers in the window ({first} to {last})",
-            "raise --window to include such periods",
-        )
+    return _Channels(tuple(channels), spend_rows, paid_rows, organic, organic_p)
+
+
+def _churn_series(
+    start_p: np.ndarray, churn_p: np.ndarray, retention_p: np.ndarray
+) -> tuple[tuple[tuple[float, float, float], ...], float]:
+    """(r_t, c_t, S_t) of every period that starts with customers, and the coefficient of
+    variation of r_t over those periods."""
     with np.errstate(divide="ignore", invalid="ignore"):
         r_t = np.where(start_p > 0, retention_p / start_p, 0.0)
         c_t = np.where(start_p > 0, churn_p / start_p, 0.0)
     series = tuple((float(r), float(c), float(s)) for r, c, s in zip(r_t, c_t, start_p) if s > 0)
+    return series, _cv(r_t[start_p > 0]) if (start_p > 0).any() else 0.0
+
+
+def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
+    """Aggregate the calibration window and fit what the data allow."""
+    w = _window(ledger, settings)
+    notes: list[str] = []
+    start_p = w.per_period(w.col["customers_start"])
+    churn_p = w.per_period(w.col["churned_customers"])
+    retention_p = w.per_period(w.col.get("retention_spend", np.zeros(len(w.rows))))
+    spend_total = float(w.col["acquisition_spend"].sum())
+    if spend_total <= 0:
+        raise _calibration_error(
+            ledger,
+            f"no acquisition spend in the calibration window ({w.first} to {w.last})",
+            "include periods with spend: raise --window or check the spend column",
+        )
+    if float(w.paid.sum()) <= 0:
+        raise _calibration_error(
+            ledger,
+            f"no paid new customers in the calibration window ({w.first} to {w.last})",
+            "include periods where spend brought customers: raise --window",
+        )
+    last_rows = ledger.frame[ledger.frame["ordinal"] == w.last_ordinal]
+    n0 = float(last_rows["customers_end"].sum())
+    if n0 <= 0:
+        notes.append("the customer base is empty at the end of the ledger; the plan starts from zero")
+    revenue_per_customer, revenue_p, avg_p = _revenue(ledger, w)
+    organic_p = w.per_period(w.organic + w.reactivated)
+    s_total = float(start_p.sum())
+    referral_rate = float(w.referral.sum() / s_total) if s_total > 0 else 0.0
+    ch = _observe_channels(ledger, w, float(organic_p.mean()), organic_p, notes)
+    if not ch.channels:
+        raise _calibration_error(
+            ledger,
+            f"no channel both spent and won paid customers in the window ({w.first} to {w.last})",
+            "raise --window to include such periods",
+        )
+    series, retention_cv = _churn_series(start_p, churn_p, retention_p)
     return Observed(
         file=ledger.file,
         frequency=ledger.frequency,
-        first=first,
-        last=last,
-        periods=n_periods,
-        last_ordinal=ords[-1],
+        first=w.first,
+        last=w.last,
+        periods=w.periods,
+        last_ordinal=w.last_ordinal,
         n0=n0,
         revenue_per_customer=revenue_per_customer,
-        organic=organic,
+        organic=ch.organic,
         referral_rate=referral_rate,
-        channels=tuple(channels),
-        acquisition=spend_total / n_periods,
-        retention=float(retention_p.sum()) / n_periods,
+        channels=ch.channels,
+        acquisition=spend_total / w.periods,
+        retention=float(retention_p.sum()) / w.periods,
         churn=float(churn_p.sum() / s_total) if s_total > 0 else 0.0,
         retention_per_customer=float(retention_p.sum() / s_total) if s_total > 0 else 0.0,
         churn_series=series,
-        retention_cv=_cv(r_t[start_p > 0]) if (start_p > 0).any() else 0.0,
+        retention_cv=retention_cv,
         warnings=tuple(notes),
         series={
             "start": start_p, "churned": churn_p, "retention": retention_p,
-            "organic": organic_p, "referral": per_period(referral_col),
+            "organic": ch.organic_p, "referral": w.per_period(w.referral),
             "revenue": revenue_p, "avg_customers": avg_p,
-            "spend": np.array(spend_rows), "paid": np.array(paid_rows),
+            "spend": np.array(ch.spend), "paid": np.array(ch.paid),
         },  # fmt: skip
     )
 
