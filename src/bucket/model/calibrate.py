@@ -24,13 +24,16 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from bucket.errors import ConfigError, InputError, Problem
-from bucket.io.columns import NUMERIC
 from bucket.model.fits import fit_channel, fit_retention
 from bucket.model.money import period_discount_rate
+from bucket.model.window import (
+    CalibrationWindow,
+    calibration_error,
+    calibration_window,
+    window_revenue,
+)
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from bucket.io.ledger import Ledger
     from bucket.settings import PlanSettings
 
@@ -123,72 +126,6 @@ def _cv(x: np.ndarray) -> float:
     return float(np.std(x, ddof=0) / mean) if mean > 0 else 0.0
 
 
-def _calibration_error(ledger: Ledger, message: str, fix: str) -> InputError:
-    return InputError(Problem("error", "calibration", message, fix, ledger.file))
-
-
-@dataclass(frozen=True)
-class _Window:
-    """The calibration window's rows, their numeric columns and the period of each row."""
-
-    rows: pd.DataFrame
-    first: str
-    last: str
-    last_ordinal: int  # the ledger's last period
-    periods: int
-    period_idx: np.ndarray  # each row's period in the window, 0 … periods − 1
-    col: dict[str, np.ndarray]  # the numeric columns present, empty cells as 0
-    organic: np.ndarray  # per row; zeros when the column is absent
-    referral: np.ndarray
-    reactivated: np.ndarray
-    paid: np.ndarray  # new − organic − referral
-
-    def per_period(self, x: np.ndarray) -> np.ndarray:
-        return np.bincount(self.period_idx, weights=x, minlength=self.periods)
-
-
-def _window(ledger: Ledger, settings: PlanSettings) -> _Window:
-    """The last ``settings.window`` calendar periods of the ledger, ready to sum per period."""
-    frame = ledger.frame
-    ords = sorted(set(frame["ordinal"].tolist()))
-    window = [o for o in ords if o > ords[-1] - settings.window]  # calendar periods
-    win = frame[frame["ordinal"] >= window[0]]
-    labels = dict(zip(frame["ordinal"].tolist(), frame["period"].tolist()))
-    first, last = labels[window[0]], labels[window[-1]]
-    if "acquisition_spend" not in ledger.present:
-        raise _calibration_error(
-            ledger,
-            "the ledger has no acquisition_spend column, so the planner cannot tell what spend buys",
-            "add acquisition spend per period (or per period and channel)",
-        )
-    col = {c: win[c].fillna(0.0).to_numpy(float) for c in NUMERIC if c in ledger.present}
-    zeros = np.zeros(len(win))
-    organic_col = col.get("organic_customers", zeros)
-    referral_col = col.get("referral_customers", zeros)
-    react_col = col.get("reactivated_customers", zeros)
-    paid_col = col["new_customers"] - organic_col - referral_col
-    period_idx = np.searchsorted(np.array(window), win["ordinal"].to_numpy())
-    return _Window(win, first, last, ords[-1], len(window), period_idx, col,
-                   organic_col, referral_col, react_col, paid_col)  # fmt: skip
-
-
-def _revenue(ledger: Ledger, w: _Window) -> tuple[float | None, np.ndarray, np.ndarray]:
-    """Revenue per customer over the rows that report revenue (None without any), and the
-    revenue and average customers of those rows per period."""
-    revenue_per_customer = None
-    revenue_p = avg_p = np.zeros(w.periods)
-    if "revenue" in ledger.present:
-        win, period_idx, n_periods = w.rows, w.period_idx, w.periods
-        rev = win["revenue"].to_numpy(float)
-        have = ~np.isnan(rev)
-        avg = ((win["customers_start"] + win["customers_end"]) / 2).to_numpy(float)
-        if have.any() and avg[have].sum() > 0:
-            revenue_per_customer = float(rev[have].sum() / avg[have].sum())
-            revenue_p = np.bincount(period_idx[have], weights=rev[have], minlength=n_periods)
-            avg_p = np.bincount(period_idx[have], weights=avg[have], minlength=n_periods)
-    return revenue_per_customer, revenue_p, avg_p
-
-
 def _observe_channel(
     shown: str, spend: np.ndarray, paid: np.ndarray, notes: list[str]
 ) -> ChannelObs:
@@ -228,7 +165,7 @@ class _Channels:
 
 
 def _observe_channels(
-    ledger: Ledger, w: _Window, organic: float, organic_p: np.ndarray, notes: list[str]
+    ledger: Ledger, w: CalibrationWindow, organic: float, organic_p: np.ndarray, notes: list[str]
 ) -> _Channels:
     """Every channel of the window: kept with its response, dropped, or counted as organic."""
     win, period_idx, n_periods = w.rows, w.period_idx, w.periods
@@ -273,20 +210,20 @@ def _churn_series(
 
 def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
     """Aggregate the calibration window and fit what the data allow."""
-    w = _window(ledger, settings)
+    w = calibration_window(ledger, settings)
     notes: list[str] = []
     start_p = w.per_period(w.col["customers_start"])
     churn_p = w.per_period(w.col["churned_customers"])
     retention_p = w.per_period(w.col.get("retention_spend", np.zeros(len(w.rows))))
     spend_total = float(w.col["acquisition_spend"].sum())
     if spend_total <= 0:
-        raise _calibration_error(
+        raise calibration_error(
             ledger,
             f"no acquisition spend in the calibration window ({w.first} to {w.last})",
             "include periods with spend: raise --window or check the spend column",
         )
     if float(w.paid.sum()) <= 0:
-        raise _calibration_error(
+        raise calibration_error(
             ledger,
             f"no paid new customers in the calibration window ({w.first} to {w.last})",
             "include periods where spend brought customers: raise --window",
@@ -295,13 +232,13 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
     n0 = float(last_rows["customers_end"].sum())
     if n0 <= 0:
         notes.append("the customer base is empty at the end of the ledger; the plan starts from zero")
-    revenue_per_customer, revenue_p, avg_p = _revenue(ledger, w)
+    revenue_per_customer, revenue_p, avg_p = window_revenue(ledger, w)
     organic_p = w.per_period(w.organic + w.reactivated)
     s_total = float(start_p.sum())
     referral_rate = float(w.referral.sum() / s_total) if s_total > 0 else 0.0
     ch = _observe_channels(ledger, w, float(organic_p.mean()), organic_p, notes)
     if not ch.channels:
-        raise _calibration_error(
+        raise calibration_error(
             ledger,
             f"no channel both spent and won paid customers in the window ({w.first} to {w.last})",
             "raise --window to include such periods",
