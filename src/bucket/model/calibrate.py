@@ -279,15 +279,25 @@ def marginal_cac(spend: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) -
     return float(1.0 / rate)
 
 
-def derive(
-    obs: Observed,
-    settings: PlanSettings,
-    sources: dict[str, str] | None = None,
-    **override: float,
-) -> Calibration:
-    """Model parameters from the observations under the settings' assumptions (or
-    ``override``s of phi, mu, rho, margin for what-if analyses)."""
-    sources = sources or {}
+@dataclass(frozen=True)
+class _Assumptions:
+    """φ, μ, ρ and the margin of one derivation, and where each came from."""
+
+    phi: float
+    mu: float
+    rho: float
+    margin: float
+    sources: dict[str, str]
+    override: dict[str, float]
+
+    def source(self, key: str) -> Source:
+        return "set" if self.sources.get(key) == "set" or key in self.override else "assumed"
+
+
+def _assumptions(
+    settings: PlanSettings, sources: dict[str, str], override: dict[str, float]
+) -> _Assumptions:
+    """The settings' assumptions, or the ``override``s of a what-if analysis, checked."""
     phi = float(override.get("phi", settings.phi))
     mu = float(override.get("mu", settings.mu))
     rho = float(override.get("rho", settings.rho))
@@ -296,28 +306,25 @@ def derive(
         raise ConfigError(
             "phi and mu must lie in (0, 1), rho above 0, margin in (0, 1]", "check the settings"
         )
+    return _Assumptions(phi, mu, rho, m, sources, override)
 
-    def src(key: str) -> Source:
-        return "set" if sources.get(key) == "set" or key in override else "assumed"
 
-    notes = list(obs.warnings)
-    params: list[Parameter] = []
-    d = period_discount_rate(settings.annual_discount_rate, obs.frequency)
-    per = obs.frequency
-    u = settings.arpu if settings.arpu is not None else obs.revenue_per_customer
-    u_src: Source = "set" if settings.arpu is not None else "observed"
-    params += [
-        Parameter("arpu", "u", u, u_src, f"revenue per customer per {per}"
-                  + ("" if u is not None else "; no revenue column (give --arpu)")),
-        Parameter("margin", "m", m, src("margin"), "gross margin"),
-        Parameter("discount_rate", "d", d, src("annual_discount_rate"),
-                  f"per {per}, from {settings.annual_discount_rate:.0%} a year"),
-        Parameter("organic_inflow", "o", obs.organic, "observed",
-                  f"organic + reactivated customers per {per}"),
-        Parameter("referral_rate", "q", obs.referral_rate, "observed",
-                  f"referred new customers per existing customer per {per}"),
-    ]  # fmt: skip
+@dataclass(frozen=True)
+class _Response:
+    """Every channel's response to spend (κ, M) at today's spend, and today's marginal CAC."""
 
+    kappa: np.ndarray
+    saturation: np.ndarray
+    spend: np.ndarray
+    mcac: float
+    assumed: tuple[str, ...]  # the channels whose response comes from φ, not from a fit
+
+
+def _channel_response(
+    obs: Observed, a: _Assumptions, params: list[Parameter], notes: list[str]
+) -> _Response:
+    """M and κ of each channel, fitted or assumed from φ; appends their parameters and notes."""
+    phi, src = a.phi, a.source
     kappa, sat, spend = [], [], []
     assumed_channels = []
     for ch in obs.channels:
@@ -343,19 +350,21 @@ def derive(
             f"the spend response of {', '.join(assumed_channels)} is assumed from φ = {phi:g} "
             "(today's spend reaches that share of saturation); the data could not fit it"
         )
+    return _Response(kappa_a, sat_a, spend_a, mcac, tuple(assumed_channels))
 
+
+def _retention_response(
+    obs: Observed,
+    a: _Assumptions,
+    c_min: float,
+    mcac: float,
+    params: list[Parameter],
+    notes: list[str],
+) -> tuple[float, float]:
+    """(c_base, k) of the retention curve, fitted or anchored on ρ at today's marginal CAC;
+    appends their parameters and notes."""
+    rho, mu, src = a.rho, a.mu, a.source
     c_obs, r_obs = obs.churn, obs.retention_per_customer
-    if c_obs >= 1.0:
-        raise InputError(Problem(
-            "error", "calibration",
-            f"churn in the calibration window ({obs.first} to {obs.last}) is {100 * c_obs:.0f} % "
-            "of the customers at the start of each period", "check customers_start and churned "
-            "(churn can only reach 100 % when every customer leaves)", obs.file,
-        ))  # fmt: skip
-    c_min = (1.0 - mu) * c_obs
-    params.append(Parameter("churn_observed", "c_obs", c_obs, "observed", f"churn per {per}"))
-    params.append(Parameter("churn_floor", "c_min", c_min, src("mu"),
-                            f"(1 − μ)·c_obs with μ = {mu:g}"))  # fmt: skip
     if c_obs <= 0:
         notes.append("no churn in the window: retention spend has no effect in the model, "
                      "so the plan favours acquisition")  # fmt: skip
@@ -398,7 +407,52 @@ def derive(
             note = f"from ρ = {rho:g} at today's marginal CAC {mcac:,.2f}"
             params.append(Parameter("churn_base", "c_base", c_base, src("rho"), note))
             params.append(Parameter("retention_scale", "k", k, src("rho"), note))
-    params.append(Parameter("marginal_cac", "mCAC", mcac, "observed" if not assumed_channels
+    return c_base, k
+
+
+def derive(
+    obs: Observed,
+    settings: PlanSettings,
+    sources: dict[str, str] | None = None,
+    **override: float,
+) -> Calibration:
+    """Model parameters from the observations under the settings' assumptions (or
+    ``override``s of phi, mu, rho, margin for what-if analyses)."""
+    sources = sources or {}
+    a = _assumptions(settings, sources, override)
+    phi, mu, rho, m, src = a.phi, a.mu, a.rho, a.margin, a.source
+    notes = list(obs.warnings)
+    params: list[Parameter] = []
+    d = period_discount_rate(settings.annual_discount_rate, obs.frequency)
+    per = obs.frequency
+    u = settings.arpu if settings.arpu is not None else obs.revenue_per_customer
+    u_src: Source = "set" if settings.arpu is not None else "observed"
+    params += [
+        Parameter("arpu", "u", u, u_src, f"revenue per customer per {per}"
+                  + ("" if u is not None else "; no revenue column (give --arpu)")),
+        Parameter("margin", "m", m, src("margin"), "gross margin"),
+        Parameter("discount_rate", "d", d, src("annual_discount_rate"),
+                  f"per {per}, from {settings.annual_discount_rate:.0%} a year"),
+        Parameter("organic_inflow", "o", obs.organic, "observed",
+                  f"organic + reactivated customers per {per}"),
+        Parameter("referral_rate", "q", obs.referral_rate, "observed",
+                  f"referred new customers per existing customer per {per}"),
+    ]  # fmt: skip
+    resp = _channel_response(obs, a, params, notes)
+    c_obs = obs.churn
+    if c_obs >= 1.0:
+        raise InputError(Problem(
+            "error", "calibration",
+            f"churn in the calibration window ({obs.first} to {obs.last}) is {100 * c_obs:.0f} % "
+            "of the customers at the start of each period", "check customers_start and churned "
+            "(churn can only reach 100 % when every customer leaves)", obs.file,
+        ))  # fmt: skip
+    c_min = (1.0 - mu) * c_obs
+    params.append(Parameter("churn_observed", "c_obs", c_obs, "observed", f"churn per {per}"))
+    params.append(Parameter("churn_floor", "c_min", c_min, src("mu"),
+                            f"(1 − μ)·c_obs with μ = {mu:g}"))  # fmt: skip
+    c_base, k = _retention_response(obs, a, c_min, resp.mcac, params, notes)
+    params.append(Parameter("marginal_cac", "mCAC", resp.mcac, "observed" if not resp.assumed
                             else src("phi"), "today's cost of one more paid customer"))  # fmt: skip
     return Calibration(
         obs=obs,
@@ -408,16 +462,15 @@ def derive(
         o=obs.organic,
         q=obs.referral_rate,
         channels=tuple(ch.name for ch in obs.channels),
-        kappa=kappa_a,
-        saturation=sat_a,
-        mix=spend_a / spend_a.sum(),
+        kappa=resp.kappa,
+        saturation=resp.saturation,
+        mix=resp.spend / resp.spend.sum(),
         c_obs=c_obs,
         c_min=c_min,
         c_base=c_base,
         k=k,
-        mcac=mcac,
+        mcac=resp.mcac,
         parameters=tuple(params),
         warnings=tuple(notes),
         assumptions={"phi": phi, "mu": mu, "rho": rho, "margin": m},
     )
-
