@@ -22,7 +22,10 @@ from bucket.model.optimize import params_of
 from bucket.model.simulate import churn_at
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from bucket.io.ledger import Ledger
+    from bucket.model.calibrate import Calibration
     from bucket.settings import PlanSettings
 
 # Verdict bounds on the mean absolute percentage error: flows (new, churned) are noisy counts,
@@ -38,9 +41,8 @@ def _mape(pred: list[float], act: list[float]) -> float | None:
     return float(np.mean([abs(p - a) / a for p, a in pairs]))
 
 
-def backtest(
-    ledger: Ledger, settings: PlanSettings, sources: dict[str, str], holdout: int
-) -> BacktestResult:
+def _calibration_part(ledger: Ledger, holdout: int) -> tuple[Ledger, int]:
+    """The ledger without its last ``holdout`` periods, and the first held-out ordinal."""
     ords = sorted(set(ledger.frame["ordinal"].tolist()))
     if holdout < 1 or holdout >= len(ords):
         raise ConfigError(
@@ -55,39 +57,61 @@ def backtest(
         periods=[p for p in ledger.periods if p.ordinal < cut],
         warnings=[],
     )
+    return train, cut
+
+
+def _channel_spend(
+    part: pd.DataFrame, cal: Calibration, has_channels: bool, unmodelled: set[str]
+) -> np.ndarray:
+    """Acquisition spend of one held-out period per calibrated channel; the channels without a
+    calibrated response that spent go into ``unmodelled``."""
+    index = {name: j for j, name in enumerate(cal.channels)}
+    spend = np.zeros(len(cal.channels))
+    for name, a in zip(part["channel"].tolist(), part["acquisition_spend"].tolist()):
+        key = name if has_channels else "all"
+        if key in index:
+            spend[index[key]] += 0.0 if math.isnan(a) else a
+        elif a > 0:
+            unmodelled.add(key)
+    return spend
+
+
+def _actual(part: pd.DataFrame) -> Series:
+    """What happened in one held-out period: new (with reactivated), churned, the base."""
+    react = part["reactivated_customers"].fillna(0).sum() if "reactivated_customers" in part else 0.0
+    actual_new = float(part["new_customers"].sum() + react)
+    return Series(actual_new, float(part["churned_customers"].sum()),
+                  float(part["customers_end"].sum()))  # fmt: skip
+
+
+def backtest(
+    ledger: Ledger, settings: PlanSettings, sources: dict[str, str], holdout: int
+) -> BacktestResult:
+    train, cut = _calibration_part(ledger, holdout)
+    frame = ledger.frame
     obs = observe(train, settings)
     cal = derive(obs, settings, sources)
     params = params_of(cal, None, None)
     notes = list(cal.warnings)
     test = frame[frame["ordinal"] >= cut]
     labels = dict(zip(frame["ordinal"].tolist(), frame["period"].tolist()))
-    index = {name: j for j, name in enumerate(cal.channels)}
     unmodelled: set[str] = set()
     n = obs.n0
     rows: list[BacktestPeriod] = []
     for o in sorted(set(test["ordinal"].tolist())):
         part = test[test["ordinal"] == o]
-        spend = np.zeros(len(cal.channels))
-        for name, a in zip(part["channel"].tolist(), part["acquisition_spend"].tolist()):
-            key = name if ledger.has_channels else "all"
-            if key in index:
-                spend[index[key]] += 0.0 if math.isnan(a) else a
-            elif a > 0:
-                unmodelled.add(key)
+        spend = _channel_spend(part, cal, ledger.has_channels, unmodelled)
         retention = float(part["retention_spend"].fillna(0).sum()) if "retention_spend" in part else 0.0
         paid = float((cal.saturation * -np.expm1(-spend / (cal.kappa * cal.saturation))).sum())
         churn = float(churn_at(retention / n if n > 0 else 0.0, params))
         lost = n * churn
         inflow = paid + cal.o + cal.q * n
         n_next = n - lost + inflow
-        react = part["reactivated_customers"].fillna(0).sum() if "reactivated_customers" in part else 0.0
-        actual_new = float(part["new_customers"].sum() + react)
         rows.append(
             BacktestPeriod(
                 period=labels[o],
                 predicted=Series(inflow, lost, n_next),
-                actual=Series(actual_new, float(part["churned_customers"].sum()),
-                              float(part["customers_end"].sum())),  # fmt: skip
+                actual=_actual(part),
             )
         )
         n = n_next

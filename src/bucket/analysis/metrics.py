@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bucket.errors import ConfigError
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bucket.io.ledger import Ledger
-    from bucket.results.common import MetricsResult
+    from bucket.results.common import MetricsResult, MetricsRow
 
 
 def ratio(num: float | None, den: float | None) -> float | None:
@@ -142,66 +143,80 @@ def _totals(sums: Mapping[str, float], present: frozenset[str]) -> dict[str, flo
     return out
 
 
-def compute_metrics(
-    ledger: Ledger,
-    margin: float = 1.0,
-    annual_discount_rate: float = 0.10,
-    window: int | None = None,
-) -> MetricsResult:
-    """Every KPI overall, per period, per channel and over the last ``window`` periods."""
-    import numpy as np
-    import pandas as pd
+@dataclass(frozen=True)
+class _MetricRows:
+    """The ledger's per-row inputs, periods and assumptions: what turns the sums over any set
+    of its rows into a MetricsRow."""
 
-    from bucket.results.common import Assumptions, MetricsResult, MetricsRow
+    frame: pd.DataFrame
+    inputs: dict[str, np.ndarray]
+    present: frozenset[str]
+    label_of: dict[int, str]
+    ord_arr: np.ndarray
+    start_arr: np.ndarray
+    end_arr: np.ndarray
+    margin: float
+    d: float
 
-    check_assumptions(margin, annual_discount_rate)
-    if window is not None and window < 1:
-        raise ConfigError(f"--window {window} is less than 1", "give a number of periods ≥ 1")
-    d = period_discount_rate(annual_discount_rate, ledger.frequency)
-    frame = ledger.frame
-    inputs = _inputs(frame)
-    present = ledger.present
-    label_of = dict(zip(frame["ordinal"].tolist(), frame["period"].tolist()))
+    @classmethod
+    def of(cls, ledger: Ledger, margin: float, d: float) -> _MetricRows:
+        """The rows of ``ledger`` under the margin and the discount rate per period ``d``."""
+        import numpy as np
 
-    ord_arr = frame["ordinal"].to_numpy()
-    start_arr = frame["customers_start"].to_numpy(dtype=np.float64)
-    end_arr = frame["customers_end"].to_numpy(dtype=np.float64)
+        frame = ledger.frame
+        inputs = _inputs(frame)
+        present = ledger.present
+        label_of = dict(zip(frame["ordinal"].tolist(), frame["period"].tolist()))
 
-    def make(scope: str, sums: Mapping[str, float], mask: np.ndarray, **ids) -> MetricsRow:
+        ord_arr = frame["ordinal"].to_numpy()
+        start_arr = frame["customers_start"].to_numpy(dtype=np.float64)
+        end_arr = frame["customers_end"].to_numpy(dtype=np.float64)
+        return cls(frame, inputs, present, label_of, ord_arr, start_arr, end_arr, margin, d)
+
+    def make(self, scope: str, sums: Mapping[str, float], mask: np.ndarray, **ids) -> MetricsRow:
+        """The row of one scope from the sums over the rows in ``mask``."""
+        import numpy as np
+
+        from bucket.results.common import MetricsRow
+
+        ord_arr, present = self.ord_arr, self.present
         o = ord_arr[mask]
         first, last = int(o.min()), int(o.max())
         totals = _totals(sums, present)
         # stocks of a span: the base when it starts and when it ends (rates use the sums)
-        totals["customers_start"] = float(start_arr[mask & (ord_arr == first)].sum())
-        totals["customers_end"] = float(end_arr[mask & (ord_arr == last)].sum())
-        values = kpis(sums, margin, d)
+        totals["customers_start"] = float(self.start_arr[mask & (ord_arr == first)].sum())
+        totals["customers_end"] = float(self.end_arr[mask & (ord_arr == last)].sum())
+        values = kpis(sums, self.margin, self.d)
         if "retention_spend" not in present:
             values["retention_share"] = None
         return MetricsRow(
             scope=scope,  # type: ignore[arg-type]
-            first_period=label_of[first],
-            last_period=label_of[last],
+            first_period=self.label_of[first],
+            last_period=self.label_of[last],
             periods=len(np.unique(o)),
             **ids,
             **totals,
             **values,
         )
 
-    def grouped(scope: str, key: str) -> list[MetricsRow]:
-        codes, names = pd.factorize(frame[key], sort=True)
-        sums = group_sums(inputs, codes, len(names))
+    def grouped(self, scope: str, key: str) -> list[MetricsRow]:
+        """One row per period (key "ordinal") or per channel."""
+        import pandas as pd
+
+        codes, names = pd.factorize(self.frame[key], sort=True)
+        sums = group_sums(self.inputs, codes, len(names))
         out = []
         for i, name in enumerate(names.tolist()):
-            ids = {"period": label_of[name]} if key == "ordinal" else {"channel": name}
-            out.append(make(scope, sums[i], codes == i, **ids))
+            ids = {"period": self.label_of[name]} if key == "ordinal" else {"channel": name}
+            out.append(self.make(scope, sums[i], codes == i, **ids))
         return out
 
-    all_ords = frame["ordinal"].tolist()
-    everything = np.zeros(len(frame), dtype=np.intp)
-    overall = make("overall", group_sums(inputs, everything, 1)[0], np.ones(len(frame), bool))
-    win = None
-    warnings = [p.line() for p in ledger.warnings]
-    if window is not None:
+    def window_row(self, window: int, warnings: list[str]) -> MetricsRow:
+        """The row of the last ``window`` calendar periods (warns when the file spans fewer)."""
+        import numpy as np
+
+        frame = self.frame
+        all_ords = frame["ordinal"].tolist()
         distinct = sorted(set(all_ords))
         span = distinct[-1] - distinct[0] + 1
         if window > span:
@@ -211,11 +226,37 @@ def compute_metrics(
             )
         cut = distinct[-1] - window + 1  # calendar periods, so a gap does not stretch it
         mask = frame["ordinal"].to_numpy() >= cut
-        win_inputs = {k: v[mask] for k, v in inputs.items()}
+        win_inputs = {k: v[mask] for k, v in self.inputs.items()}
         win_sums = group_sums(win_inputs, np.zeros(int(mask.sum()), dtype=np.intp), 1)[0]
-        win = make("window", win_sums, mask)
-    periods = grouped("period", "ordinal")
-    channels = grouped("channel", "channel") if ledger.has_channels else []
+        return self.make("window", win_sums, mask)
+
+
+def compute_metrics(
+    ledger: Ledger,
+    margin: float = 1.0,
+    annual_discount_rate: float = 0.10,
+    window: int | None = None,
+) -> MetricsResult:
+    """Every KPI overall, per period, per channel and over the last ``window`` periods."""
+    import numpy as np
+
+    from bucket.results.common import Assumptions, MetricsResult
+
+    check_assumptions(margin, annual_discount_rate)
+    if window is not None and window < 1:
+        raise ConfigError(f"--window {window} is less than 1", "give a number of periods ≥ 1")
+    d = period_discount_rate(annual_discount_rate, ledger.frequency)
+    frame = ledger.frame
+    rows = _MetricRows.of(ledger, margin, d)
+    everything = np.zeros(len(frame), dtype=np.intp)
+    overall_sums = group_sums(rows.inputs, everything, 1)[0]
+    overall = rows.make("overall", overall_sums, np.ones(len(frame), bool))
+    win = None
+    warnings = [p.line() for p in ledger.warnings]
+    if window is not None:
+        win = rows.window_row(window, warnings)
+    periods = rows.grouped("period", "ordinal")
+    channels = rows.grouped("channel", "channel") if ledger.has_channels else []
     return MetricsResult(
         file=ledger.file,
         frequency=ledger.frequency,  # type: ignore[arg-type]

@@ -10,23 +10,28 @@ do not refit what does not change:
   assumptions (cheap; refits the retention curve only when it was fitted, since c_min moves
   with μ).
 
-The fits use ``scipy.optimize.curve_fit`` on log-parameters (so M, κ, k stay positive) and are
-accepted only under the rules of §5; otherwise the parameter is assumed and a warning says why.
+The fits (``bucket.model.fits``) use ``scipy.optimize.curve_fit`` on log-parameters (so M, κ,
+k stay positive) and are accepted only under the rules of §5; otherwise the parameter is assumed
+and a warning says why.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from bucket.errors import ConfigError, InputError, Problem
-from bucket.io.columns import NUMERIC
+from bucket.model.fits import fit_channel, fit_retention
 from bucket.model.money import period_discount_rate
+from bucket.model.window import (
+    CalibrationWindow,
+    calibration_error,
+    calibration_window,
+    window_revenue,
+)
 
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
@@ -121,111 +126,49 @@ def _cv(x: np.ndarray) -> float:
     return float(np.std(x, ddof=0) / mean) if mean > 0 else 0.0
 
 
-def _fit_channel(spend: np.ndarray, paid: np.ndarray) -> tuple[tuple[float, float, float] | None, str]:
-    """Least-squares fit of paid = M·(1 − exp(−A/(κM))); (M, κ, SE(M)/M) or None and why."""
-    from scipy.optimize import OptimizeWarning, curve_fit
-
-    n_bar, a_bar = float(paid.mean()), float(spend.mean())
-    m0 = n_bar / 0.5
-    k0 = a_bar / (m0 * math.log(2.0))
-
-    def f(a, log_m, log_k):
-        m, k = np.exp(log_m), np.exp(log_k)
-        return m * -np.expm1(-a / (k * m))
-
-    def jac(a, log_m, log_k):
-        m, k = np.exp(log_m), np.exp(log_k)
-        x = a / (k * m)
-        e = np.exp(-x)
-        # d/dlogM of M(1 − e^{−x}) = M(1 − e^{−x}) − x·M·e^{−x};  d/dlogκ = −x·M·e^{−x}
-        return np.column_stack([m * (1 - e) - x * m * e, -x * m * e])
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", OptimizeWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            popt, pcov = curve_fit(
-                f, spend, paid, p0=(math.log(m0), math.log(k0)), jac=jac, maxfev=2000
-            )
-    except (RuntimeError, ValueError):
-        return None, "the least-squares fit did not converge"
-    if not np.all(np.isfinite(popt)) or popt[0] > 50 or popt[1] > 50:
-        return None, "the least-squares fit ran away (no saturation in sight)"
-    se_log_m = math.sqrt(pcov[0, 0]) if np.isfinite(pcov[0, 0]) and pcov[0, 0] >= 0 else math.inf
-    m, kappa = math.exp(popt[0]), math.exp(popt[1])
-    rel_se = se_log_m  # SE(M)/M by the delta method on log M
-    if m > 10 * n_bar:
-        return None, f"the fitted saturation ({m:,.0f}) is over 10x the mean ({n_bar:,.1f})"
-    if not rel_se < 0.5:
-        return None, "the data cannot tell saturation (SE(M)/M ≥ 0.5)"
-    return (m, kappa, rel_se), ""
+def _observe_channel(
+    shown: str, spend: np.ndarray, paid: np.ndarray, notes: list[str]
+) -> ChannelObs:
+    """One channel that spent and won paid customers, fitted when its data allow (§5)."""
+    # a channel launched inside the window is judged from its launch on: the months before
+    # it existed are not evidence about its response to spend
+    launch = int(np.argmax(spend > 0))
+    live_spend, live_paid = spend[launch:], paid[launch:]
+    if launch > 0:
+        notes.append(f"channel {shown} started spending in the window; it is calibrated on "
+                     f"its last {len(live_spend)} period(s)")  # fmt: skip
+    cv = _cv(live_spend)
+    levels = len(np.unique(np.round(live_spend[live_spend > 0], 2)))
+    fit, why = None, ""
+    if len(live_spend) < MIN_FIT_PERIODS:
+        why = f"only {len(live_spend)} periods (a fit needs {MIN_FIT_PERIODS})"
+    elif cv < MIN_CV:
+        why = f"spend barely varied (coefficient of variation {cv:.2f} < {MIN_CV})"
+    elif levels < 3:
+        why = f"spend took only {levels} distinct values (a curve needs 3 or more)"
+    else:
+        fit, why = fit_channel(live_spend, live_paid)
+    return ChannelObs(shown, float(live_spend.mean()), float(live_paid.mean()), cv, fit,
+                      why or None)  # fmt: skip
 
 
-def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
-    """Aggregate the calibration window and fit what the data allow."""
-    frame = ledger.frame
-    ords = sorted(set(frame["ordinal"].tolist()))
-    window = [o for o in ords if o > ords[-1] - settings.window]  # calendar periods
-    win = frame[frame["ordinal"] >= window[0]]
-    labels = dict(zip(frame["ordinal"].tolist(), frame["period"].tolist()))
-    first, last = labels[window[0]], labels[window[-1]]
-    n_periods = len(window)
-    notes: list[str] = []
+@dataclass(frozen=True)
+class _Channels:
+    """The channels of the window that get a response curve, and the organic inflow once the
+    customers of channels without spend are added to it."""
 
-    def fail(message: str, fix: str) -> InputError:
-        return InputError(Problem("error", "calibration", message, fix, ledger.file))
+    channels: tuple[ChannelObs, ...]
+    spend: list[np.ndarray]  # per period, one array per channel kept
+    paid: list[np.ndarray]
+    organic: float
+    organic_p: np.ndarray
 
-    if "acquisition_spend" not in ledger.present:
-        raise fail(
-            "the ledger has no acquisition_spend column, so the planner cannot tell what spend buys",
-            "add acquisition spend per period (or per period and channel)",
-        )
-    col = {c: win[c].fillna(0.0).to_numpy(float) for c in NUMERIC if c in ledger.present}
-    zeros = np.zeros(len(win))
-    organic_col = col.get("organic_customers", zeros)
-    referral_col = col.get("referral_customers", zeros)
-    react_col = col.get("reactivated_customers", zeros)
-    paid_col = col["new_customers"] - organic_col - referral_col
-    period_idx = np.searchsorted(np.array(window), win["ordinal"].to_numpy())
 
-    def per_period(x: np.ndarray) -> np.ndarray:
-        return np.bincount(period_idx, weights=x, minlength=n_periods)
-
-    start_p = per_period(col["customers_start"])
-    churn_p = per_period(col["churned_customers"])
-    retention_p = per_period(col.get("retention_spend", zeros))
-    spend_total = float(col["acquisition_spend"].sum())
-    if spend_total <= 0:
-        raise fail(
-            f"no acquisition spend in the calibration window ({first} to {last})",
-            "include periods with spend: raise --window or check the spend column",
-        )
-    if float(paid_col.sum()) <= 0:
-        raise fail(
-            f"no paid new customers in the calibration window ({first} to {last})",
-            "include periods where spend brought customers: raise --window",
-        )
-    last_rows = frame[frame["ordinal"] == ords[-1]]
-    n0 = float(last_rows["customers_end"].sum())
-    if n0 <= 0:
-        notes.append("the customer base is empty at the end of the ledger; the plan starts from zero")
-
-    revenue_per_customer = None
-    revenue_p = avg_p = np.zeros(n_periods)
-    if "revenue" in ledger.present:
-        rev = win["revenue"].to_numpy(float)
-        have = ~np.isnan(rev)
-        avg = ((win["customers_start"] + win["customers_end"]) / 2).to_numpy(float)
-        if have.any() and avg[have].sum() > 0:
-            revenue_per_customer = float(rev[have].sum() / avg[have].sum())
-            revenue_p = np.bincount(period_idx[have], weights=rev[have], minlength=n_periods)
-            avg_p = np.bincount(period_idx[have], weights=avg[have], minlength=n_periods)
-
-    organic_p = per_period(organic_col + react_col)
-    organic = float(organic_p.mean())
-    s_total = float(start_p.sum())
-    referral_rate = float(referral_col.sum() / s_total) if s_total > 0 else 0.0
-
+def _observe_channels(
+    ledger: Ledger, w: CalibrationWindow, organic: float, organic_p: np.ndarray, notes: list[str]
+) -> _Channels:
+    """Every channel of the window: kept with its response, dropped, or counted as organic."""
+    win, period_idx, n_periods = w.rows, w.period_idx, w.periods
     names = sorted(set(win["channel"].tolist())) if ledger.has_channels else [""]
     channels: list[ChannelObs] = []
     spend_rows: list[np.ndarray] = []
@@ -233,8 +176,8 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
     for name in names:
         rows = (win["channel"] == name).to_numpy() if ledger.has_channels else np.ones(len(win), bool)
         idx = period_idx[rows]
-        spend = np.bincount(idx, weights=col["acquisition_spend"][rows], minlength=n_periods)
-        paid = np.bincount(idx, weights=paid_col[rows], minlength=n_periods)
+        spend = np.bincount(idx, weights=w.col["acquisition_spend"][rows], minlength=n_periods)
+        paid = np.bincount(idx, weights=w.paid[rows], minlength=n_periods)
         shown = name or "all"
         if spend.sum() <= 0:
             organic += float(paid.mean())
@@ -247,63 +190,84 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
         if paid.sum() <= 0:
             notes.append(f"channel {shown} had spend but no paid new customers; it gets no budget")
             continue
-        # a channel launched inside the window is judged from its launch on: the months before
-        # it existed are not evidence about its response to spend
-        launch = int(np.argmax(spend > 0))
-        live_spend, live_paid = spend[launch:], paid[launch:]
-        if launch > 0:
-            notes.append(f"channel {shown} started spending in the window; it is calibrated on "
-                         f"its last {len(live_spend)} period(s)")  # fmt: skip
-        cv = _cv(live_spend)
-        levels = len(np.unique(np.round(live_spend[live_spend > 0], 2)))
-        fit, why = None, ""
-        if len(live_spend) < MIN_FIT_PERIODS:
-            why = f"only {len(live_spend)} periods (a fit needs {MIN_FIT_PERIODS})"
-        elif cv < MIN_CV:
-            why = f"spend barely varied (coefficient of variation {cv:.2f} < {MIN_CV})"
-        elif levels < 3:
-            why = f"spend took only {levels} distinct values (a curve needs 3 or more)"
-        else:
-            fit, why = _fit_channel(live_spend, live_paid)
-        channels.append(
-            ChannelObs(shown, float(live_spend.mean()), float(live_paid.mean()), cv, fit,
-                       why or None)  # fmt: skip
-        )
+        channels.append(_observe_channel(shown, spend, paid, notes))
         spend_rows.append(spend)
         paid_rows.append(paid)
-    if not channels:
-        raise fail(
-            f"no channel both spent and won paid customers in the window ({first} to {last})",
-            "raise --window to include such periods",
-        )
+    return _Channels(tuple(channels), spend_rows, paid_rows, organic, organic_p)
+
+
+def _churn_series(
+    start_p: np.ndarray, churn_p: np.ndarray, retention_p: np.ndarray
+) -> tuple[tuple[tuple[float, float, float], ...], float]:
+    """(r_t, c_t, S_t) of every period that starts with customers, and the coefficient of
+    variation of r_t over those periods."""
     with np.errstate(divide="ignore", invalid="ignore"):
         r_t = np.where(start_p > 0, retention_p / start_p, 0.0)
         c_t = np.where(start_p > 0, churn_p / start_p, 0.0)
     series = tuple((float(r), float(c), float(s)) for r, c, s in zip(r_t, c_t, start_p) if s > 0)
+    return series, _cv(r_t[start_p > 0]) if (start_p > 0).any() else 0.0
+
+
+def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
+    """Aggregate the calibration window and fit what the data allow."""
+    w = calibration_window(ledger, settings)
+    notes: list[str] = []
+    start_p = w.per_period(w.col["customers_start"])
+    churn_p = w.per_period(w.col["churned_customers"])
+    retention_p = w.per_period(w.col.get("retention_spend", np.zeros(len(w.rows))))
+    spend_total = float(w.col["acquisition_spend"].sum())
+    if spend_total <= 0:
+        raise calibration_error(
+            ledger,
+            f"no acquisition spend in the calibration window ({w.first} to {w.last})",
+            "include periods with spend: raise --window or check the spend column",
+        )
+    if float(w.paid.sum()) <= 0:
+        raise calibration_error(
+            ledger,
+            f"no paid new customers in the calibration window ({w.first} to {w.last})",
+            "include periods where spend brought customers: raise --window",
+        )
+    last_rows = ledger.frame[ledger.frame["ordinal"] == w.last_ordinal]
+    n0 = float(last_rows["customers_end"].sum())
+    if n0 <= 0:
+        notes.append("the customer base is empty at the end of the ledger; the plan starts from zero")
+    revenue_per_customer, revenue_p, avg_p = window_revenue(ledger, w)
+    organic_p = w.per_period(w.organic + w.reactivated)
+    s_total = float(start_p.sum())
+    referral_rate = float(w.referral.sum() / s_total) if s_total > 0 else 0.0
+    ch = _observe_channels(ledger, w, float(organic_p.mean()), organic_p, notes)
+    if not ch.channels:
+        raise calibration_error(
+            ledger,
+            f"no channel both spent and won paid customers in the window ({w.first} to {w.last})",
+            "raise --window to include such periods",
+        )
+    series, retention_cv = _churn_series(start_p, churn_p, retention_p)
     return Observed(
         file=ledger.file,
         frequency=ledger.frequency,
-        first=first,
-        last=last,
-        periods=n_periods,
-        last_ordinal=ords[-1],
+        first=w.first,
+        last=w.last,
+        periods=w.periods,
+        last_ordinal=w.last_ordinal,
         n0=n0,
         revenue_per_customer=revenue_per_customer,
-        organic=organic,
+        organic=ch.organic,
         referral_rate=referral_rate,
-        channels=tuple(channels),
-        acquisition=spend_total / n_periods,
-        retention=float(retention_p.sum()) / n_periods,
+        channels=ch.channels,
+        acquisition=spend_total / w.periods,
+        retention=float(retention_p.sum()) / w.periods,
         churn=float(churn_p.sum() / s_total) if s_total > 0 else 0.0,
         retention_per_customer=float(retention_p.sum() / s_total) if s_total > 0 else 0.0,
         churn_series=series,
-        retention_cv=_cv(r_t[start_p > 0]) if (start_p > 0).any() else 0.0,
+        retention_cv=retention_cv,
         warnings=tuple(notes),
         series={
             "start": start_p, "churned": churn_p, "retention": retention_p,
-            "organic": organic_p, "referral": per_period(referral_col),
+            "organic": ch.organic_p, "referral": w.per_period(w.referral),
             "revenue": revenue_p, "avg_customers": avg_p,
-            "spend": np.array(spend_rows), "paid": np.array(paid_rows),
+            "spend": np.array(ch.spend), "paid": np.array(ch.paid),
         },  # fmt: skip
     )
 
@@ -315,54 +279,25 @@ def marginal_cac(spend: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) -
     return float(1.0 / rate)
 
 
-@lru_cache(maxsize=512)
-def _fit_retention(series, c_min: float) -> tuple[float, float] | None:
-    """Fit churn_t = c_min + (c_base − c_min)·exp(−r_t/k) for (c_base, k), weights ∝ S_t."""
-    from scipy.optimize import OptimizeWarning, curve_fit
+@dataclass(frozen=True)
+class _Assumptions:
+    """φ, μ, ρ and the margin of one derivation, and where each came from."""
 
-    r = np.array([x[0] for x in series])
-    c = np.array([x[1] for x in series])
-    s = np.array([x[2] for x in series])
+    phi: float
+    mu: float
+    rho: float
+    margin: float
+    sources: dict[str, str]
+    override: dict[str, float]
 
-    def f(rr, log_gap, log_k):
-        return c_min + np.exp(log_gap - rr / np.exp(log_k))
-
-    def jac(rr, log_gap, log_k):
-        e = np.exp(log_gap - rr / np.exp(log_k))
-        return np.column_stack([e, e * rr / np.exp(log_k)])
-
-    gap0 = max(float(c.mean()) - c_min, 1e-6)
-    k0 = max(float(r.mean()), 1e-6)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", OptimizeWarning)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            popt, pcov = curve_fit(
-                f, r, c, p0=(math.log(gap0 * 2), math.log(k0)), sigma=1 / np.sqrt(s),
-                jac=jac, maxfev=2000,
-            )  # fmt: skip
-    except (RuntimeError, ValueError):
-        return None
-    if not np.all(np.isfinite(popt)):
-        return None
-    if not np.all(np.isfinite(pcov)) or pcov[1, 1] < 0 or math.sqrt(pcov[1, 1]) >= 0.5:
-        return None  # SE(k)/k ≥ 0.5: the data cannot tell the curve
-    c_base = c_min + math.exp(popt[0])
-    k = math.exp(popt[1])
-    if not (c_min < c_base <= 1.0) or not math.isfinite(k):
-        return None
-    return c_base, k
+    def source(self, key: str) -> Source:
+        return "set" if self.sources.get(key) == "set" or key in self.override else "assumed"
 
 
-def derive(
-    obs: Observed,
-    settings: PlanSettings,
-    sources: dict[str, str] | None = None,
-    **override: float,
-) -> Calibration:
-    """Model parameters from the observations under the settings' assumptions (or
-    ``override``s of phi, mu, rho, margin for what-if analyses)."""
-    sources = sources or {}
+def _assumptions(
+    settings: PlanSettings, sources: dict[str, str], override: dict[str, float]
+) -> _Assumptions:
+    """The settings' assumptions, or the ``override``s of a what-if analysis, checked."""
     phi = float(override.get("phi", settings.phi))
     mu = float(override.get("mu", settings.mu))
     rho = float(override.get("rho", settings.rho))
@@ -371,28 +306,25 @@ def derive(
         raise ConfigError(
             "phi and mu must lie in (0, 1), rho above 0, margin in (0, 1]", "check the settings"
         )
+    return _Assumptions(phi, mu, rho, m, sources, override)
 
-    def src(key: str) -> Source:
-        return "set" if sources.get(key) == "set" or key in override else "assumed"
 
-    notes = list(obs.warnings)
-    params: list[Parameter] = []
-    d = period_discount_rate(settings.annual_discount_rate, obs.frequency)
-    per = obs.frequency
-    u = settings.arpu if settings.arpu is not None else obs.revenue_per_customer
-    u_src: Source = "set" if settings.arpu is not None else "observed"
-    params += [
-        Parameter("arpu", "u", u, u_src, f"revenue per customer per {per}"
-                  + ("" if u is not None else "; no revenue column (give --arpu)")),
-        Parameter("margin", "m", m, src("margin"), "gross margin"),
-        Parameter("discount_rate", "d", d, src("annual_discount_rate"),
-                  f"per {per}, from {settings.annual_discount_rate:.0%} a year"),
-        Parameter("organic_inflow", "o", obs.organic, "observed",
-                  f"organic + reactivated customers per {per}"),
-        Parameter("referral_rate", "q", obs.referral_rate, "observed",
-                  f"referred new customers per existing customer per {per}"),
-    ]  # fmt: skip
+@dataclass(frozen=True)
+class _Response:
+    """Every channel's response to spend (κ, M) at today's spend, and today's marginal CAC."""
 
+    kappa: np.ndarray
+    saturation: np.ndarray
+    spend: np.ndarray
+    mcac: float
+    assumed: tuple[str, ...]  # the channels whose response comes from φ, not from a fit
+
+
+def _channel_response(
+    obs: Observed, a: _Assumptions, params: list[Parameter], notes: list[str]
+) -> _Response:
+    """M and κ of each channel, fitted or assumed from φ; appends their parameters and notes."""
+    phi, src = a.phi, a.source
     kappa, sat, spend = [], [], []
     assumed_channels = []
     for ch in obs.channels:
@@ -418,19 +350,21 @@ def derive(
             f"the spend response of {', '.join(assumed_channels)} is assumed from φ = {phi:g} "
             "(today's spend reaches that share of saturation); the data could not fit it"
         )
+    return _Response(kappa_a, sat_a, spend_a, mcac, tuple(assumed_channels))
 
+
+def _retention_response(
+    obs: Observed,
+    a: _Assumptions,
+    c_min: float,
+    mcac: float,
+    params: list[Parameter],
+    notes: list[str],
+) -> tuple[float, float]:
+    """(c_base, k) of the retention curve, fitted or anchored on ρ at today's marginal CAC;
+    appends their parameters and notes."""
+    rho, mu, src = a.rho, a.mu, a.source
     c_obs, r_obs = obs.churn, obs.retention_per_customer
-    if c_obs >= 1.0:
-        raise InputError(Problem(
-            "error", "calibration",
-            f"churn in the calibration window ({obs.first} to {obs.last}) is {100 * c_obs:.0f} % "
-            "of the customers at the start of each period", "check customers_start and churned "
-            "(churn can only reach 100 % when every customer leaves)", obs.file,
-        ))  # fmt: skip
-    c_min = (1.0 - mu) * c_obs
-    params.append(Parameter("churn_observed", "c_obs", c_obs, "observed", f"churn per {per}"))
-    params.append(Parameter("churn_floor", "c_min", c_min, src("mu"),
-                            f"(1 − μ)·c_obs with μ = {mu:g}"))  # fmt: skip
     if c_obs <= 0:
         notes.append("no churn in the window: retention spend has no effect in the model, "
                      "so the plan favours acquisition")  # fmt: skip
@@ -440,7 +374,7 @@ def derive(
     else:
         fitted = None
         if len(obs.churn_series) >= MIN_FIT_PERIODS and obs.retention_cv >= MIN_CV:
-            fitted = _fit_retention(obs.churn_series, c_min)
+            fitted = fit_retention(obs.churn_series, c_min)
         if fitted is not None:
             c_base, k = fitted
             note = f"least squares on {len(obs.churn_series)} periods of churn vs spend per customer"
@@ -473,7 +407,52 @@ def derive(
             note = f"from ρ = {rho:g} at today's marginal CAC {mcac:,.2f}"
             params.append(Parameter("churn_base", "c_base", c_base, src("rho"), note))
             params.append(Parameter("retention_scale", "k", k, src("rho"), note))
-    params.append(Parameter("marginal_cac", "mCAC", mcac, "observed" if not assumed_channels
+    return c_base, k
+
+
+def derive(
+    obs: Observed,
+    settings: PlanSettings,
+    sources: dict[str, str] | None = None,
+    **override: float,
+) -> Calibration:
+    """Model parameters from the observations under the settings' assumptions (or
+    ``override``s of phi, mu, rho, margin for what-if analyses)."""
+    sources = sources or {}
+    a = _assumptions(settings, sources, override)
+    phi, mu, rho, m, src = a.phi, a.mu, a.rho, a.margin, a.source
+    notes = list(obs.warnings)
+    params: list[Parameter] = []
+    d = period_discount_rate(settings.annual_discount_rate, obs.frequency)
+    per = obs.frequency
+    u = settings.arpu if settings.arpu is not None else obs.revenue_per_customer
+    u_src: Source = "set" if settings.arpu is not None else "observed"
+    params += [
+        Parameter("arpu", "u", u, u_src, f"revenue per customer per {per}"
+                  + ("" if u is not None else "; no revenue column (give --arpu)")),
+        Parameter("margin", "m", m, src("margin"), "gross margin"),
+        Parameter("discount_rate", "d", d, src("annual_discount_rate"),
+                  f"per {per}, from {settings.annual_discount_rate:.0%} a year"),
+        Parameter("organic_inflow", "o", obs.organic, "observed",
+                  f"organic + reactivated customers per {per}"),
+        Parameter("referral_rate", "q", obs.referral_rate, "observed",
+                  f"referred new customers per existing customer per {per}"),
+    ]  # fmt: skip
+    resp = _channel_response(obs, a, params, notes)
+    c_obs = obs.churn
+    if c_obs >= 1.0:
+        raise InputError(Problem(
+            "error", "calibration",
+            f"churn in the calibration window ({obs.first} to {obs.last}) is {100 * c_obs:.0f} % "
+            "of the customers at the start of each period", "check customers_start and churned "
+            "(churn can only reach 100 % when every customer leaves)", obs.file,
+        ))  # fmt: skip
+    c_min = (1.0 - mu) * c_obs
+    params.append(Parameter("churn_observed", "c_obs", c_obs, "observed", f"churn per {per}"))
+    params.append(Parameter("churn_floor", "c_min", c_min, src("mu"),
+                            f"(1 − μ)·c_obs with μ = {mu:g}"))  # fmt: skip
+    c_base, k = _retention_response(obs, a, c_min, resp.mcac, params, notes)
+    params.append(Parameter("marginal_cac", "mCAC", resp.mcac, "observed" if not resp.assumed
                             else src("phi"), "today's cost of one more paid customer"))  # fmt: skip
     return Calibration(
         obs=obs,
@@ -483,16 +462,15 @@ def derive(
         o=obs.organic,
         q=obs.referral_rate,
         channels=tuple(ch.name for ch in obs.channels),
-        kappa=kappa_a,
-        saturation=sat_a,
-        mix=spend_a / spend_a.sum(),
+        kappa=resp.kappa,
+        saturation=resp.saturation,
+        mix=resp.spend / resp.spend.sum(),
         c_obs=c_obs,
         c_min=c_min,
         c_base=c_base,
         k=k,
-        mcac=mcac,
+        mcac=resp.mcac,
         parameters=tuple(params),
         warnings=tuple(notes),
         assumptions={"phi": phi, "mu": mu, "rho": rho, "margin": m},
     )
-

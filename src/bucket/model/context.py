@@ -66,7 +66,7 @@ class PlanContext:
     def scenario(self, share: float, budget: float | None = None, optimal: bool = True) -> Scenario:
         b = self.budget if budget is None else budget
         return evaluate(self.cal, self.params, share, b, self.horizon, self.objective,
-                        None if optimal else self.mix)  # fmt: skip
+                        mix=None if optimal else self.mix)  # fmt: skip
 
     def period_label(self, t: int) -> str:
         return Period(self.obs.frequency, self.obs.last_ordinal + 1 + t).label

@@ -101,6 +101,7 @@ def evaluate(
     budget: float,
     horizon: int,
     objective: str,
+    *,
     mix: np.ndarray | None = None,
     acquisition: float | None = None,
     retention: float | None = None,
@@ -239,7 +240,8 @@ def marginals(cal, params, sc: Scenario, horizon: int, objective: str, optimal: 
     mix = None if optimal or total <= 0 else sc.spend / total
 
     def obj(a: float, rr: float) -> float:
-        return evaluate(cal, params, 0.0, 0.0, horizon, objective, mix, a, rr).score
+        return evaluate(cal, params, 0.0, 0.0, horizon, objective, mix=mix, acquisition=a,
+                        retention=rr).score  # fmt: skip
 
     d_a = (obj(sc.acquisition + h, sc.retention) - obj(max(sc.acquisition - h, 0.0), sc.retention))
     d_a /= sc.acquisition + h - max(sc.acquisition - h, 0.0)

@@ -124,6 +124,49 @@ def paid_inflow(spend: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) ->
     return (saturation * -np.expm1(-spend / (kappa * saturation))).sum(axis=-1)
 
 
+def _age_one_period(
+    ages: np.ndarray, hazard: np.ndarray, level: np.ndarray, n: np.ndarray, inflow: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One period of the age structure: (ages after churn and ageing, lost, the base's churn).
+
+    The newcomers enter the first age; the last age absorbs the older ones."""
+    lost_by_age = ages * np.minimum(level[..., None] * hazard, 1.0)
+    lost = lost_by_age.sum(axis=-1)
+    kept = ages - lost_by_age
+    ages = np.concatenate(
+        [np.broadcast_to(inflow, n.shape)[..., None], kept[..., :-1]], axis=-1
+    )
+    ages[..., -1] += kept[..., -1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        churn = np.where(n > 0, lost / np.where(n > 0, n, 1.0), level)
+    return ages, lost, churn
+
+
+def _terminal_equity(
+    p: Params,
+    n: np.ndarray,
+    retention: np.ndarray,
+    horizon: int,
+    aged: tuple[np.ndarray, np.ndarray] | None,
+) -> np.ndarray:
+    """The terminal customer equity of the base N_H, discounted (0 for an empty base);
+    ``aged`` is (ages, hazard) at the horizon under the age structure."""
+    margin_per_customer = np.asarray(p.u) * p.m
+    growth = 1.0 + np.asarray(p.d, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_end = np.where(n > 0, retention / np.where(n > 0, n, 1.0), 0.0)
+        churn_end = churn_at(r_end, p)
+        if aged is not None:  # the churn of the base as aged at the horizon
+            ages, hazard = aged
+            mix_end = ages / np.where(n > 0, n, 1.0)[..., None]
+            churn_end = np.where(n > 0, churn_end * (mix_end * hazard).sum(axis=-1), churn_end)
+        terminal = (
+            n * (margin_per_customer - r_end) * (1.0 + p.d) / (p.d + churn_end)
+            / growth**horizon
+        )
+        return np.where(n > 0, terminal, 0.0)
+
+
 def run(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
     """Simulate ``horizon`` periods for every scenario at once (arrays broadcast)."""
     acquisition = np.asarray(acquisition, dtype=float)
@@ -147,15 +190,7 @@ def run(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
         level = churn_at(r, p)  # the base's churn at today's age mix
         inflow = paid + p.o + p.q * n
         if aged:
-            lost_by_age = ages * np.minimum(level[..., None] * hazard, 1.0)
-            lost = lost_by_age.sum(axis=-1)
-            kept = ages - lost_by_age
-            ages = np.concatenate(
-                [np.broadcast_to(inflow, shape)[..., None], kept[..., :-1]], axis=-1
-            )
-            ages[..., -1] += kept[..., -1]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                churn = np.where(n > 0, lost / np.where(n > 0, n, 1.0), level)
+            ages, lost, churn = _age_one_period(ages, hazard, level, n, inflow)
         else:
             churn = level
             lost = n * churn
@@ -176,17 +211,7 @@ def run(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
     profit = np.stack(profit_l, axis=-1)
     growth = 1.0 + np.asarray(p.d, dtype=float)
     disc = growth[..., None] ** -np.arange(horizon)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r_end = np.where(n > 0, retention / np.where(n > 0, n, 1.0), 0.0)
-        churn_end = churn_at(r_end, p)
-        if aged:  # the churn of the base as aged at the horizon
-            mix_end = ages / np.where(n > 0, n, 1.0)[..., None]
-            churn_end = np.where(n > 0, churn_end * (mix_end * hazard).sum(axis=-1), churn_end)
-        terminal = (
-            n * (margin_per_customer - r_end) * (1.0 + p.d) / (p.d + churn_end)
-            / growth**horizon
-        )
-        terminal = np.where(n > 0, terminal, 0.0)
+    terminal = _terminal_equity(p, n, retention, horizon, (ages, hazard) if aged else None)
     value = (profit * disc).sum(axis=-1) + terminal
     return Trajectory(
         customers=np.stack(customers, axis=-1),

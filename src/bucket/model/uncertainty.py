@@ -94,9 +94,21 @@ def _refit_channel(a: np.ndarray, n: np.ndarray, m0: float, k0: float):
     return m, kappa, se[:, 0], ok
 
 
-def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float) -> Draws:
+@dataclass(frozen=True)
+class _Resample:
+    """Each draw's resampled calibration window: the periods it takes and what they show."""
+
+    idx: np.ndarray  # (D, W): the window's periods, drawn with replacement
+    c_obs: np.ndarray  # (D,) each
+    r_obs: np.ndarray
+    o: np.ndarray
+    q: np.ndarray
+    u: np.ndarray
+
+
+def _resample(ctx: PlanContext, rng: np.random.Generator, draws: int) -> _Resample:
+    """Resample the window's periods and recompute what was observed, for every draw."""
     obs, cal, st = ctx.obs, ctx.cal, ctx.settings
-    rng = np.random.default_rng(seed)
     ser = obs.series
     w = obs.periods
     idx = rng.integers(0, w, size=(draws, w))
@@ -115,17 +127,34 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float) -> Dra
     else:
         avg = total("avg_customers")
         u = np.where(avg > 0, total("revenue") / np.where(avg > 0, avg, 1.0), cal.u)
+    return _Resample(idx, c_obs, r_obs, o, q, u)
 
-    def draw(name: str) -> np.ndarray:
-        if ctx.sources.get(name) == "set":
-            return np.full(draws, cal.assumptions[name])
-        lo, hi = RANGES[name]
-        if name == "rho":
-            return np.exp(rng.uniform(math.log(lo), math.log(hi), draws))
-        return rng.uniform(lo, hi, draws)
 
-    rho, mu, phi = draw("rho"), draw("mu"), draw("phi")
+def _draw_assumption(
+    ctx: PlanContext, rng: np.random.Generator, draws: int, name: str
+) -> np.ndarray:
+    """One assumption per draw: the value set by the user, or drawn from its RANGES."""
+    if ctx.sources.get(name) == "set":
+        return np.full(draws, ctx.cal.assumptions[name])
+    lo, hi = RANGES[name]
+    if name == "rho":
+        return np.exp(rng.uniform(math.log(lo), math.log(hi), draws))
+    return rng.uniform(lo, hi, draws)
 
+
+@dataclass(frozen=True)
+class _ChannelDraws:
+    """Each channel's response to spend per draw, and each draw's marginal CAC."""
+
+    kappa: np.ndarray  # (D, J)
+    sat: np.ndarray  # (D, J)
+    mcac: np.ndarray  # (D,)
+    refit: float  # share of (draw, channel) fits accepted, among fitted channels
+
+
+def _channel_draws(ctx: PlanContext, idx: np.ndarray, phi: np.ndarray) -> _ChannelDraws:
+    """Each channel's response (κ, M) per draw, and each draw's marginal CAC."""
+    obs, ser, draws = ctx.obs, ctx.obs.series, idx.shape[0]
     # channels: φ-formula everywhere, replaced by refits where the base was fitted and holds
     spend = ser["spend"][:, idx]  # (J, D, W)
     paid = ser["paid"][:, idx]
@@ -146,7 +175,26 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float) -> Dra
 
     weights = a_bar / a_bar.sum(axis=1, keepdims=True)
     mcac = 1.0 / (weights * np.exp(-a_bar / (kappa * sat)) / kappa).sum(axis=1)
+    return _ChannelDraws(kappa, sat, mcac, accepted / tried if tried else 1.0)
 
+
+@dataclass(frozen=True)
+class _RetentionDraws:
+    """The retention curve per draw."""
+
+    c_min: np.ndarray  # (D,) each
+    c_base: np.ndarray
+    k: np.ndarray
+    gap: np.ndarray  # c_obs − c_min: retention works where it is above 0
+    refit: float | None  # share of draws whose refit was accepted, when the base was fitted
+
+
+def _retention_draws(
+    ctx: PlanContext, s: _Resample, mu: np.ndarray, rho: np.ndarray, mcac: np.ndarray
+) -> _RetentionDraws:
+    """The retention curve (c_min, c_base, k) per draw."""
+    cal, ser, idx, draws = ctx.cal, ctx.obs.series, s.idx, s.idx.shape[0]
+    c_obs, r_obs = s.c_obs, s.r_obs
     # retention: anchored on ρ, or refitted where the base was fitted
     c_min = (1.0 - mu) * c_obs
     gap = np.maximum(c_obs - c_min, 0.0)
@@ -176,18 +224,30 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float) -> Dra
         ok &= (se[:, 1] < 0.5) & (cb > c_min) & (cb <= 1.0) & (gap > 0)
         c_base, k = np.where(ok, cb, c_base), np.where(ok, kk, k)
         refit_retention = float(ok.mean())
+    return _RetentionDraws(c_min, c_base, k, gap, refit_retention)
 
-    works = gap > 0
-    c_min_eff = np.where(works, c_min, c_obs)
-    c_base_eff = np.where(works, c_base, c_obs)
-    k_eff = np.where(works, k, 1.0)
+
+def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float) -> Draws:
+    """``draws`` resampled, refitted and redrawn calibrations, each re-optimised (DESIGN §7)."""
+    obs, cal = ctx.obs, ctx.cal
+    rng = np.random.default_rng(seed)
+    s = _resample(ctx, rng, draws)
+    rho, mu, phi = (_draw_assumption(ctx, rng, draws, name) for name in ("rho", "mu", "phi"))
+    ch = _channel_draws(ctx, s.idx, phi)
+    kappa, sat = ch.kappa, ch.sat
+    ret = _retention_draws(ctx, s, mu, rho, ch.mcac)
+
+    works = ret.gap > 0
+    c_min_eff = np.where(works, ret.c_min, s.c_obs)
+    c_base_eff = np.where(works, ret.c_base, s.c_obs)
+    k_eff = np.where(works, ret.k, 1.0)
 
     def params(shape: tuple[int, ...]) -> Params:
         def f(x):
             return np.asarray(x, dtype=float).reshape(shape)
 
         return Params(
-            n0=obs.n0, u=f(u), m=cal.m, d=cal.d, o=f(o), q=f(q), c_min=f(c_min_eff),
+            n0=obs.n0, u=f(s.u), m=cal.m, d=cal.d, o=f(s.o), q=f(s.q), c_min=f(c_min_eff),
             c_base=f(c_base_eff), k=f(k_eff), capacity=ctx.params.capacity,
             max_growth=ctx.params.max_growth, hazard=ctx.params.hazard, age_mix=ctx.params.age_mix,
         )  # fmt: skip
@@ -204,5 +264,5 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float) -> Dra
     spend_cur = a_cur * ctx.mix
     t_cur = run(flat, a_cur, ctx.budget - a_cur, paid_inflow(spend_cur, kappa, sat), ctx.horizon)
     v_cur = score(t_cur, ctx.objective)
-    return Draws(split, v_rec, v_cur, accepted / tried if tried else 1.0, refit_retention,
+    return Draws(split, v_rec, v_cur, ch.refit, ret.refit,
                  grid, t_rec.customers, t_cur.customers)  # fmt: skip
