@@ -151,10 +151,7 @@ def _window(ctx: PlanContext) -> out.Window:
 
 
 def _parameters(ctx: PlanContext) -> list[out.ParameterOut]:
-    return [
-        out.ParameterOut(p.name, p.symbol, p.value, p.source, p.note, p.channel)
-        for p in ctx.cal.parameters
-    ]
+    return list(ctx.cal.parameters)
 
 
 def _overflow_warning(ctx: PlanContext, sc: Scenario, label: str) -> None:

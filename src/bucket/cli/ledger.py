@@ -77,8 +77,7 @@ def ledger(
                                  param_hint="--cohorts-output")  # fmt: skip
     if print_sql:
         kind = "subscriptions" if events.subscriptions is not None else "transactions"
-        if events.frequency not in ("month", "week", "quarter"):
-            raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
+        events.check_frequency()
         text = _print_sql(kind, dialect=dialect, table=events.table, first=from_, last=to,
                           frequency=events.frequency, inactive=events.inactive_after,
                           mapping=events.event_map(kind))  # fmt: skip

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
 
 INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in bucket, not in the input
-FREQUENCIES = ("month", "week", "quarter")
 
 
 def opt(flag: str, help_: str, *more: str, **kw: Any) -> Any:
@@ -171,8 +170,7 @@ class EventInputs:
 
         if self.transactions is not None and self.subscriptions is not None:
             raise typer.BadParameter("give --transactions or --subscriptions, not both")
-        if self.frequency not in FREQUENCIES:
-            raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
+        self.check_frequency()
         engine = None if self.engine in ("", "duckdb") else self.engine
         if engine is None and (self.table or self.spark_remote):
             raise typer.BadParameter("--table and --spark-remote go with --engine spark or a "
@@ -184,6 +182,14 @@ class EventInputs:
                                      "--engine with --table NAME")  # fmt: skip
         return Events(kind, path, self.frequency, self.inactive_after, self.event_map(kind),
                       engine, self.table, self.spark_remote, memory_limit)  # fmt: skip
+
+    def check_frequency(self) -> None:
+        from typing import get_args
+
+        from bucket.io.periods import Frequency
+
+        if self.frequency not in get_args(Frequency):
+            raise typer.BadParameter("choose month, week or quarter", param_hint="--frequency")
 
     def event_map(self, kind: str) -> dict[str, str]:
         from bucket.events.columns import parse_event_map

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from bucket.results.plan import ParameterOut as Parameter  # one parameter as the plan reports it
+from bucket.results.plan import Source
 from bucket.errors import ConfigError, InputError, Problem
 from bucket.model.fits import fit_channel, fit_retention
 from bucket.model.money import period_discount_rate
@@ -37,7 +39,6 @@ if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
     from bucket.settings import PlanSettings
 
-Source = Literal["fitted", "observed", "assumed", "set"]
 MIN_FIT_PERIODS = 6
 MIN_CV = 0.15
 
@@ -77,18 +78,6 @@ class Observed:
     # per-period arrays of the window (for resampling): start, churned, retention, organic,
     # referral, revenue, avg_customers of shape (W,); spend and paid of shape (J, W)
     series: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One model parameter as the plan reports it."""
-
-    name: str
-    symbol: str
-    value: float | None
-    source: Source
-    note: str = ""
-    channel: str | None = None
 
 
 @dataclass(frozen=True)

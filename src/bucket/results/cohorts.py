@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bucket.io.periods import Frequency
 from bucket.results.common import SCHEMA_VERSION
 
 _PYDANTIC = {"use_attribute_docstrings": True, "extra": "forbid"}
@@ -87,7 +88,7 @@ class CohortsResult:
     __pydantic_config__ = _PYDANTIC
 
     file: str
-    frequency: Literal["month", "week", "quarter"]
+    frequency: Frequency
     cohorts: list[CohortRow]
     ages: list[AgeRow]
     fit: SBGOut

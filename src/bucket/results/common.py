@@ -18,6 +18,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bucket.io.periods import Frequency
+
 SCHEMA_VERSION = "1.0"
 _PYDANTIC = {"use_attribute_docstrings": True, "extra": "forbid"}
 
@@ -146,7 +148,7 @@ class MetricsResult:
     __pydantic_config__ = _PYDANTIC
 
     file: str
-    frequency: Literal["month", "week", "quarter"]
+    frequency: Frequency
     channels_present: bool
     assumptions: Assumptions
     overall: MetricsRow
@@ -191,7 +193,7 @@ class ValidationResult:
     problems: list[ProblemOut]
     rows: int | None = None
     """data rows read (when the file could be read)"""
-    frequency: Literal["month", "week", "quarter"] | None = None
+    frequency: Frequency | None = None
     periods: int | None = None
     channels: list[str] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bucket.io.periods import Frequency
 from bucket.results.backtest import BacktestResult
 from bucket.results.common import SCHEMA_VERSION
 
@@ -231,7 +232,7 @@ class PlanResult:
     __pydantic_config__ = _PYDANTIC
 
     file: str
-    frequency: Literal["month", "week", "quarter"]
+    frequency: Frequency
     objective: Literal["value", "customers", "profit", "target"]
     horizon: int
     budget: float
@@ -264,7 +265,7 @@ class SimulationResult:
     __pydantic_config__ = _PYDANTIC
 
     file: str
-    frequency: Literal["month", "week", "quarter"]
+    frequency: Frequency
     objective: Literal["value", "customers", "profit"]
     horizon: int
     budget: float
