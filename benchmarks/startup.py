@@ -71,9 +71,11 @@ def big_ledger(path: Path, weeks: int = 520, channels: int = 40) -> int:
     import numpy as np
 
     rng = np.random.default_rng(0)
-    lines = ["week,channel,acquisition_spend,retention_spend,new_customers,customers_start,"
-             "churned_customers,revenue"]  # fmt: skip
-    base = {c: 1000 for c in range(channels)}
+    lines = [
+        "week,channel,acquisition_spend,retention_spend,new_customers,customers_start,"
+        "churned_customers,revenue"
+    ]
+    base = dict.fromkeys(range(channels), 1000)
     monday = np.datetime64("2015-01-05")
     for w in range(weeks):
         day = str(monday + np.timedelta64(7 * w, "D"))
@@ -82,8 +84,10 @@ def big_ledger(path: Path, weeks: int = 520, channels: int = 40) -> int:
             new = int(rng.poisson(40))
             churned = int(rng.binomial(start, 0.02))
             spend = round(float(rng.lognormal(8, 0.3)), 2)
-            lines.append(f"{day},ch{c:02d},{spend},{round(spend / 5, 2)},{new},{start},{churned},"
-                         f"{round(start * 12.5, 2)}")  # fmt: skip
+            lines.append(
+                f"{day},ch{c:02d},{spend},{round(spend / 5, 2)},{new},{start},{churned},"
+                f"{round(start * 12.5, 2)}"
+            )
             base[c] = start + new - churned
     path.write_text("\n".join(lines) + "\n")
     return weeks * channels
@@ -95,61 +99,111 @@ def main() -> None:
     args = parser.parse_args()
     n = args.runs
     deps = "import pandas, numpy, typer, rich.console, rich.table"
-    plan_deps = ("import pandas, numpy, scipy.optimize, scipy.optimize.elementwise, typer, "
-                 "rich.console, rich.table; from pydantic import BaseModel")  # fmt: skip
+    plan_deps = (
+        "import pandas, numpy, scipy.optimize, scipy.optimize.elementwise, typer, "
+        "rich.console, rich.table; from pydantic import BaseModel"
+    )
     cases = [
         ("bucket --help", [BUCKET, "--help"], "python -c pass", [PY, "-c", "pass"]),
-        ("bucket metrics example (table)", [BUCKET, "metrics", str(EXAMPLE)],
-         "python -c 'import pandas, numpy'", [PY, "-c", "import pandas, numpy"]),
-        ("bucket metrics example --json", [BUCKET, "metrics", str(EXAMPLE), "--json"],
-         "python -c 'import pandas, numpy'", [PY, "-c", "import pandas, numpy"]),
-        ("bucket metrics example (table)", [BUCKET, "metrics", str(EXAMPLE)],
-         "python -c '<all its imports>'", [PY, "-c", deps]),
-        ("bucket plan example (table)", [BUCKET, "plan", str(EXAMPLE)],
-         "python -c '<all plan imports>'", [PY, "-c", plan_deps]),
-        ("bucket plan example --json", [BUCKET, "plan", str(EXAMPLE), "--json"],
-         "python -c '<all plan imports>'", [PY, "-c", plan_deps]),
-        ("bucket plan example --json --draws 200", [BUCKET, "plan", str(EXAMPLE), "--json"],
-         "bucket plan example --json --draws 0",
-         [BUCKET, "plan", str(EXAMPLE), "--json", "--draws", "0"]),
-        ("bucket plan example --json --draws 1000",
-         [BUCKET, "plan", str(EXAMPLE), "--json", "--draws", "1000"],
-         "bucket plan example --json --draws 0",
-         [BUCKET, "plan", str(EXAMPLE), "--json", "--draws", "0"]),
-    ]  # fmt: skip
+        (
+            "bucket metrics example (table)",
+            [BUCKET, "metrics", str(EXAMPLE)],
+            "python -c 'import pandas, numpy'",
+            [PY, "-c", "import pandas, numpy"],
+        ),
+        (
+            "bucket metrics example --json",
+            [BUCKET, "metrics", str(EXAMPLE), "--json"],
+            "python -c 'import pandas, numpy'",
+            [PY, "-c", "import pandas, numpy"],
+        ),
+        (
+            "bucket metrics example (table)",
+            [BUCKET, "metrics", str(EXAMPLE)],
+            "python -c '<all its imports>'",
+            [PY, "-c", deps],
+        ),
+        (
+            "bucket plan example (table)",
+            [BUCKET, "plan", str(EXAMPLE)],
+            "python -c '<all plan imports>'",
+            [PY, "-c", plan_deps],
+        ),
+        (
+            "bucket plan example --json",
+            [BUCKET, "plan", str(EXAMPLE), "--json"],
+            "python -c '<all plan imports>'",
+            [PY, "-c", plan_deps],
+        ),
+        (
+            "bucket plan example --json --draws 200",
+            [BUCKET, "plan", str(EXAMPLE), "--json"],
+            "bucket plan example --json --draws 0",
+            [BUCKET, "plan", str(EXAMPLE), "--json", "--draws", "0"],
+        ),
+        (
+            "bucket plan example --json --draws 1000",
+            [BUCKET, "plan", str(EXAMPLE), "--json", "--draws", "1000"],
+            "bucket plan example --json --draws 0",
+            [BUCKET, "plan", str(EXAMPLE), "--json", "--draws", "0"],
+        ),
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         big = Path(tmp) / "big.csv"
         rows = big_ledger(big)
-        cases.append((f"bucket metrics {rows:,}-row ledger --json",
-                      [BUCKET, "metrics", str(big), "--json"],
-                      "python -c 'import pandas, numpy'", [PY, "-c", "import pandas, numpy"]))  # fmt: skip
-        print(f"{n} paired runs each; medians. python {sys.version.split()[0]}, {os.cpu_count()} cpu")
-        print(f"{'command':42} {'A s':>7} {'baseline':34} {'B s':>7} {'A-B s':>7} {'A/B':>6} "
-              f"{'peak MiB':>9}")  # fmt: skip
+        cases.append(
+            (
+                f"bucket metrics {rows:,}-row ledger --json",
+                [BUCKET, "metrics", str(big), "--json"],
+                "python -c 'import pandas, numpy'",
+                [PY, "-c", "import pandas, numpy"],
+            )
+        )
+        print(
+            f"{n} paired runs each; medians. python {sys.version.split()[0]}, {os.cpu_count()} cpu"
+        )
+        print(
+            f"{'command':42} {'A s':>7} {'baseline':34} {'B s':>7} {'A-B s':>7} {'A/B':>6} "
+            f"{'peak MiB':>9}"
+        )
         results = {}
         for name, a, bname, b in cases:
             r = paired(a, b, n)
             results[(name, bname)] = r
-            print(f"{name:42} {r['a']:7.3f} {bname:34} {r['b']:7.3f} {r['diff']:7.3f} "
-                  f"{r['ratio']:6.2f} {r['peak']:9.1f}")  # fmt: skip
+            print(
+                f"{name:42} {r['a']:7.3f} {bname:34} {r['b']:7.3f} {r['diff']:7.3f} "
+                f"{r['ratio']:6.2f} {r['peak']:9.1f}"
+            )
     help_ = results[("bucket --help", "python -c pass")]
     table = results[("bucket metrics example (table)", "python -c 'import pandas, numpy'")]
     alldeps = results[("bucket metrics example (table)", "python -c '<all its imports>'")]
     print()
-    print(f"target: bucket --help within 0.2 s of python -c pass: {help_['diff']:.3f} s "
-          f"-> {'met' if help_['diff'] <= 0.2 else 'MISSED'}")
-    d200 = results[("bucket plan example --json --draws 200", "bucket plan example --json --draws 0")]
-    d1000 = results[("bucket plan example --json --draws 1000", "bucket plan example --json --draws 0")]
-    print(f"target: 200 draws add at most 0.3 s: +{d200['diff']:.3f} s "
-          f"({'met' if d200['diff'] <= 0.3 else 'MISSED'}); 1000 draws add +{d1000['diff']:.3f} s")
+    print(
+        f"target: bucket --help within 0.2 s of python -c pass: {help_['diff']:.3f} s "
+        f"-> {'met' if help_['diff'] <= 0.2 else 'MISSED'}"
+    )
+    d200 = results[
+        ("bucket plan example --json --draws 200", "bucket plan example --json --draws 0")
+    ]
+    d1000 = results[
+        ("bucket plan example --json --draws 1000", "bucket plan example --json --draws 0")
+    ]
+    print(
+        f"target: 200 draws add at most 0.3 s: +{d200['diff']:.3f} s "
+        f"({'met' if d200['diff'] <= 0.3 else 'MISSED'}); 1000 draws add +{d1000['diff']:.3f} s"
+    )
     plan_t = results[("bucket plan example (table)", "python -c '<all plan imports>'")]
     plan_j = results[("bucket plan example --json", "python -c '<all plan imports>'")]
-    print(f"target: bucket plan within 1.25x of its imports: {plan_t['ratio']:.2f}x with the "
-          f"table ({'met' if plan_t['ratio'] <= 1.25 else 'MISSED'}), {plan_j['ratio']:.2f}x "
-          f"with --json ({'met' if plan_j['ratio'] <= 1.25 else 'MISSED'})")
-    print(f"target: bucket metrics within 1.2x of its imports: {alldeps['ratio']:.2f}x of all its "
-          f"imports ({'met' if alldeps['ratio'] <= 1.2 else 'MISSED'}), {table['ratio']:.2f}x of "
-          f"pandas+numpy alone ({'met' if table['ratio'] <= 1.2 else 'MISSED'})")
+    print(
+        f"target: bucket plan within 1.25x of its imports: {plan_t['ratio']:.2f}x with the "
+        f"table ({'met' if plan_t['ratio'] <= 1.25 else 'MISSED'}), {plan_j['ratio']:.2f}x "
+        f"with --json ({'met' if plan_j['ratio'] <= 1.25 else 'MISSED'})"
+    )
+    print(
+        f"target: bucket metrics within 1.2x of its imports: {alldeps['ratio']:.2f}x of all its "
+        f"imports ({'met' if alldeps['ratio'] <= 1.2 else 'MISSED'}), {table['ratio']:.2f}x of "
+        f"pandas+numpy alone ({'met' if table['ratio'] <= 1.2 else 'MISSED'})"
+    )
 
 
 if __name__ == "__main__":

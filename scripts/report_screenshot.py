@@ -26,10 +26,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         page = Path(tmp) / "plan.html"
         bucket = Path(sys.executable).with_name("bucket")
-        subprocess.run([str(bucket), "report", "examples/saas_monthly.csv", "-o", str(page), "--quiet"],
-                       check=True, cwd=ROOT)  # fmt: skip
+        subprocess.run(
+            [str(bucket), "report", "examples/saas_monthly.csv", "-o", str(page), "--quiet"],
+            check=True,
+            cwd=ROOT,
+        )
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu"])
+            browser = pw.chromium.launch(
+                executable_path=exe, args=["--no-sandbox", "--disable-gpu"]
+            )
             pg = browser.new_page(viewport={"width": 1000, "height": 1500}, device_scale_factor=1)
             pg.goto(page.as_uri(), wait_until="load")
             png = pg.screenshot(clip={"x": 0, "y": 0, "width": 1000, "height": 1500})

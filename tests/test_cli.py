@@ -7,13 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, invoke, no_nan_json
 from pydantic import TypeAdapter
 
-from bucket.io.ledger import read_ledger
 from bucket.analysis.metrics import compute_metrics
-from bucket.results.common import SCHEMA_VERSION, MetricsResult, ValidationResult
 from bucket.analysis.sample import example_files
-from conftest import EXAMPLES, invoke, no_nan_json
+from bucket.io.ledger import read_ledger
+from bucket.results.common import SCHEMA_VERSION, MetricsResult, ValidationResult
 
 EXAMPLE = str(EXAMPLES / "saas_monthly.csv")
 ANSI = re.compile(r"\x1b\[")
@@ -31,7 +31,10 @@ def test_json_equals_the_library_result():
 
 
 def test_format_json_equals_json_flag():
-    assert invoke("metrics", EXAMPLE, "-f", "json").stdout == invoke("metrics", EXAMPLE, "--json").stdout
+    assert (
+        invoke("metrics", EXAMPLE, "-f", "json").stdout
+        == invoke("metrics", EXAMPLE, "--json").stdout
+    )
 
 
 def test_csv_format_has_a_row_per_scope():
@@ -125,8 +128,10 @@ def test_a_full_disk_is_one_line_and_leaves_the_old_file(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fdopen", lambda *a, **k: Full(real_fdopen(*a, **k)))
     result = invoke("metrics", EXAMPLE, "--json", "-o", str(out))
     assert result.exit_code == 1, result.stderr
-    assert result.stderr == (f"Error: {out}: cannot write (No space left on device); the file is "
-                             "as it was, free some space or choose another path\n")  # fmt: skip
+    assert result.stderr == (
+        f"Error: {out}: cannot write (No space left on device); the file is "
+        "as it was, free some space or choose another path\n"
+    )
     assert out.read_text() == "previous\n"
     assert [p.name for p in tmp_path.iterdir()] == ["m.json"]
 
@@ -141,7 +146,10 @@ def test_usage_errors_exit_2():
 def test_config_error_exits_1():
     result = invoke("metrics", EXAMPLE, "--margin", "1.5")
     assert result.exit_code == 1
-    assert result.stderr == "Error: margin 1.5 is outside (0, 1]; give the gross margin as a fraction, e.g. 0.7\n"
+    assert (
+        result.stderr
+        == "Error: margin 1.5 is outside (0, 1]; give the gross margin as a fraction, e.g. 0.7\n"
+    )
 
 
 def test_validate_ok_file():
@@ -158,7 +166,15 @@ def test_schema_describes_every_json_output():
     result = invoke("schema")
     assert result.exit_code == 0
     schemas = json.loads(result.stdout)
-    assert set(schemas) == {"metrics", "validate", "plan", "simulate", "backtest", "check", "cohorts"}
+    assert set(schemas) == {
+        "metrics",
+        "validate",
+        "plan",
+        "simulate",
+        "backtest",
+        "check",
+        "cohorts",
+    }
     metrics = schemas["metrics"]
     assert metrics["$schema"].startswith("https://json-schema.org/")
     assert {"schema_version", "overall", "periods", "channels"} <= set(metrics["properties"])
@@ -196,8 +212,17 @@ def test_sample_has_realistic_shape():
     assert (cv >= 0.15).all()  # spend varies enough to fit response curves later
 
 
-@pytest.mark.parametrize("args", [[], ["--help"], ["metrics", "--help"], ["validate", "--help"],
-                                  ["schema", "--help"], ["example", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--help"],
+        ["metrics", "--help"],
+        ["validate", "--help"],
+        ["schema", "--help"],
+        ["example", "--help"],
+    ],
+)
 def test_help(args):
     result = invoke(*args)
     assert result.exit_code in (0, 2)
@@ -214,6 +239,10 @@ def test_metrics_uses_the_config_margin_like_plan(tmp_path):
     cfg = tmp_path / "bucket.toml"
     cfg.write_text("[plan]\nmargin = 0.5\nannual_discount_rate = 0.2\n")
     data = no_nan_json(invoke("metrics", EXAMPLE, "--json", "--config", str(cfg)).stdout)
-    assert data["assumptions"]["margin"] == 0.5 and data["assumptions"]["annual_discount_rate"] == 0.2
-    flag = no_nan_json(invoke("metrics", EXAMPLE, "--json", "--config", str(cfg), "--margin", "0.9").stdout)
+    assert (
+        data["assumptions"]["margin"] == 0.5 and data["assumptions"]["annual_discount_rate"] == 0.2
+    )
+    flag = no_nan_json(
+        invoke("metrics", EXAMPLE, "--json", "--config", str(cfg), "--margin", "0.9").stdout
+    )
     assert flag["assumptions"]["margin"] == 0.9  # the command line wins

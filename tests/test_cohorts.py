@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import invoke, no_nan_json
 from test_retention import HIGH_END, REGULAR
 
@@ -34,8 +33,11 @@ def test_cohorts_json_reproduces_the_published_fit(write):
 
 def test_pooled_fit_of_cohorts_of_different_ages(write):
     young = list(HIGH_END[:4])
-    data = no_nan_json(invoke("cohorts", write(table({"2024-03": young, "2024-01": list(HIGH_END)})),
-                              "--json").stdout)  # fmt: skip
+    data = no_nan_json(
+        invoke(
+            "cohorts", write(table({"2024-03": young, "2024-01": list(HIGH_END)})), "--json"
+        ).stdout
+    )
     assert [c["cohort"] for c in data["cohorts"]] == ["2024-01", "2024-03"]  # chronological
     ages = {a["age"]: a for a in data["ages"]}
     assert ages[2]["observed_retention"] == pytest.approx((743 + 743) / (869 + 869))
@@ -44,17 +46,21 @@ def test_pooled_fit_of_cohorts_of_different_ages(write):
 
 @pytest.mark.parametrize(
     "text, row, column, words",
-    [("cohort,age,active\n2024-01,0,100\n2024-01,2,80\n", None, "age", "no row for age 1"),
-     ("cohort,age,active\n2024-01,0,100\n2024-01,0,90\n", 3, "age", "already appears on row 2"),
-     ("cohort,age,active\n2024-01,0,100\n2024-01,1,8.5\n", 3, "active", "whole number"),
-     ("cohort,months,active\n2024-01,0,100\n", 1, "age", "required column age not found")],
-)  # fmt: skip
+    [
+        ("cohort,age,active\n2024-01,0,100\n2024-01,2,80\n", None, "age", "no row for age 1"),
+        ("cohort,age,active\n2024-01,0,100\n2024-01,0,90\n", 3, "age", "already appears on row 2"),
+        ("cohort,age,active\n2024-01,0,100\n2024-01,1,8.5\n", 3, "active", "whole number"),
+        ("cohort,months,active\n2024-01,0,100\n", 1, "age", "required column age not found"),
+    ],
+)
 def test_cohort_errors(write, text, row, column, words):
     path = write(text)
     result = invoke("cohorts", path)
     assert result.exit_code == 1 and result.stdout == ""
     line = result.stderr.strip()
-    assert line.startswith(f"Error: {path}" + (f", row {row}" if row else "") + f", column {column}:")
+    assert line.startswith(
+        f"Error: {path}" + (f", row {row}" if row else "") + f", column {column}:"
+    )
     assert words in line and len(result.stderr.splitlines()) == 1
 
 
@@ -69,8 +75,12 @@ def test_cohort_formats(write, fmt):
 
 
 def test_rising_cohort_is_a_warning_and_single_ages_an_error(write):
-    rising = invoke("cohorts", write("cohort,age,active\n2024-01,0,100\n2024-01,1,80\n"
-                                     "2024-01,2,90\n"), "--json")  # fmt: skip
+    rising = invoke(
+        "cohorts", write("cohort,age,active\n2024-01,0,100\n2024-01,1,80\n2024-01,2,90\n"), "--json"
+    )
     assert rising.exit_code == 0 and "rises from 80 to 90 at age 2 (reactivations)" in rising.stderr
     single = invoke("cohorts", write("cohort,age,active\n2024-01,0,100\n", "one.csv"))
-    assert single.exit_code == 1 and "no cohort has customers at age 0 and a later age" in single.stderr
+    assert (
+        single.exit_code == 1
+        and "no cohort has customers at age 0 and a later age" in single.stderr
+    )

@@ -8,8 +8,8 @@ The PostgreSQL server is started by the test on a loopback port (Debian's `postg
 from __future__ import annotations
 
 import csv
-import json
 import glob
+import json
 import os
 import shutil
 import socket
@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.conftest import invoke
 
 from bucket.errors import InputError
 from bucket.events.embedded import derive_subscriptions, derive_transactions
-from tests.conftest import invoke
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,10 @@ def _unavailable(what: str):
 def events(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("events")
     assert invoke("example", str(folder), "--transactions", "--rows", "12000").exit_code == 0
-    assert invoke("example", str(folder), "--subscriptions", "--rows", "3000", "--force").exit_code == 0
+    assert (
+        invoke("example", str(folder), "--subscriptions", "--rows", "3000", "--force").exit_code
+        == 0
+    )
     edge = folder / "edge.csv"
     edge.write_text(EDGE)
     return {"tx": folder / "transactions.csv", "sub": folder / "subscriptions.csv", "edge": edge}
@@ -82,16 +85,45 @@ def postgres():
         run_as = ["runuser", "-u", "postgres", "--"]
         shutil.chown(home, "postgres")
     port = _free_port()
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "bucket",
-                    "--auth=trust", "-E", "UTF8", "--no-sync"], check=True, capture_output=True)  # fmt: skip
-    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(home / "log"),
-                    "-o", f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off",
-                    "start"], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "bucket",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-l",
+            str(home / "log"),
+            "-o",
+            f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql://bucket@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -117,9 +149,14 @@ def spark():
         _unavailable("Java")
     from pyspark.sql import SparkSession
 
-    session = (SparkSession.builder.master("local[2]").appName("bucket-tests")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
-               .config("spark.sql.session.timeZone", "UTC").getOrCreate())  # fmt: skip
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("bucket-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
     yield session
     session.stop()
 
@@ -158,8 +195,10 @@ def test_postgres_subscriptions_are_checked_like_the_embedded_ones(postgres, tmp
     bad = tmp_path / "bad.csv"
     bad.write_text("customer_id,start,end\na,2024-01-05,2024-03-01\nb,2024-02-10,2024-01-01\n")
     _load(postgres, "bad_subs", bad, SUB_TYPES)
-    for derive in (lambda: derive_subscriptions(str(bad)),
-                   lambda: derive_remote("subscriptions", postgres, table="bad_subs")):  # fmt: skip
+    for derive in (
+        lambda: derive_subscriptions(str(bad)),
+        lambda: derive_remote("subscriptions", postgres, table="bad_subs"),
+    ):
         with pytest.raises(InputError) as err:
             derive()
         assert err.value.problem.code == "end-before-start"
@@ -169,11 +208,18 @@ def test_postgres_subscriptions_are_checked_like_the_embedded_ones(postgres, tmp
     _load(postgres, "empty_subs", empty, SUB_TYPES)
     with pytest.raises(InputError) as err:
         derive_remote("subscriptions", postgres, table="empty_subs")
-    assert str(err.value) == "empty_subs: no subscriptions; export some"  # a table has no rows to name
+    assert (
+        str(err.value) == "empty_subs: no subscriptions; export some"
+    )  # a table has no rows to name
     far = tmp_path / "far.csv"
-    far.write_text("customer_id,start,end\na,2024-01-05,\nb,2024-02-10,2026-06-30\nc,2024-03-01,2024-05-02\n")
+    far.write_text(
+        "customer_id,start,end\na,2024-01-05,\nb,2024-02-10,2026-06-30\nc,2024-03-01,2024-05-02\n"
+    )
     _load(postgres, "far_subs", far, SUB_TYPES)
-    ours, theirs = derive_subscriptions(str(far)), derive_remote("subscriptions", postgres, table="far_subs")
+    ours, theirs = (
+        derive_subscriptions(str(far)),
+        derive_remote("subscriptions", postgres, table="far_subs"),
+    )
     assert theirs.rows == ours.rows
     assert any("well after the latest start" in w for w in ours.warnings)
     assert theirs.warnings == ours.warnings
@@ -204,8 +250,19 @@ def test_spark_reads_parquet_like_the_embedded_engine(spark, events, tmp_path):
 
 def _printed(dialect: str, events_csv: Path, *extra: str) -> str:
     first, last = _range(events_csv)
-    res = invoke("ledger", "--print-sql", "--dialect", dialect, "--table", "orders",
-                 "--from", first, "--to", last, *extra)  # fmt: skip
+    res = invoke(
+        "ledger",
+        "--print-sql",
+        "--dialect",
+        dialect,
+        "--table",
+        "orders",
+        "--from",
+        first,
+        "--to",
+        last,
+        *extra,
+    )
     assert res.exit_code == 0, res.stderr
     return res.stdout
 
@@ -220,14 +277,26 @@ def _expected(path: Path) -> list[tuple]:
     """`bucket ledger` on the file, as tuples."""
     res = invoke("ledger", "--transactions", str(path), "-q")
     assert res.exit_code == 0, res.stderr
-    return [(r["period"], r["channel"], int(r["customers_start"]), int(r["new_customers"]),
-             int(r["reactivated_customers"]), int(r["churned_customers"]), int(r["customers_end"]),
-             round(float(r["revenue"]), 2)) for r in csv.DictReader(res.stdout.splitlines())]  # fmt: skip
+    return [
+        (
+            r["period"],
+            r["channel"],
+            int(r["customers_start"]),
+            int(r["new_customers"]),
+            int(r["reactivated_customers"]),
+            int(r["churned_customers"]),
+            int(r["customers_end"]),
+            round(float(r["revenue"]), 2),
+        )
+        for r in csv.DictReader(res.stdout.splitlines())
+    ]
 
 
 def _norm(rows) -> list[tuple]:
-    return [(str(a), str(b), int(c), int(d), int(e), int(f), int(g), round(float(h), 2))
-            for a, b, c, d, e, f, g, h in rows]  # fmt: skip
+    return [
+        (str(a), str(b), int(c), int(d), int(e), int(f), int(g), round(float(h), 2))
+        for a, b, c, d, e, f, g, h in rows
+    ]
 
 
 def test_printed_sql_runs_on_postgres(postgres, events):
@@ -251,22 +320,30 @@ def test_printed_sql_runs_on_duckdb_and_plan_reads_it(events, tmp_path):
     import duckdb
 
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW orders AS SELECT * FROM read_csv('{events['tx']}', all_varchar = true)")
+    con.execute(
+        f"CREATE VIEW orders AS SELECT * FROM read_csv('{events['tx']}', all_varchar = true)"
+    )
     out = tmp_path / "ledger.csv"
     con.execute(f"COPY ({_printed('duckdb', events['tx'])}) TO '{out}' (HEADER)")
-    assert _norm(duckdb.sql(f"SELECT * FROM read_csv('{out}')").fetchall()) == _expected(events["tx"])
+    assert _norm(duckdb.sql(f"SELECT * FROM read_csv('{out}')").fetchall()) == _expected(
+        events["tx"]
+    )
     res = invoke("metrics", str(out), "--json")  # the round trip: a ledger bucket reads as it is
     assert res.exit_code == 0, res.stderr
     # and plans from it with the spend joined, as it plans from the events themselves
     spend = str(Path(events["tx"]).with_name("spend.csv"))
     from_table = invoke("plan", str(out), "--spend", spend, "--json", "--draws", "0")
-    from_events = invoke("plan", "--transactions", str(events["tx"]), "--spend", spend, "--json", "--draws", "0")
+    from_events = invoke(
+        "plan", "--transactions", str(events["tx"]), "--spend", spend, "--json", "--draws", "0"
+    )
     assert from_table.exit_code == 0, from_table.stderr
     a, b = json.loads(from_table.stdout), json.loads(from_events.stdout)
     assert a["recommendation"] == b["recommendation"] and a["parameters"] == b["parameters"]
 
 
-@pytest.mark.parametrize("dialect", ["spark", "bigquery", "snowflake", "postgres", "trino", "duckdb"])
+@pytest.mark.parametrize(
+    "dialect", ["spark", "bigquery", "snowflake", "postgres", "trino", "duckdb"]
+)
 def test_print_sql_every_dialect(events, dialect):
     import sqlglot
 
@@ -305,8 +382,21 @@ def test_cli_commands_run_on_the_engines(postgres, events):
     assert c_pg.exit_code == 0, c_pg.stderr
     a, b = json.loads(c_local.stdout), json.loads(c_pg.stdout)
     assert a["cohorts"] == b["cohorts"] and a["fit"] == b["fit"]
-    p_local = invoke("plan", "--transactions", str(events["tx"]), "--spend", spend, "--json", "--draws", "0")
-    p_pg = invoke("plan", "--engine", postgres, "--table", "orders", "--spend", spend, "--json", "--draws", "0")
+    p_local = invoke(
+        "plan", "--transactions", str(events["tx"]), "--spend", spend, "--json", "--draws", "0"
+    )
+    p_pg = invoke(
+        "plan",
+        "--engine",
+        postgres,
+        "--table",
+        "orders",
+        "--spend",
+        spend,
+        "--json",
+        "--draws",
+        "0",
+    )
     assert p_pg.exit_code == 0, p_pg.stderr
     assert json.loads(p_pg.stdout)["recommendation"] == json.loads(p_local.stdout)["recommendation"]
 
@@ -324,7 +414,9 @@ def test_printed_sql_from_a_later_start_carries_the_earlier_customers(events):
     import duckdb
 
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW orders AS SELECT * FROM read_csv('{events['tx']}', all_varchar = true)")
+    con.execute(
+        f"CREATE VIEW orders AS SELECT * FROM read_csv('{events['tx']}', all_varchar = true)"
+    )
     first, last = _range(events["tx"])
     later = f"{int(first[:4]) + 1}-01"
     res = invoke("ledger", "--print-sql", "--table", "orders", "--from", later, "--to", last)
@@ -343,7 +435,9 @@ def test_map_names_the_engine_columns(postgres, events):
     mapping = {"customer_id": "who", "date": "when_", "amount": "paid", "channel": "src"}
     theirs = derive_remote("transactions", postgres, table="renamed", mapping=mapping)
     assert theirs.rows == derive_transactions(str(events["edge"])).rows
-    no_channel = derive_remote("transactions", postgres, table="renamed", mapping={**mapping, "channel": "-"})
+    no_channel = derive_remote(
+        "transactions", postgres, table="renamed", mapping={**mapping, "channel": "-"}
+    )
     assert {"channel"} & set(no_channel.rows[0]) == set()
 
 
@@ -361,11 +455,27 @@ def spark_connect():
     home = Path(pyspark.__file__).parent
     port = _free_port()
     logs = tempfile.mkdtemp(prefix="bucket-connect-")
-    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOG_DIR": logs, "SPARK_PID_DIR": logs,
-           "SPARK_IDENT_STRING": f"bucket{port}", "PYSPARK_PYTHON": sys.executable}  # fmt: skip
-    subprocess.run(["bash", str(home / "sbin" / "start-connect-server.sh"), "--master", "local[2]",
-                    "--conf", f"spark.connect.grpc.binding.port={port}"],
-                   env=env, check=True, capture_output=True)  # fmt: skip
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(home),
+        "SPARK_LOG_DIR": logs,
+        "SPARK_PID_DIR": logs,
+        "SPARK_IDENT_STRING": f"bucket{port}",
+        "PYSPARK_PYTHON": sys.executable,
+    }
+    subprocess.run(
+        [
+            "bash",
+            str(home / "sbin" / "start-connect-server.sh"),
+            "--master",
+            "local[2]",
+            "--conf",
+            f"spark.connect.grpc.binding.port={port}",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     deadline = time.monotonic() + 90
     while True:
         try:
@@ -378,7 +488,9 @@ def spark_connect():
     try:
         yield f"sc://127.0.0.1:{port}"
     finally:
-        subprocess.run(["bash", str(home / "sbin" / "stop-connect-server.sh")], env=env, capture_output=True)
+        subprocess.run(
+            ["bash", str(home / "sbin" / "stop-connect-server.sh")], env=env, capture_output=True
+        )
         shutil.rmtree(logs, ignore_errors=True)
 
 
@@ -388,9 +500,26 @@ def test_spark_connect_gives_the_embedded_ledger(spark_connect, events, tmp_path
     import sys
 
     out = tmp_path / "remote.csv"
-    proc = subprocess.run([sys.executable, "-m", "bucket", "ledger", "--transactions", str(events["tx"]),
-                           "--engine", "spark", "--spark-remote", spark_connect, "-o", str(out), "-q"],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bucket",
+            "ledger",
+            "--transactions",
+            str(events["tx"]),
+            "--engine",
+            "spark",
+            "--spark-remote",
+            spark_connect,
+            "-o",
+            str(out),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     local = invoke("ledger", "--transactions", str(events["tx"]), "-q")
     assert out.read_text() == local.stdout

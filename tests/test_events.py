@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import invoke, no_nan_json
 
 from bucket.events.embedded import derive_transactions
 from bucket.io.ledger import read_ledger
-from conftest import invoke, no_nan_json
 
 # Customers (inactive after 90 days):
 #   a  search  2025-01-05, 2025-02-10          one spell: active to 2025-05-11
@@ -61,7 +61,10 @@ def test_ledger_counts_by_hand(write):
     jun_o = rows[("2025-06", "social")]
     assert (jun_o.reactivated_customers, jun_o.customers_end) == (0, 1)  # e: 90 days, still active
     for r in d.frame.itertuples():  # the identity holds everywhere
-        assert r.customers_end == r.customers_start + r.new_customers + r.reactivated_customers - r.churned_customers
+        assert (
+            r.customers_end
+            == r.customers_start + r.new_customers + r.reactivated_customers - r.churned_customers
+        )
 
 
 def test_cohorts_by_hand(write):
@@ -88,9 +91,12 @@ def test_ledger_round_trip_through_the_reader(write, tmp_path):
 
 
 def test_metrics_and_plan_from_events(write):
-    spend = write("period,channel,acquisition_spend,retention_spend\n"
-                  "2025-01,search,100,10\n2025-02,search,100,10\n2025-03,search,120,10\n"
-                  "2025-03,social,80,5\n", "spend.csv")  # fmt: skip
+    spend = write(
+        "period,channel,acquisition_spend,retention_spend\n"
+        "2025-01,search,100,10\n2025-02,search,100,10\n2025-03,search,120,10\n"
+        "2025-03,social,80,5\n",
+        "spend.csv",
+    )
     tx = write(TX)
     m = invoke("metrics", "--transactions", tx, "--spend", spend, "--json")
     assert m.exit_code == 0, m.stderr
@@ -152,7 +158,10 @@ def test_subscriptions_by_hand(write):
 
     d = derive_subscriptions(write(SUBS))
     rows = by_key(d.frame)
-    assert (rows[("2025-02", "search")].customers_end, rows[("2025-02", "social")].churned_customers) == (2, 1)
+    assert (
+        rows[("2025-02", "search")].customers_end,
+        rows[("2025-02", "social")].churned_customers,
+    ) == (2, 1)
     assert rows[("2025-03", "search")].churned_customers == 1  # c, after its last day
     assert rows[("2025-04", "social")].reactivated_customers == 1  # b
     assert rows[("2025-06", "social")].churned_customers == 1  # b ended 05-31
@@ -166,7 +175,9 @@ def test_subscriptions_by_hand(write):
 
 
 def test_subscription_ending_before_it_starts(write):
-    result = invoke("ledger", "--subscriptions", write("customer_id,start,end\na,2025-02-01,2025-01-01\n"))
+    result = invoke(
+        "ledger", "--subscriptions", write("customer_id,start,end\na,2025-02-01,2025-01-01\n")
+    )
     assert result.exit_code == 1 and "end before they start" in result.stderr
 
 
@@ -186,9 +197,14 @@ def test_ids_with_leading_zeros_stay_distinct(write):
 def test_validate_events(write):
     ok = invoke("validate", "--transactions", write(TX), "--json")
     assert ok.exit_code == 0 and no_nan_json(ok.stdout)["valid"] is True
-    bad = invoke("validate", "--transactions", write("customer_id,date,amount\na,2025-01-01,x\n", "b.csv"))
+    bad = invoke(
+        "validate", "--transactions", write("customer_id,date,amount\na,2025-01-01,x\n", "b.csv")
+    )
     assert bad.exit_code == 1
-    assert bad.stderr.startswith("Error: ") and "row 2, column amount: 'x' is not a number" in bad.stderr
+    assert (
+        bad.stderr.startswith("Error: ")
+        and "row 2, column amount: 'x' is not a number" in bad.stderr
+    )
 
 
 def test_plan_with_the_sbg_retention_model(write):
@@ -196,21 +212,38 @@ def test_plan_with_the_sbg_retention_model(write):
 
     no_cohorts = invoke("plan", str(EXAMPLES / "saas_monthly.csv"), "--retention-model", "sbg")
     assert no_cohorts.exit_code == 1 and "needs cohorts" in no_cohorts.stderr
-    spend = write("period,channel,acquisition_spend,retention_spend\n2025-01,search,100,10\n"
-                  "2025-03,social,80,5\n", "sp.csv")  # fmt: skip
-    few = invoke("plan", "--subscriptions", write(SUBS), "--spend", spend, "--retention-model",
-                 "sbg", "--draws", "0", "--json")  # fmt: skip
+    spend = write(
+        "period,channel,acquisition_spend,retention_spend\n2025-01,search,100,10\n"
+        "2025-03,social,80,5\n",
+        "sp.csv",
+    )
+    few = invoke(
+        "plan",
+        "--subscriptions",
+        write(SUBS),
+        "--spend",
+        spend,
+        "--retention-model",
+        "sbg",
+        "--draws",
+        "0",
+        "--json",
+    )
     assert few.exit_code == 0, few.stderr
     assert "too few to fit the sBG curve" in few.stderr
 
 
 def test_spend_rows_that_match_nothing_are_reported(write):
-    spend = write("period,channel,acquisition_spend\n2025-01,SEARCH ,100\n2025-01,tiktok,900\n",
-                  "sp.csv")  # fmt: skip
+    spend = write(
+        "period,channel,acquisition_spend\n2025-01,SEARCH ,100\n2025-01,tiktok,900\n", "sp.csv"
+    )
     result = invoke("metrics", "--transactions", write(TX), "--spend", spend, "--json")
     assert result.exit_code == 0, result.stderr
     assert no_nan_json(result.stdout)["overall"]["acquisition_spend"] == 100  # SEARCH = search
-    assert "1 spend row(s) match no period and channel of the events (2025-01 tiktok); 900.00" in result.stderr
+    assert (
+        "1 spend row(s) match no period and channel of the events (2025-01 tiktok); 900.00"
+        in result.stderr
+    )
 
 
 def test_placeholder_dates_are_refused(write):
@@ -228,8 +261,16 @@ def test_example_subscriptions_recover_their_sbg_parameters(tmp_path):
     data = no_nan_json(invoke("cohorts", "--subscriptions", subs, "--json").stdout)
     assert data["fit"]["alpha"] == pytest.approx(1.2, rel=0.15)
     assert data["fit"]["beta"] == pytest.approx(8.0, rel=0.15)
-    args = ["plan", "--subscriptions", subs, "--spend", str(tmp_path / "spend.csv"), "--json",
-            "--draws", "0"]  # fmt: skip
+    args = [
+        "plan",
+        "--subscriptions",
+        subs,
+        "--spend",
+        str(tmp_path / "spend.csv"),
+        "--json",
+        "--draws",
+        "0",
+    ]
     constant = no_nan_json(invoke(*args).stdout)
     sbg = invoke(*args, "--retention-model", "sbg")
     assert sbg.exit_code == 0, sbg.stderr
@@ -241,8 +282,10 @@ def test_example_subscriptions_recover_their_sbg_parameters(tmp_path):
 def test_overlapping_subscriptions_are_one_spell(write):
     from bucket.events.embedded import derive_subscriptions
 
-    text = ("customer_id,start,end,mrr\na,2025-01-10,2025-04-30,10\na,2025-03-01,2025-06-30,5\n"
-            "b,2025-01-15,2025-06-30,1\n")  # fmt: skip
+    text = (
+        "customer_id,start,end,mrr\na,2025-01-10,2025-04-30,10\na,2025-03-01,2025-06-30,5\n"
+        "b,2025-01-15,2025-06-30,1\n"
+    )
     d = derive_subscriptions(write(text))
     frame = d.frame.set_index("period")
     assert frame["churned_customers"].sum() == 0 and frame["reactivated_customers"].sum() == 0
@@ -257,7 +300,11 @@ def test_lapse_and_return_inside_one_period_is_neither_churn_nor_reactivation(wr
     tx = "customer_id,date,amount\nf,2025-01-10,1\nf,2025-04-20,1\ng,2025-04-30,1\n"
     rows = {r["period"]: r for r in derive_transactions(write(tx)).rows}
     apr = rows["2025-04"]
-    assert (apr["customers_start"], apr["churned_customers"], apr["reactivated_customers"]) == (1, 0, 0)
+    assert (apr["customers_start"], apr["churned_customers"], apr["reactivated_customers"]) == (
+        1,
+        0,
+        0,
+    )
     assert apr["customers_end"] == 2  # f and the new g
 
 
@@ -309,16 +356,31 @@ def test_matches_a_literal_reading_of_the_definitions(write, seed):
     purchases = []
     for c in range(40):
         for _ in range(rnd.randint(1, 6)):
-            purchases.append((f"c{c}", base + dt.timedelta(days=rnd.randint(0, 364)),
-                              rnd.randint(1, 5000), rnd.choice(["ads", "seo", "tv"])))  # fmt: skip
+            purchases.append(
+                (
+                    f"c{c}",
+                    base + dt.timedelta(days=rnd.randint(0, 364)),
+                    rnd.randint(1, 5000),
+                    rnd.choice(["ads", "seo", "tv"]),
+                )
+            )
     purchases.append(("last", dt.date(2024, 12, 31), 100, "ads"))  # December is complete
     text = "customer_id,date,amount,channel\n" + "".join(
-        f"{c},{d.isoformat()},{cents / 100:.2f},{ch}\n" for c, d, cents, ch in purchases)
+        f"{c},{d.isoformat()},{cents / 100:.2f},{ch}\n" for c, d, cents, ch in purchases
+    )
     derived = derive_transactions(write(text), "month", inactive)
     want, cohorts = _oracle(purchases, inactive, [(2024, m) for m in range(1, 13)])
-    got = {(r["period"], r["channel"]): [r["customers_start"], r["new_customers"],
-           r["reactivated_customers"], r["churned_customers"], r["customers_end"],
-           round(r["revenue"] * 100)] for r in derived.rows}  # fmt: skip
+    got = {
+        (r["period"], r["channel"]): [
+            r["customers_start"],
+            r["new_customers"],
+            r["reactivated_customers"],
+            r["churned_customers"],
+            r["customers_end"],
+            round(r["revenue"] * 100),
+        ]
+        for r in derived.rows
+    }
     assert got == want
     assert {(r["cohort"], r["age"]): r["active"] for r in derived.cohorts_rows} == cohorts
 
@@ -342,12 +404,17 @@ def test_subscriptions_match_a_literal_reading(write, seed):
             subs.append((f"c{c}", day, None if open_ else end, rnd.choice(["ads", "seo"])))
             day = end + dt.timedelta(days=rnd.randint(-5, 40))
     subs.append(("z", dt.date(2024, 6, 1), dt.date(2024, 12, 31), "ads"))  # December complete
-    subs = [s for s in subs if s[1] <= dt.date(2024, 12, 31) and (s[2] is None or s[2] <= dt.date(2024, 12, 31))]
+    subs = [
+        s
+        for s in subs
+        if s[1] <= dt.date(2024, 12, 31) and (s[2] is None or s[2] <= dt.date(2024, 12, 31))
+    ]
     text = "customer_id,start,end,channel\n" + "".join(
-        f"{c},{s.isoformat()},{'' if e is None else e.isoformat()},{ch}\n" for c, s, e, ch in subs)
+        f"{c},{s.isoformat()},{'' if e is None else e.isoformat()},{ch}\n" for c, s, e, ch in subs
+    )
     derived = derive_subscriptions(write(text))
     first = {}
-    for c, s, e, ch in sorted(subs, key=lambda x: (x[0], x[1], x[2] or dt.date.max)):
+    for c, s, _e, ch in sorted(subs, key=lambda x: (x[0], x[1], x[2] or dt.date.max)):
         first.setdefault(c, (s, ch))
 
     def active(c, day):
@@ -370,7 +437,15 @@ def test_subscriptions_match_a_literal_reading(write, seed):
             r[2] += react
             r[3] += st + new + react - en
             r[4] += en
-    got = {(r["period"], r["channel"]): [r["customers_start"], r["new_customers"],
-           r["reactivated_customers"], r["churned_customers"], r["customers_end"]]
-           for r in derived.rows if r["period"] >= min(p for p, _ in want)}  # fmt: skip
+    got = {
+        (r["period"], r["channel"]): [
+            r["customers_start"],
+            r["new_customers"],
+            r["reactivated_customers"],
+            r["churned_customers"],
+            r["customers_end"],
+        ]
+        for r in derived.rows
+        if r["period"] >= min(p for p, _ in want)
+    }
     assert {k: v for k, v in got.items() if k in want} == want

@@ -9,11 +9,11 @@ import subprocess
 import sys
 
 import pytest
+from conftest import EXAMPLES, invoke, no_nan_json
 
 from bucket.analysis.backtest import backtest
 from bucket.io.ledger import read_ledger
 from bucket.settings import load_settings
-from conftest import EXAMPLES, invoke, no_nan_json
 
 EXAMPLE = str(EXAMPLES / "saas_monthly.csv")
 M, KAPPA, C_MIN, C_BASE, K = 3000.0, 90.0, 0.02, 0.06, 2.0
@@ -23,8 +23,10 @@ def model_ledger(periods: int = 24, churn_factor_after: int | None = None) -> st
     """A ledger the model itself generates: one channel, spend and retention varying, a base of
     100,000 so that rounding to whole customers moves rates by < 0.001 %."""
     n = 100_000.0
-    lines = ["period,acquisition_spend,retention_spend,new_customers,customers_start,"
-             "churned_customers,revenue"]  # fmt: skip
+    lines = [
+        "period,acquisition_spend,retention_spend,new_customers,customers_start,"
+        "churned_customers,revenue"
+    ]
     for t in range(periods):
         a = 200_000 * (1 + 0.3 * math.sin(t / 2.0))
         r = 150_000 * (1 + 0.4 * math.cos(t / 3.0))
@@ -34,8 +36,10 @@ def model_ledger(periods: int = 24, churn_factor_after: int | None = None) -> st
         new = round(M * (1 - math.exp(-a / (KAPPA * M))))
         lost = round(n * churn)
         start = round(n)
-        lines.append(f"{2023 + t // 12}-{t % 12 + 1:02d},{a:.2f},{r:.2f},{new},{start},{lost},"
-                     f"{start * 40:.2f}")  # fmt: skip
+        lines.append(
+            f"{2023 + t // 12}-{t % 12 + 1:02d},{a:.2f},{r:.2f},{new},{start},{lost},"
+            f"{start * 40:.2f}"
+        )
         n = start + new - lost
     return "\n".join(lines) + "\n"
 
@@ -60,8 +64,9 @@ def test_backtest_on_a_model_made_ledger_is_accurate(write):
 
 
 def test_backtest_across_a_structural_break_says_so(write):
-    result = backtest(read_ledger(write(model_ledger(churn_factor_after=18))), *settings(window=12),
-                      holdout=6)  # fmt: skip
+    result = backtest(
+        read_ledger(write(model_ledger(churn_factor_after=18))), *settings(window=12), holdout=6
+    )
     assert result.mape.churned_customers > 0.5  # churn rose 2.5x: the forecast misses by > 50 %
     assert result.verdict_level == "poor"
     assert "does not forecast this business well" in result.verdict
@@ -86,8 +91,14 @@ def test_backtest_holdout_too_long():
 def _cron(*args: str) -> subprocess.CompletedProcess:
     """Run bucket as cron does: no terminal, no stdin, NO_COLOR, a bare environment."""
     env = {"PATH": os.environ.get("PATH", ""), "NO_COLOR": "1", "HOME": os.environ.get("HOME", "/")}
-    return subprocess.run([sys.executable, "-m", "bucket", *args], stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "bucket", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_check_exit_codes_as_cron_sees_them(write):
@@ -108,7 +119,9 @@ def test_check_values_and_undefined_metrics(write):
     row = data["checks"][0]
     months = read_ledger(EXAMPLE).frame
     last3 = months[months["ordinal"] >= months["ordinal"].max() - 2]
-    assert row["value"] == pytest.approx(last3["churned_customers"].sum() / last3["customers_start"].sum())
+    assert row["value"] == pytest.approx(
+        last3["churned_customers"].sum() / last3["customers_start"].sum()
+    )
     no_revenue = write("period,spend,new,start,churned\n2025-01,100,5,100,3\n")
     undefined = invoke("check", no_revenue, "--min", "ltv_to_cac=3", "--json")
     assert undefined.exit_code == 3

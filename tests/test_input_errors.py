@@ -1,7 +1,6 @@
 """Every bad input: exit 1, nothing on stdout, one `Error:` line naming file, row and column."""
 
 import pytest
-
 from conftest import invoke
 
 H = "period,acquisition_spend,new_customers,customers_start,churned_customers\n"
@@ -17,41 +16,97 @@ CASES = [
     ("png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", None, None, "PNG image"),
     ("xlsx", b"PK\x03\x04\x14\x00\x06\x00", None, None, "Excel"),
     ("binary", b"abc,def\x00\x01\x02\n1,2\n", None, None, "binary"),
-    ("missing-column", "period,acquisition_spend,new_customers,churned_customers\n2025-01,1,1,1\n",
-     1, "customers_start", "required column customers_start not found (columns found: period"),
-    ("missing-end-and-churn", "period,new_customers,customers_start\n2025-01,1,1\n",
-     1, "churned_customers", "need customers_end or churned_customers"),
+    (
+        "missing-column",
+        "period,acquisition_spend,new_customers,churned_customers\n2025-01,1,1,1\n",
+        1,
+        "customers_start",
+        "required column customers_start not found (columns found: period",
+    ),
+    (
+        "missing-end-and-churn",
+        "period,new_customers,customers_start\n2025-01,1,1\n",
+        1,
+        "churned_customers",
+        "need customers_end or churned_customers",
+    ),
     ("ragged", H + OK1 + "2025-02,5200,42,420\n", 3, None, "4 cells but the header has 5"),
     ("ragged-extra", H + OK1 + "2025-02,5200,42,420,21,7\n", 3, None, "6 cells"),
     ("empty-required", H + OK1 + "2025-02,5200,,420,21\n", 3, "new_customers", "is empty"),
-    ("non-numeric", H + OK1 + "2025-02,lots,42,420,21\n", 3, "acquisition_spend", "'lots' is not a number"),
+    (
+        "non-numeric",
+        H + OK1 + "2025-02,lots,42,420,21\n",
+        3,
+        "acquisition_spend",
+        "'lots' is not a number",
+    ),
     ("nan", H + OK1 + "2025-02,5200,42,420,NaN\n", 3, "churned_customers", "not a finite number"),
     ("inf", H + OK1 + "2025-02,inf,42,420,21\n", 3, "acquisition_spend", "not a finite number"),
-    ("excel-error", H + OK1 + "2025-02,#DIV/0!,42,420,21\n", 3, "acquisition_spend", "spreadsheet error"),
+    (
+        "excel-error",
+        H + OK1 + "2025-02,#DIV/0!,42,420,21\n",
+        3,
+        "acquisition_spend",
+        "spreadsheet error",
+    ),
     ("negative-count", H + OK1 + "2025-02,5200,-42,420,21\n", 3, "new_customers", "negative"),
     ("negative-spend", H + "2025-01,(5000),40,400,20\n", 2, "acquisition_spend", "negative"),
     ("fractional", H + OK1 + "2025-02,5200,42.5,420,21\n", 3, "new_customers", "whole numbers"),
     ("percent-count", H + "2025-01,5000,40%,400,20\n", 2, "new_customers", "percentage"),
     ("bad-period", H + OK1 + "Febtember 2025,5200,42,420,21\n", 3, "period", "not a period"),
-    ("bad-quarter", "quarter,spend,new,start,lost\n2025-Q1,1,1,10,1\nQ5 2025,1,1,10,1\n",
-     3, "quarter", "quarters are Q1-Q4"),
+    (
+        "bad-quarter",
+        "quarter,spend,new,start,lost\n2025-Q1,1,1,10,1\nQ5 2025,1,1,10,1\n",
+        3,
+        "quarter",
+        "quarters are Q1-Q4",
+    ),
     ("mixed-frequency", H + OK1 + "2025-Q2,5200,42,420,21\n", 3, "period", "one frequency"),
     ("duplicate", H + OK1 + OK1.replace("5000", "5100"), 3, "period", "already appears on row 2"),
-    ("identity", "period,new,start,end,churned\n2025-01,10,100,95,20\n", 2, "end",
-     "customers_end 95 ≠ customers_start 100 + new_customers 10 − churned 20 = 90"),
-    ("end-unreachable", "period,new,start,end\n2025-01,10,100,150\n", 2, "end",
-     "so churned would be negative"),
+    (
+        "identity",
+        "period,new,start,end,churned\n2025-01,10,100,95,20\n",
+        2,
+        "end",
+        "customers_end 95 ≠ customers_start 100 + new_customers 10 − churned 20 = 90",
+    ),
+    (
+        "end-unreachable",
+        "period,new,start,end\n2025-01,10,100,150\n",
+        2,
+        "end",
+        "so churned would be negative",
+    ),
     ("churn-too-big", H + "2025-01,5000,40,400,441\n", 2, "churned_customers", "more than"),
-    ("organic-too-big",
-     "period,new,organic,referral,start,churned\n2025-01,10,8,3,100,5\n", 2, "organic",
-     "organic + referral customers (11) exceed new_customers (10)"),
-    ("unclosed-quote", H + OK1 + '2025-02,"5200,42,420,21\n2025-03,1,1,1,1\n', 3, None,
-     "never closes"),
+    (
+        "organic-too-big",
+        "period,new,organic,referral,start,churned\n2025-01,10,8,3,100,5\n",
+        2,
+        "organic",
+        "organic + referral customers (11) exceed new_customers (10)",
+    ),
+    (
+        "unclosed-quote",
+        H + OK1 + '2025-02,"5200,42,420,21\n2025-03,1,1,1,1\n',
+        3,
+        None,
+        "never closes",
+    ),
     ("totals-in-middle", H + OK1 + "Total,5000,40,,20\n" + OK2, 3, "period", "totals row"),
-    ("empty-channel", "period,channel,new,start,churned\n2025-01,a,1,10,1\n2025-01,,1,10,1\n",
-     3, "channel", "channel is empty"),
-    ("two-columns-same-meaning", "month,date,new,start,churned\n2025-01,2025-01,1,10,1\n",
-     1, "date", "both mean period"),
+    (
+        "empty-channel",
+        "period,channel,new,start,churned\n2025-01,a,1,10,1\n2025-01,,1,10,1\n",
+        3,
+        "channel",
+        "channel is empty",
+    ),
+    (
+        "two-columns-same-meaning",
+        "month,date,new,start,churned\n2025-01,2025-01,1,10,1\n",
+        1,
+        "date",
+        "both mean period",
+    ),
 ]
 
 
@@ -81,8 +136,11 @@ def test_validate_reports_every_problem(write):
     path = write(H + "2025-01,x,40,400,20\n2025-02,5200,-1,420,21\n2025-04,5200,42,NaN,21\n")
     result = invoke("validate", path)
     assert result.exit_code == 1
-    rows = sorted(line.split(", row ")[1].split(",")[0] for line in result.stderr.splitlines()
-                  if line.startswith("Error:"))
+    rows = sorted(
+        line.split(", row ")[1].split(",")[0]
+        for line in result.stderr.splitlines()
+        if line.startswith("Error:")
+    )
     assert rows == ["2", "3", "4"]
 
 
@@ -95,14 +153,21 @@ def test_validate_json_lists_problems_even_on_error(write):
     report = no_nan_json(result.stdout)
     assert report["valid"] is False and report["errors"] == 1
     (problem,) = report["problems"]
-    assert (problem["row"], problem["column"], problem["code"]) == (2, "acquisition_spend", "bad-number")
+    assert (problem["row"], problem["column"], problem["code"]) == (
+        2,
+        "acquisition_spend",
+        "bad-number",
+    )
 
 
 def test_missing_column_suggests_nearest_header(write):
     path = write("period,spend,new,cust_start,churned\n2025-01,1,1,10,1\n")
     result = invoke("metrics", path)
     assert result.exit_code == 1
-    assert "nearest: 'cust_start'; if that is it, pass --map customers_start=cust_start" in result.stderr
+    assert (
+        "nearest: 'cust_start'; if that is it, pass --map customers_start=cust_start"
+        in result.stderr
+    )
     fixed = invoke("metrics", path, "--map", "customers_start=cust_start", "--json")
     assert fixed.exit_code == 0, fixed.stderr
 

@@ -20,8 +20,18 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src" / "bucket"
 MODULES = sorted(p for p in SRC.rglob("*.py"))
 # rank of each layer: a module may import modules of its own layer or of a lower rank
-RANK = {"errors": 0, "io": 1, "results": 1, "settings": 2, "events": 2, "model": 3,
-        "analysis": 4, "render": 5, "cli": 6, "__main__": 7}  # fmt: skip
+RANK = {
+    "errors": 0,
+    "io": 1,
+    "results": 1,
+    "settings": 2,
+    "events": 2,
+    "model": 3,
+    "analysis": 4,
+    "render": 5,
+    "cli": 6,
+    "__main__": 7,
+}
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
 MAX_POSITIONAL = 6
@@ -73,8 +83,11 @@ def test_imports_point_down(path):
 def test_no_import_cycles():
     graph = {module_name(p): bucket_targets(p) for p in MODULES}
     # a package's __init__ importing its own modules is how a package is assembled, not a cycle
-    graph = {m: {t for t in ts if not m.startswith(t + ".") and not t.startswith(m + ".") or
-                 m == t} - {m} for m, ts in graph.items()}  # fmt: skip
+    graph = {
+        m: {t for t in ts if (not m.startswith(t + ".") and not t.startswith(m + ".")) or m == t}
+        - {m}
+        for m, ts in graph.items()
+    }
     index, low, stack, on, cycles = {}, {}, [], set(), []
 
     def visit(v: str) -> None:  # Tarjan's strongly connected components
@@ -127,8 +140,10 @@ def test_no_private_name_crosses_a_module(path):
 
 def _is_command(fn: ast.FunctionDef) -> bool:
     """A CLI command: its signature is its options (decorated with ``@command()``)."""
-    return any(isinstance(d, ast.Call) and getattr(d.func, "id", "") == "command"
-               for d in fn.decorator_list)  # fmt: skip
+    return any(
+        isinstance(d, ast.Call) and getattr(d.func, "id", "") == "command"
+        for d in fn.decorator_list
+    )
 
 
 def _functions():
@@ -141,21 +156,31 @@ def _functions():
 
 def _body_lines(fn: ast.FunctionDef) -> int:
     body = fn.body
-    if (len(body) > 1 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)):  # fmt: skip
+    if (
+        len(body) > 1
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]
     return (fn.end_lineno or fn.lineno) - body[0].lineno + 1
 
 
 def test_modules_stay_small():
-    big = {str(p.relative_to(SRC)): n for p in MODULES
-           if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}  # fmt: skip
+    big = {
+        str(p.relative_to(SRC)): n
+        for p in MODULES
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
     assert not big, f"modules over {MAX_MODULE_LINES} lines: {big}"
 
 
 def test_functions_stay_short():
-    long = [f"{p.relative_to(SRC)}:{fn.lineno} {fn.name} ({_body_lines(fn)} lines)"
-            for p, fn in _functions() if not _is_command(fn) and _body_lines(fn) > MAX_FUNCTION_LINES]  # fmt: skip
+    long = [
+        f"{p.relative_to(SRC)}:{fn.lineno} {fn.name} ({_body_lines(fn)} lines)"
+        for p, fn in _functions()
+        if not _is_command(fn) and _body_lines(fn) > MAX_FUNCTION_LINES
+    ]
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
 
 
@@ -164,8 +189,11 @@ def test_few_positional_parameters():
         args = [*fn.args.posonlyargs, *fn.args.args]
         return len(args) - (1 if args and args[0].arg in ("self", "cls") else 0)
 
-    many = [f"{p.relative_to(SRC)}:{fn.lineno} {fn.name} ({positional(fn)})"
-            for p, fn in _functions() if not _is_command(fn) and positional(fn) > MAX_POSITIONAL]  # fmt: skip
+    many = [
+        f"{p.relative_to(SRC)}:{fn.lineno} {fn.name} ({positional(fn)})"
+        for p, fn in _functions()
+        if not _is_command(fn) and positional(fn) > MAX_POSITIONAL
+    ]
     assert not many, f"functions with more than {MAX_POSITIONAL} positional parameters: {many}"
 
 
@@ -175,8 +203,11 @@ def test_the_guards_catch_what_they_guard(tmp_path):
     bad.write_text(
         "from bucket.cli._common import x\nfrom bucket.io.text import _private\n"
         "def f(a, b, c, d, e, f, g):\n" + "    pass\n" * 61
-    )  # fmt: skip
+    )
     tree = ast.parse(bad.read_text())
     fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef))
     assert _body_lines(fn) == 61 and len(fn.args.args) == 7
-    assert ("bucket.cli._common", ["x"]) in imports(bad) and ("bucket.io.text", ["_private"]) in imports(bad)
+    assert ("bucket.cli._common", ["x"]) in imports(bad) and (
+        "bucket.io.text",
+        ["_private"],
+    ) in imports(bad)

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from bucket.io.ledger import read_ledger
 from bucket.analysis.metrics import compute_metrics, period_discount_rate
+from bucket.io.ledger import read_ledger
 
 LEDGER = """\
 period,channel,acquisition_spend,retention_spend,leads,new_customers,organic_customers,referral_customers,customers_start,churned_customers,revenue,attributed_revenue,promoters,passives,detractors

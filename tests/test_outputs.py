@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import EXAMPLES, invoke
 
 EXAMPLE = str(EXAMPLES / "saas_monthly.csv")
@@ -48,7 +47,20 @@ def _unchanged(files: dict[str, Path], before: dict[str, bytes]) -> None:
         ("ledger", "--transactions", "{tx}", "--spend", "{spend}", "-o", "{spend}"),
         ("ledger", "--transactions", "{tx}", "--cohorts-output", "{tx}"),
         ("ledger", "--transactions", "{tx}", "-o", "{out}", "--cohorts-output", "{out}"),
-        ("ledger", "--print-sql", "--table", "t", "--from", "2024-01", "--to", "2024-06", "--transactions", "{tx}", "-o", "{tx}"),
+        (
+            "ledger",
+            "--print-sql",
+            "--table",
+            "t",
+            "--from",
+            "2024-01",
+            "--to",
+            "2024-06",
+            "--transactions",
+            "{tx}",
+            "-o",
+            "{tx}",
+        ),
         ("plan", "{ledger}", "--config", "{config}", "-o", "{config}", "--draws", "0"),
         ("metrics", "{ledger}", "--config", "{config}", "-o", "{config}"),
         ("metrics", "--transactions", "{tx}", "--spend", "{spend}", "-o", "{spend}"),
@@ -60,7 +72,7 @@ def _unchanged(files: dict[str, Path], before: dict[str, bytes]) -> None:
         ("validate", "{ledger}", "-o", "{ledger}"),
     ],
     ids=lambda a: " ".join(a[:1] + tuple(x for x in a if x.startswith("-"))),
-)  # fmt: skip
+)
 def test_no_command_writes_over_an_input(files, tmp_path, args):
     out = tmp_path / "out.csv"
     out.write_text("cohort,age,active\n2025-01,0,1\n")  # an input for report --cohorts
@@ -89,30 +101,51 @@ def test_refused_before_the_work(files, monkeypatch):
         raise AssertionError("the plan ran")
 
     monkeypatch.setattr(plan, "make_plan", boom)
-    result = invoke("plan", str(files["ledger"]), "--config", str(files["config"]), "-o",
-                    str(files["config"]))  # fmt: skip
+    result = invoke(
+        "plan", str(files["ledger"]), "--config", str(files["config"]), "-o", str(files["config"])
+    )
     assert result.exit_code == 2 and "is an input file" in result.stderr
 
 
 def test_ledger_writes_both_files_when_they_differ(files, tmp_path):
     out, cohorts = tmp_path / "l.csv", tmp_path / "c.csv"
-    result = invoke("ledger", "--transactions", str(files["tx"]), "-o", str(out),
-                    "--cohorts-output", str(cohorts))  # fmt: skip
+    result = invoke(
+        "ledger",
+        "--transactions",
+        str(files["tx"]),
+        "-o",
+        str(out),
+        "--cohorts-output",
+        str(cohorts),
+    )
     assert result.exit_code == 0, result.stderr
-    assert out.read_text().startswith("period,channel,") and cohorts.read_text().startswith("cohort,age,active")
+    assert out.read_text().startswith("period,channel,") and cohorts.read_text().startswith(
+        "cohort,age,active"
+    )
 
 
 def test_map_renames_event_columns_on_the_embedded_engine(tmp_path):
     """--map date=order_date was ignored by the embedded engine (only remote engines honoured it)."""
     renamed = tmp_path / "orders.csv"
-    renamed.write_text(TX.replace("customer_id,date,amount,channel", "buyer,order_date,paid,src", 1))
+    renamed.write_text(
+        TX.replace("customer_id,date,amount,channel", "buyer,order_date,paid,src", 1)
+    )
     plain = invoke("ledger", "--transactions", str(tmp_path / "x.csv"))
     assert plain.exit_code == 1  # no such file: the reference below is the un-renamed file
     reference = tmp_path / "plain.csv"
     reference.write_text(TX)
     want = invoke("ledger", "--transactions", str(reference))
-    got = invoke("ledger", "--transactions", str(renamed), "--map",
-                 "customer_id=buyer,date=order_date", "--map", "amount=paid", "--map", "channel=src")  # fmt: skip
+    got = invoke(
+        "ledger",
+        "--transactions",
+        str(renamed),
+        "--map",
+        "customer_id=buyer,date=order_date",
+        "--map",
+        "amount=paid",
+        "--map",
+        "channel=src",
+    )
     assert want.exit_code == 0 and got.exit_code == 0, got.stderr
     assert got.stdout == want.stdout
     # without --map the renamed file is refused, naming what is missing and how to map it
@@ -139,8 +172,10 @@ def test_margin_comes_from_the_config_in_cohorts_too(tmp_path):
     cfg = tmp_path / "bucket.toml"
     cfg.write_text("[plan]\nmargin = 0.5\n")
     table = tmp_path / "c.csv"
-    table.write_text("cohort,age,active\n2025-01,0,100\n2025-01,1,80\n2025-01,2,70\n"
-                     "2025-02,0,100\n2025-02,1,82\n")  # fmt: skip
+    table.write_text(
+        "cohort,age,active\n2025-01,0,100\n2025-01,1,80\n2025-01,2,70\n"
+        "2025-02,0,100\n2025-02,1,82\n"
+    )
     args = ("cohorts", str(table), "--arpu", "10", "--json")
     default = json.loads(invoke(*args).stdout)["lifetime"]
     from_config = json.loads(invoke(*args, "--config", str(cfg)).stdout)["lifetime"]

@@ -45,7 +45,9 @@ def test_bad_labels(text):
 def test_dates_become_months_weeks_or_quarters_by_spacing():
     months = resolve([parse_label(d) for d in ("2025-01-31", "2025-02-28", "2025-03-31")])
     assert months.frequency == "month" and [p.label for p in months.periods] == [
-        "2025-01", "2025-02", "2025-03"
+        "2025-01",
+        "2025-02",
+        "2025-03",
     ]
     weeks = resolve([parse_label(d) for d in ("2024-12-30", "2025-01-06", "2025-01-13")])
     assert weeks.frequency == "week"

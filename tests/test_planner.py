@@ -7,15 +7,16 @@ import math
 
 import numpy as np
 import pytest
-
-from bucket.model.calibrate import derive, marginal_cac, observe
-from bucket.io.ledger import read_ledger
-from bucket.settings import load_settings
-from bucket.model.optimize import GRID, best_split, evaluate, grid_scores, params_of
-from bucket.analysis.plan import make_plan, simulate_split
-from bucket.render.json import to_json
-from bucket.model.simulate import Params, allocate, paid_inflow, run
 from conftest import EXAMPLES, invoke, no_nan_json
+
+from bucket.analysis.plan import make_plan, simulate_split
+from bucket.io.ledger import read_ledger
+from bucket.model.calibrate import derive, marginal_cac
+from bucket.model.observe import observe
+from bucket.model.optimize import GRID, best_split, evaluate, grid_scores, params_of
+from bucket.model.simulate import Params, allocate, paid_inflow, run
+from bucket.render.json import to_json
+from bucket.settings import load_settings
 
 EXAMPLE = str(EXAMPLES / "saas_monthly.csv")
 
@@ -27,14 +28,32 @@ def settings(**kw):
 
 def ledger_text(rows, channels=("",)) -> str:
     """rows: list of dicts with period, spend, new, start, churned [, retention, revenue]."""
-    head = ["period"] + (["channel"] if channels != ("",) else []) + [
-        "acquisition_spend", "retention_spend", "new_customers", "customers_start",
-        "churned_customers", "revenue"]  # fmt: skip
+    head = (
+        ["period"]
+        + (["channel"] if channels != ("",) else [])
+        + [
+            "acquisition_spend",
+            "retention_spend",
+            "new_customers",
+            "customers_start",
+            "churned_customers",
+            "revenue",
+        ]
+    )
     lines = [",".join(head)]
     for r in rows:
-        cells = [r["period"]] + ([r["channel"]] if channels != ("",) else []) + [
-            str(r["spend"]), str(r.get("retention", 0)), str(r["new"]), str(r["start"]),
-            str(r["churned"]), str(r.get("revenue", r["start"] * 50))]  # fmt: skip
+        cells = (
+            [r["period"]]
+            + ([r["channel"]] if channels != ("",) else [])
+            + [
+                str(r["spend"]),
+                str(r.get("retention", 0)),
+                str(r["new"]),
+                str(r["start"]),
+                str(r["churned"]),
+                str(r.get("revenue", r["start"] * 50)),
+            ]
+        )
         lines.append(",".join(cells))
     return "\n".join(lines) + "\n"
 
@@ -70,8 +89,19 @@ def test_zero_customers_means_no_retention_effect_not_nan():
 
 
 def test_capacity_and_max_growth_are_honoured_and_overflow_reported():
-    p = Params(n0=100.0, u=10.0, m=1.0, d=0.01, o=50.0, q=0.0, c_min=0.01, c_base=0.01, k=1.0,
-               capacity=130.0, max_growth=0.2)  # fmt: skip
+    p = Params(
+        n0=100.0,
+        u=10.0,
+        m=1.0,
+        d=0.01,
+        o=50.0,
+        q=0.0,
+        c_min=0.01,
+        c_base=0.01,
+        k=1.0,
+        capacity=130.0,
+        max_growth=0.2,
+    )
     traj = run(p, 0.0, 0.0, 0.0, horizon=3)
     # 100 → min(99 + 50, 130, 120) = 120 → min(118.8 + 50, 130, 144) = 130 → 130
     assert traj.customers.tolist() == pytest.approx([100, 120, 130, 130])
@@ -115,8 +145,10 @@ def test_allocation_beats_any_other_split():
 
 
 def test_assumed_channel_and_retention_follow_phi_and_rho(write):
-    rows = [dict(period=f"2025-0{i}", spend=1000, new=20, start=1000, churned=50, retention=100)
-            for i in range(1, 4)]  # fmt: skip
+    rows = [
+        dict(period=f"2025-0{i}", spend=1000, new=20, start=1000, churned=50, retention=100)
+        for i in range(1, 4)
+    ]
     ledger = read_ledger(write(ledger_text(rows)))
     s, src = settings(phi=0.4, mu=0.5, rho=5.0)
     cal = derive(observe(ledger, s), s, src)
@@ -135,8 +167,10 @@ def test_assumed_channel_and_retention_follow_phi_and_rho(write):
 
 
 def test_rho_that_would_push_churn_above_one_is_capped_and_said(write):
-    rows = [dict(period=f"2025-0{i}", spend=1000, new=20, start=1000, churned=50, retention=2000)
-            for i in range(1, 4)]  # fmt: skip
+    rows = [
+        dict(period=f"2025-0{i}", spend=1000, new=20, start=1000, churned=50, retention=2000)
+        for i in range(1, 4)
+    ]
     s, src = settings(phi=0.4, mu=0.5, rho=5.0)
     cal = derive(observe(read_ledger(write(ledger_text(rows))), s), s, src)
     assert cal.c_base == 1.0
@@ -207,14 +241,32 @@ def test_steady_state_marginal_costs_agree():
 
 
 def test_one_channel_equals_identical_channels_split(write):
-    base = [dict(period=f"2025-{i:02d}", spend=2000 + 100 * i, new=40, start=1000 + 10 * i,
-                 churned=50, retention=600) for i in range(1, 7)]  # fmt: skip
+    base = [
+        dict(
+            period=f"2025-{i:02d}",
+            spend=2000 + 100 * i,
+            new=40,
+            start=1000 + 10 * i,
+            churned=50,
+            retention=600,
+        )
+        for i in range(1, 7)
+    ]
     split = []
     for r in base:
         for ch in ("a", "b"):
-            split.append(dict(r, channel=ch, spend=r["spend"] / 2, new=r["new"] // 2,
-                              start=r["start"] // 2, churned=r["churned"] // 2,
-                              retention=r["retention"] / 2, revenue=r["start"] * 25))  # fmt: skip
+            split.append(
+                dict(
+                    r,
+                    channel=ch,
+                    spend=r["spend"] / 2,
+                    new=r["new"] // 2,
+                    start=r["start"] // 2,
+                    churned=r["churned"] // 2,
+                    retention=r["retention"] / 2,
+                    revenue=r["start"] * 25,
+                )
+            )
     s, src = settings()
     one = make_plan(read_ledger(write(ledger_text(base), "one.csv")), s, src)
     two = make_plan(read_ledger(write(ledger_text(split, ("a", "b")), "two.csv")), s, src)
@@ -235,7 +287,9 @@ def test_target_budget_reaches_the_growth_exactly():
     # a budget a little smaller cannot reach it with any split
     cal = derive(observe(read_ledger(EXAMPLE), s), s, src)
     params = params_of(cal, None, None)
-    less = grid_scores(params, cal.kappa, cal.saturation, plan.target.budget * 0.99, 12, "customers")
+    less = grid_scores(
+        params, cal.kappa, cal.saturation, plan.target.budget * 0.99, 12, "customers"
+    )
     assert less.max() < n0 * 1.2
 
 
@@ -275,17 +329,31 @@ def test_leverage_is_measured_not_assumed():
 
 
 def test_zero_retention_spend_history_is_assumed_and_said(write):
-    rows = [dict(period=f"2025-{i:02d}", spend=1000 + 50 * i, new=20, start=1000, churned=40)
-            for i in range(1, 8)]  # fmt: skip
+    rows = [
+        dict(period=f"2025-{i:02d}", spend=1000 + 50 * i, new=20, start=1000, churned=40)
+        for i in range(1, 8)
+    ]
     plan = make_plan(read_ledger(write(ledger_text(rows))), *settings())
-    assert any("retention spend was zero in the window, so the effect of retention spend is assumed from ρ = 5"
-               in w for w in plan.warnings)  # fmt: skip
+    assert any(
+        "retention spend was zero in the window, so the effect of retention spend is assumed from ρ = 5"
+        in w
+        for w in plan.warnings
+    )
     assert 0 <= plan.recommendation.acquisition_share <= 1
 
 
 def test_zero_churn_favours_acquisition(write):
-    rows = [dict(period=f"2025-{i:02d}", spend=1000, new=20, start=1000 + 20 * i, churned=0,
-                 retention=200) for i in range(1, 4)]  # fmt: skip
+    rows = [
+        dict(
+            period=f"2025-{i:02d}",
+            spend=1000,
+            new=20,
+            start=1000 + 20 * i,
+            churned=0,
+            retention=200,
+        )
+        for i in range(1, 4)
+    ]
     plan = make_plan(read_ledger(write(ledger_text(rows))), *settings())
     assert plan.recommendation.acquisition_share == pytest.approx(1.0, abs=1e-3)
     assert any("no churn" in w for w in plan.warnings)
@@ -311,10 +379,28 @@ def test_one_period_only(write):
 def test_channel_with_zero_spend_counts_as_organic(write):
     rows = []
     for i in range(1, 4):
-        rows.append(dict(period=f"2025-0{i}", channel="paid", spend=2000, new=20, start=500,
-                         churned=20, retention=500))  # fmt: skip
-        rows.append(dict(period=f"2025-0{i}", channel="seo", spend=0, new=7, start=300,
-                         churned=10, retention=300))  # fmt: skip
+        rows.append(
+            dict(
+                period=f"2025-0{i}",
+                channel="paid",
+                spend=2000,
+                new=20,
+                start=500,
+                churned=20,
+                retention=500,
+            )
+        )
+        rows.append(
+            dict(
+                period=f"2025-0{i}",
+                channel="seo",
+                spend=0,
+                new=7,
+                start=300,
+                churned=10,
+                retention=300,
+            )
+        )
     plan = make_plan(read_ledger(write(ledger_text(rows, ("paid", "seo")))), *settings())
     assert [c.channel for c in plan.recommendation.channels] == ["paid"]
     o = next(p for p in plan.parameters if p.symbol == "o")
@@ -322,7 +408,9 @@ def test_channel_with_zero_spend_counts_as_organic(write):
 
 
 def test_no_revenue_column_plans_customers_and_says_so(write):
-    path = write("period,spend,new,start,churned\n2025-01,1000,20,1000,40\n2025-02,1100,22,980,41\n")
+    path = write(
+        "period,spend,new,start,churned\n2025-01,1000,20,1000,40\n2025-02,1100,22,980,41\n"
+    )
     result = invoke("plan", path, "--json")
     assert result.exit_code == 0, result.stderr
     plan = no_nan_json(result.stdout)
@@ -350,8 +438,18 @@ def test_plan_json_contract_and_reproducibility():
     assert first.exit_code == 0, first.stderr
     assert first.stdout == second.stdout  # byte-identical
     plan = no_nan_json(first.stdout)
-    for key in ("current", "recommendation", "parameters", "marginal", "sensitivity",
-                "break_even", "leverage", "projection", "uncertainty", "warnings"):  # fmt: skip
+    for key in (
+        "current",
+        "recommendation",
+        "parameters",
+        "marginal",
+        "sensitivity",
+        "break_even",
+        "leverage",
+        "projection",
+        "uncertainty",
+        "warnings",
+    ):
         assert key in plan
     rec = plan["recommendation"]
     assert rec["acquisition_spend"] + rec["retention_spend"] == pytest.approx(plan["budget"])
@@ -382,7 +480,9 @@ def test_command_line_beats_config_beats_default(tmp_path):
     s, src, used = load_settings(None, {"margin": 0.5}, cwd=tmp_path)
     assert (s.rho, s.margin, s.horizon, s.mu) == (9, 0.5, 6, 0.5)
     assert src["rho"] == "set" and src["mu"] == "assumed" and used == str(cfg)
-    plan = no_nan_json(invoke("plan", EXAMPLE, "--json", "--config", str(cfg), "--margin", "0.5").stdout)
+    plan = no_nan_json(
+        invoke("plan", EXAMPLE, "--json", "--config", str(cfg), "--margin", "0.5").stdout
+    )
     assert plan["horizon"] == 6
     margin = next(p for p in plan["parameters"] if p["name"] == "margin")
     assert margin["value"] == 0.5 and margin["source"] == "set"
@@ -390,10 +490,12 @@ def test_command_line_beats_config_beats_default(tmp_path):
 
 @pytest.mark.parametrize(
     "toml, words",
-    [("rho = -1\n", "key rho: input should be greater than 0"),
-     ("colour = 3\n", "key colour: unknown setting"),
-     ("rho = \n", "not valid TOML")],
-)  # fmt: skip
+    [
+        ("rho = -1\n", "key rho: input should be greater than 0"),
+        ("colour = 3\n", "key colour: unknown setting"),
+        ("rho = \n", "not valid TOML"),
+    ],
+)
 def test_config_errors_name_the_key(tmp_path, toml, words):
     cfg = tmp_path / "c.toml"
     cfg.write_text(toml)
@@ -477,8 +579,19 @@ def test_an_ageing_base_churns_less():
     mix = np.zeros(100)
     mix[0] = 1.0  # a fresh base
     rel = hazard / (mix * hazard).sum()
-    p = Params(n0=1000.0, u=20.0, m=1.0, d=0.01, o=0.0, q=0.0, c_min=0.3, c_base=0.3, k=1.0,
-               hazard=rel, age_mix=mix)  # fmt: skip
+    p = Params(
+        n0=1000.0,
+        u=20.0,
+        m=1.0,
+        d=0.01,
+        o=0.0,
+        q=0.0,
+        c_min=0.3,
+        c_base=0.3,
+        k=1.0,
+        hazard=rel,
+        age_mix=mix,
+    )
     traj = run(p, 0.0, 0.0, 0.0, 6)
     assert np.all(np.diff(traj.churn) < 0)
     # churn at age t is exactly the sBG hazard scaled to today's level 0.3 at age 0
@@ -489,12 +602,30 @@ def test_channel_launched_inside_the_window(write):
     # regression (review): months before a channel existed made a two-point "fit" look good
     rows = []
     for i in range(1, 7):
-        rows.append(dict(period=f"2025-0{i}", channel="a", spend=1000 + 200 * (i % 3), new=20 + i,
-                         start=1000, churned=40, retention=500))  # fmt: skip
+        rows.append(
+            dict(
+                period=f"2025-0{i}",
+                channel="a",
+                spend=1000 + 200 * (i % 3),
+                new=20 + i,
+                start=1000,
+                churned=40,
+                retention=500,
+            )
+        )
         spend_b = 0 if i <= 4 else 3000
-        rows.append(dict(period=f"2025-0{i}", channel="b", spend=spend_b, new=0 if i <= 4 else 30,
-                         start=100, churned=4, retention=50))  # fmt: skip
-    s, src = settings()
+        rows.append(
+            dict(
+                period=f"2025-0{i}",
+                channel="b",
+                spend=spend_b,
+                new=0 if i <= 4 else 30,
+                start=100,
+                churned=4,
+                retention=50,
+            )
+        )
+    s, _src = settings()
     obs = observe(read_ledger(write(ledger_text(rows, ("a", "b")))), s)
     b = next(c for c in obs.channels if c.name == "b")
     assert b.fit is None and b.spend == pytest.approx(3000.0) and b.paid == pytest.approx(30.0)

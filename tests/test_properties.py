@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import EXAMPLES, invoke, no_nan_json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import EXAMPLES, invoke, no_nan_json
 
 pytestmark = pytest.mark.slow
 
@@ -17,11 +16,49 @@ BASE = (EXAMPLES / "saas_monthly.csv").read_text().splitlines()[:10]
 EU = (EXAMPLES / "saas_monthly_eu.csv").read_text().splitlines()[:7]
 
 TRICKY = st.sampled_from(
-    ["", " ", "-1", "0", "1e400", "1e-400", "NaN", "inf", "-inf", "#N/A", "#DIV/0!", "1,5",
-     "1.5", "1.234,5", "1,234.5", "(5)", "$", "€ -", "12%", "abc", '"', '""', "∞", "Total",
-     "Итого", "2025-13", "Q5 2025", "2025-W53", "9999999999999999999999", "0.0000001",
-     "\x00", "\ufeff", ";", ",", "\t", "\r", "\n", "— ", "1'000", "\u00a01\u00a0000"]
-)  # fmt: skip
+    [
+        "",
+        " ",
+        "-1",
+        "0",
+        "1e400",
+        "1e-400",
+        "NaN",
+        "inf",
+        "-inf",
+        "#N/A",
+        "#DIV/0!",
+        "1,5",
+        "1.5",
+        "1.234,5",
+        "1,234.5",
+        "(5)",
+        "$",
+        "€ -",
+        "12%",
+        "abc",
+        '"',
+        '""',
+        "∞",
+        "Total",
+        "Итого",
+        "2025-13",
+        "Q5 2025",
+        "2025-W53",
+        "9999999999999999999999",
+        "0.0000001",
+        "\x00",
+        "\ufeff",
+        ";",
+        ",",
+        "\t",
+        "\r",
+        "\n",
+        "— ",
+        "1'000",
+        "\u00a01\u00a0000",
+    ]
+)
 CELL = st.one_of(TRICKY, st.text(max_size=8), st.integers(-10, 10**7).map(str))
 
 
@@ -102,8 +139,12 @@ def test_mutated_european_ledger_metrics(data):
 @FAST
 @given(st.text(alphabet=st.sampled_from(list("0123456789,;.-\n\"' $€%Qabc")), max_size=300))
 def test_csv_like_text(text):
-    check(("period,acquisition_spend,new_customers,customers_start,churned_customers\n" + text)
-          .encode(), "metrics")
+    check(
+        (
+            "period,acquisition_spend,new_customers,customers_start,churned_customers\n" + text
+        ).encode(),
+        "metrics",
+    )
 
 
 PLAN = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -126,10 +167,26 @@ def test_mutated_ledger_plan(data):
     objective=st.sampled_from(["value", "customers", "profit"]),
     capacity=st.one_of(st.none(), st.floats(1, 1e5)),
 )
-def test_plan_settings_never_break_the_numbers(budget, horizon, phi, mu, rho, margin, objective, capacity):
-    args = ["plan", str(EXAMPLES / "saas_monthly.csv"), "--json", "--horizon", str(horizon),
-            "--phi", repr(phi), "--mu", repr(mu), "--rho", repr(rho), "--margin", repr(margin),
-            "--objective", objective]  # fmt: skip
+def test_plan_settings_never_break_the_numbers(
+    budget, horizon, phi, mu, rho, margin, objective, capacity
+):
+    args = [
+        "plan",
+        str(EXAMPLES / "saas_monthly.csv"),
+        "--json",
+        "--horizon",
+        str(horizon),
+        "--phi",
+        repr(phi),
+        "--mu",
+        repr(mu),
+        "--rho",
+        repr(rho),
+        "--margin",
+        repr(margin),
+        "--objective",
+        objective,
+    ]
     if budget is not None:
         args += ["--budget", repr(budget)]
     if capacity is not None:
@@ -140,4 +197,6 @@ def test_plan_settings_never_break_the_numbers(budget, horizon, phi, mu, rho, ma
         plan = no_nan_json(result.stdout)
         rec = plan["recommendation"]
         assert 0.0 <= rec["acquisition_share"] <= 1.0
-        assert rec["objective"] >= plan["current"]["objective"] - 1e-6 * abs(plan["current"]["objective"])
+        assert rec["objective"] >= plan["current"]["objective"] - 1e-6 * abs(
+            plan["current"]["objective"]
+        )

@@ -4,10 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLES, invoke, no_nan_json
 
 from bucket.io.columns import COLUMNS, normalize
 from bucket.io.ledger import read_ledger
-from conftest import EXAMPLES, invoke, no_nan_json
 
 CLEAN = """\
 period,acquisition_spend,retention_spend,new_customers,customers_start,churned_customers,revenue
@@ -55,9 +55,9 @@ MESSY = {
     ),
     "chinese": (
         "期间,广告支出,留存费用,新客户,期初客户,流失客户,收入\n"
-        "2025年1月,\"¥12,000.50\",\"¥1,000\",80,\"1,000\",50,\"¥52,000\"\n"
-        "2025年2月,\"¥13,000\",\"¥1,000\",85,\"1,030\",52,\"¥53,100\"\n"
-        "2025年3月,\"¥12,500\",\"¥1,000\",79,\"1,063\",55,\"¥54,900\"\n",
+        '2025年1月,"¥12,000.50","¥1,000",80,"1,000",50,"¥52,000"\n'
+        '2025年2月,"¥13,000","¥1,000",85,"1,030",52,"¥53,100"\n'
+        '2025年3月,"¥12,500","¥1,000",79,"1,063",55,"¥54,900"\n',
         "utf-8",
     ),
     "french-latin1": (
@@ -152,16 +152,26 @@ def test_continuity_break_is_a_warning(write):
     path = write("period,new,start,churned\n2025-01,10,100,5\n2025-02,10,90,5\n")
     ledger = read_ledger(path)
     (w,) = ledger.warnings
-    assert w.code == "continuity" and w.row == 3 and "customers_start 90 ≠ previous customers_end 105" in w.message
+    assert (
+        w.code == "continuity"
+        and w.row == 3
+        and "customers_start 90 ≠ previous customers_end 105" in w.message
+    )
 
 
 def test_map_renames_explicitly(write):
     path = write("Monat,Ausgaben gesamt,Neue,Bestand,Weg\n2025-01,100,5,50,2\n")
     result = invoke(
-        "metrics", path, "--json",
-        "--map", "acquisition_spend=Ausgaben gesamt,new_customers=Neue",
-        "--map", "customers_start=Bestand", "-m", "churned_customers=weg",
-    )  # fmt: skip
+        "metrics",
+        path,
+        "--json",
+        "--map",
+        "acquisition_spend=Ausgaben gesamt,new_customers=Neue",
+        "--map",
+        "customers_start=Bestand",
+        "-m",
+        "churned_customers=weg",
+    )
     assert result.exit_code == 0, result.stderr
     assert no_nan_json(result.stdout)["overall"]["cac"] == 20.0
 
@@ -179,9 +189,18 @@ def test_alias_table_is_consistent():
         assert seen.setdefault(key, row["canonical"]) == row["canonical"], row
     # every required column has names in each of the languages teams export in
     for lang in ("en", "ru", "uk", "zh", "de", "fr", "es"):
-        for canon in ("period", "acquisition_spend", "new_customers", "customers_start",
-                      "customers_end", "churned_customers"):  # fmt: skip
-            assert any(r["canonical"] == canon and r["language"] == lang for r in rows), (lang, canon)
+        for canon in (
+            "period",
+            "acquisition_spend",
+            "new_customers",
+            "customers_start",
+            "customers_end",
+            "churned_customers",
+        ):
+            assert any(r["canonical"] == canon and r["language"] == lang for r in rows), (
+                lang,
+                canon,
+            )
 
 
 def test_control_characters_in_channel_names_are_dropped(write):

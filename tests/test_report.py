@@ -11,7 +11,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import EXAMPLES, invoke
 
 pytestmark = pytest.mark.slow
@@ -75,8 +74,12 @@ def test_tables_carry_the_plan_json_numbers(page):
     parser.feed(html)
     split = {row[0]: row[1:] for row in parser.tables["today vs recommended"][1:]}
     cur, rec = plan["current"], plan["recommendation"]
-    assert _num(split["acquisition share"][1]) == pytest.approx(100 * rec["acquisition_share"], abs=0.05)
-    assert _num(split["acquisition share"][0]) == pytest.approx(100 * cur["acquisition_share"], abs=0.05)
+    assert _num(split["acquisition share"][1]) == pytest.approx(
+        100 * rec["acquisition_share"], abs=0.05
+    )
+    assert _num(split["acquisition share"][0]) == pytest.approx(
+        100 * cur["acquisition_share"], abs=0.05
+    )
     assert _num(split["retention spend"][1]) == pytest.approx(rec["retention_spend"], abs=0.5)
     assert _num(split["customer equity"][1]) == pytest.approx(rec["value"], abs=0.5)
     assert _num(split["customer equity"][0]) == pytest.approx(cur["value"], abs=0.5)
@@ -111,8 +114,18 @@ def test_page_is_self_contained_and_light(page):
 def test_event_input_adds_the_cohort_chart(tmp_path):
     assert invoke("example", str(tmp_path), "--transactions", "--rows", "20000").exit_code == 0
     out = tmp_path / "r.html"
-    res = invoke("report", "--transactions", str(tmp_path / "transactions.csv"),
-                 "--spend", str(tmp_path / "spend.csv"), "--draws", "0", "-o", str(out), "-q")  # fmt: skip
+    res = invoke(
+        "report",
+        "--transactions",
+        str(tmp_path / "transactions.csv"),
+        "--spend",
+        str(tmp_path / "spend.csv"),
+        "--draws",
+        "0",
+        "-o",
+        str(out),
+        "-q",
+    )
     assert res.exit_code == 0, res.stderr
     html = out.read_text(encoding="utf-8")
     assert 'id="chart-6"' in html and "sBG" in html
@@ -143,10 +156,19 @@ def test_charts_draw_in_headless_chromium_without_network_or_errors(page, tmp_pa
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--disable-default-apps",
-            "--disable-extensions", "--no-first-run", "--disable-domain-reliability",
-            "--metrics-recording-only", "--no-pings"]  # fmt: skip
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-default-apps",
+        "--disable-extensions",
+        "--no-first-run",
+        "--disable-domain-reliability",
+        "--metrics-recording-only",
+        "--no-pings",
+    ]
     problems, requests = [], []
     url = page.as_uri()
     with sync_playwright() as pw:
@@ -154,7 +176,9 @@ def test_charts_draw_in_headless_chromium_without_network_or_errors(page, tmp_pa
         context = browser.new_context(viewport={"width": 1000, "height": 900})
         context.on("request", lambda r: requests.append(r.url))
         pg = context.new_page()
-        pg.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+        pg.on(
+            "console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None
+        )
         pg.on("pageerror", lambda e: problems.append(str(e)))
         pg.goto(url, wait_until="load")
         marks = pg.evaluate("""() => Array.from(document.querySelectorAll('section.chart svg'))
@@ -170,7 +194,9 @@ def test_charts_draw_in_headless_chromium_without_network_or_errors(page, tmp_pa
         ph = phone.new_page()
         ph.goto(url, wait_until="load")
         overflow = ph.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-        svg_width = ph.evaluate("() => document.querySelector('#chart-1 svg').getBoundingClientRect().width")
+        svg_width = ph.evaluate(
+            "() => document.querySelector('#chart-1 svg').getBoundingClientRect().width"
+        )
         pdf = pg.pdf(format="A4")
         browser.close()
     assert problems == []
@@ -185,17 +211,39 @@ def test_charts_draw_in_headless_chromium_without_network_or_errors(page, tmp_pa
 def test_a_ledger_with_a_cohort_file_gets_the_cohort_chart(tmp_path):
     assert invoke("example", str(tmp_path), "--transactions", "--rows", "20000").exit_code == 0
     ledger, cohorts = tmp_path / "ledger.csv", tmp_path / "cohorts.csv"
-    res = invoke("ledger", "--transactions", str(tmp_path / "transactions.csv"), "--spend",
-                 str(tmp_path / "spend.csv"), "--cohorts", str(cohorts), "-o", str(ledger), "-q")  # fmt: skip
+    res = invoke(
+        "ledger",
+        "--transactions",
+        str(tmp_path / "transactions.csv"),
+        "--spend",
+        str(tmp_path / "spend.csv"),
+        "--cohorts",
+        str(cohorts),
+        "-o",
+        str(ledger),
+        "-q",
+    )
     assert res.exit_code == 0, res.stderr
     out = tmp_path / "r.html"
-    res = invoke("report", str(ledger), "--cohorts", str(cohorts), "--draws", "0", "-o", str(out), "-q")
+    res = invoke(
+        "report", str(ledger), "--cohorts", str(cohorts), "--draws", "0", "-o", str(out), "-q"
+    )
     assert res.exit_code == 0, res.stderr
     assert 'id="chart-6"' in out.read_text(encoding="utf-8")
     # the cohort file is the plan's too: the sBG retention model ages the base with it
     sbg = tmp_path / "sbg.html"
-    res = invoke("report", str(ledger), "--cohorts", str(cohorts), "--draws", "0",
-                 "--retention-model", "sbg", "-o", str(sbg))  # fmt: skip
+    res = invoke(
+        "report",
+        str(ledger),
+        "--cohorts",
+        str(cohorts),
+        "--draws",
+        "0",
+        "--retention-model",
+        "sbg",
+        "-o",
+        str(sbg),
+    )
     assert res.exit_code == 0, res.stderr
     assert "retention model sBG" in res.stderr
     assert 'id="chart-6"' in sbg.read_text(encoding="utf-8")
@@ -221,7 +269,16 @@ def test_cohort_file_warnings_reach_stderr_and_the_page_and_its_periods_must_mat
     assert rising in page.split('<ul class="warnings">', 1)[1]
     weekly = tmp_path / "weekly.csv"
     weekly.write_text("cohort,age,active\n2024-01-01,0,100\n2024-01-01,1,90\n2024-01-08,0,80\n")
-    res = invoke("report", str(EXAMPLE), "--cohorts", str(weekly), "--draws", "0", "-o", str(tmp_path / "w.html"))
+    res = invoke(
+        "report",
+        str(EXAMPLE),
+        "--cohorts",
+        str(weekly),
+        "--draws",
+        "0",
+        "-o",
+        str(tmp_path / "w.html"),
+    )
     assert res.exit_code == 1
     assert res.stderr.startswith("Error: ") and "the ledger's are months" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
@@ -235,9 +292,9 @@ def test_marginal_curves_meet_at_the_recommendation_and_match_marginal_cac(objec
     marginal CAC (an independent computation: κ·exp(A/(κM)) per channel, blended)."""
     import numpy as np
 
+    from bucket.analysis.report import make_report
     from bucket.io.ledger import read_ledger
     from bucket.settings import load_settings
-    from bucket.analysis.report import make_report
 
     settings, sources, _ = load_settings(None, {"objective": objective, "draws": 0})
     r = make_report(read_ledger(EXAMPLE), settings, sources)
@@ -250,7 +307,11 @@ def test_marginal_curves_meet_at_the_recommendation_and_match_marginal_cac(objec
 
 
 def test_channel_names_are_text_not_formulas(tmp_path):
-    text = (EXAMPLES / "saas_monthly.csv").read_text(encoding="utf-8").replace("social", "promo $5 \\to $_")
+    text = (
+        (EXAMPLES / "saas_monthly.csv")
+        .read_text(encoding="utf-8")
+        .replace("social", "promo $5 \\to $_")
+    )
     ledger = tmp_path / "ledger.csv"
     ledger.write_text(text, encoding="utf-8")
     out = tmp_path / "r.html"

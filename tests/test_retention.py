@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
@@ -71,8 +70,10 @@ def test_curve_identities():
 def test_structural_delay_is_detected_and_skipped():
     from bucket.model.sbg import structural_delay
 
-    delayed = [np.concatenate([[1000, 1000, 1000], REGULAR[1:] * 1.0]),
-               np.array([500.0, 500.0, 500.0, 315.0])]
+    delayed = [
+        np.concatenate([[1000, 1000, 1000], REGULAR[1:] * 1.0]),
+        np.array([500.0, 500.0, 500.0, 315.0]),
+    ]
     assert structural_delay(delayed) == 2
     # fitted from the delay on, the published estimates come back
     fit = fit_sbg([delayed[0][2:]])

@@ -7,13 +7,13 @@ import math
 
 import numpy as np
 import pytest
-
-from bucket.model.calibrate import observe
-from bucket.io.ledger import read_ledger
-from bucket.settings import load_settings
-from bucket.analysis.plan import make_plan
-from bucket.model.uncertainty import _refit_channel
 from conftest import EXAMPLES, invoke, no_nan_json
+
+from bucket.analysis.plan import make_plan
+from bucket.io.ledger import read_ledger
+from bucket.model.observe import observe
+from bucket.model.uncertainty import _refit_channel
+from bucket.settings import load_settings
 
 EXAMPLE = str(EXAMPLES / "saas_monthly.csv")
 
@@ -28,8 +28,10 @@ def clean_ledger(periods: int = 12) -> str:
     retention per customer varying so that both curves are fitted, a base large enough that
     whole customers round the rates by < 0.01 %."""
     n = 50_000.0
-    rows = ["period,acquisition_spend,retention_spend,new_customers,customers_start,"
-            "churned_customers,revenue"]  # fmt: skip
+    rows = [
+        "period,acquisition_spend,retention_spend,new_customers,customers_start,"
+        "churned_customers,revenue"
+    ]
     for t in range(periods):
         a = 20_000 * (1 + 0.35 * math.sin(1.3 * t))
         r = n * 3.0 * (1 + 0.5 * math.cos(0.9 * t))
@@ -85,8 +87,9 @@ def test_vectorised_refit_equals_scipy_curve_fit():
     s, _ = settings()
     obs = observe(read_ledger(EXAMPLE), s)
     j, ch = next((j, c) for j, c in enumerate(obs.channels) if c.fit is not None)
-    m, kappa, rel_se, ok = _refit_channel(obs.series["spend"][j][None, :],
-                                          obs.series["paid"][j][None, :], *ch.fit[:2])  # fmt: skip
+    m, kappa, rel_se, ok = _refit_channel(
+        obs.series["spend"][j][None, :], obs.series["paid"][j][None, :], *ch.fit[:2]
+    )
     assert ok[0]
     assert m[0] == pytest.approx(ch.fit[0], rel=1e-5)
     assert kappa[0] == pytest.approx(ch.fit[1], rel=1e-5)
@@ -94,14 +97,20 @@ def test_vectorised_refit_equals_scipy_curve_fit():
 
 
 def test_draws_zero_disables_and_target_mode_skips():
-    assert no_nan_json(invoke("plan", EXAMPLE, "--json", "--draws", "0").stdout)["uncertainty"] is None
+    assert (
+        no_nan_json(invoke("plan", EXAMPLE, "--json", "--draws", "0").stdout)["uncertainty"] is None
+    )
     target = invoke("plan", EXAMPLE, "--json", "--objective", "target", "--target-growth", "0.1")
     assert no_nan_json(target.stdout)["uncertainty"] is None
 
 
 def test_plan_with_backtest():
     plan = no_nan_json(invoke("plan", EXAMPLE, "--json", "--backtest", "4", "--draws", "0").stdout)
-    assert plan["backtest"]["holdout"] == 4 and plan["backtest"]["verdict_level"] in ("good", "fair", "poor")
+    assert plan["backtest"]["holdout"] == 4 and plan["backtest"]["verdict_level"] in (
+        "good",
+        "fair",
+        "poor",
+    )
 
 
 def test_no_nan_with_degenerate_resamples(write):

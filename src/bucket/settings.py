@@ -16,7 +16,7 @@ keys at the top level or under a ``[plan]`` table::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -37,16 +37,16 @@ class PlanSettings(BaseModel):
     margin: float = Field(1.0, gt=0, le=1, description="gross margin on revenue")
     annual_discount_rate: float = Field(0.10, ge=0, le=10, description="per year")
     window: int = Field(6, ge=1, le=1000, description="calibration window, periods")
-    horizon: Optional[int] = Field(None, ge=1, le=1000, description="periods; default 1 year")
-    capacity: Optional[float] = Field(None, gt=0, description="most customers the business serves")
-    max_growth: Optional[float] = Field(None, gt=0, description="largest growth per period")
-    budget: Optional[float] = Field(None, ge=0, description="budget per period")
-    arpu: Optional[float] = Field(None, gt=0, description="revenue per customer per period")
+    horizon: int | None = Field(None, ge=1, le=1000, description="periods; default 1 year")
+    capacity: float | None = Field(None, gt=0, description="most customers the business serves")
+    max_growth: float | None = Field(None, gt=0, description="largest growth per period")
+    budget: float | None = Field(None, ge=0, description="budget per period")
+    arpu: float | None = Field(None, gt=0, description="revenue per customer per period")
     objective: Objective = "value"
-    target_growth: Optional[float] = Field(None, gt=-1, le=100, description="growth over horizon")
+    target_growth: float | None = Field(None, gt=-1, le=100, description="growth over horizon")
     draws: int = Field(200, ge=0, le=100_000, description="resampled scenarios; 0 disables")
     seed: int = Field(0, ge=0, description="random seed of the draws")
-    backtest: Optional[int] = Field(None, ge=1, description="also backtest the last N periods")
+    backtest: int | None = Field(None, ge=1, description="also backtest the last N periods")
     retention_model: Literal["constant", "sbg"] = "constant"
 
 
@@ -65,12 +65,12 @@ def _plan_table(path: Path) -> dict[str, Any]:
 def check_config(config: Path | None, cwd: Path | None = None) -> dict[str, Any]:
     """The ``[check]`` table of the config file (empty when there is none)::
 
-        [check]
-        window = 3                       # metrics over the last 3 periods (default: the last one)
-        max = { churn_rate = 0.06 }
-        min = { ltv_to_cac = 3 }
-        split_gap = 0.10                 # alert when today's split is 10+ points off the plan's
-        mape = 0.25                      # alert when the backtest's worst MAPE exceeds 25 %
+    [check]
+    window = 3                       # metrics over the last 3 periods (default: the last one)
+    max = { churn_rate = 0.06 }
+    min = { ltv_to_cac = 3 }
+    split_gap = 0.10                 # alert when today's split is 10+ points off the plan's
+    mape = 0.25                      # alert when the backtest's worst MAPE exceeds 25 %
     """
     path = config_path(config, cwd)
     if path is None:
@@ -79,8 +79,10 @@ def check_config(config: Path | None, cwd: Path | None = None) -> dict[str, Any]
     known = {"window", "max", "min", "split_gap", "mape", "holdout"}
     if not isinstance(table, dict) or set(table) - known:
         extra = ", ".join(sorted(set(table) - known)) if isinstance(table, dict) else "[check]"
-        raise ConfigError(f"{path}, key check.{extra}: unknown setting",
-                          f"known settings: {', '.join(sorted(known))}")  # fmt: skip
+        raise ConfigError(
+            f"{path}, key check.{extra}: unknown setting",
+            f"known settings: {', '.join(sorted(known))}",
+        )
     return {**table, "_path": str(path)}
 
 

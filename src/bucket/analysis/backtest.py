@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket.model.calibrate import derive, observe
 from bucket.errors import ConfigError
-from bucket.results.backtest import BacktestPeriod, BacktestResult, Series
+from bucket.model.calibrate import derive
+from bucket.model.observe import observe
 from bucket.model.optimize import params_of
 from bucket.model.simulate import churn_at
+from bucket.results.backtest import BacktestPeriod, BacktestResult, Series
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,10 +79,13 @@ def _channel_spend(
 
 def _actual(part: pd.DataFrame) -> Series:
     """What happened in one held-out period: new (with reactivated), churned, the base."""
-    react = part["reactivated_customers"].fillna(0).sum() if "reactivated_customers" in part else 0.0
+    react = (
+        part["reactivated_customers"].fillna(0).sum() if "reactivated_customers" in part else 0.0
+    )
     actual_new = float(part["new_customers"].sum() + react)
-    return Series(actual_new, float(part["churned_customers"].sum()),
-                  float(part["customers_end"].sum()))  # fmt: skip
+    return Series(
+        actual_new, float(part["churned_customers"].sum()), float(part["customers_end"].sum())
+    )
 
 
 def backtest(
@@ -101,7 +105,9 @@ def backtest(
     for o in sorted(set(test["ordinal"].tolist())):
         part = test[test["ordinal"] == o]
         spend = _channel_spend(part, cal, ledger.has_channels, unmodelled)
-        retention = float(part["retention_spend"].fillna(0).sum()) if "retention_spend" in part else 0.0
+        retention = (
+            float(part["retention_spend"].fillna(0).sum()) if "retention_spend" in part else 0.0
+        )
         paid = float((cal.saturation * -np.expm1(-spend / (cal.kappa * cal.saturation))).sum())
         churn = float(churn_at(retention / n if n > 0 else 0.0, params))
         lost = n * churn
@@ -121,7 +127,9 @@ def backtest(
             "(the channel was not active in the calibration window); it was counted as buying none"
         )
     mape = {
-        key: _mape([getattr(r.predicted, key) for r in rows], [getattr(r.actual, key) for r in rows])
+        key: _mape(
+            [getattr(r.predicted, key) for r in rows], [getattr(r.actual, key) for r in rows]
+        )
         for key in ("new_customers", "churned_customers", "customers")
     }
     level, verdict = _verdict(mape, holdout, obs.frequency)
@@ -130,7 +138,7 @@ def backtest(
         frequency=ledger.frequency,  # type: ignore[arg-type]
         holdout=holdout,
         calibrated_on=f"{obs.first} to {obs.last}",
-        mape=Series(**mape),  # type: ignore[arg-type]
+        mape=Series(**mape),
         periods=rows,
         verdict=verdict,
         verdict_level=level,  # type: ignore[arg-type]

@@ -35,7 +35,9 @@ def parse_thresholds(pairs: list[str], where: str) -> dict[str, float]:
                     f"{where} '{item}': give metric=value with a metric of {', '.join(KPI_KEYS)}"
                 )
             try:
-                out[key] = float(value.strip().rstrip("%")) / (100 if value.strip().endswith("%") else 1)
+                out[key] = float(value.strip().rstrip("%")) / (
+                    100 if value.strip().endswith("%") else 1
+                )
             except ValueError:
                 raise ValueError(f"{where} '{item}': '{value}' is not a number") from None
     return out
@@ -65,8 +67,10 @@ def run_checks(
     res = compute_metrics(ledger, settings.margin, settings.annual_discount_rate, span)
     row = res.window
     assert row is not None
-    scope = row.first_period if row.first_period == row.last_period else (
-        f"{row.first_period} to {row.last_period}"
+    scope = (
+        row.first_period
+        if row.first_period == row.last_period
+        else (f"{row.first_period} to {row.last_period}")
     )
     checks: list[CheckRow] = []
     for key, limit in maxima.items():
@@ -92,8 +96,11 @@ def run_checks(
         periods = len(ledger.periods)
         h = holdout or min(6, max(periods - 1, 1))
         bt = backtest(ledger, settings, sources, h)
-        values = [v for v in (bt.mape.new_customers, bt.mape.churned_customers, bt.mape.customers)
-                  if v is not None]  # fmt: skip
+        values = [
+            v
+            for v in (bt.mape.new_customers, bt.mape.churned_customers, bt.mape.customers)
+            if v is not None
+        ]
         worst = max(values) if values else None
         status = "undefined" if worst is None else "ok" if worst <= mape else "breached"
         checks.append(CheckRow(f"backtest MAPE <= {mape:g}", "mape", worst, mape, status))  # type: ignore[arg-type]

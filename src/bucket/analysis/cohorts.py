@@ -26,8 +26,14 @@ if TYPE_CHECKING:
 Cohorts = list[tuple[str, np.ndarray]]
 
 
-def analyse(table: CohortTable, frequency: str, annual_discount_rate: float, arpu: float | None,
-            margin: float, horizon: int | None = None) -> out.CohortsResult:  # fmt: skip
+def analyse(
+    table: CohortTable,
+    frequency: str,
+    annual_discount_rate: float,
+    arpu: float | None,
+    margin: float,
+    horizon: int | None = None,
+) -> out.CohortsResult:
     """The cohorts result for a cohort table."""
     d = period_discount_rate(annual_discount_rate, frequency)
     # sBG assumes a customer who leaves never returns; with reactivations (from transactions)
@@ -35,10 +41,15 @@ def analyse(table: CohortTable, frequency: str, annual_discount_rate: float, arp
     # customers who never came back after leaving is what the model describes), and says so.
     keep = [(label, n) for label, n in zip(table.labels, table.counts) if n[0] > 0]
     if not any(len(n) >= 2 for _, n in keep):
-        raise InputError(Problem(
-            "error", "cohorts", "no cohort has customers at age 0 and a later age to compare",
-            "give at least one cohort observed for two periods or more", table.file,
-        ))  # fmt: skip
+        raise InputError(
+            Problem(
+                "error",
+                "cohorts",
+                "no cohort has customers at age 0 and a later age to compare",
+                "give at least one cohort observed for two periods or more",
+                table.file,
+            )
+        )
     survivors = [np.minimum.accumulate(n) for _, n in keep]
     delay = structural_delay(survivors)
     fit = fit_sbg([n[delay:] for n in survivors if len(n) > delay + 1] or survivors)
@@ -49,8 +60,17 @@ def analyse(table: CohortTable, frequency: str, annual_discount_rate: float, arp
         frequency=frequency,  # type: ignore[arg-type]
         cohorts=_cohort_rows(keep),
         ages=_ages(keep, fit, delay, oldest),
-        fit=out.SBGOut(fit.alpha, fit.beta, fit.se_alpha, fit.se_beta, fit.loglik,
-                       fit.geometric_churn, fit.geometric_loglik, fit.homogeneous, fit.better),  # type: ignore[arg-type]
+        fit=out.SBGOut(
+            fit.alpha,
+            fit.beta,
+            fit.se_alpha,
+            fit.se_beta,
+            fit.loglik,
+            fit.geometric_churn,
+            fit.geometric_loglik,
+            fit.homogeneous,
+            fit.better,  # type: ignore[arg-type]
+        ),
         projection=_projection(fit, delay, span),
         lifetime=_lifetime(fit, delay, d, arpu, margin),
         warnings=[w.line() for w in table.warnings] + _warnings(keep, fit, delay, frequency),
@@ -61,10 +81,16 @@ def _cohort_rows(keep: Cohorts) -> list[out.CohortRow]:
     rows = []
     for label, n in keep:
         own = fit_sbg([np.minimum.accumulate(n)]) if len(n) >= 3 else None
-        rows.append(out.CohortRow(
-            label, float(n[0]), [float(x) for x in n], [float(x / n[0]) for x in n],
-            None if own is None else own.alpha, None if own is None else own.beta,
-        ))  # fmt: skip
+        rows.append(
+            out.CohortRow(
+                label,
+                float(n[0]),
+                [float(x) for x in n],
+                [float(x / n[0]) for x in n],
+                None if own is None else own.alpha,
+                None if own is None else own.beta,
+            )
+        )
     return rows
 
 
@@ -75,8 +101,14 @@ def _ages(keep: Cohorts, fit: SBGFit, delay: int, oldest: int) -> list[out.AgeRo
     for t in range(1, oldest + 1):
         num = sum(float(n[t]) for _, n in keep if len(n) > t)
         den = sum(float(n[t - 1]) for _, n in keep if len(n) > t)
-        fitted = None if fit.homogeneous else (
-            1.0 if t <= delay else float(retention_by_age(fit.alpha, fit.beta, np.array([t - delay]))[0])  # type: ignore[arg-type]
+        fitted = (
+            None
+            if fit.homogeneous
+            else (
+                1.0
+                if t <= delay
+                else float(retention_by_age(fit.alpha, fit.beta, np.array([t - delay]))[0])  # type: ignore[arg-type]
+            )
         )
         ages.append(out.AgeRow(t, num / den if den > 0 else None, fitted, 1.0 - c))
     return ages
@@ -85,10 +117,15 @@ def _ages(keep: Cohorts, fit: SBGFit, delay: int, oldest: int) -> list[out.AgeRo
 def _projection(fit: SBGFit, delay: int, span: int) -> list[out.ProjectionPoint]:
     c = fit.geometric_churn
     ts = range(span + 1)
-    s_sbg = None if fit.homogeneous else survival(fit.alpha, fit.beta, np.maximum(np.arange(span + 1) - delay, 0))  # type: ignore[arg-type]
+    s_sbg = (
+        None
+        if fit.homogeneous
+        else survival(fit.alpha, fit.beta, np.maximum(np.arange(span + 1) - delay, 0))  # type: ignore[arg-type]
+    )
     return [
-        out.ProjectionPoint(int(t), None if s_sbg is None else float(s_sbg[t]),
-                            float((1 - c) ** max(t - delay, 0)))  # fmt: skip
+        out.ProjectionPoint(
+            int(t), None if s_sbg is None else float(s_sbg[t]), float((1 - c) ** max(t - delay, 0))
+        )
         for t in ts
     ]
 
@@ -107,10 +144,12 @@ def _lifetime(fit: SBGFit, delay: int, d: float, arpu: float | None, margin: flo
         life_sbg = life_const
     money = None if arpu is None else arpu * margin
     return out.Lifetime(
-        d, life_sbg, life_const,
+        d,
+        life_sbg,
+        life_const,
         None if money is None or life_sbg is None else money * life_sbg,
         None if money is None or life_const is None else money * life_const,
-    )  # fmt: skip
+    )
 
 
 def _warnings(keep: Cohorts, fit: SBGFit, delay: int, frequency: str) -> list[str]:

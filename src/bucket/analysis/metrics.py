@@ -28,7 +28,7 @@ def ratio(num: float | None, den: float | None) -> float | None:
     finite."""
     if num is None or den is None or den == 0:
         return None
-    if isinstance(num, float) and math.isnan(num) or isinstance(den, float) and math.isnan(den):
+    if (isinstance(num, float) and math.isnan(num)) or (isinstance(den, float) and math.isnan(den)):
         return None
     value = num / den
     return value if math.isfinite(value) else None
@@ -195,8 +195,8 @@ class _MetricRows:
             last_period=self.label_of[last],
             periods=len(np.unique(o)),
             **ids,
-            **totals,
-            **values,
+            **totals,  # type: ignore[arg-type]
+            **values,  # type: ignore[arg-type]
         )
 
     def grouped(self, scope: str, key: str) -> list[MetricsRow]:

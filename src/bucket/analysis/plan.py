@@ -115,8 +115,11 @@ def _used_assumptions(ctx: PlanContext) -> list[str]:
 def _leverage(ctx: PlanContext, sc: Scenario) -> out.Leverage:
     lev = leverage(ctx.cal, ctx.params, sc, ctx.horizon, ctx.objective)
     base = sc.score
-    names = {"new_customers": "paid new customers +1 %", "churn": "churn −1 % (relative)",
-             "arpu": "ARPU +1 %"}  # fmt: skip
+    names = {
+        "new_customers": "paid new customers +1 %",
+        "churn": "churn −1 % (relative)",
+        "arpu": "ARPU +1 %",
+    }
     rows = [
         out.LeverRow(names[k], float(v), float(v / abs(base)) if base else None)
         for k, v in lev.items()
@@ -188,13 +191,19 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
     if target is not None:
         text = target_headline(target, ctx.horizon, ctx.obs.frequency)
     else:
-        text = headline(objective=ctx.objective, horizon=ctx.horizon, frequency=ctx.obs.frequency,
-                        current=cur_split, recommended=rec_split, assumed=assumed,
-                        uncertainty=unc)  # fmt: skip
+        text = headline(
+            objective=ctx.objective,
+            horizon=ctx.horizon,
+            frequency=ctx.obs.frequency,
+            current=cur_split,
+            recommended=rec_split,
+            assumed=assumed,
+            uncertainty=unc,
+        )
     result = out.PlanResult(
         file=ledger.file,
         frequency=ctx.obs.frequency,  # type: ignore[arg-type]
-        objective="target" if ctx.target_mode else ctx.objective,  # type: ignore[arg-type]
+        objective="target" if ctx.target_mode else ctx.objective,
         horizon=ctx.horizon,
         budget=ctx.budget,
         budget_source="set" if settings.budget is not None else "window mean",
@@ -231,7 +240,10 @@ def _recommend(ctx: PlanContext) -> tuple[out.Target | None, Scenario]:
             f"{pct(growth, sign=True)} customers over {ctx.horizon} periods is out of reach "
             f"even at 100x today's budget; the most reachable is {pct(max_g or 0.0, 1, True)}"
         )
-        share, b = best_split(ctx.cal, ctx.params, ctx.budget, ctx.horizon, "customers")[0], ctx.budget
+        share, b = (
+            best_split(ctx.cal, ctx.params, ctx.budget, ctx.horizon, "customers")[0],
+            ctx.budget,
+        )
     return target, ctx.scenario(float(share), budget=b)
 
 
@@ -247,7 +259,9 @@ def simulate_split(
     ledger: Ledger, settings: PlanSettings, sources: dict[str, str], share: float
 ) -> out.SimulationResult:
     if not (0.0 <= share <= 1.0) or math.isnan(share):
-        raise ConfigError(f"--split {share} is outside [0, 1]", "give the acquisition share, e.g. 0.6")
+        raise ConfigError(
+            f"--split {share} is outside [0, 1]", "give the acquisition share, e.g. 0.6"
+        )
     ctx = PlanContext(ledger, settings, sources)
     if ctx.target_mode:
         raise ConfigError("simulate has no target objective", "use value, customers or profit")
@@ -257,7 +271,7 @@ def simulate_split(
     return out.SimulationResult(
         file=ledger.file,
         frequency=ctx.obs.frequency,  # type: ignore[arg-type]
-        objective=ctx.objective,  # type: ignore[arg-type]
+        objective=ctx.objective,
         horizon=ctx.horizon,
         budget=ctx.budget,
         window=_window(ctx),

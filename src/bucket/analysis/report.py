@@ -16,17 +16,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bucket.analysis.wording import plural, takeaways
 from bucket.errors import ConfigError, InputError
 from bucket.model.optimize import GRID, finite_or_none, grid_scores, marginals
-from bucket.analysis.wording import plural, takeaways
 
 if TYPE_CHECKING:
-    from bucket.io.ledger import Ledger
-    from bucket.results.backtest import BacktestResult
     from bucket.io.cohorts import CohortTable
+    from bucket.io.ledger import Ledger
+    from bucket.model.context import PlanContext
+    from bucket.results.backtest import BacktestResult
     from bucket.results.cohorts import CohortsResult
-    from bucket.results.plan import PlanResult
     from bucket.results.common import MetricsResult
+    from bucket.results.plan import PlanResult
     from bucket.settings import PlanSettings
 
 MARGINAL_POINTS = 41
@@ -100,8 +101,14 @@ def _customer_worth(ctx, share: float) -> tuple[float | None, float]:
     from bucket.model.optimize import evaluate
 
     base = ctx.scenario(share).score
-    more = evaluate(ctx.cal, replace(ctx.params, o=ctx.params.o + 1.0), share, ctx.budget,
-                    ctx.horizon, ctx.objective).score  # fmt: skip
+    more = evaluate(
+        ctx.cal,
+        replace(ctx.params, o=ctx.params.o + 1.0),
+        share,
+        ctx.budget,
+        ctx.horizon,
+        ctx.objective,
+    ).score
     d = float(ctx.params.d) if ctx.objective == "value" else 0.0
     periods = float(sum((1.0 + d) ** -t for t in range(ctx.horizon)))
     worth = more - base
@@ -116,19 +123,23 @@ def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str], p
     periods = len(ledger.periods)
     holdout = min(BACKTEST_HOLDOUT, periods - 3)
     if holdout < 1:
-        return None, f"the ledger has {plural(periods, 'period')}: too few to hold some out and backtest"
+        return (
+            None,
+            f"the ledger has {plural(periods, 'period')}: too few to hold some out and backtest",
+        )
     try:
         return backtest(ledger, settings, sources, holdout), None
     except (ConfigError, InputError) as exc:
         return None, f"no backtest: {exc}"
 
 
-def _cohorts(ledger: Ledger, settings: PlanSettings, frequency: str,
-             table: CohortTable | None) -> tuple[CohortsResult | None, list[str]]:  # fmt: skip
+def _cohorts(
+    ledger: Ledger, settings: PlanSettings, frequency: str, table: CohortTable | None
+) -> tuple[CohortsResult | None, list[str]]:
     """The cohort analysis for chart 6 and its warnings: from a cohort file when one is given
     (its periods must be the ledger's), else from the cohorts event inputs bring along."""
-    from bucket.io.cohorts import CohortTable, cohort_counts
     from bucket.analysis.cohorts import analyse
+    from bucket.io.cohorts import CohortTable, cohort_counts
 
     if table is not None:
         pass  # make_report checked its frequency
@@ -153,16 +164,43 @@ def _same_frequency(table: CohortTable, frequency: str) -> None:
     except PeriodProblem:
         theirs = None
     if theirs != frequency:
-        raise InputError(Problem(
-            "error", "cohort-frequency",
-            f"the cohorts are {theirs or 'not'} periods, the ledger's are {frequency}s",
-            f"derive the cohorts at the ledger's frequency (--frequency {frequency})",
-            table.file, column="cohort",
-        ))  # fmt: skip
+        raise InputError(
+            Problem(
+                "error",
+                "cohort-frequency",
+                f"the cohorts are {theirs or 'not'} periods, the ledger's are {frequency}s",
+                f"derive the cohorts at the ledger's frequency (--frequency {frequency})",
+                table.file,
+                column="cohort",
+            )
+        )
 
 
-def make_report(ledger: Ledger, settings: PlanSettings, sources: dict[str, str],
-                today: dt.date | None = None, cohorts: CohortTable | None = None) -> Report:  # fmt: skip
+def _marginal_costs(ctx: PlanContext, shares: np.ndarray, recommended: float):
+    """(W, marginal cost of a customer by acquisition, by retention) at each share: chart 2."""
+    worth, spend_periods = _customer_worth(ctx, recommended)
+    m_cac: list[float | None] = []
+    retain: list[float | None] = []
+    # value and profit are net of spend: one more unit of spend a period costs the spend
+    # periods themselves, so the gain it buys is the net derivative plus those (gross)
+    spent = spend_periods if ctx.objective in ("value", "profit") else 0.0
+    for s in shares:
+        mg = marginals(
+            ctx.cal, ctx.params, ctx.scenario(float(s)), ctx.horizon, ctx.objective, True
+        )
+        for out, d in ((m_cac, mg.d_acquisition), (retain, mg.d_retention)):
+            gain = d + spent
+            out.append(finite_or_none(worth / gain) if worth and gain > 0 else None)
+    return worth, m_cac, retain
+
+
+def make_report(
+    ledger: Ledger,
+    settings: PlanSettings,
+    sources: dict[str, str],
+    today: dt.date | None = None,
+    cohorts: CohortTable | None = None,
+) -> Report:
     """The plan and its evidence. ``cohorts``: a cohort table (read from a file) for the plan
     (``--retention-model sbg``) and chart 6, in place of any the ledger brought along."""
     from dataclasses import replace
@@ -172,26 +210,23 @@ def make_report(ledger: Ledger, settings: PlanSettings, sources: dict[str, str],
 
     if cohorts is not None:  # checked before the plan runs, then used by all of it
         _same_frequency(cohorts, ledger.frequency)
-        ledger = replace(ledger, cohorts=[
-            {"cohort": label, "age": age, "active": float(n)}
-            for label, counts in zip(cohorts.labels, cohorts.counts) for age, n in enumerate(counts)
-        ])  # fmt: skip
+        ledger = replace(
+            ledger,
+            cohorts=[
+                {"cohort": label, "age": age, "active": float(n)}
+                for label, counts in zip(cohorts.labels, cohorts.counts)
+                for age, n in enumerate(counts)
+            ],
+        )
     plan, ctx, draws = plan_detail(ledger, settings, sources)
-    metrics = compute_metrics(ledger, settings.margin, settings.annual_discount_rate, settings.window)
-    objective = grid_scores(ctx.params, ctx.cal.kappa, ctx.cal.saturation, ctx.budget,
-                            ctx.horizon, ctx.objective)  # fmt: skip
+    metrics = compute_metrics(
+        ledger, settings.margin, settings.annual_discount_rate, settings.window
+    )
+    objective = grid_scores(
+        ctx.params, ctx.cal.kappa, ctx.cal.saturation, ctx.budget, ctx.horizon, ctx.objective
+    )
     shares = np.linspace(0.0, 1.0, MARGINAL_POINTS)
-    worth, spend_periods = _customer_worth(ctx, plan.recommendation.acquisition_share)
-    m_cac: list[float | None] = []
-    retain: list[float | None] = []
-    # value and profit are net of spend: one more unit of spend a period costs the spend
-    # periods themselves, so the gain it buys is the net derivative plus those (gross)
-    spent = spend_periods if ctx.objective in ("value", "profit") else 0.0
-    for s in shares:
-        mg = marginals(ctx.cal, ctx.params, ctx.scenario(float(s)), ctx.horizon, ctx.objective, True)
-        for out, d in ((m_cac, mg.d_acquisition), (retain, mg.d_retention)):
-            gain = d + spent
-            out.append(finite_or_none(worth / gain) if worth and gain > 0 else None)
+    worth, m_cac, retain = _marginal_costs(ctx, shares, plan.recommendation.acquisition_share)
     proj_c, proj_r = plan.projection.current, plan.projection.recommended
     bt, note = _backtest(ledger, settings, sources, plan)
     cohort_result, cohort_warnings = _cohorts(ledger, settings, plan.frequency, cohorts)

@@ -24,28 +24,81 @@ TRUTH: dict[str, dict[str, float]] = {
     # spend: mean monthly acquisition spend, c_base / c_min: churn without / with unlimited
     # retention spend, start: customers at the start, cr: lead conversion rate,
     # organic: mean organic customers per month, referral: referrals per customer per month.
-    "search": dict(M=240, kappa=90, spend=15000, c_base=0.060, c_min=0.025, start=1400, cr=0.09,
-                   organic=14, referral=0.002),
-    "social": dict(M=170, kappa=120, spend=9000, c_base=0.085, c_min=0.035, start=900, cr=0.05,
-                   organic=3, referral=0.004),
-    "partners": dict(M=80, kappa=140, spend=4000, c_base=0.045, c_min=0.020, start=500, cr=0.14,
-                     organic=0, referral=0.001),
-}  # fmt: skip
+    "search": dict(
+        M=240,
+        kappa=90,
+        spend=15000,
+        c_base=0.060,
+        c_min=0.025,
+        start=1400,
+        cr=0.09,
+        organic=14,
+        referral=0.002,
+    ),
+    "social": dict(
+        M=170,
+        kappa=120,
+        spend=9000,
+        c_base=0.085,
+        c_min=0.035,
+        start=900,
+        cr=0.05,
+        organic=3,
+        referral=0.004,
+    ),
+    "partners": dict(
+        M=80,
+        kappa=140,
+        spend=4000,
+        c_base=0.045,
+        c_min=0.020,
+        start=500,
+        cr=0.14,
+        organic=0,
+        referral=0.001,
+    ),
+}
 K_RETENTION = 2.0  # retention spend per customer per month that removes 63 % of removable churn
 RETENTION_PER_CUSTOMER = 1.6  # mean retention spend per customer per month
 
 HEADERS = [
-    "period", "channel", "acquisition_spend", "retention_spend", "leads", "new_customers",
-    "organic_customers", "referral_customers", "reactivated_customers", "customers_start",
-    "churned_customers", "customers_end", "revenue", "attributed_revenue", "promoters",
-    "passives", "detractors",
-]  # fmt: skip
+    "period",
+    "channel",
+    "acquisition_spend",
+    "retention_spend",
+    "leads",
+    "new_customers",
+    "organic_customers",
+    "referral_customers",
+    "reactivated_customers",
+    "customers_start",
+    "churned_customers",
+    "customers_end",
+    "revenue",
+    "attributed_revenue",
+    "promoters",
+    "passives",
+    "detractors",
+]
 EU_HEADERS = [
-    "Monat", "Kanal", "Werbeausgaben", "Kundenbindungskosten", "Interessenten", "Neukunden",
-    "Organische Kunden", "Empfohlene Kunden", "Reaktivierte Kunden", "Kunden am Anfang",
-    "Verlorene Kunden", "Endbestand", "Umsatz", "Kampagnenumsatz", "Promotoren", "Passive",
+    "Monat",
+    "Kanal",
+    "Werbeausgaben",
+    "Kundenbindungskosten",
+    "Interessenten",
+    "Neukunden",
+    "Organische Kunden",
+    "Empfohlene Kunden",
+    "Reaktivierte Kunden",
+    "Kunden am Anfang",
+    "Verlorene Kunden",
+    "Endbestand",
+    "Umsatz",
+    "Kampagnenumsatz",
+    "Promotoren",
+    "Passive",
     "Kritiker",
-]  # fmt: skip
+]
 MONEY = {"acquisition_spend", "retention_spend", "revenue", "attributed_revenue"}
 
 
@@ -84,15 +137,25 @@ def ledger_rows(seed: int = SEED) -> list[dict[str, Any]]:
             )
             rows.append(
                 dict(
-                    period=(year, month), channel=ch, acquisition_spend=float(spend),
-                    retention_spend=float(retention), leads=leads, new_customers=new,
-                    organic_customers=organic, referral_customers=referral,
-                    reactivated_customers=reactivated, customers_start=start,
-                    churned_customers=churned, customers_end=end, revenue=revenue,
-                    attributed_revenue=attributed, promoters=promoters, passives=passives,
+                    period=(year, month),
+                    channel=ch,
+                    acquisition_spend=float(spend),
+                    retention_spend=float(retention),
+                    leads=leads,
+                    new_customers=new,
+                    organic_customers=organic,
+                    referral_customers=referral,
+                    reactivated_customers=reactivated,
+                    customers_start=start,
+                    churned_customers=churned,
+                    customers_end=end,
+                    revenue=revenue,
+                    attributed_revenue=attributed,
+                    promoters=promoters,
+                    passives=passives,
                     detractors=detractors,
                 )
-            )  # fmt: skip
+            )
             customers[ch] = float(end)
     return rows
 
@@ -117,7 +180,9 @@ def to_csv(rows: list[dict[str, Any]], european: bool = False) -> str:
             x = r[h]
             if h == "period":
                 last = calendar.monthrange(year, month)[1]
-                cells.append(f"{last:02d}.{month:02d}.{year}" if european else f"{year}-{month:02d}")
+                cells.append(
+                    f"{last:02d}.{month:02d}.{year}" if european else f"{year}-{month:02d}"
+                )
             elif h == "channel":
                 cells.append(x)
             elif european:
@@ -180,12 +245,14 @@ def transactions_frame(rows: int = 100_000, seed: int = SEED, months: int = 24):
     customers = max(int(round(rows / pilot)), 1)
     owner, day = _purchases(rng, customers, days)
     channel = rng.choice(len(EVENT_CHANNELS), customers, p=[0.35, 0.25, 0.12, 0.18, 0.10])
-    return pd.DataFrame({
-        "customer_id": owner.astype(np.int64) + 100_000,
-        "date": np.datetime64("2024-01-01") + day.astype("timedelta64[D]"),
-        "amount": np.round(rng.lognormal(3.6, 0.6, owner.size), 2),
-        "channel": np.array(EVENT_CHANNELS)[channel[owner]],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "customer_id": owner.astype(np.int64) + 100_000,
+            "date": np.datetime64("2024-01-01") + day.astype("timedelta64[D]"),
+            "amount": np.round(rng.lognormal(3.6, 0.6, owner.size), 2),
+            "channel": np.array(EVENT_CHANNELS)[channel[owner]],
+        }
+    )
 
 
 def spend_frame(tx, seed: int = SEED):
@@ -230,18 +297,32 @@ def subscriptions_frame(rows: int = 20_000, seed: int = SEED, months: int = 24):
 
     def end_of(first: np.ndarray, length: np.ndarray) -> list:
         last = first + length
-        return [None if e >= months else dt.date(2024 + int(e) // 12, int(e) % 12 + 1, 1)
-                - dt.timedelta(days=1) for e in last]  # fmt: skip
+        return [
+            None
+            if e >= months
+            else dt.date(2024 + int(e) // 12, int(e) % 12 + 1, 1) - dt.timedelta(days=1)
+            for e in last
+        ]
 
     ids = np.arange(customers) + 500_000
-    first = pd.DataFrame({"customer_id": ids, "start": date_of(start_month),
-                          "end": end_of(start_month, life), "mrr": mrr,
-                          "channel": np.array(EVENT_CHANNELS)[channel]})  # fmt: skip
+    first = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "start": date_of(start_month),
+            "end": end_of(start_month, life),
+            "mrr": mrr,
+            "channel": np.array(EVENT_CHANNELS)[channel],
+        }
+    )
     again = back & (start_month + life + pause < months)
     second_start = (start_month + life + pause)[again]
-    second = pd.DataFrame({
-        "customer_id": ids[again], "start": date_of(second_start),
-        "end": end_of(second_start, rng.geometric(theta[again])), "mrr": mrr[again],
-        "channel": np.array(EVENT_CHANNELS)[channel[again]],
-    })  # fmt: skip
+    second = pd.DataFrame(
+        {
+            "customer_id": ids[again],
+            "start": date_of(second_start),
+            "end": end_of(second_start, rng.geometric(theta[again])),
+            "mrr": mrr[again],
+            "channel": np.array(EVENT_CHANNELS)[channel[again]],
+        }
+    )
     return pd.concat([first, second], ignore_index=True)

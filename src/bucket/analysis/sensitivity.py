@@ -26,8 +26,11 @@ Scans = dict[str, tuple[np.ndarray, np.ndarray]]
 def best_shares(ctx: PlanContext, name: str, values) -> np.ndarray:
     """The best acquisition share with parameter ``name`` at each of ``values``."""
     cals = [
-        replace(derive(ctx.obs, ctx.settings, ctx.sources, **{name: float(v)}),
-                hazard=ctx.cal.hazard, age_mix=ctx.cal.age_mix)  # fmt: skip
+        replace(
+            derive(ctx.obs, ctx.settings, ctx.sources, **{name: float(v)}),
+            hazard=ctx.cal.hazard,
+            age_mix=ctx.cal.age_mix,
+        )
         for v in values
     ]
     return best_splits(cals, ctx.settings, ctx.budget, ctx.horizon, ctx.objective)
@@ -94,8 +97,25 @@ def break_even(ctx: PlanContext, scanned: Scans) -> list[out.BreakEven]:
         current = ctx.cal.assumptions[name]
         flat = bool(np.all(np.abs(gap) < 1e-3))
         roots, jumps = ([], []) if flat else _roots(ctx, name, values, gap)
-        statement = break_even_statement(name=name, roots=roots, jumps=jumps, flat=flat,
-                                         current=current, low=lo, high=hi, share0=ctx.share0)  # fmt: skip
-        rows.append(out.BreakEven(parameter=name, symbol=SYMBOL[name], value=current,
-                                  range_low=lo, range_high=hi, roots=roots, statement=statement))  # fmt: skip
+        statement = break_even_statement(
+            name=name,
+            roots=roots,
+            jumps=jumps,
+            flat=flat,
+            current=current,
+            low=lo,
+            high=hi,
+            share0=ctx.share0,
+        )
+        rows.append(
+            out.BreakEven(
+                parameter=name,
+                symbol=SYMBOL[name],
+                value=current,
+                range_low=lo,
+                range_high=hi,
+                roots=roots,
+                statement=statement,
+            )
+        )
     return rows

@@ -35,15 +35,26 @@ def money(x: float, currency: str | None) -> str:
     return f"{x:,.0f}" + (f" {currency}" if currency else "")
 
 
-def headline(*, objective: str, horizon: int, frequency: str, current: out.Split,
-             recommended: out.Split, assumed: list[str], uncertainty: out.Uncertainty | None) -> str:  # fmt: skip
+def headline(
+    *,
+    objective: str,
+    horizon: int,
+    frequency: str,
+    current: out.Split,
+    recommended: out.Split,
+    assumed: list[str],
+    uncertainty: out.Uncertainty | None,
+) -> str:
     """The plan's first sentence: the shift, its gain, how sure, and what it rests on."""
     h, per, cur, rec, unc = horizon, frequency, current, recommended, uncertainty
-    what = {"value": "customer equity", "customers": f"customers after {plural(h, per)}",
-            "profit": f"profit over {plural(h, per)}"}[objective]  # fmt: skip
+    what = {
+        "value": "customer equity",
+        "customers": f"customers after {plural(h, per)}",
+        "profit": f"profit over {plural(h, per)}",
+    }[objective]
     shift = cur.acquisition_share - rec.acquisition_share
     gain = f"{what} {pct(rec.change, 1, sign=True)}" if rec.change is not None else what
-    all_assumed = ASSUMED_CORE <= set(assumed)
+    all_assumed = set(assumed) >= ASSUMED_CORE
     if abs(shift) < 0.005:
         text = (
             f"Keep today's split ({pct(cur.acquisition_share)} acquisition, "
@@ -80,17 +91,30 @@ def target_headline(target: out.Target, horizon: int, frequency: str) -> str:
             f"{frequency}s, spend {target.budget:,.0f} per {frequency} with "
             f"{pct(target.acquisition_share)} on acquisition"
         )
-    return (f"{pct(target.growth, sign=True)} customers is out of reach; at most "
-            f"{pct(target.max_growth or 0.0, 1, sign=True)}")  # fmt: skip
+    return (
+        f"{pct(target.growth, sign=True)} customers is out of reach; at most "
+        f"{pct(target.max_growth or 0.0, 1, sign=True)}"
+    )
 
 
-def break_even_statement(*, name: str, roots: list[float], jumps: list[float], flat: bool,
-                         current: float, low: float, high: float, share0: float) -> str:  # fmt: skip
+def break_even_statement(
+    *,
+    name: str,
+    roots: list[float],
+    jumps: list[float],
+    flat: bool,
+    current: float,
+    low: float,
+    high: float,
+    share0: float,
+) -> str:
     """What the break-even scan of one assumed parameter found, in a sentence."""
     sym = SYMBOL[name]
     if flat:
-        return (f"today's split is optimal for every {sym} in [{low:g}, {high:g}]: "
-                f"the recommendation does not depend on {sym}")  # fmt: skip
+        return (
+            f"today's split is optimal for every {sym} in [{low:g}, {high:g}]: "
+            f"the recommendation does not depend on {sym}"
+        )
     fmt = (lambda v: f"{v:.3g}") if name == "rho" else (lambda v: f"{v:.2f}")
     if not roots:
         text = (
@@ -114,8 +138,11 @@ def break_even_statement(*, name: str, roots: list[float], jumps: list[float], f
 def takeaways(r: dict, plan: out.PlanResult) -> dict[str, str]:
     """One sentence under each of the report's charts, from the numbers it draws (``r``: the
     report's parts)."""
-    t = {"objective": _objective_takeaway(plan), "marginal": _marginal_takeaway(r, plan.currency),
-         "base": _base_takeaway(r, plan)}  # fmt: skip
+    t = {
+        "objective": _objective_takeaway(plan),
+        "marginal": _marginal_takeaway(r, plan.currency),
+        "base": _base_takeaway(r, plan),
+    }
     channels = _channels_takeaway(plan)
     if channels is not None:
         t["channels"] = channels
@@ -127,14 +154,19 @@ def takeaways(r: dict, plan: out.PlanResult) -> dict[str, str]:
 
 def _objective_takeaway(plan: out.PlanResult) -> str:
     rec = plan.recommendation
-    what = {"value": "Customer equity", "customers": "Customers at the horizon",
-            "profit": "Profit over the horizon"}.get(plan.objective, "Customers at the horizon")  # fmt: skip
+    what = {
+        "value": "Customer equity",
+        "customers": "Customers at the horizon",
+        "profit": "Profit over the horizon",
+    }.get(plan.objective, "Customers at the horizon")
     gain = "" if rec.change is None else f", {100 * rec.change:+.1f} % against today's split"
     text = f"{what} peaks at {pct(rec.acquisition_share)} acquisition{gain}"
     if plan.uncertainty is not None:
         u = plan.uncertainty.split
-        text += (f"; across {plan.uncertainty.draws} scenarios the best split lies between "
-                 f"{pct(u.p10)} and {pct(u.p90)} (P10–P90)")  # fmt: skip
+        text += (
+            f"; across {plan.uncertainty.draws} scenarios the best split lies between "
+            f"{pct(u.p10)} and {pct(u.p90)} (P10–P90)"
+        )
     return text + "."
 
 
@@ -144,14 +176,21 @@ def _marginal_takeaway(r: dict, currency: str | None) -> str:
         i = min(range(len(shares)), key=lambda j: abs(shares[j] - r["crossing"]))
         a, k = r["marginal_acquisition"][i], r["marginal_retention"][i]
         cost = money((a + k) / 2, currency) if a is not None and k is not None else "the same"
-        return (f"The next customer costs the same on both sides ({cost}) at "
-                f"{pct(r['crossing'])} acquisition: below that, acquisition is the "
-                "cheaper way to add one; above it, retention.")  # fmt: skip
-    pairs = [(a, k) for a, k in zip(r["marginal_acquisition"], r["marginal_retention"])
-             if a is not None and k is not None]  # fmt: skip
+        return (
+            f"The next customer costs the same on both sides ({cost}) at "
+            f"{pct(r['crossing'])} acquisition: below that, acquisition is the "
+            "cheaper way to add one; above it, retention."
+        )
+    pairs = [
+        (a, k)
+        for a, k in zip(r["marginal_acquisition"], r["marginal_retention"])
+        if a is not None and k is not None
+    ]
     if not pairs:
-        return ("One side buys no customers at any split here (its marginal cost is "
-                "undefined), so the costs cannot be compared.")  # fmt: skip
+        return (
+            "One side buys no customers at any split here (its marginal cost is "
+            "undefined), so the costs cannot be compared."
+        )
     if all(a < k for a, k in pairs):
         return "Acquisition is the cheaper way to add a customer at every split."
     if all(a > k for a, k in pairs):
@@ -161,8 +200,10 @@ def _marginal_takeaway(r: dict, currency: str | None) -> str:
 
 def _base_takeaway(r: dict, plan: out.PlanResult) -> str:
     n_cur, n_rec = r["base_current"][-1], r["base_recommended"][-1]
-    text = (f"After {plural(plan.horizon, plan.frequency)} the base is {n_rec:,.0f} customers under the "
-            f"recommendation and {n_cur:,.0f} under today's split ({n_rec - n_cur:+,.0f})")  # fmt: skip
+    text = (
+        f"After {plural(plan.horizon, plan.frequency)} the base is {n_rec:,.0f} customers under the "
+        f"recommendation and {n_cur:,.0f} under today's split ({n_rec - n_cur:+,.0f})"
+    )
     if r["band_recommended"] is not None:
         b = r["band_recommended"]
         text += f"; P10–P90 {b.p10[-1]:,.0f}–{b.p90[-1]:,.0f}"
@@ -171,21 +212,26 @@ def _base_takeaway(r: dict, plan: out.PlanResult) -> str:
 
 def _channels_takeaway(plan: out.PlanResult) -> str | None:
     cur, rec, currency = plan.current, plan.recommendation, plan.currency
-    moves = [(c.channel or "all", rc.acquisition_spend - c.acquisition_spend)
-             for c, rc in zip(cur.channels, rec.channels)]  # fmt: skip
+    moves = [
+        (c.channel or "all", rc.acquisition_spend - c.acquisition_spend)
+        for c, rc in zip(cur.channels, rec.channels)
+    ]
     if not moves:
         return None
     up = max(moves, key=lambda x: x[1])
     down = min(moves, key=lambda x: x[1])
-    parts = [f"Acquisition spend goes from {money(cur.acquisition_spend, currency)} to "
-             f"{money(rec.acquisition_spend, currency)} a {plan.frequency}"]  # fmt: skip
+    parts = [
+        f"Acquisition spend goes from {money(cur.acquisition_spend, currency)} to "
+        f"{money(rec.acquisition_spend, currency)} a {plan.frequency}"
+    ]
     if len(moves) > 1 and up[1] > 0.5:
         parts.append(f"{up[0]} gains the most ({up[1]:+,.0f})")
     if len(moves) > 1 and down[1] < -0.5:
         parts.append(f"{down[0]} gives up the most ({down[1]:+,.0f})")
     return "; ".join(parts) + (
         ". The money goes where the next customer is cheapest, until each channel's "
-        "marginal CAC is the same.")
+        "marginal CAC is the same."
+    )
 
 
 def _backtest_takeaway(r: dict) -> str:
@@ -193,20 +239,32 @@ def _backtest_takeaway(r: dict) -> str:
     if bt is None:
         return (r["backtest_note"] or "No backtest.").rstrip(".") + "."
     mape = bt.mape
-    bits = [f"{name} {100 * v:.1f} %" for name, v in
-            (("the base", mape.customers), ("new", mape.new_customers),
-             ("churned", mape.churned_customers)) if v is not None]  # fmt: skip
-    return (f"Calibrated on {bt.calibrated_on} and forecasting the "
-            f"last {bt.holdout}, the model was off by {', '.join(bits)} on average "
-            f"(MAPE): {bt.verdict_level}.")  # fmt: skip
+    bits = [
+        f"{name} {100 * v:.1f} %"
+        for name, v in (
+            ("the base", mape.customers),
+            ("new", mape.new_customers),
+            ("churned", mape.churned_customers),
+        )
+        if v is not None
+    ]
+    return (
+        f"Calibrated on {bt.calibrated_on} and forecasting the "
+        f"last {bt.holdout}, the model was off by {', '.join(bits)} on average "
+        f"(MAPE): {bt.verdict_level}."
+    )
 
 
 def _cohorts_takeaway(co, frequency: str) -> str:
     fit = co.fit
     if fit.better == "sbg" and fit.alpha is not None:
-        return ("Retention improves with tenure: the sBG curve fits the cohorts "
-                "clearly better than a constant churn of "
-                f"{100 * fit.geometric_churn:.1f} % a {frequency}.")  # fmt: skip
-    return (f"The cohorts are consistent with a constant churn of "
-            f"{100 * fit.geometric_churn:.1f} % a {frequency}: "
-            "no clear gain from the sBG curve.")  # fmt: skip
+        return (
+            "Retention improves with tenure: the sBG curve fits the cohorts "
+            "clearly better than a constant churn of "
+            f"{100 * fit.geometric_churn:.1f} % a {frequency}."
+        )
+    return (
+        f"The cohorts are consistent with a constant churn of "
+        f"{100 * fit.geometric_churn:.1f} % a {frequency}: "
+        "no clear gain from the sBG curve."
+    )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from bucket.cli.options import EventInputs, MoneyOptions, OutputOptions, RunOptions, command
+from bucket.cli.command import command
+from bucket.cli.options import EventInputs, MoneyOptions, OutputOptions, RunOptions
 from bucket.cli.output import emit, warn_all
 
 
@@ -14,21 +15,31 @@ from bucket.cli.output import emit, warn_all
 def cohorts(
     *,
     file: Annotated[
-        Optional[str],
-        typer.Argument(help="Cohort CSV with columns cohort, age, active (path, or - for stdin); "
-                       "or give --transactions.", show_default=False),
+        str | None,
+        typer.Argument(
+            help="Cohort CSV with columns cohort, age, active (path, or - for stdin); "
+            "or give --transactions.",
+            show_default=False,
+        ),
     ] = None,
     events: EventInputs,
     arpu: Annotated[
-        Optional[float],
-        typer.Option("--arpu", help="Revenue per customer per period, to turn lifetimes into CLTV.",
-                     show_default=False),
-    ] = None,  # fmt: skip
+        float | None,
+        typer.Option(
+            "--arpu",
+            help="Revenue per customer per period, to turn lifetimes into CLTV.",
+            show_default=False,
+        ),
+    ] = None,
     horizon: Annotated[
-        Optional[int],
-        typer.Option("--horizon", min=1, help="Ages to project (default: twice the oldest cohort).",
-                     show_default=False),
-    ] = None,  # fmt: skip
+        int | None,
+        typer.Option(
+            "--horizon",
+            min=1,
+            help="Ages to project (default: twice the oldest cohort).",
+            show_default=False,
+        ),
+    ] = None,
     money: MoneyOptions,
     out: OutputOptions,
     run: RunOptions,

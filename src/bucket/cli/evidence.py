@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
+from bucket.cli.command import command
 from bucket.cli.options import (
     CalibrationOptions,
     ConfigOpt,
     LedgerInputs,
     OutputOptions,
     RunOptions,
-    command,
     load_settings,
 )
 from bucket.cli.output import emit, warn_all
@@ -56,35 +56,57 @@ def check(
     *,
     inputs: LedgerInputs,
     maximum: Annotated[
-        Optional[list[str]],
-        typer.Option("--max", help="Alert when metric > value, e.g. --max churn_rate=0.06 (repeatable).",
-                     show_default=False),
-    ] = None,  # fmt: skip
+        list[str] | None,
+        typer.Option(
+            "--max",
+            help="Alert when metric > value, e.g. --max churn_rate=0.06 (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     minimum: Annotated[
-        Optional[list[str]],
-        typer.Option("--min", help="Alert when metric < value, e.g. --min ltv_to_cac=3 (repeatable).",
-                     show_default=False),
-    ] = None,  # fmt: skip
+        list[str] | None,
+        typer.Option(
+            "--min",
+            help="Alert when metric < value, e.g. --min ltv_to_cac=3 (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     window: Annotated[
-        Optional[int],
-        typer.Option("--window", min=1, help="Metrics over the last N periods (default: the last one).",
-                     show_default=False),
-    ] = None,  # fmt: skip
+        int | None,
+        typer.Option(
+            "--window",
+            min=1,
+            help="Metrics over the last N periods (default: the last one).",
+            show_default=False,
+        ),
+    ] = None,
     split_gap: Annotated[
-        Optional[float],
-        typer.Option("--max-split-gap", help="Alert when today's split is more than this share of "
-                     "the budget away from the recommended one, e.g. 0.1.", show_default=False),
-    ] = None,  # fmt: skip
+        float | None,
+        typer.Option(
+            "--max-split-gap",
+            help="Alert when today's split is more than this share of "
+            "the budget away from the recommended one, e.g. 0.1.",
+            show_default=False,
+        ),
+    ] = None,
     mape: Annotated[
-        Optional[float],
-        typer.Option("--max-mape", help="Alert when the backtest's worst mean absolute percentage "
-                     "error exceeds this, e.g. 0.25.", show_default=False),
-    ] = None,  # fmt: skip
+        float | None,
+        typer.Option(
+            "--max-mape",
+            help="Alert when the backtest's worst mean absolute percentage "
+            "error exceeds this, e.g. 0.25.",
+            show_default=False,
+        ),
+    ] = None,
     holdout: Annotated[
-        Optional[int],
-        typer.Option("--holdout", min=1, help="Backtest periods for --max-mape (default 6).",
-                     show_default=False),
-    ] = None,  # fmt: skip
+        int | None,
+        typer.Option(
+            "--holdout",
+            min=1,
+            help="Backtest periods for --max-mape (default 6).",
+            show_default=False,
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every check, not only the breached ones.")
     ] = False,
@@ -118,12 +140,16 @@ def check(
     settings, sources = load_settings(CalibrationOptions(config=config))
     ledger = inputs.load()
     result = run_checks(
-        ledger, settings, sources, maxima=maxima, minima=minima,
+        ledger,
+        settings,
+        sources,
+        maxima=maxima,
+        minima=minima,
         window=window or cfg.get("window"),
         split_gap=split_gap if split_gap is not None else cfg.get("split_gap"),
         mape=mape if mape is not None else cfg.get("mape"),
         holdout=holdout or cfg.get("holdout"),
-    )  # fmt: skip
+    )
     if out.format != "table" or result.breached or verbose:
         shown = result if verbose or out.format != "table" else _only_alerts(result)
         emit(shown, out, [*inputs.input_paths(), config])

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from bucket.cli.options import RunOptions, command
+from bucket.cli.command import command
+from bucket.cli.options import RunOptions
 from bucket.cli.output import write
 
 
@@ -27,15 +28,26 @@ def example(
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
     transactions: Annotated[
-        bool, typer.Option("--transactions", help="Write a synthetic orders table (transactions.csv) "
-                           "and its spend.csv instead of the ledgers.")
-    ] = False,  # fmt: skip
+        bool,
+        typer.Option(
+            "--transactions",
+            help="Write a synthetic orders table (transactions.csv) "
+            "and its spend.csv instead of the ledgers.",
+        ),
+    ] = False,
     subscriptions: Annotated[
-        bool, typer.Option("--subscriptions", help="Write a synthetic subscriptions table "
-                           "(subscriptions.csv) and its spend.csv instead of the ledgers.")
-    ] = False,  # fmt: skip
+        bool,
+        typer.Option(
+            "--subscriptions",
+            help="Write a synthetic subscriptions table "
+            "(subscriptions.csv) and its spend.csv instead of the ledgers.",
+        ),
+    ] = False,
     rows: Annotated[
-        int, typer.Option("--rows", min=1, help="With --transactions or --subscriptions: about how many rows.")
+        int,
+        typer.Option(
+            "--rows", min=1, help="With --transactions or --subscriptions: about how many rows."
+        ),
     ] = 100_000,
     run: RunOptions,
 ) -> None:
@@ -66,8 +78,9 @@ def example(
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{directory}: cannot create the folder ({exc.strerror}); "
-                          "choose a writable folder") from None  # fmt: skip
+        raise OutputError(
+            f"{directory}: cannot create the folder ({exc.strerror}); choose a writable folder"
+        ) from None
     targets = {directory / name: text for name, text in files.items()}
     existing = [str(p) for p in targets if p.exists()]
     if existing and not force:
@@ -85,20 +98,24 @@ def _write_events(directory: Path, rows: int, force: bool, kind: str) -> None:
     import duckdb
     import pandas as pd
 
-    from bucket.errors import OutputError
     from bucket.analysis.sample import spend_frame, subscriptions_frame, transactions_frame
+    from bucket.errors import OutputError
 
     targets = [directory / f"{kind}.csv", directory / "spend.csv"]
     existing = [str(p) for p in targets if p.exists()]
     if existing and not force:
-        raise typer.BadParameter(f"{', '.join(existing)} already exist(s); pass --force",
-                                 param_hint="DIRECTORY")  # fmt: skip
+        raise typer.BadParameter(
+            f"{', '.join(existing)} already exist(s); pass --force", param_hint="DIRECTORY"
+        )
     try:
         directory.mkdir(parents=True, exist_ok=True)
         if kind == "subscriptions":
             tx = subscriptions_frame(rows)
-            spend = spend_frame(tx.rename(columns={"start": "date"}).assign(
-                date=lambda f: pd.to_datetime(f["date"])))  # fmt: skip
+            spend = spend_frame(
+                tx.rename(columns={"start": "date"}).assign(
+                    date=lambda f: pd.to_datetime(f["date"])
+                )
+            )
         else:
             tx = transactions_frame(rows)
             spend = spend_frame(tx)
@@ -106,11 +123,16 @@ def _write_events(directory: Path, rows: int, force: bool, kind: str) -> None:
         for frame, path in ((tx, targets[0]), (spend, targets[1])):
             con.register("frame", frame)
             quoted = str(path).replace("'", "''")
-            cols = ("customer_id, CAST(date AS DATE) AS date, amount, channel"
-                    if frame is tx and kind == "transactions" else "*")  # fmt: skip
+            cols = (
+                "customer_id, CAST(date AS DATE) AS date, amount, channel"
+                if frame is tx and kind == "transactions"
+                else "*"
+            )
             con.execute(f"COPY (SELECT {cols} FROM frame) TO '{quoted}' (HEADER, DELIMITER ',')")
             con.unregister("frame")
     except OSError as exc:
-        raise OutputError(f"{directory}: cannot write ({exc.strerror}); choose a writable folder") from None
+        raise OutputError(
+            f"{directory}: cannot write ({exc.strerror}); choose a writable folder"
+        ) from None
     for path in targets:
         print(path)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from bucket.cli.options import EventInputs, OutputOpt, RunOptions, SpendOpt, command, opt
+from bucket.cli.command import command
+from bucket.cli.options import EventInputs, OutputOpt, RunOptions, SpendOpt, opt
 from bucket.cli.output import refuse_inputs, warn_all, write
 
 
@@ -17,29 +18,48 @@ def ledger(
     events: EventInputs,
     spend: SpendOpt = None,
     cohorts_out: Annotated[
-        Optional[Path],
-        opt("--cohorts-output", "Also write the cohort table (cohort, age, active) to this file.",
-            dir_okay=False),
-    ] = None,  # fmt: skip
+        Path | None,
+        opt(
+            "--cohorts-output",
+            "Also write the cohort table (cohort, age, active) to this file.",
+            dir_okay=False,
+        ),
+    ] = None,
     memory_limit: Annotated[
-        Optional[str],
-        typer.Option("--memory-limit", help="Cap DuckDB's memory, e.g. 256MB (it spills to disk).",
-                     show_default=False),
-    ] = None,  # fmt: skip
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="Cap DuckDB's memory, e.g. 256MB (it spills to disk).",
+            show_default=False,
+        ),
+    ] = None,
     print_sql: Annotated[
-        bool, typer.Option("--print-sql", help="Print the query (for --dialect) instead of running it.")
-    ] = False,  # fmt: skip
+        bool,
+        typer.Option("--print-sql", help="Print the query (for --dialect) instead of running it."),
+    ] = False,
     dialect: Annotated[
-        str, typer.Option("--dialect", help="With --print-sql: spark, bigquery, snowflake, postgres, trino or "
-                          "duckdb. Columns are customer_id, date, amount, channel unless --map names "
-                          "them (--map date=order_date; --map channel=- when there is none).")
-    ] = "duckdb",  # fmt: skip
+        str,
+        typer.Option(
+            "--dialect",
+            help="With --print-sql: spark, bigquery, snowflake, postgres, trino or "
+            "duckdb. Columns are customer_id, date, amount, channel unless --map names "
+            "them (--map date=order_date; --map channel=- when there is none).",
+        ),
+    ] = "duckdb",
     from_: Annotated[
-        Optional[str], typer.Option("--from", help="With --print-sql: first period of the ledger (2024-01).", show_default=False)
-    ] = None,  # fmt: skip
+        str | None,
+        typer.Option(
+            "--from",
+            help="With --print-sql: first period of the ledger (2024-01).",
+            show_default=False,
+        ),
+    ] = None,
     to: Annotated[
-        Optional[str], typer.Option("--to", help="With --print-sql: last complete period (2025-12).", show_default=False)
-    ] = None,  # fmt: skip
+        str | None,
+        typer.Option(
+            "--to", help="With --print-sql: last complete period (2025-12).", show_default=False
+        ),
+    ] = None,
     output: OutputOpt = None,
     run: RunOptions,
 ) -> None:
@@ -73,14 +93,22 @@ def ledger(
         if path is not None:
             refuse_inputs(path, read, option)
     if output is not None and cohorts_out is not None and output == cohorts_out:
-        raise typer.BadParameter("--output and --cohorts-output name the same file",
-                                 param_hint="--cohorts-output")  # fmt: skip
+        raise typer.BadParameter(
+            "--output and --cohorts-output name the same file", param_hint="--cohorts-output"
+        )
     if print_sql:
         kind = "subscriptions" if events.subscriptions is not None else "transactions"
         events.check_frequency()
-        text = _print_sql(kind, dialect=dialect, table=events.table, first=from_, last=to,
-                          frequency=events.frequency, inactive=events.inactive_after,
-                          mapping=events.event_map(kind))  # fmt: skip
+        text = _print_sql(
+            kind,
+            dialect=dialect,
+            table=events.table,
+            first=from_,
+            last=to,
+            frequency=events.frequency,
+            inactive=events.inactive_after,
+            mapping=events.event_map(kind),
+        )
         write(text, output, inputs=read)
         return
     source = events.events(memory_limit)
@@ -95,12 +123,23 @@ def ledger(
         notes += extra
     write(ledger_csv(rows), output, inputs=read)
     if cohorts_out is not None:
-        write(cohorts_csv(derived.cohorts_rows), cohorts_out, inputs=read, option="--cohorts-output")
+        write(
+            cohorts_csv(derived.cohorts_rows), cohorts_out, inputs=read, option="--cohorts-output"
+        )
     warn_all([f"{source.name}: {n}" for n in notes], run.quiet)
 
 
-def _print_sql(kind: str, *, dialect: str, table: str | None, first: str | None, last: str | None,
-               frequency: str, inactive: int, mapping: dict[str, str]) -> str:  # fmt: skip
+def _print_sql(
+    kind: str,
+    *,
+    dialect: str,
+    table: str | None,
+    first: str | None,
+    last: str | None,
+    frequency: str,
+    inactive: int,
+    mapping: dict[str, str],
+) -> str:
     """The whole query, events table → ledger table, in the dialect, to paste into a warehouse."""
     from bucket.events.sql import CANONICAL, DIALECTS, ledger_query
     from bucket.io.periods import PeriodProblem, parse_label, period_of
@@ -108,10 +147,13 @@ def _print_sql(kind: str, *, dialect: str, table: str | None, first: str | None,
     if dialect not in DIALECTS:
         raise typer.BadParameter(f"choose one of {', '.join(DIALECTS)}", param_hint="--dialect")
     if not table:
-        raise typer.BadParameter("name the events table, e.g. --table shop.orders", param_hint="--table")
+        raise typer.BadParameter(
+            "name the events table, e.g. --table shop.orders", param_hint="--table"
+        )
     if not first or not last:
-        raise typer.BadParameter("give the ledger's range, e.g. --from 2024-01 --to 2025-12",
-                                 param_hint="--from/--to")  # fmt: skip
+        raise typer.BadParameter(
+            "give the ledger's range, e.g. --from 2024-01 --to 2025-12", param_hint="--from/--to"
+        )
     ends = []
     for flag, text in (("--from", first), ("--to", last)):
         try:
@@ -125,7 +167,9 @@ def _print_sql(kind: str, *, dialect: str, table: str | None, first: str | None,
         else:  # a month, quarter or week: --from from its first day, --to to its last
             day = label.period.start if flag == "--from" else label.period.end  # type: ignore[union-attr]
         if not 1900 <= day.year <= 2200:
-            raise typer.BadParameter(f"'{text}' is not a plausible date for a ledger", param_hint=flag)
+            raise typer.BadParameter(
+                f"'{text}' is not a plausible date for a ledger", param_hint=flag
+            )
         ends.append(period_of(day, frequency))
     start, stop = ends
     if stop < start:
@@ -145,5 +189,9 @@ def _print_sql(kind: str, *, dialect: str, table: str | None, first: str | None,
     try:  # every part quoted: project-ids with hyphens, reserved words, odd characters
         relation = exp.to_table(table, dialect=dialect).sql(dialect="duckdb", identify=True)
     except SqlglotError as exc:
-        raise typer.BadParameter(f"'{table}' is not a table name ({exc})", param_hint="--table") from None
-    return ledger_query(kind, frequency, inactive, relation, columns, periods=periods, dialect=dialect)
+        raise typer.BadParameter(
+            f"'{table}' is not a table name ({exc})", param_hint="--table"
+        ) from None
+    return ledger_query(
+        kind, frequency, inactive, relation, columns, periods=periods, dialect=dialect
+    )

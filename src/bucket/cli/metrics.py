@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from bucket.cli.options import LedgerInputs, MoneyOptions, OutputOptions, RunOptions, command
+from bucket.cli.command import command
+from bucket.cli.options import LedgerInputs, MoneyOptions, OutputOptions, RunOptions
 from bucket.cli.output import emit, warn_all
 
 
@@ -15,9 +16,12 @@ def metrics(
     *,
     inputs: LedgerInputs,
     window: Annotated[
-        Optional[int],
+        int | None,
         typer.Option(
-            "--window", "-w", min=1, help="Also report the last N periods as a block.",
+            "--window",
+            "-w",
+            min=1,
+            help="Also report the last N periods as a block.",
             show_default=False,
         ),
     ] = None,

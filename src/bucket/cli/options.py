@@ -1,39 +1,24 @@
-"""Options declared once: the bundles every command reuses, and the decorator that registers a
-command, spells each bundle out as options for typer and hands the command one value per bundle.
+"""Options declared once: the typer parameters, and the bundles every command reuses.
 
 A bundle is a frozen dataclass whose fields are typer parameters (``Annotated[type,
-typer.Option(...)]`` with a default). A command names the bundles it takes in its signature::
-
-    @command()
-    def metrics(inputs: LedgerInputs, money: MoneyOptions, out: OutputOptions, ...) -> None:
-
-and ``bucket metrics --help`` lists every option of the three bundles; ``inputs`` arrives as a
-``LedgerInputs``. Errors are handled here too: a ``BucketError`` is one ``Error:`` line and its
-exit code, anything else a bug (exit 70) with the traceback only under ``--debug``.
+typer.Option(...)]`` with a default); ``cli.command`` spells it out for the commands that name it
+in their signature. The option names mean one thing in every command.
 
 Only typer and the standard library are imported here: ``bucket --help`` must stay fast.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import inspect
-import typing
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-
-from bucket.cli.app import app
 
 if TYPE_CHECKING:
     from bucket.events.ledger import Events, Kind
     from bucket.io.ledger import Ledger
-
-INTERNAL_ERROR = 70  # EX_SOFTWARE: a bug in bucket, not in the input
 
 
 def opt(flag: str, help_: str, *more: str, **kw: Any) -> Any:
@@ -52,98 +37,135 @@ class Format(str, Enum):
 # is events and ledger columns when it is a ledger; an option that writes (--output,
 # ledger's --cohorts-output) never shares a name with one that reads (report's --cohorts).
 LedgerPath = Annotated[
-    Optional[str],
-    typer.Argument(help="Ledger CSV (path, or - to read stdin); or give --transactions instead.",
-                   show_default=False),
-]  # fmt: skip
+    str | None,
+    typer.Argument(
+        help="Ledger CSV (path, or - to read stdin); or give --transactions instead.",
+        show_default=False,
+    ),
+]
 TransactionsOpt = Annotated[
-    Optional[str],
-    opt("--transactions", "Derive the ledger from a transactions CSV or Parquet file "
-        "(customer_id, date, amount[, channel]; path or -) instead of reading one."),
-]  # fmt: skip
+    str | None,
+    opt(
+        "--transactions",
+        "Derive the ledger from a transactions CSV or Parquet file "
+        "(customer_id, date, amount[, channel]; path or -) instead of reading one.",
+    ),
+]
 SubscriptionsOpt = Annotated[
-    Optional[str],
-    opt("--subscriptions", "Derive the ledger from a subscriptions CSV "
-        "(customer_id, start, end[, mrr, channel]; empty end = active)."),
-]  # fmt: skip
+    str | None,
+    opt(
+        "--subscriptions",
+        "Derive the ledger from a subscriptions CSV "
+        "(customer_id, start, end[, mrr, channel]; empty end = active).",
+    ),
+]
 SpendOpt = Annotated[
-    Optional[str],
-    opt("--spend", "Spend CSV (period[, channel], acquisition_spend[, retention_spend]) joined "
-        "to a ledger derived from events, or to a ledger file without spend."),
-]  # fmt: skip
+    str | None,
+    opt(
+        "--spend",
+        "Spend CSV (period[, channel], acquisition_spend[, retention_spend]) joined "
+        "to a ledger derived from events, or to a ledger file without spend.",
+    ),
+]
 FrequencyOpt = Annotated[
     str, typer.Option("--frequency", help="With event inputs: month, week or quarter.")
 ]
 InactiveOpt = Annotated[
     int,
-    typer.Option("--inactive-after", min=1, help="With --transactions: days without a purchase "
-                 "after which a customer has churned."),
-]  # fmt: skip
+    typer.Option(
+        "--inactive-after",
+        min=1,
+        help="With --transactions: days without a purchase after which a customer has churned.",
+    ),
+]
 MapOpt = Annotated[
-    Optional[list[str]],
-    opt("--map", "Name a column: canonical=theirs (repeatable, or comma separated). With "
+    list[str] | None,
+    opt(
+        "--map",
+        "Name a column: canonical=theirs (repeatable, or comma separated). With "
         "--transactions or --subscriptions it names event columns (--map date=order_date; "
         "theirs - for none: --map channel=-), else ledger columns (--map "
-        "new_customers='Neukunden gesamt').", "-m"),
-]  # fmt: skip
+        "new_customers='Neukunden gesamt').",
+        "-m",
+    ),
+]
 EngineOpt = Annotated[
     str,
-    opt("--engine", "Where event inputs are aggregated: duckdb (embedded, default), spark "
+    opt(
+        "--engine",
+        "Where event inputs are aggregated: duckdb (embedded, default), spark "
         "(local[*], or a cluster with --spark-remote), or a database URL "
-        "(postgresql://user@host/db, with --table)."),
-]  # fmt: skip
+        "(postgresql://user@host/db, with --table).",
+    ),
+]
 TableOpt = Annotated[
-    Optional[str], opt("--table", "With --engine: the table holding the events (schema.table).")
+    str | None, opt("--table", "With --engine: the table holding the events (schema.table).")
 ]
 SparkRemoteOpt = Annotated[
-    Optional[str],
-    opt("--spark-remote", "With --engine spark: a Spark Connect address, e.g. sc://host:15002 "
-        "(default: local mode)."),
-]  # fmt: skip
+    str | None,
+    opt(
+        "--spark-remote",
+        "With --engine spark: a Spark Connect address, e.g. sc://host:15002 (default: local mode).",
+    ),
+]
 FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
 OutputOpt = Annotated[
-    Optional[Path],
-    opt("--output", "Write the result to this file (atomically, only on success, never over an "
-        "input) instead of stdout.", "-o", dir_okay=False),
-]  # fmt: skip
+    Path | None,
+    opt(
+        "--output",
+        "Write the result to this file (atomically, only on success, never over an "
+        "input) instead of stdout.",
+        "-o",
+        dir_okay=False,
+    ),
+]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Do not print warnings.")]
 DebugOpt = Annotated[
     bool, typer.Option("--debug", help="Show a traceback on errors (for bug reports).")
 ]
 ConfigOpt = Annotated[
-    Optional[Path],
+    Path | None,
     opt("--config", "TOML file with settings (default: ./bucket.toml if present).", dir_okay=False),
-]  # fmt: skip
+]
 MarginOpt = Annotated[
-    Optional[float],
+    float | None,
     opt("--margin", "Gross margin on revenue, 0 < m ≤ 1 (default: bucket.toml's, else 1)."),
-]  # fmt: skip
+]
 DiscountOpt = Annotated[
-    Optional[float],
-    opt("--discount-rate", "Annual discount rate, as a fraction (default: bucket.toml's, else "
-        "0.10); converted per period."),
-]  # fmt: skip
-WindowOpt = Annotated[Optional[int], opt("--window", "Calibrate on the last N periods (default 6).")]
+    float | None,
+    opt(
+        "--discount-rate",
+        "Annual discount rate, as a fraction (default: bucket.toml's, else "
+        "0.10); converted per period.",
+    ),
+]
+WindowOpt = Annotated[int | None, opt("--window", "Calibrate on the last N periods (default 6).")]
 PhiOpt = Annotated[
-    Optional[float],
-    opt("--phi", "Share of saturation today's spend reaches, for channels the data cannot fit "
-        "(default 0.5)."),
-]  # fmt: skip
+    float | None,
+    opt(
+        "--phi",
+        "Share of saturation today's spend reaches, for channels the data cannot fit "
+        "(default 0.5).",
+    ),
+]
 MuOpt = Annotated[
-    Optional[float], opt("--mu", "Most of today's churn retention spend can remove (default 0.5).")
+    float | None, opt("--mu", "Most of today's churn retention spend can remove (default 0.5).")
 ]
 RhoOpt = Annotated[
-    Optional[float],
-    opt("--rho", "Marginal cost to acquire ÷ to retain a customer, when the data cannot fit "
-        "retention (default 5)."),
-]  # fmt: skip
+    float | None,
+    opt(
+        "--rho",
+        "Marginal cost to acquire ÷ to retain a customer, when the data cannot fit "
+        "retention (default 5).",
+    ),
+]
 ArpuOpt = Annotated[
-    Optional[float],
+    float | None,
     opt("--arpu", "Revenue per customer per period, when the ledger has no revenue."),
-]  # fmt: skip
+]
 
 
 @dataclass(frozen=True)
@@ -173,15 +195,27 @@ class EventInputs:
         self.check_frequency()
         engine = None if self.engine in ("", "duckdb") else self.engine
         if engine is None and (self.table or self.spark_remote):
-            raise typer.BadParameter("--table and --spark-remote go with --engine spark or a "
-                                     "database URL", param_hint="--engine")  # fmt: skip
+            raise typer.BadParameter(
+                "--table and --spark-remote go with --engine spark or a database URL",
+                param_hint="--engine",
+            )
         kind: Kind = "subscriptions" if self.subscriptions is not None else "transactions"
         path = self.subscriptions if self.subscriptions is not None else self.transactions
         if path is None and not (engine and self.table):
-            raise typer.BadParameter("give --transactions FILE or --subscriptions FILE, or "
-                                     "--engine with --table NAME")  # fmt: skip
-        return Events(kind, path, self.frequency, self.inactive_after, self.event_map(kind),
-                      engine, self.table, self.spark_remote, memory_limit)  # fmt: skip
+            raise typer.BadParameter(
+                "give --transactions FILE or --subscriptions FILE, or --engine with --table NAME"
+            )
+        return Events(
+            kind,
+            path,
+            self.frequency,
+            self.inactive_after,
+            self.event_map(kind),
+            engine,
+            self.table,
+            self.spark_remote,
+            memory_limit,
+        )
 
     def check_frequency(self) -> None:
         from typing import get_args
@@ -217,7 +251,9 @@ class LedgerInputs(EventInputs):
 
             return ledger_from_events(self.events(), self.spend, require)
         if self.file is None:
-            raise typer.BadParameter("give a ledger FILE, or --transactions FILE", param_hint="FILE")
+            raise typer.BadParameter(
+                "give a ledger FILE, or --transactions FILE", param_hint="FILE"
+            )
         mapping = self.ledger_map()
         if self.spend is not None:  # a ledger without spend (e.g. from a warehouse) plus spend
             from bucket.events.spend import ledger_with_spend
@@ -277,8 +313,9 @@ class MoneyOptions:
         if config_path(self.config) is not None and (margin is None or discount is None):
             from bucket.settings import load_settings  # pydantic only when there is a config
 
-            settings, _, _ = load_settings(self.config, {"margin": margin,
-                                                         "annual_discount_rate": discount})  # fmt: skip
+            settings, _, _ = load_settings(
+                self.config, {"margin": margin, "annual_discount_rate": discount}
+            )
             margin, discount = settings.margin, settings.annual_discount_rate
         return (1.0 if margin is None else margin), (0.10 if discount is None else discount)
 
@@ -312,26 +349,36 @@ class ModelOptions(CalibrationOptions):
     discount_rate: DiscountOpt = None
     arpu: ArpuOpt = None
     budget: Annotated[
-        Optional[float], opt("--budget", "Budget per period to split (default: the window's mean "
-                             "total spend).")
-    ] = None  # fmt: skip
+        float | None,
+        opt("--budget", "Budget per period to split (default: the window's mean total spend)."),
+    ] = None
     horizon: Annotated[
-        Optional[int], opt("--horizon", "Periods to plan over (default: one year: 12 months, 52 "
-                           "weeks, 4 quarters).")
-    ] = None  # fmt: skip
+        int | None,
+        opt(
+            "--horizon",
+            "Periods to plan over (default: one year: 12 months, 52 weeks, 4 quarters).",
+        ),
+    ] = None
     capacity: Annotated[
-        Optional[float], opt("--capacity", "Most customers the business can serve (default: no limit).")
-    ] = None  # fmt: skip
+        float | None,
+        opt("--capacity", "Most customers the business can serve (default: no limit)."),
+    ] = None
     max_growth: Annotated[
-        Optional[float], opt("--max-growth", "Largest growth of the base per period, e.g. 0.1 "
-                             "(default: no limit).")
-    ] = None  # fmt: skip
+        float | None,
+        opt("--max-growth", "Largest growth of the base per period, e.g. 0.1 (default: no limit)."),
+    ] = None
 
     def values(self) -> dict[str, Any]:
-        return {**super().values(), "margin": self.margin,
-                "annual_discount_rate": self.discount_rate, "arpu": self.arpu,
-                "budget": self.budget, "horizon": self.horizon, "capacity": self.capacity,
-                "max_growth": self.max_growth}  # fmt: skip
+        return {
+            **super().values(),
+            "margin": self.margin,
+            "annual_discount_rate": self.discount_rate,
+            "arpu": self.arpu,
+            "budget": self.budget,
+            "horizon": self.horizon,
+            "capacity": self.capacity,
+            "max_growth": self.max_growth,
+        }
 
 
 @dataclass(frozen=True)
@@ -339,16 +386,25 @@ class ScenarioOptions:
     """The uncertainty draws and the retention model of a plan (DESIGN §7, §8)."""
 
     draws: Annotated[
-        Optional[int],
-        opt("--draws", "Scenarios for the uncertainty: resampled, refitted, assumptions redrawn "
-            "(default 200; 0 disables).", min=0),
-    ] = None  # fmt: skip
-    seed: Annotated[Optional[int], opt("--seed", "Random seed of the draws (default 0).", min=0)] = None
+        int | None,
+        opt(
+            "--draws",
+            "Scenarios for the uncertainty: resampled, refitted, assumptions redrawn "
+            "(default 200; 0 disables).",
+            min=0,
+        ),
+    ] = None
+    seed: Annotated[int | None, opt("--seed", "Random seed of the draws (default 0).", min=0)] = (
+        None
+    )
     retention_model: Annotated[
-        Optional[str],
-        opt("--retention-model", "constant (default) or sbg: churn that falls with tenure, "
-            "fitted on the cohorts of --transactions/--subscriptions (or report's --cohorts)."),
-    ] = None  # fmt: skip
+        str | None,
+        opt(
+            "--retention-model",
+            "constant (default) or sbg: churn that falls with tenure, "
+            "fitted on the cohorts of --transactions/--subscriptions (or report's --cohorts).",
+        ),
+    ] = None
 
     def values(self) -> dict[str, Any]:
         return {"draws": self.draws, "seed": self.seed, "retention_model": self.retention_model}
@@ -359,94 +415,8 @@ def load_settings(options: CalibrationOptions, **more: Any):
     bucket.toml < the command line."""
     from bucket.settings import load_settings as load
 
-    values = {k: (v.value if isinstance(v, Enum) else v) for k, v in {**options.values(), **more}.items()}
+    values = {
+        k: (v.value if isinstance(v, Enum) else v) for k, v in {**options.values(), **more}.items()
+    }
     settings, sources, _ = load(options.config, values)
     return settings, sources
-
-
-# -- the command decorator ------------------------------------------------------------------
-
-BUNDLES = (EventInputs, LedgerInputs, OutputOptions, RunOptions, MoneyOptions,
-           CalibrationOptions, ModelOptions, ScenarioOptions)  # fmt: skip
-
-
-def _fields(bundle: type) -> list[inspect.Parameter]:
-    hints = typing.get_type_hints(bundle, include_extras=True)
-    return [
-        inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
-                          annotation=hints[f.name])  # fmt: skip
-        for f in dataclasses.fields(bundle)
-    ]
-
-
-def command(**typer_kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register a command whose bundle parameters are spelled out as options."""
-
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-        hints = typing.get_type_hints(fn, include_extras=True)
-        params: list[inspect.Parameter] = []
-        bundles: dict[str, type] = {}
-        for name, p in inspect.signature(fn).parameters.items():
-            kind = hints.get(name)
-            if kind in BUNDLES:
-                bundles[name] = kind  # type: ignore[assignment]
-                params.extend(_fields(kind))  # type: ignore[arg-type]
-            else:
-                params.append(p.replace(annotation=hints.get(name, p.annotation),
-                                        kind=inspect.Parameter.KEYWORD_ONLY))  # fmt: skip
-        names = [p.name for p in params]
-        assert len(names) == len(set(names)), f"{fn.__name__}: an option is in two bundles"
-
-        @functools.wraps(fn)
-        def run(**kwargs: Any) -> Any:
-            debug = bool(kwargs.get("debug"))
-            for name, bundle in bundles.items():
-                kwargs[name] = bundle(**{f.name: kwargs.pop(f.name) for f in dataclasses.fields(bundle)})
-            refuse_early([kwargs[name] for name in bundles])
-            return guard(fn, kwargs, debug)
-
-        del run.__wrapped__  # typer reads the signature below, not the command's
-        run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-        run.__annotations__ = {p.name: p.annotation for p in params}
-        return app.command(**typer_kwargs)(run)
-
-    return register
-
-
-def refuse_early(bundles: list[Any]) -> None:
-    """Before any work: --output must not name an input of the command (its ledger, events,
-    spend or config file)."""
-    from bucket.cli.output import refuse_inputs, to_stdout
-
-    inputs = [p for b in bundles if hasattr(b, "input_paths") for p in b.input_paths()]
-    for b in bundles:
-        if isinstance(b, OutputOptions) and not to_stdout(b.output):
-            refuse_inputs(b.output, inputs)  # type: ignore[arg-type]
-
-
-def guard(fn: Callable[..., Any], kwargs: dict[str, Any], debug: bool) -> Any:
-    """Run a command; turn ``BucketError`` into ``Error: ...`` + exit 1 (or its own code).
-
-    Unexpected exceptions are bugs: one line and exit 70, or the traceback with ``--debug``.
-    """
-    from bucket.cli.output import err
-    from bucket.errors import BucketError
-
-    try:
-        return fn(**kwargs)
-    except (typer.Exit, typer.Abort, typer.BadParameter):
-        raise
-    except BucketError as exc:
-        if debug:
-            raise
-        err(f"Error: {exc}")
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        err("Error: interrupted")
-        raise typer.Exit(130) from None
-    except Exception as exc:  # a bug: say so plainly
-        if debug:
-            raise
-        err(f"Error: internal error ({type(exc).__name__}: {exc}); this is a bug in bucket: "
-            "rerun with --debug and report the traceback")  # fmt: skip
-        raise typer.Exit(INTERNAL_ERROR) from None

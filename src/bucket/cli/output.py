@@ -9,10 +9,12 @@ ledger, events, spend, config or cohort files, followed through symlinks).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 import typer
 
@@ -48,12 +50,15 @@ def _same_file(a: Path, b: str) -> bool:
         return False
 
 
-def refuse_inputs(path: Path, inputs: Iterable[str | Path | None], option: str = "--output") -> None:
+def refuse_inputs(
+    path: Path, inputs: Iterable[str | Path | None], option: str = "--output"
+) -> None:
     """A file to write must not be one of the inputs (``None`` for an option not given)."""
     for given in inputs:
         if given and _same_file(path, str(given)):
-            raise typer.BadParameter(f"{path} is an input file; choose another path",
-                                     param_hint=option)  # fmt: skip
+            raise typer.BadParameter(
+                f"{path} is an input file; choose another path", param_hint=option
+            )
 
 
 def to_stdout(path: Path | None) -> bool:
@@ -61,8 +66,9 @@ def to_stdout(path: Path | None) -> bool:
     return path is None or str(path) == "-"
 
 
-def write(text: str, path: Path | None, *, inputs: Iterable[str | Path | None],
-          option: str = "--output") -> None:  # fmt: skip
+def write(
+    text: str, path: Path | None, *, inputs: Iterable[str | Path | None], option: str = "--output"
+) -> None:
     """``text`` to stdout (``path`` None or ``-``) or atomically to ``path``."""
     if to_stdout(path):
         sys.stdout.write(text)
@@ -106,7 +112,9 @@ def _write_atomic(path: Path, text: str) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror}); choose a writable path") from None
+        raise OutputError(
+            f"{path}: cannot write ({exc.strerror}); choose a writable path"
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
@@ -120,11 +128,11 @@ def _write_atomic(path: Path, text: str) -> None:
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException as exc:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         if isinstance(exc, OSError):  # a full disk or a lost mount is not a bug: one line, exit 1
-            raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); the file is as it was, "
-                              "free some space or choose another path") from None  # fmt: skip
+            raise OutputError(
+                f"{path}: cannot write ({exc.strerror or exc}); the file is as it was, "
+                "free some space or choose another path"
+            ) from None
         raise

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
+from bucket.cli.command import command
 from bucket.cli.options import (
     LedgerInputs,
     ModelOptions,
     OutputOptions,
     RunOptions,
     ScenarioOptions,
-    command,
     load_settings,
     opt,
 )
@@ -45,17 +45,22 @@ def plan(
     inputs: LedgerInputs,
     model: ModelOptions,
     objective: Annotated[
-        Optional[ObjectiveChoice],
-        opt("--objective", "What to maximise: value (customer equity, default), customers, "
-            "profit, or target (least budget reaching --target-growth).", case_sensitive=False),
-    ] = None,  # fmt: skip
+        ObjectiveChoice | None,
+        opt(
+            "--objective",
+            "What to maximise: value (customer equity, default), customers, "
+            "profit, or target (least budget reaching --target-growth).",
+            case_sensitive=False,
+        ),
+    ] = None,
     target_growth: Annotated[
-        Optional[float], opt("--target-growth", "Growth of the customer base over the horizon to reach, e.g. 0.2.")
-    ] = None,  # fmt: skip
+        float | None,
+        opt("--target-growth", "Growth of the customer base over the horizon to reach, e.g. 0.2."),
+    ] = None,
     scenarios: ScenarioOptions,
     backtest_h: Annotated[
-        Optional[int], opt("--backtest", "Also backtest the model on the last N periods.", min=1)
-    ] = None,  # fmt: skip
+        int | None, opt("--backtest", "Also backtest the model on the last N periods.", min=1)
+    ] = None,
     out: OutputOptions,
     run: RunOptions,
 ) -> None:
@@ -80,9 +85,12 @@ def plan(
     from bucket.analysis.plan import make_plan
 
     settings, sources = load_settings(
-        model, **scenarios.values(), objective=objective, target_growth=target_growth,
+        model,
+        **scenarios.values(),
+        objective=objective,
+        target_growth=target_growth,
         backtest=backtest_h,
-    )  # fmt: skip
+    )
     ledger = inputs.load(("acquisition_spend",))
     with progress(settings.draws):
         result = make_plan(ledger, settings, sources)
@@ -94,14 +102,19 @@ def plan(
 def simulate(
     *,
     split: Annotated[
-        float, typer.Option("--split", "-s", help="Acquisition share of the budget to simulate, 0–1.")
+        float,
+        typer.Option("--split", "-s", help="Acquisition share of the budget to simulate, 0–1."),
     ],
     inputs: LedgerInputs,
     model: ModelOptions,
     objective: Annotated[
-        Optional[ObjectiveChoice],
-        opt("--objective", "What to score: value (default), customers or profit.", case_sensitive=False),
-    ] = None,  # fmt: skip
+        ObjectiveChoice | None,
+        opt(
+            "--objective",
+            "What to score: value (default), customers or profit.",
+            case_sensitive=False,
+        ),
+    ] = None,
     out: OutputOptions,
     run: RunOptions,
 ) -> None:

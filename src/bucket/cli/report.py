@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
+from bucket.cli.command import command
 from bucket.cli.options import (
     LedgerInputs,
     ModelOptions,
     RunOptions,
     ScenarioOptions,
-    command,
     load_settings,
     opt,
 )
@@ -26,26 +26,36 @@ def report(
     *,
     inputs: LedgerInputs,
     output: Annotated[
-        Optional[Path],
-        opt("--output", "Write the HTML page here (default: stdout, when it is not a terminal).", "-o",
-            dir_okay=False),
-    ] = None,  # fmt: skip
+        Path | None,
+        opt(
+            "--output",
+            "Write the HTML page here (default: stdout, when it is not a terminal).",
+            "-o",
+            dir_okay=False,
+        ),
+    ] = None,
     model: ModelOptions,
     objective: Annotated[
-        Optional[ObjectiveChoice],
-        opt("--objective", "What to maximise: value (customer equity, default), customers or profit.",
-            case_sensitive=False),
-    ] = None,  # fmt: skip
+        ObjectiveChoice | None,
+        opt(
+            "--objective",
+            "What to maximise: value (customer equity, default), customers or profit.",
+            case_sensitive=False,
+        ),
+    ] = None,
     scenarios: ScenarioOptions,
     backtest_h: Annotated[
-        Optional[int],
+        int | None,
         opt("--backtest", "Hold out the last N periods for the backtest chart (default 3).", min=1),
-    ] = None,  # fmt: skip
+    ] = None,
     cohorts_file: Annotated[
-        Optional[str],
-        opt("--cohorts", "Cohort CSV (cohort, age, active) to read for the survival chart and for "
-            "--retention-model sbg, in place of the cohorts an event input brings."),
-    ] = None,  # fmt: skip
+        str | None,
+        opt(
+            "--cohorts",
+            "Cohort CSV (cohort, age, active) to read for the survival chart and for "
+            "--retention-model sbg, in place of the cohorts an event input brings.",
+        ),
+    ] = None,
     run: RunOptions,
 ) -> None:
     """Write the plan as one HTML page for the board: the charts behind the recommendation.
@@ -68,23 +78,28 @@ def report(
       bucket report --transactions orders.csv --spend spend.csv -o plan.html
     """
     if output is None and sys.stdout.isatty():
-        raise typer.BadParameter("the report is an HTML page; give a file to write, e.g. -o plan.html",
-                                 param_hint="--output")  # fmt: skip
+        raise typer.BadParameter(
+            "the report is an HTML page; give a file to write, e.g. -o plan.html",
+            param_hint="--output",
+        )
     from bucket import __version__
-    from bucket.render.html import to_html
     from bucket.analysis.report import make_report
+    from bucket.render.html import to_html
 
     read = [*inputs.input_paths(), *model.input_paths(), cohorts_file]
     if output is not None:
         refuse_inputs(output, read)
-    settings, sources = load_settings(model, **scenarios.values(), objective=objective,
-                                      backtest=backtest_h)  # fmt: skip
+    settings, sources = load_settings(
+        model, **scenarios.values(), objective=objective, backtest=backtest_h
+    )
     ledger = inputs.load(("acquisition_spend",))
     if settings.objective == "target":
         from bucket.errors import ConfigError
 
-        raise ConfigError("the report draws the value, customers or profit objective",
-                          "bucket plan --objective target answers the budget question")  # fmt: skip
+        raise ConfigError(
+            "the report draws the value, customers or profit objective",
+            "bucket plan --objective target answers the budget question",
+        )
     cohort_table = None
     if cohorts_file is not None:
         from bucket.io.cohorts import read_cohorts

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from bucket.cli.options import RunOptions, command
+from bucket.cli.command import command
+from bucket.cli.options import RunOptions
 
 
 @command()
 def schema(
     *,
     command: Annotated[
-        Optional[str],
-        typer.Argument(help="Only this command's schema (metrics, validate, plan, simulate, backtest, check, cohorts).", show_default=False),
+        str | None,
+        typer.Argument(
+            help="Only this command's schema (metrics, validate, plan, simulate, backtest, check, cohorts).",
+            show_default=False,
+        ),
     ] = None,
     run: RunOptions,
 ) -> None:

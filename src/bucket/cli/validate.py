@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from bucket.cli.options import LedgerInputs, OutputOptions, RunOptions, command
+from bucket.cli.command import command
+from bucket.cli.options import LedgerInputs, OutputOptions, RunOptions
 from bucket.cli.output import emit, err
 
 
@@ -36,8 +37,9 @@ def validate(
     try:
         if not inputs.given and inputs.spend is None:
             if inputs.file is None:
-                raise typer.BadParameter("give a ledger FILE, or --transactions FILE",
-                                         param_hint="FILE")  # fmt: skip
+                raise typer.BadParameter(
+                    "give a ledger FILE, or --transactions FILE", param_hint="FILE"
+                )
             ledger, problems = inspect_ledger(inputs.file, inputs.ledger_map())
         else:  # events: the derived ledger must read cleanly; its warnings are the report
             ledger = inputs.load()
@@ -56,8 +58,14 @@ def validate(
         channels=[] if ledger is None else ledger.channels,
         problems=[
             ProblemOut(
-                severity=p.severity, code=p.code, row=p.row, column=p.column, value=p.value,
-                message=p.message, fix=p.fix, line=p.line(),
+                severity=p.severity,
+                code=p.code,
+                row=p.row,
+                column=p.column,
+                value=p.value,
+                message=p.message,
+                fix=p.fix,
+                line=p.line(),
             )
             for p in problems
         ],

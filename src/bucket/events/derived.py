@@ -41,11 +41,15 @@ class Derived:
 
 def period_range(first: dt.date, last: dt.date, frequency: str, name: str = "") -> list[Period]:
     if (last - first).days > 50 * 366 or last.year >= 9999:
-        raise InputError(Problem(
-            "error", "date-range",
-            f"the dates run from {first.isoformat()} to {last.isoformat()}",
-            "look for placeholder dates (1900-01-01, 9999-12-31) and remove or fix them", name,
-        ))  # fmt: skip
+        raise InputError(
+            Problem(
+                "error",
+                "date-range",
+                f"the dates run from {first.isoformat()} to {last.isoformat()}",
+                "look for placeholder dates (1900-01-01, 9999-12-31) and remove or fix them",
+                name,
+            )
+        )
     p, end = period_of(first, frequency), period_of(last, frequency)
     out = [p + -1]  # the period before the first: its end gives the first customers_start
     while p <= end:
@@ -54,8 +58,9 @@ def period_range(first: dt.date, last: dt.date, frequency: str, name: str = "") 
     return out
 
 
-def from_steps(con, frequency: str, name: str, has_channel: bool, what: str,
-               row: int | None = None) -> Derived:  # fmt: skip
+def from_steps(
+    con, frequency: str, name: str, has_channel: bool, what: str, row: int | None = None
+) -> Derived:
     """The steps table in ``con`` → ledger and cohort rows: the period range from the steps,
     then ledger.sql. Every engine's path ends here."""
     first, last = con.execute("SELECT MIN(first_day), MAX(last_day) FROM steps").fetchone()
@@ -65,8 +70,9 @@ def from_steps(con, frequency: str, name: str, has_channel: bool, what: str,
     return finish_steps(con, periods, last, has_channel, frequency, name)
 
 
-def finish_steps(con, periods: list[Period], last: dt.date, has_channel: bool, frequency: str,
-                 name: str) -> Derived:  # fmt: skip
+def finish_steps(
+    con, periods: list[Period], last: dt.date, has_channel: bool, frequency: str, name: str
+) -> Derived:
     """The steps table in ``con`` over ``periods`` (the first is the one before the ledger's)
     → ledger and cohort rows; ``last`` is the last day the events cover."""
     return _collect(_finish(con, periods, frequency), periods, last, has_channel, frequency, name)
@@ -76,8 +82,9 @@ def _finish(con, periods: list[Period], frequency: str) -> list[tuple]:
     """Run ledger.sql over the steps table and the periods (both small)."""
     con.execute("CREATE TEMP TABLE periods (ordinal INTEGER, start_day DATE, end_day DATE)")
     # literal VALUES: parameter binding would make the duckdb module import pandas (0.4 s)
-    values = ", ".join(f"({p.ordinal}, DATE '{p.start.isoformat()}', DATE '{p.end.isoformat()}')"
-                       for p in periods)  # fmt: skip
+    values = ", ".join(
+        f"({p.ordinal}, DATE '{p.start.isoformat()}', DATE '{p.end.isoformat()}')" for p in periods
+    )
     con.execute(f"INSERT INTO periods VALUES {values}")
     return con.execute(render_sql(frequency, 0, LEDGER_SQL)).fetchall()
 
@@ -106,19 +113,29 @@ def _collect(result, periods, last, has_channel: bool, frequency: str, name: str
                 break
             end, new, react, cents = ends[(channel, p.ordinal)]
             start = ends[(channel, p.ordinal - 1)][0]
-            rows.append({
-                "period": p.label, "channel": channel, "new_customers": new,
-                "reactivated_customers": react, "customers_start": start,
-                "churned_customers": start + new + react - end, "customers_end": end,
-                "revenue": cents / 100,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "period": p.label,
+                    "channel": channel,
+                    "new_customers": new,
+                    "reactivated_customers": react,
+                    "customers_start": start,
+                    "churned_customers": start + new + react - end,
+                    "customers_end": end,
+                    "revenue": cents / 100,
+                }
+            )
     rows.sort(key=lambda r: (r["period"], r["channel"]))
     if not rows:
-        raise InputError(Problem(
-            "error", "no-complete-period",
-            f"the events cover no complete {frequency} (they end on {last.isoformat()})",
-            f"export events through the end of at least one {frequency}", name,
-        ))  # fmt: skip
+        raise InputError(
+            Problem(
+                "error",
+                "no-complete-period",
+                f"the events cover no complete {frequency} (they end on {last.isoformat()})",
+                f"export events through the end of at least one {frequency}",
+                name,
+            )
+        )
     if not has_channel:
         for r in rows:
             del r["channel"]
@@ -133,21 +150,39 @@ def _collect(result, periods, last, has_channel: bool, frequency: str, name: str
     return Derived(rows, cohorts, frequency, warnings)
 
 
-def check_subscriptions(rows, bad, last_start, last_end, name: str, *, row: int | None = None,
-                        start: str = "start") -> str | None:  # fmt: skip
+def check_subscriptions(
+    rows, bad, last_start, last_end, name: str, *, row: int | None = None, start: str = "start"
+) -> str | None:
     """Refuse an empty table (or one without a single start date) or subscriptions that end
     before they start; return a warning when ends run far past the last start (scheduled or
     paid-through dates), else None. ``row``: where a file's data would begin, and ``start`` the
     start column's name as the user wrote it, for the messages."""
     if not rows:
-        raise InputError(Problem("error", "no-data", "no subscriptions", "export some", name, row=row))
+        raise InputError(
+            Problem("error", "no-data", "no subscriptions", "export some", name, row=row)
+        )
     if last_start is None:
-        raise InputError(Problem("error", "no-data", "no subscription has a start date",
-                                 "fill in the start dates", name, row=row, column=start))  # fmt: skip
+        raise InputError(
+            Problem(
+                "error",
+                "no-data",
+                "no subscription has a start date",
+                "fill in the start dates",
+                name,
+                row=row,
+                column=start,
+            )
+        )
     if bad:
-        raise InputError(Problem("error", "end-before-start",
-                                 f"{int(bad)} subscription(s) end before they start",
-                                 "check the start and end columns", name))  # fmt: skip
+        raise InputError(
+            Problem(
+                "error",
+                "end-before-start",
+                f"{int(bad)} subscription(s) end before they start",
+                "check the start and end columns",
+                name,
+            )
+        )
     if last_end is not None and last_start is not None and (last_end - last_start).days > 366:
         return (
             f"the latest end ({last_end.isoformat()}) is well after the latest start "
@@ -169,7 +204,9 @@ def ledger_csv(rows: list[dict]) -> str:
     writer.writeheader()
     money = ("revenue", "acquisition_spend", "retention_spend")
     for r in rows:
-        writer.writerow({k: (f"{v:.2f}" if k in money and math.isfinite(v) else v) for k, v in r.items()})
+        writer.writerow(
+            {k: (f"{v:.2f}" if k in money and math.isfinite(v) else v) for k, v in r.items()}
+        )
     return buf.getvalue()
 
 

@@ -13,14 +13,30 @@ import contextlib
 
 from bucket.errors import InputError, Problem
 from bucket.events.columns import event_columns
-from bucket.events.derived import Derived, check_subscriptions, finish_steps, from_steps, period_range
-from bucket.events.sql import SUBSCRIPTION_CHECKS, SUBSCRIPTIONS_SQL, literal, render_sql, source_sql
+from bucket.events.derived import (
+    Derived,
+    check_subscriptions,
+    finish_steps,
+    from_steps,
+    period_range,
+)
+from bucket.events.sql import (
+    SUBSCRIPTION_CHECKS,
+    SUBSCRIPTIONS_SQL,
+    literal,
+    render_sql,
+    source_sql,
+)
 from bucket.io.text import decode, display_name, sniff_delimiter
 
 
-def derive_transactions(path: str, frequency: str = "month", inactive: int = 90,
-                        memory_limit: str | None = None,
-                        mapping: dict[str, str] | None = None) -> Derived:  # fmt: skip
+def derive_transactions(
+    path: str,
+    frequency: str = "month",
+    inactive: int = 90,
+    memory_limit: str | None = None,
+    mapping: dict[str, str] | None = None,
+) -> Derived:
     """Aggregate a transactions CSV into ledger rows and cohort survival counts."""
 
     name = display_name(path)
@@ -45,8 +61,14 @@ def _spooled(path: str):
         yield tmp.name
 
 
-def _derive_transactions(source: str, name: str, frequency: str, inactive: int,
-                         memory_limit: str | None, mapping: dict[str, str]) -> Derived:  # fmt: skip
+def _derive_transactions(
+    source: str,
+    name: str,
+    frequency: str,
+    inactive: int,
+    memory_limit: str | None,
+    mapping: dict[str, str],
+) -> Derived:
     import duckdb
 
     con = duckdb.connect()
@@ -58,12 +80,14 @@ def _derive_transactions(source: str, name: str, frequency: str, inactive: int,
     header, delimiter, _ = _header(source, name)
     cols = event_columns(header, name, "transactions", mapping)
     # ids stay text ("007" and "7" are two customers); as integers they sorted no faster here
-    types = {h: "VARCHAR" for h in header}
+    types = dict.fromkeys(header, "VARCHAR")
     types[cols["date"]] = "DATE"
     types[cols["amount"]] = "DECIMAL(18, 2)"
     try:
-        con.execute("CREATE VIEW tx AS "
-                    + source_sql("transactions", _csv_relation(source, delimiter, types), cols))  # fmt: skip
+        con.execute(
+            "CREATE VIEW tx AS "
+            + source_sql("transactions", _csv_relation(source, delimiter, types), cols)
+        )
         # the one pass over the file: purchases → a few thousand steps (transactions.sql)
         con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, inactive))
     except duckdb.Error as exc:
@@ -74,8 +98,10 @@ def _derive_transactions(source: str, name: str, frequency: str, inactive: int,
 def _csv_relation(source: str, delimiter: str, types: dict[str, str]) -> str:
     """read_csv with explicit column types: DuckDB streams and converts, no sniffing."""
     columns = ", ".join(f"{literal(k)}: {literal(v)}" for k, v in types.items())
-    return (f"read_csv({literal(source)}, header = true, delim = {literal(delimiter)}, "
-            f"columns = {{{columns}}}, auto_detect = false)")  # fmt: skip
+    return (
+        f"read_csv({literal(source)}, header = true, delim = {literal(delimiter)}, "
+        f"columns = {{{columns}}}, auto_detect = false)"
+    )
 
 
 def _is_parquet(path: str) -> bool:
@@ -86,8 +112,9 @@ def _is_parquet(path: str) -> bool:
         return False
 
 
-def _derive_parquet(con, source: str, name: str, frequency: str, inactive: int,
-                    mapping: dict[str, str]) -> Derived:  # fmt: skip
+def _derive_parquet(
+    con, source: str, name: str, frequency: str, inactive: int, mapping: dict[str, str]
+) -> Derived:
     """Transactions in a Parquet file: the same query over read_parquet (typed columns, so
     no header sniffing; the casts make any integer, decimal or text column work)."""
     import duckdb
@@ -108,12 +135,22 @@ def _header(path: str, name: str) -> tuple[list[str], str, list[list[str]]]:
         with open(path, "rb") as fh:
             head = fh.read(65536)
     except FileNotFoundError:
-        raise InputError(Problem("error", "file-not-found", "no such file", "check the path", name)) from None
+        raise InputError(
+            Problem("error", "file-not-found", "no such file", "check the path", name)
+        ) from None
     text, _ = decode(head, name)
     delimiter = sniff_delimiter(text)
     if delimiter is None:
-        raise InputError(Problem("error", "not-csv", "the first line has no delimiter",
-                                 "export the transactions as CSV", name, row=1))  # fmt: skip
+        raise InputError(
+            Problem(
+                "error",
+                "not-csv",
+                "the first line has no delimiter",
+                "export the transactions as CSV",
+                name,
+                row=1,
+            )
+        )
     import csv
 
     lines = text.splitlines()
@@ -136,13 +173,23 @@ def _duck_problem(exc: Exception, name: str) -> Problem:
         what = f"'{conv.group(1)}' is not a {kind}"
     else:
         what = f"cannot read the transactions ({text[:160]})"
-    return Problem("error", "bad-event", what,
-                   "dates as YYYY-MM-DD, amounts as plain numbers (1234.56)", name, row,
-                   col.group(1) if col else None)  # fmt: skip
+    return Problem(
+        "error",
+        "bad-event",
+        what,
+        "dates as YYYY-MM-DD, amounts as plain numbers (1234.56)",
+        name,
+        row,
+        col.group(1) if col else None,
+    )
 
 
-def derive_subscriptions(path: str, frequency: str = "month", memory_limit: str | None = None,
-                         mapping: dict[str, str] | None = None) -> Derived:  # fmt: skip
+def derive_subscriptions(
+    path: str,
+    frequency: str = "month",
+    memory_limit: str | None = None,
+    mapping: dict[str, str] | None = None,
+) -> Derived:
     """Aggregate a subscriptions CSV (customer_id, start, end[, mrr, channel]; empty end =
     active) into ledger rows and cohort survival counts."""
     name = display_name(path)
@@ -150,8 +197,9 @@ def derive_subscriptions(path: str, frequency: str = "month", memory_limit: str 
         return _derive_subscriptions(source, name, frequency, memory_limit, mapping or {})
 
 
-def _derive_subscriptions(source: str, name: str, frequency: str, memory_limit: str | None,
-                          mapping: dict[str, str]) -> Derived:  # fmt: skip
+def _derive_subscriptions(
+    source: str, name: str, frequency: str, memory_limit: str | None, mapping: dict[str, str]
+) -> Derived:
     import duckdb
 
     header, delimiter, _ = _header(source, name)
@@ -159,17 +207,23 @@ def _derive_subscriptions(source: str, name: str, frequency: str, memory_limit: 
     con = duckdb.connect()
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
-    types = {h: "VARCHAR" for h in header}
+    types = dict.fromkeys(header, "VARCHAR")
     types[cols["start"]] = types[cols["end"]] = "DATE"
     if "mrr" in cols:
         types[cols["mrr"]] = "DECIMAL(18, 2)"
     try:
-        con.execute("CREATE TABLE sub AS "
-                    + source_sql("subscriptions", _csv_relation(source, delimiter, types), cols))  # fmt: skip
-        first, last_start, last_end, rows, bad = con.execute(SUBSCRIPTION_CHECKS + " FROM sub").fetchone()  # type: ignore[misc]
+        con.execute(
+            "CREATE TABLE sub AS "
+            + source_sql("subscriptions", _csv_relation(source, delimiter, types), cols)
+        )
+        first, last_start, last_end, rows, bad = con.execute(
+            SUBSCRIPTION_CHECKS + " FROM sub"
+        ).fetchone()  # type: ignore[misc]
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
-    future_note = check_subscriptions(rows, bad, last_start, last_end, name, row=2, start=cols["start"])
+    future_note = check_subscriptions(
+        rows, bad, last_start, last_end, name, row=2, start=cols["start"]
+    )
     as_of = max(d for d in (last_start, last_end) if d is not None)
     periods = period_range(first, as_of, frequency, name)
     try:

@@ -46,20 +46,32 @@ def derive(events: Events) -> Derived:
     if ev.engine is not None:
         from bucket.events.remote import derive_remote
 
-        return derive_remote(ev.kind, ev.engine, source=ev.path, table=ev.table,
-                             frequency=ev.frequency, inactive=ev.inactive, remote=ev.remote,
-                             mapping=ev.mapping)  # fmt: skip
+        return derive_remote(
+            ev.kind,
+            ev.engine,
+            source=ev.path,
+            table=ev.table,
+            frequency=ev.frequency,
+            inactive=ev.inactive,
+            remote=ev.remote,
+            mapping=ev.mapping,
+        )
     if ev.path is None:
-        raise InputError(Problem("error", "no-data", f"no {ev.kind} given", f"give --{ev.kind} FILE", "-"))
+        raise InputError(
+            Problem("error", "no-data", f"no {ev.kind} given", f"give --{ev.kind} FILE", "-")
+        )
     from bucket.events import embedded
 
     if ev.kind == "subscriptions":
         return embedded.derive_subscriptions(ev.path, ev.frequency, ev.memory_limit, ev.mapping)
-    return embedded.derive_transactions(ev.path, ev.frequency, ev.inactive, ev.memory_limit,
-                                        ev.mapping)  # fmt: skip
+    return embedded.derive_transactions(
+        ev.path, ev.frequency, ev.inactive, ev.memory_limit, ev.mapping
+    )
 
 
-def ledger_from_events(events: Events, spend: str | None = None, require: tuple[str, ...] = ()) -> Ledger:
+def ledger_from_events(
+    events: Events, spend: str | None = None, require: tuple[str, ...] = ()
+) -> Ledger:
     """Derive a ledger from transactions or subscriptions (and a spend file) and read it as
     any ledger is read."""
     from bucket.events.spend import read_spend, with_spend
@@ -74,11 +86,12 @@ def ledger_from_events(events: Events, spend: str | None = None, require: tuple[
     except InputError as exc:  # name the events, not the derived ledger's rows
         problem = replace(exc.problem, file=name, row=None)
         if problem.column == "acquisition_spend":
-            problem = replace(problem, message="the events carry no spend",
-                              fix="give the spend per period with --spend FILE")  # fmt: skip
+            problem = replace(
+                problem,
+                message="the events carry no spend",
+                fix="give the spend per period with --spend FILE",
+            )
         raise InputError(problem) from None
     warns = [replace(w, file=name) for w in ledger.warnings]
-    extra = [
-        Problem("warning", "events", n, "", name) for n in (*derived.warnings, *notes)
-    ]
+    extra = [Problem("warning", "events", n, "", name) for n in (*derived.warnings, *notes)]
     return replace(ledger, file=name, warnings=[*extra, *warns], cohorts=derived.cohorts_rows)

@@ -9,17 +9,20 @@ after the steps. PySpark and the PostgreSQL driver are optional extras, imported
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from bucket.errors import ConfigError, InputError, Problem
 from bucket.events.columns import event_columns
 from bucket.events.derived import Derived, check_subscriptions, from_steps
 from bucket.events.sql import steps_query, subscription_checks_query
 
-STEP_COLUMNS = ("ordinal INTEGER, channel VARCHAR, cohort INTEGER, new_customers BIGINT, "
-                "reactivated_customers BIGINT, customer_step BIGINT, revenue_cents BIGINT, "
-                "mrr_step_cents BIGINT, first_day DATE, last_day DATE")  # fmt: skip
+STEP_COLUMNS = (
+    "ordinal INTEGER, channel VARCHAR, cohort INTEGER, new_customers BIGINT, "
+    "reactivated_customers BIGINT, customer_step BIGINT, revenue_cents BIGINT, "
+    "mrr_step_cents BIGINT, first_day DATE, last_day DATE"
+)
 EXTRAS = {"spark": ("pyspark", "spark"), "postgres": ("psycopg", "postgres")}  # module, extra
 
 
@@ -34,8 +37,9 @@ class Engine:
 
 
 def _missing(module: str, extra: str) -> ConfigError:
-    return ConfigError(f"this engine needs {module}, which is not installed",
-                       f"pip install 'bucket[{extra}]'")  # fmt: skip
+    return ConfigError(
+        f"this engine needs {module}, which is not installed", f"pip install 'bucket[{extra}]'"
+    )
 
 
 class _engine_logs_off:
@@ -94,10 +98,13 @@ def spark_engine(source: str | None, table: str | None, remote: str | None) -> E
     if remote:
         builder = builder.remote(remote)
     else:
-        builder = (builder.master("local[*]").config("spark.ui.enabled", "false")
-                   .config("spark.sql.shuffle.partitions", "8")
-                   .config("spark.sql.session.timeZone", "UTC")
-                   .config("spark.ui.showConsoleProgress", "false"))  # fmt: skip
+        builder = (
+            builder.master("local[*]")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.showConsoleProgress", "false")
+        )
     try:
         spark = _quietly(builder.getOrCreate, remote is None)
     except ImportError:  # Spark Connect's client needs grpc and pyarrow
@@ -117,8 +124,9 @@ def spark_engine(source: str | None, table: str | None, remote: str | None) -> E
     def fetch(sql: str) -> list[tuple]:
         return [tuple(r) for r in spark.sql(sql).collect()]
 
-    return Engine("spark", "bucket_events", list(frame.columns), fetch, lambda: None,
-                  table or source or "")  # fmt: skip
+    return Engine(
+        "spark", "bucket_events", list(frame.columns), fetch, lambda: None, table or source or ""
+    )
 
 
 def database_engine(url: str, table: str | None) -> Engine:
@@ -134,8 +142,10 @@ def database_engine(url: str, table: str | None) -> Engine:
     try:
         conn = psycopg.connect(url, autocommit=True)
     except psycopg.Error as exc:
-        raise ConfigError(f"cannot connect to the database ({' '.join(str(exc).split())[:160]})",
-                          "check the --engine URL, the server and the credentials") from None  # fmt: skip
+        raise ConfigError(
+            f"cannot connect to the database ({' '.join(str(exc).split())[:160]})",
+            "check the --engine URL, the server and the credentials",
+        ) from None
     relation = exp.to_table(table, dialect="postgres").sql(dialect="postgres")
     try:
         with conn.cursor() as cur:
@@ -143,8 +153,10 @@ def database_engine(url: str, table: str | None) -> Engine:
             columns = [d.name for d in cur.description or []]
     except psycopg.Error as exc:
         conn.close()
-        raise ConfigError(f"cannot read table {table} ({' '.join(str(exc).split())[:160]})",
-                          "check --table (schema.table) and the user's rights") from None  # fmt: skip
+        raise ConfigError(
+            f"cannot read table {table} ({' '.join(str(exc).split())[:160]})",
+            "check --table (schema.table) and the user's rights",
+        ) from None
 
     def fetch(sql: str) -> list[tuple]:
         with conn.cursor() as cur:
@@ -160,8 +172,9 @@ def open_engine(engine: str, source: str | None, table: str | None, remote: str 
     if engine in ("postgres", "postgresql") or engine.startswith(("postgresql://", "postgres://")):
         url = engine if "://" in engine else "postgresql:///"
         return database_engine(url, table or source)
-    raise ConfigError(f"unknown engine {engine!r}",
-                      "use duckdb (default), spark, or a postgresql:// URL")  # fmt: skip
+    raise ConfigError(
+        f"unknown engine {engine!r}", "use duckdb (default), spark, or a postgresql:// URL"
+    )
 
 
 def _steps_rows(rows: list[tuple]) -> list[tuple]:
@@ -180,9 +193,17 @@ def _steps_rows(rows: list[tuple]) -> list[tuple]:
     return out
 
 
-def derive_remote(kind: str, engine: str, *, source: str | None = None, table: str | None = None,
-                  frequency: str = "month", inactive: int = 90, remote: str | None = None,
-                  mapping: dict[str, str] | None = None) -> Derived:  # fmt: skip
+def derive_remote(
+    kind: str,
+    engine: str,
+    *,
+    source: str | None = None,
+    table: str | None = None,
+    frequency: str = "month",
+    inactive: int = 90,
+    remote: str | None = None,
+    mapping: dict[str, str] | None = None,
+) -> Derived:
     """Events on an engine → ledger rows and cohort counts, as ``derive_transactions`` gives."""
     import duckdb
 
@@ -191,11 +212,20 @@ def derive_remote(kind: str, engine: str, *, source: str | None = None, table: s
         cols = event_columns(eng.columns, eng.name, kind, mapping)
         note = None
         if kind == "subscriptions":  # the embedded path's checks, run where the data is
-            _, last_start, last_end, n, bad = _run(eng, subscription_checks_query(eng.relation, cols, eng.dialect))[0]
-            note = check_subscriptions(n, bad, _date(last_start), _date(last_end), eng.name,
-                                       start=cols["start"])  # fmt: skip
-        sql = steps_query(kind, frequency, inactive if kind == "transactions" else 0,
-                          eng.relation, cols, eng.dialect)  # fmt: skip
+            _, last_start, last_end, n, bad = _run(
+                eng, subscription_checks_query(eng.relation, cols, eng.dialect)
+            )[0]
+            note = check_subscriptions(
+                n, bad, _date(last_start), _date(last_end), eng.name, start=cols["start"]
+            )
+        sql = steps_query(
+            kind,
+            frequency,
+            inactive if kind == "transactions" else 0,
+            eng.relation,
+            cols,
+            eng.dialect,
+        )
         rows = _steps_rows(_run(eng, sql))
     finally:
         eng.close()
@@ -219,6 +249,12 @@ def _run(eng: Engine, sql: str) -> list[tuple]:
         with _engine_logs_off():
             return eng.fetch(sql)
     except Exception as exc:  # the engine's own error types
-        raise InputError(Problem("error", "engine", f"the {eng.dialect} query failed: "
-                                 f"{' '.join(str(exc).split())[:200]}",
-                                 "check the column types (dates, numbers)", eng.name)) from None  # fmt: skip
+        raise InputError(
+            Problem(
+                "error",
+                "engine",
+                f"the {eng.dialect} query failed: {' '.join(str(exc).split())[:200]}",
+                "check the column types (dates, numbers)",
+                eng.name,
+            )
+        ) from None

@@ -9,7 +9,7 @@ from bucket.errors import InputError, Problem
 from bucket.io import columns as cols
 from bucket.io.numbers import NumberProblem, infer_decimal, parse_number
 from bucket.io.periods import PeriodProblem, parse_label, resolve
-from bucket.io.text import read_records
+from bucket.io.text import Records, read_records
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -18,43 +18,30 @@ if TYPE_CHECKING:
 
 
 def read_spend(path: str) -> pd.DataFrame:
+    """A spend file as (period, channel, acquisition_spend, retention_spend) sums."""
     import pandas as pd
 
     rec = read_records(path)
-    index: dict[str, int] = {}
-    for i, h in enumerate(rec.header):
-        canon = cols.canonical_for(h)
-        if canon in ("period", "channel", "acquisition_spend", "retention_spend"):
-            index.setdefault(canon, i)
-    for need in ("period", "acquisition_spend"):
-        if need not in index:
-            raise InputError(Problem("error", "missing-column", f"required column {need} not found",
-                                     "a spend file has period[, channel], acquisition_spend"
-                                     "[, retention_spend]", rec.file, rec.header_row, need))  # fmt: skip
-    decimal = infer_decimal((c[index["acquisition_spend"]] for _, c in rec.rows
-                             if len(c) > index["acquisition_spend"]), "," if rec.delimiter == ";" else ".")  # fmt: skip
+    index = _spend_columns(rec)
+    decimal = infer_decimal(
+        (c[index["acquisition_spend"]] for _, c in rec.rows if len(c) > index["acquisition_spend"]),
+        "," if rec.delimiter == ";" else ".",
+    )
     labels, rows = [], []
     for row, cells in rec.rows:
         try:
             labels.append(parse_label(cells[index["period"]]))
         except (PeriodProblem, IndexError) as exc:
             msg = exc.message if isinstance(exc, PeriodProblem) else "the row is short"
-            raise InputError(Problem("error", "bad-period", msg, "fix the period", rec.file, row,
-                                     "period")) from None  # fmt: skip
-        values = {}
-        for key in ("acquisition_spend", "retention_spend"):
-            if key not in index:
-                values[key] = 0.0
-                continue
-            try:
-                num = parse_number(cells[index[key]], decimal)
-            except NumberProblem as exc:
-                raise InputError(Problem("error", "bad-number", exc.message, exc.fix, rec.file,
-                                         row, rec.header[index[key]])) from None  # fmt: skip
-            if num is not None and num.value < 0:
-                raise InputError(Problem("error", "negative", f"{key} is negative", "fix the sign",
-                                         rec.file, row, rec.header[index[key]]))  # fmt: skip
-            values[key] = 0.0 if num is None else num.value
+            raise InputError(
+                Problem("error", "bad-period", msg, "fix the period", rec.file, row, "period")
+            ) from None
+        values = {
+            key: _spend_amount(rec, row, cells[index[key]], key, index[key], decimal)
+            if key in index
+            else 0.0
+            for key in ("acquisition_spend", "retention_spend")
+        }
         channel = cells[index["channel"]].strip() if "channel" in index else ""
         rows.append({"channel": channel, **values})
     periods = resolve(labels).periods
@@ -64,7 +51,55 @@ def read_spend(path: str) -> pd.DataFrame:
     return frame.groupby(["period", "channel"], as_index=False, sort=False).sum()
 
 
-def with_spend(ledger: pd.DataFrame, spend: pd.DataFrame | None, name: str) -> tuple[pd.DataFrame, list[str]]:
+def _spend_columns(rec: Records) -> dict[str, int]:
+    """Where period, channel and the spend columns are; period and acquisition_spend required."""
+    index: dict[str, int] = {}
+    for i, h in enumerate(rec.header):
+        canon = cols.canonical_for(h)
+        if canon in ("period", "channel", "acquisition_spend", "retention_spend"):
+            index.setdefault(canon, i)
+    for need in ("period", "acquisition_spend"):
+        if need not in index:
+            raise InputError(
+                Problem(
+                    "error",
+                    "missing-column",
+                    f"required column {need} not found",
+                    "a spend file has period[, channel], acquisition_spend[, retention_spend]",
+                    rec.file,
+                    rec.header_row,
+                    need,
+                )
+            )
+    return index
+
+
+def _spend_amount(rec: Records, row: int, cell: str, key: str, column: int, decimal: str) -> float:
+    """One spend cell as a number (empty is 0); a bad or negative amount is an input error."""
+    try:
+        num = parse_number(cell, decimal)
+    except NumberProblem as exc:
+        raise InputError(
+            Problem("error", "bad-number", exc.message, exc.fix, rec.file, row, rec.header[column])
+        ) from None
+    if num is not None and num.value < 0:
+        raise InputError(
+            Problem(
+                "error",
+                "negative",
+                f"{key} is negative",
+                "fix the sign",
+                rec.file,
+                row,
+                rec.header[column],
+            )
+        )
+    return 0.0 if num is None else num.value
+
+
+def with_spend(
+    ledger: pd.DataFrame, spend: pd.DataFrame | None, name: str
+) -> tuple[pd.DataFrame, list[str]]:
     """A ledger table (say, derived from events) with spend columns (0 where a period has
     customers but no spend)."""
     frame = ledger.copy()
@@ -88,15 +123,20 @@ def with_spend(ledger: pd.DataFrame, spend: pd.DataFrame | None, name: str) -> t
     if len(unmatched):
         total = float(unmatched["acquisition_spend"].sum() + unmatched["retention_spend"].sum())
         where = ", ".join(sorted({" ".join(str(v) for v in r) for r in unmatched[keys].values})[:6])
-        notes.append(f"{len(unmatched)} spend row(s) match no period and channel of the events "
-                     f"({where}); {total:,.2f} of spend is left out")  # fmt: skip
+        notes.append(
+            f"{len(unmatched)} spend row(s) match no period and channel of the events "
+            f"({where}); {total:,.2f} of spend is left out"
+        )
     missing = merged["acquisition_spend"].isna()
     if missing.any():
         shown = ", ".join(sorted(set(merged.loc[missing, "period"]))[:6])
-        notes.append(f"no spend row for {int(missing.sum())} (period, channel) pair(s) with "
-                     f"customers ({shown}); counted as no spend")  # fmt: skip
+        notes.append(
+            f"no spend row for {int(missing.sum())} (period, channel) pair(s) with "
+            f"customers ({shown}); counted as no spend"
+        )
     merged[["acquisition_spend", "retention_spend"]] = merged[
-        ["acquisition_spend", "retention_spend"]].fillna(0.0)  # fmt: skip
+        ["acquisition_spend", "retention_spend"]
+    ].fillna(0.0)
     return merged, notes
 
 
@@ -112,11 +152,21 @@ def ledger_with_spend(file: str, spend: str, mapping=None, require=()) -> Ledger
     name = display_name(file)
     for col in ("acquisition_spend", "retention_spend"):
         if col in base.present:
-            raise InputError(Problem("error", "spend-twice", f"the ledger already has {col}",
-                                     "drop --spend, or the spend columns from the ledger", name,
-                                     column=col))  # fmt: skip
-    keep = ["period", *(["channel"] if base.has_channels else []),
-            *(c for c in base.frame.columns if c in base.present)]  # fmt: skip
+            raise InputError(
+                Problem(
+                    "error",
+                    "spend-twice",
+                    f"the ledger already has {col}",
+                    "drop --spend, or the spend columns from the ledger",
+                    name,
+                    column=col,
+                )
+            )
+    keep = [
+        "period",
+        *(["channel"] if base.has_channels else []),
+        *(c for c in base.frame.columns if c in base.present),
+    ]
     frame = base.frame[list(dict.fromkeys(keep))]
     merged, notes = with_spend(frame, read_spend(spend), name)
     try:
@@ -124,5 +174,9 @@ def ledger_with_spend(file: str, spend: str, mapping=None, require=()) -> Ledger
     except InputError as exc:
         raise InputError(replace(exc.problem, file=name, row=None)) from None
     extra = [Problem("warning", "spend", n, "", name) for n in notes]
-    return replace(ledger, file=name, currency=base.currency,
-                   warnings=[*extra, *(replace(w, file=name) for w in ledger.warnings)])
+    return replace(
+        ledger,
+        file=name,
+        currency=base.currency,
+        warnings=[*extra, *(replace(w, file=name) for w in ledger.warnings)],
+    )

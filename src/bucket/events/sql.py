@@ -48,7 +48,11 @@ def render_sql(frequency: str, inactive: int, source: Path = TRANSACTIONS_SQL) -
     template = PERIOD_SQL[frequency]
     body = sql.split("\nWITH ", 1)
     head, rest = (body[0], "WITH " + body[1]) if len(body) == 2 else ("", sql)
-    rest = re.sub(r"\{period\((.*?)\)\}", lambda m: "CAST(" + template.format(x=m.group(1)) + " AS INTEGER)", rest)
+    rest = re.sub(
+        r"\{period\((.*?)\)\}",
+        lambda m: "CAST(" + template.format(x=m.group(1)) + " AS INTEGER)",
+        rest,
+    )
     return head + "\n" + rest
 
 
@@ -69,30 +73,41 @@ def source_sql(kind: str, relation: str, columns: dict[str, str]) -> str:
     c = {k: ident(v) for k, v in columns.items()}
     channel = f"COALESCE(CAST({c['channel']} AS VARCHAR), '')" if "channel" in c else "''"
     if kind == "transactions":
-        return (f"SELECT TRIM(CAST({c['customer_id']} AS VARCHAR)) AS customer_id, "
-                f"CAST({c['date']} AS DATE) AS day, "
-                f"CAST(ROUND(CAST({c['amount']} AS DECIMAL(18, 2)) * 100) AS BIGINT) AS amount_cents, "
-                f"{channel} AS channel FROM {relation}")  # fmt: skip
-    mrr = (f"CAST(ROUND(COALESCE(CAST({c['mrr']} AS DECIMAL(18, 2)), 0) * 100) AS BIGINT)"
-           if "mrr" in c else "0")  # fmt: skip
+        return (
+            f"SELECT TRIM(CAST({c['customer_id']} AS VARCHAR)) AS customer_id, "
+            f"CAST({c['date']} AS DATE) AS day, "
+            f"CAST(ROUND(CAST({c['amount']} AS DECIMAL(18, 2)) * 100) AS BIGINT) AS amount_cents, "
+            f"{channel} AS channel FROM {relation}"
+        )
+    mrr = (
+        f"CAST(ROUND(COALESCE(CAST({c['mrr']} AS DECIMAL(18, 2)), 0) * 100) AS BIGINT)"
+        if "mrr" in c
+        else "0"
+    )
     # an end in the far future (9999-12-31 as "never") is an open subscription
-    return (f"SELECT TRIM(CAST({c['customer_id']} AS VARCHAR)) AS customer_id, "
-            f"CAST({c['start']} AS DATE) AS start_day, "
-            f"CASE WHEN CAST({c['end']} AS DATE) >= DATE '9000-01-01' THEN NULL "
-            f"ELSE CAST({c['end']} AS DATE) END AS end_day, {mrr} AS mrr_cents, "
-            f"{channel} AS channel FROM {relation}")  # fmt: skip
+    return (
+        f"SELECT TRIM(CAST({c['customer_id']} AS VARCHAR)) AS customer_id, "
+        f"CAST({c['start']} AS DATE) AS start_day, "
+        f"CASE WHEN CAST({c['end']} AS DATE) >= DATE '9000-01-01' THEN NULL "
+        f"ELSE CAST({c['end']} AS DATE) END AS end_day, {mrr} AS mrr_cents, "
+        f"{channel} AS channel FROM {relation}"
+    )
 
 
 # what every engine checks in a subscriptions table before deriving anything from it
-SUBSCRIPTION_CHECKS = ("SELECT MIN(start_day) AS first_start, MAX(start_day) AS last_start, "
-                       "MAX(end_day) AS last_end, COUNT(*) AS n, "
-                       "SUM(CASE WHEN end_day < start_day THEN 1 ELSE 0 END) AS bad")  # fmt: skip
+SUBSCRIPTION_CHECKS = (
+    "SELECT MIN(start_day) AS first_start, MAX(start_day) AS last_start, "
+    "MAX(end_day) AS last_end, COUNT(*) AS n, "
+    "SUM(CASE WHEN end_day < start_day THEN 1 ELSE 0 END) AS bad"
+)
 
 
 DIALECTS = ("duckdb", "spark", "bigquery", "snowflake", "postgres", "trino")
 TABLE_SQL = Path(__file__).with_name("ledger_table.sql")
-CANONICAL = {"transactions": ("customer_id", "date", "amount", "channel"),
-             "subscriptions": ("customer_id", "start", "end", "mrr", "channel")}  # fmt: skip
+CANONICAL = {
+    "transactions": ("customer_id", "date", "amount", "channel"),
+    "subscriptions": ("customer_id", "start", "end", "mrr", "channel"),
+}
 
 
 def _portable(tree):
@@ -153,7 +168,9 @@ def _cte(name: str, query):
 
 def _events(kind: str, frequency: str, inactive: int, relation: str, columns: dict[str, str]):
     view = "tx" if kind == "transactions" else "sub"
-    text = render_sql(frequency, inactive, TRANSACTIONS_SQL if kind == "transactions" else SUBSCRIPTIONS_SQL)
+    text = render_sql(
+        frequency, inactive, TRANSACTIONS_SQL if kind == "transactions" else SUBSCRIPTIONS_SQL
+    )
     ctes, body = _split(_parse(text))
     return [_cte(view, _parse(source_sql(kind, relation, columns))), *ctes], body
 
@@ -173,8 +190,9 @@ def _generate(tree, dialect: str, header: str = "") -> str:
     return header + sql + "\n"
 
 
-def steps_query(kind: str, frequency: str, inactive: int, relation: str, columns: dict[str, str],
-                dialect: str) -> str:  # fmt: skip
+def steps_query(
+    kind: str, frequency: str, inactive: int, relation: str, columns: dict[str, str], dialect: str
+) -> str:
     """Events → steps (the heavy part) in ``dialect``."""
     ctes, body = _events(kind, frequency, inactive, relation, columns)
     return _generate(_with(ctes, body), dialect)
@@ -189,13 +207,24 @@ def subscription_checks_query(relation: str, columns: dict[str, str], dialect: s
 
 def periods_sql(periods: list[Period]) -> str:
     """The periods as a UNION ALL of literal rows (VALUES lists are not portable)."""
-    rows = [f"SELECT {p.ordinal} AS ordinal, '{p.label}' AS label, DATE '{p.start.isoformat()}' "
-            f"AS start_day, DATE '{p.end.isoformat()}' AS end_day" for p in periods]  # fmt: skip
+    rows = [
+        f"SELECT {p.ordinal} AS ordinal, '{p.label}' AS label, DATE '{p.start.isoformat()}' "
+        f"AS start_day, DATE '{p.end.isoformat()}' AS end_day"
+        for p in periods
+    ]
     return " UNION ALL ".join(rows)
 
 
-def ledger_query(kind: str, frequency: str, inactive: int, relation: str,
-                 columns: dict[str, str], *, periods: list[Period], dialect: str) -> str:  # fmt: skip
+def ledger_query(
+    kind: str,
+    frequency: str,
+    inactive: int,
+    relation: str,
+    columns: dict[str, str],
+    *,
+    periods: list[Period],
+    dialect: str,
+) -> str:
     """Events → the finished ledger table (period, channel, customers_start, new, reactivated,
     churned, customers_end, revenue), one statement in ``dialect``. ``periods`` starts with the
     period before the first one reported."""
@@ -206,12 +235,20 @@ def ledger_query(kind: str, frequency: str, inactive: int, relation: str,
     table = TABLE_SQL.read_text(encoding="utf-8")
     if "channel" not in columns:
         table = table.replace("    l.channel,\n", "")
-    ctes = [*ev_ctes, _cte("steps", steps), _cte("periods", _parse(periods_sql(periods))), *led_ctes]
+    ctes = [
+        *ev_ctes,
+        _cte("steps", steps),
+        _cte("periods", _parse(periods_sql(periods))),
+        *led_ctes,
+    ]
     first, last = periods[1], periods[-1]
     # names go into a comment: one line each, whatever they hold
     cols = " ".join(", ".join(f"{k}={v}" for k, v in columns.items()).split())
-    header = (f"-- bucket: {kind} in {' '.join(relation.split())} ({cols}) → ledger per {frequency}, "
-              f"{first.label} to {last.label}" + (f", inactive after {inactive} days"
-              if kind == "transactions" else "") + f"; dialect {dialect}.\n"
-              "-- The result is a ledger CSV that `bucket plan` reads as it is.\n")  # fmt: skip
+    header = (
+        f"-- bucket: {kind} in {' '.join(relation.split())} ({cols}) → ledger per {frequency}, "
+        f"{first.label} to {last.label}"
+        + (f", inactive after {inactive} days" if kind == "transactions" else "")
+        + f"; dialect {dialect}.\n"
+        "-- The result is a ledger CSV that `bucket plan` reads as it is.\n"
+    )
     return _generate(_with(ctes, _parse(table)), dialect, header)

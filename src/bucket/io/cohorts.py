@@ -42,8 +42,12 @@ def read_cohorts(path: str) -> CohortTable:
     name = rec.file
     index = _column_index(rec)
     if not rec.rows:
-        raise _fail(name, "the file has a header but no data rows",
-                    "add one row per cohort and age", rec.header_row + 1)  # fmt: skip
+        raise _fail(
+            name,
+            "the file has a header but no data rows",
+            "add one row per cohort and age",
+            rec.header_row + 1,
+        )
     label = {c: display(rec.header[i]) for c, i in index.items()}
     table, order = _read_rows(rec, index, label)
     labels = _sorted(order)
@@ -66,9 +70,13 @@ def _column_index(rec: Records) -> dict[str, int]:
     for canon in ("cohort", "age", "active"):
         if canon not in index:
             found = ", ".join(display(h) for h in rec.header)
-            raise _fail(rec.file, f"required column {canon} not found (columns found: {found})",
-                        "a cohort table has columns cohort, age, active",
-                        rec.header_row, canon)  # fmt: skip
+            raise _fail(
+                rec.file,
+                f"required column {canon} not found (columns found: {found})",
+                "a cohort table has columns cohort, age, active",
+                rec.header_row,
+                canon,
+            )
     return index
 
 
@@ -77,19 +85,24 @@ def _read_rows(
 ) -> tuple[dict[str, dict[int, tuple[float, int]]], list[str]]:
     """Active customers (and row) by cohort and age, and the cohorts in file order."""
     name = rec.file
-    decimal = infer_decimal((cells[index["active"]] for _, cells in rec.rows
-                             if len(cells) > index["active"]), ",")  # fmt: skip
+    decimal = infer_decimal(
+        (cells[index["active"]] for _, cells in rec.rows if len(cells) > index["active"]), ","
+    )
     table: dict[str, dict[int, tuple[float, int]]] = {}
     order: list[str] = []
     for row, cells in rec.rows:
         if len(cells) <= max(index.values()):
-            raise _fail(name,
-                        f"the row has {len(cells)} cells but the header has {len(rec.header)}",
-                        "make every row complete", row)  # fmt: skip
+            raise _fail(
+                name,
+                f"the row has {len(cells)} cells but the header has {len(rec.header)}",
+                "make every row complete",
+                row,
+            )
         cohort = cells[index["cohort"]].strip()
         if not cohort:
-            raise _fail(name, "the cohort is empty", "fill in the cohort label", row,
-                        label["cohort"])  # fmt: skip
+            raise _fail(
+                name, "the cohort is empty", "fill in the cohort label", row, label["cohort"]
+            )
         values = {}
         for key in ("age", "active"):
             try:
@@ -97,8 +110,13 @@ def _read_rows(
             except NumberProblem as exc:
                 raise _fail(name, exc.message, exc.fix, row, label[key]) from None
             if num is None or num.value < 0 or num.value != round(num.value):
-                raise _fail(name, f"{key} must be a whole number of 0 or more", "fix the cell", row,
-                            label[key])  # fmt: skip
+                raise _fail(
+                    name,
+                    f"{key} must be a whole number of 0 or more",
+                    "fix the cell",
+                    row,
+                    label[key],
+                )
             values[key] = num.value
         age = int(values["age"])
         if cohort not in table:
@@ -106,8 +124,13 @@ def _read_rows(
             order.append(cohort)
         if age in table[cohort]:
             first = table[cohort][age][1]
-            raise _fail(name, f"cohort {cohort}, age {age} already appears on row {first}",
-                        "keep one row per cohort and age", row, label["age"])  # fmt: skip
+            raise _fail(
+                name,
+                f"cohort {cohort}, age {age} already appears on row {first}",
+                "keep one row per cohort and age",
+                row,
+                label["age"],
+            )
         table[cohort][age] = (values["active"], row)
     return table, order
 
@@ -126,19 +149,29 @@ def _survivors(
         top = max(ages)
         missing = [a for a in range(top + 1) if a not in ages]
         if missing:
-            raise _fail(name, f"cohort {cohort} has no row for age {missing[0]}",
-                        "give every age from 0 to the cohort's oldest",
-                        None, label["age"])  # fmt: skip
+            raise _fail(
+                name,
+                f"cohort {cohort} has no row for age {missing[0]}",
+                "give every age from 0 to the cohort's oldest",
+                None,
+                label["age"],
+            )
         n = np.array([ages[a][0] for a in range(top + 1)])
         rises = np.nonzero(np.diff(n) > 0)[0]
         if len(rises):  # customers who came back: the sBG fit uses the running minimum
             a = int(rises[0]) + 1
-            warnings.append(Problem(
-                "warning", "cohort-rises",
-                f"cohort {cohort}: active rises from {n[a - 1]:,.0f} to {n[a]:,.0f} at age {a} "
-                "(reactivations)", "the sBG fit counts a customer as gone once missing",
-                name, ages[a][1], label["active"],
-            ))  # fmt: skip
+            warnings.append(
+                Problem(
+                    "warning",
+                    "cohort-rises",
+                    f"cohort {cohort}: active rises from {n[a - 1]:,.0f} to {n[a]:,.0f} at age {a} "
+                    "(reactivations)",
+                    "the sBG fit counts a customer as gone once missing",
+                    name,
+                    ages[a][1],
+                    label["active"],
+                )
+            )
         counts.append(n)
     return counts, warnings
 
@@ -151,8 +184,12 @@ def _sorted(labels: list[str]) -> list[str]:
         return labels
     if any(k.period is None and k.date is None for k in keys):
         return labels
-    return [x for _, x in sorted(zip([(k.period.ordinal if k.period else k.date.toordinal())
-                                      for k in keys], labels))]  # fmt: skip
+    return [
+        x
+        for _, x in sorted(
+            zip([(k.period.ordinal if k.period else k.date.toordinal()) for k in keys], labels)  # type: ignore[union-attr]
+        )
+    ]
 
 
 def cohort_counts(rows: list[dict]) -> tuple[list[str], list[np.ndarray]]:

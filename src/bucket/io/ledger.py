@@ -223,8 +223,8 @@ def _read_periods(kept: list[Row], match: cols.ColumnMatch, out: Collector) -> _
                 out.warn("ambiguous-dates", note, "", column=label("period"))
         except PeriodProblem as exc:
             i = getattr(exc, "index", None)
-            row_no = label_rows[i][0] if i is not None else None
-            out.error("bad-period", exc.message, exc.fix, row_no, label("period"))
+            bad_row = label_rows[i][0] if i is not None else None
+            out.error("bad-period", exc.message, exc.fix, bad_row, label("period"))
             periods = []
     return _Periods(label_rows, frequency, periods)
 
@@ -313,8 +313,12 @@ def _finish(
     totals = ledger.frame[[c for c in numeric if c in ledger.frame]].sum()
     if not all(math.isfinite(x) for x in totals.tolist()):
         big = next(c for c in totals.index if not math.isfinite(totals[c]))
-        out.error("too-large", f"the numbers in {big} are too large to add up",
-                  "check the units of the column", column=label(big))  # fmt: skip
+        out.error(
+            "too-large",
+            f"the numbers in {big} are too large to add up",
+            "check the units of the column",
+            column=label(big),
+        )
         return None, out.problems
     currencies = found.currencies
     ledger.currency = currencies.most_common(1)[0][0] if currencies else None

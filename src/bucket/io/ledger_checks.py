@@ -7,10 +7,12 @@ periods, and continuity (each period starts with the customers the previous one 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from bucket.errors import Problem
 from bucket.io import columns as cols
@@ -24,15 +26,36 @@ if TYPE_CHECKING:
 # First cells that mark a totals row (compared case-folded, trailing ':' dropped).
 TOTAL_WORDS = frozenset(
     {
-        "total", "totals", "grand total", "sum", "all", "overall",
-        "итого", "итог", "всего", "сумма",
-        "всього", "разом", "підсумок",
-        "合计", "总计", "合計", "總計", "小计",
-        "summe", "gesamt", "insgesamt", "gesamtsumme",
-        "total général", "totaux", "somme",
-        "totales", "suma", "total general",
+        "total",
+        "totals",
+        "grand total",
+        "sum",
+        "all",
+        "overall",
+        "итого",
+        "итог",
+        "всего",
+        "сумма",
+        "всього",
+        "разом",
+        "підсумок",
+        "合计",
+        "总计",
+        "合計",
+        "總計",
+        "小计",
+        "summe",
+        "gesamt",
+        "insgesamt",
+        "gesamtsumme",
+        "total général",
+        "totaux",
+        "somme",
+        "totales",
+        "suma",
+        "total general",
     }
-)  # fmt: skip
+)
 # Optional counts whose empty cell means zero (DESIGN §2.1: "no (0)").
 ZERO_IF_EMPTY = frozenset({"retention_spend", "reactivated_customers"})
 _TOL = 1e-9
@@ -69,10 +92,10 @@ def match_columns(rec: Records, mapping: dict[str, str], out: Collector) -> cols
     for canon, theirs in mapping.items():
         i = by_norm.get(cols.normalize(theirs))
         if i is None:
-            found = ", ".join(cols.display(h) for h in header)
+            names = ", ".join(cols.display(h) for h in header)
             out.error(
                 "map-not-found",
-                f"--map {canon}={theirs}: no column '{theirs}' (columns found: {found})",
+                f"--map {canon}={theirs}: no column '{theirs}' (columns found: {names})",
                 "use a column name from the header",
                 row=rec.header_row,
             )
@@ -83,11 +106,12 @@ def match_columns(rec: Records, mapping: dict[str, str], out: Collector) -> cols
     for i, h in enumerate(header):
         if i in taken:
             continue
-        canon = cols.canonical_for(h)
-        if canon is None or canon in mapping:
+        found = cols.canonical_for(h)
+        if found is None or found in mapping:
             if h.strip():
                 unknown.append(h)
             continue
+        canon = found
         if canon in index:
             first = cols.display(header[index[canon]])
             out.error(
@@ -131,8 +155,10 @@ def is_total_word(text: str) -> bool:
     if t in TOTAL_WORDS:
         return True
     words = t.replace("(", " ").split()
-    return bool(words) and (words[0] in TOTAL_WORDS or " ".join(words[:2]) in TOTAL_WORDS) and (
-        words[0] not in ("all",)
+    return (
+        bool(words)
+        and (words[0] in TOTAL_WORDS or " ".join(words[:2]) in TOTAL_WORDS)
+        and (words[0] not in ("all",))
     )
 
 
@@ -198,9 +224,12 @@ class CellReader:
             return self._empty(canon, row_no)
         if not self._fits_column(num, canon, cell, row_no):
             return None
-        if num.currency and canon in cols.MONEY:
-            if not self._count_currency(num.currency, canon, cell, row_no):
-                return None
+        if (
+            num.currency
+            and canon in cols.MONEY
+            and not self._count_currency(num.currency, canon, cell, row_no)
+        ):
+            return None
         return float(round(num.value)) if canon in cols.COUNTS else num.value
 
     def _empty(self, canon: str, row_no: int) -> float | None:
@@ -264,8 +293,7 @@ class CellReader:
             cur0, row0, col0 = self.first_currency
             self.out.error(
                 "mixed-currency",
-                f"'{cell.strip()}' is in {currency}, but row {row0} ({col0}) is in "
-                f"{cur0}",
+                f"'{cell.strip()}' is in {currency}, but row {row0} ({col0}) is in {cur0}",
                 "convert every amount to one currency before planning",
                 row_no,
                 self.match.label(canon),
@@ -298,8 +326,13 @@ def _settle_base(v: dict[str, float], match: cols.ColumnMatch, row_no: int, out:
 
     if math.isnan(end) and math.isnan(churned):
         col = "customers_end" if "customers_end" in match.index else "churned_customers"
-        out.error("empty-cell", f"{col} is empty", "fill in customers_end or churned_customers",
-                  row_no, label(col))  # fmt: skip
+        out.error(
+            "empty-cell",
+            f"{col} is empty",
+            "fill in customers_end or churned_customers",
+            row_no,
+            label(col),
+        )
         return False
     if not math.isnan(end) and not math.isnan(churned):
         if abs(end - (inflow - churned)) > _TOL:
@@ -387,10 +420,12 @@ def check_gaps(periods: list[Period], labels: dict[str, str], out: Collector) ->
     """Warn about periods missing between the first and the last."""
     ps = periods
     missing: list[str] = []
-    for a, b in zip(ps, ps[1:]):
+    for a, b in itertools.pairwise(ps):
         missing.extend((a + j).label for j in range(1, b.ordinal - a.ordinal))
     if missing:
-        shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+        shown = ", ".join(missing[:6]) + (
+            f" and {len(missing) - 6} more" if len(missing) > 6 else ""
+        )
         out.warn(
             "period-gap",
             f"{len(missing)} period(s) missing between {ps[0].label} and {ps[-1].label}: {shown}",

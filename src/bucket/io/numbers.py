@@ -18,23 +18,98 @@ from dataclasses import dataclass
 _SPACES = "\u00a0\u202f\u2009\u2007 "
 _GROUP_MARKS = "'\u2019" + _SPACES
 # Currency words seen in exports besides the Unicode currency symbols (category Sc).
-_CURRENCY_WORDS = (
-    "USD EUR GBP RUB RUR UAH CNY RMB JPY CHF CAD AUD NZD SEK NOK DKK PLN CZK HUF INR BRL MXN "
-    "ARS CLP COP KZT BYN TRY ILS ZAR SGD HKD KRW руб. руб р. грн. грн zł kr Kč Fr. lei 元 "
-    "US$ R$ A$ C$ NZ$ HK$ S$ CA$ AU$"
-).split()
+_CURRENCY_WORDS = [
+    "USD",
+    "EUR",
+    "GBP",
+    "RUB",
+    "RUR",
+    "UAH",
+    "CNY",
+    "RMB",
+    "JPY",
+    "CHF",
+    "CAD",
+    "AUD",
+    "NZD",
+    "SEK",
+    "NOK",
+    "DKK",
+    "PLN",
+    "CZK",
+    "HUF",
+    "INR",
+    "BRL",
+    "MXN",
+    "ARS",
+    "CLP",
+    "COP",
+    "KZT",
+    "BYN",
+    "TRY",
+    "ILS",
+    "ZAR",
+    "SGD",
+    "HKD",
+    "KRW",
+    "руб.",
+    "руб",
+    "р.",
+    "грн.",
+    "грн",
+    "zł",
+    "kr",
+    "Kč",
+    "Fr.",
+    "lei",
+    "元",
+    "US$",
+    "R$",
+    "A$",
+    "C$",
+    "NZ$",
+    "HK$",
+    "S$",
+    "CA$",
+    "AU$",
+]
 _CURRENCY_WORDS.sort(key=len, reverse=True)  # "US$" before "$"-less prefixes
 # One name per currency, so "$" and "USD" count as the same one.
 CURRENCY_CODE = {
-    "$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "₽": "RUB", "РУБ": "RUB", "РУБ.": "RUB",
-    "Р.": "RUB", "RUR": "RUB", "₴": "UAH", "ГРН": "UAH", "ГРН.": "UAH", "₹": "INR", "元": "CNY",
-    "RMB": "CNY", "¥": "JPY/CNY", "R$": "BRL", "A$": "AUD", "AU$": "AUD", "C$": "CAD",
-    "CA$": "CAD", "NZ$": "NZD", "HK$": "HKD", "S$": "SGD", "ZŁ": "PLN", "₩": "KRW", "₺": "TRY",
-}  # fmt: skip
+    "$": "USD",
+    "US$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "₽": "RUB",
+    "РУБ": "RUB",
+    "РУБ.": "RUB",
+    "Р.": "RUB",
+    "RUR": "RUB",
+    "₴": "UAH",
+    "ГРН": "UAH",
+    "ГРН.": "UAH",
+    "₹": "INR",
+    "元": "CNY",
+    "RMB": "CNY",
+    "¥": "JPY/CNY",
+    "R$": "BRL",
+    "A$": "AUD",
+    "AU$": "AUD",
+    "C$": "CAD",
+    "CA$": "CAD",
+    "NZ$": "NZD",
+    "HK$": "HKD",
+    "S$": "SGD",
+    "ZŁ": "PLN",
+    "₩": "KRW",
+    "₺": "TRY",
+}
 
 
 def currency_code(symbol: str) -> str:
     return CURRENCY_CODE.get(symbol.upper(), symbol.upper())
+
+
 _CURRENCY_RE = re.compile(
     r"^(?P<pre>(?:" + "|".join(re.escape(w) for w in _CURRENCY_WORDS) + r")\s*)?"
     r"(?P<core>.*?)"
@@ -42,8 +117,16 @@ _CURRENCY_RE = re.compile(
     re.IGNORECASE,
 )
 _SPREADSHEET_ERRORS = {
-    "#div/0!", "#n/a", "#value!", "#ref!", "#name?", "#num!", "#null!", "#error!", "#spill!",
-}  # fmt: skip
+    "#div/0!",
+    "#n/a",
+    "#value!",
+    "#ref!",
+    "#name?",
+    "#num!",
+    "#null!",
+    "#error!",
+    "#spill!",
+}
 _NON_FINITE = {"nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity", "∞", "-∞"}
 _MISSING_WORDS = {"n/a", "na", "null", "none", "?"}
 _DASHES = {"-", "−", "–", "—"}  # accounting formats show zero as a dash
@@ -58,9 +141,7 @@ def _grouped(decimal: str) -> re.Pattern[str]:
     group = "," if decimal == "." else "."
     g, d = re.escape(group), re.escape(decimal)
     indian = rf"|\d{{1,2}}(?:{g}\d{{2}})+{g}\d{{3}}(?:{d}\d+)?"  # 1,23,456.78 (lakh grouping)
-    return re.compile(
-        rf"\d{{1,3}}(?:{g}\d{{3}})+(?:{d}\d+)?|\d+(?:{d}\d*)?|{d}\d+" + indian
-    )
+    return re.compile(rf"\d{{1,3}}(?:{g}\d{{3}})+(?:{d}\d+)?|\d+(?:{d}\d*)?|{d}\d+" + indian)
 
 
 _GROUPED = {mark: _grouped(mark) for mark in ".,"}
@@ -167,8 +248,10 @@ def parse_number(cell: str, decimal: str) -> Number | None:
     if _PLAIN[decimal].fullmatch(text):
         value = float(text.replace(",", "."))
         if value > MAX_VALUE or value < -MAX_VALUE:
-            raise NumberProblem(f"'{text[:20]}{'...' if len(text) > 20 else ''}' is too large",
-                                "check the cell and its units")  # fmt: skip
+            raise NumberProblem(
+                f"'{text[:20]}{'...' if len(text) > 20 else ''}' is too large",
+                "check the cell and its units",
+            )
         return Number(value)
     low = text.casefold()
     if low in _SPREADSHEET_ERRORS:
@@ -204,8 +287,10 @@ def parse_number(cell: str, decimal: str) -> Number | None:
             f"write digits with an optional decimal {mark} (this file uses '{decimal}')",
         )
     if not math.isfinite(value) or abs(value) > MAX_VALUE:
-        raise NumberProblem(f"'{text[:20]}{'...' if len(text) > 20 else ''}' is too large",
-                            "check the cell and its units")  # fmt: skip
+        raise NumberProblem(
+            f"'{text[:20]}{'...' if len(text) > 20 else ''}' is too large",
+            "check the cell and its units",
+        )
     if percent:
         value /= 100.0
     return Number(-value if negative else value, currency, percent)

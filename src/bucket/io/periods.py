@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -127,7 +128,10 @@ _CJK = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:\s*(\d{1,2})\s*日)?")
 _CJK_Q = re.compile(r"(\d{4})\s*年?\s*第?\s*([1-4一二三四])\s*季度?")
 _DMY2 = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{2})")
 _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})?")
-_WEEK_WORD = re.compile(r"(?:w|wk|week|kw|cw|нед(?:еля)?\.?|тиждень|semaine|semana|woche)\s*(\d{1,2})[\s,/-]+(\d{4})", re.IGNORECASE)
+_WEEK_WORD = re.compile(
+    r"(?:w|wk|week|kw|cw|нед(?:еля)?\.?|тиждень|semaine|semana|woche)\s*(\d{1,2})[\s,/-]+(\d{4})",
+    re.IGNORECASE,
+)
 _Q_TICK = re.compile(r"Q([1-4])\s*['’]\s*(\d{2})", re.IGNORECASE)
 _Q_WORD = re.compile(r"([1-4])\.?\s*(?:quartal|quarter|trimestre|квартал)\s*(\d{4})", re.IGNORECASE)
 _D_NAME_Y = re.compile(r"(\d{1,2})[\s\-.]+([^\W\d_]+)\.?[\s\-.,]+(\d{4}|\d{2})")
@@ -316,7 +320,7 @@ def _resolve(labels: list[Label]) -> Resolved:
                 err.index = i  # type: ignore[attr-defined]
                 raise err
     if fixed:
-        frequency: Frequency = next(iter(fixed))  # type: ignore[assignment]
+        frequency: Frequency = next(iter(fixed))  # type: ignore[arg-type]
     else:
         frequency = _date_frequency(sorted({lab.date for lab in labels if lab.date}))
     periods = [
@@ -329,7 +333,7 @@ def _resolve(labels: list[Label]) -> Resolved:
 def _date_frequency(dates: list[dt.date]) -> Frequency:
     if len(dates) < 2:
         return "month"
-    gaps = sorted((b - a).days for a, b in zip(dates, dates[1:]))
+    gaps = sorted((b - a).days for a, b in itertools.pairwise(dates))
     typical = gaps[(len(gaps) - 1) // 2]  # lower median: a gap in the file must not decide
     if 6 <= typical <= 8:
         return "week"

@@ -23,13 +23,16 @@ _MAGIC: list[tuple[bytes, str, str]] = [
     (b"\xff\xd8\xff", "a JPEG image", "export the ledger from your spreadsheet as CSV"),
     (b"GIF8", "a GIF image", "export the ledger from your spreadsheet as CSV"),
     (b"%PDF", "a PDF document", "export the ledger from its source as CSV"),
-    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx or ODS workbook?)",
-     "open it and use File > Save As > CSV"),
+    (
+        b"PK\x03\x04",
+        "a ZIP archive (an Excel .xlsx or ODS workbook?)",
+        "open it and use File > Save As > CSV",
+    ),
     (b"\xd0\xcf\x11\xe0", "an old Excel .xls workbook", "open it and use File > Save As > CSV"),
     (b"\x1f\x8b", "a gzip archive", "decompress it first (gunzip)"),
     (b"SQLite format 3", "an SQLite database", "export the table as CSV"),
     (b"PAR1", "a Parquet file", "export it as CSV"),
-]  # fmt: skip
+]
 _DELIMITERS = [",", ";", "\t", "|"]
 
 
@@ -92,9 +95,7 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
         except UnicodeDecodeError:
             raise fail("not-text", "broken UTF-16 text", "export the file as UTF-8 CSV") from None
     if b"\x00" in data[:65536]:
-        raise fail(
-            "not-text", "this is a binary file, not CSV text", "export the ledger as CSV"
-        )
+        raise fail("not-text", "this is a binary file, not CSV text", "export the ledger as CSV")
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:

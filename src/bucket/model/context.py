@@ -14,7 +14,8 @@ import numpy as np
 
 from bucket.errors import ConfigError
 from bucket.io.periods import PERIODS_PER_YEAR, Period
-from bucket.model.calibrate import Calibration, Observed, derive, observe
+from bucket.model.calibrate import Calibration, derive
+from bucket.model.observe import Observed, observe
 from bucket.model.optimize import Scenario, evaluate, params_of
 
 if TYPE_CHECKING:
@@ -56,8 +57,9 @@ class PlanContext:
         self.objective = "customers" if objective == "target" else objective
         self.target_mode = objective == "target"
         if self.age_structure is not None:
-            self.cal = replace(self.cal, hazard=self.age_structure[0],
-                                age_mix=self.age_structure[1])  # fmt: skip
+            self.cal = replace(
+                self.cal, hazard=self.age_structure[0], age_mix=self.age_structure[1]
+            )
         self.params = params_of(self.cal, settings.capacity, settings.max_growth)
         # today's channels in today's proportions; spend of dropped channels buys nothing
         modelled = sum(ch.spend for ch in self.obs.channels)
@@ -65,8 +67,15 @@ class PlanContext:
 
     def scenario(self, share: float, budget: float | None = None, optimal: bool = True) -> Scenario:
         b = self.budget if budget is None else budget
-        return evaluate(self.cal, self.params, share, b, self.horizon, self.objective,
-                        mix=None if optimal else self.mix)  # fmt: skip
+        return evaluate(
+            self.cal,
+            self.params,
+            share,
+            b,
+            self.horizon,
+            self.objective,
+            mix=None if optimal else self.mix,
+        )
 
     def period_label(self, t: int) -> str:
         return Period(self.obs.frequency, self.obs.last_ordinal + 1 + t).label
@@ -84,22 +93,28 @@ def age_structure(ledger: Ledger, warnings: list[str]):
             "--retention-model sbg needs cohorts",
             "derive the ledger from events (--transactions or --subscriptions)",
         )
-    labels, counts = cohort_counts(ledger.cohorts)
+    _labels, counts = cohort_counts(ledger.cohorts)
     survivors = [np.minimum.accumulate(n) for n in counts if n[0] > 0]
     delay = structural_delay(survivors)
     fit = fit_sbg([n[delay:] for n in survivors if len(n) > delay + 1] or survivors)
     if fit.homogeneous or fit.alpha is None or fit.beta is None:
-        warnings.append("the cohorts show no heterogeneity: the sBG curve is flat, so the plan "
-                        "uses a constant churn (the same answer)")  # fmt: skip
+        warnings.append(
+            "the cohorts show no heterogeneity: the sBG curve is flat, so the plan "
+            "uses a constant churn (the same answer)"
+        )
         return None
     if min(fit.alpha, fit.beta) < 1e-3 or fit.customers < 100:
-        warnings.append(f"the cohorts ({fit.customers} customers) are too few to fit the sBG "
-                        "curve; the plan uses a constant churn")  # fmt: skip
+        warnings.append(
+            f"the cohorts ({fit.customers} customers) are too few to fit the sBG "
+            "curve; the plan uses a constant churn"
+        )
         return None
     ages = np.arange(AGES)
     # customers at age a churn at the end of the period with probability α/(α + β + a),
     # counted from the end of the delay in which nobody can churn
-    hazard = np.where(ages < delay, 0.0, fit.alpha / (fit.alpha + fit.beta + np.maximum(ages - delay, 0)))
+    hazard = np.where(
+        ages < delay, 0.0, fit.alpha / (fit.alpha + fit.beta + np.maximum(ages - delay, 0))
+    )
     mix = np.zeros(AGES)
     for n in counts:  # today's base: each cohort at its current age
         mix[min(len(n) - 1, AGES - 1)] += n[-1]
@@ -112,5 +127,3 @@ def age_structure(ledger: Ledger, warnings: list[str]):
         "churn falls as it does; retention spend scales every age's churn alike"
     )
     return relative, mix
-
-

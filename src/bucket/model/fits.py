@@ -12,7 +12,9 @@ from functools import lru_cache
 import numpy as np
 
 
-def fit_channel(spend: np.ndarray, paid: np.ndarray) -> tuple[tuple[float, float, float] | None, str]:
+def fit_channel(
+    spend: np.ndarray, paid: np.ndarray
+) -> tuple[tuple[float, float, float] | None, str]:
     """Least-squares fit of paid = M·(1 − exp(−A/(κM))); (M, κ, SE(M)/M) or None and why."""
     from scipy.optimize import OptimizeWarning, curve_fit
 
@@ -77,9 +79,14 @@ def fit_retention(
             warnings.simplefilter("ignore", OptimizeWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
             popt, pcov = curve_fit(
-                f, r, c, p0=(math.log(gap0 * 2), math.log(k0)), sigma=1 / np.sqrt(s),
-                jac=jac, maxfev=2000,
-            )  # fmt: skip
+                f,
+                r,
+                c,
+                p0=(math.log(gap0 * 2), math.log(k0)),
+                sigma=1 / np.sqrt(s),
+                jac=jac,
+                maxfev=2000,
+            )
     except (RuntimeError, ValueError):
         return None
     if not np.all(np.isfinite(popt)):

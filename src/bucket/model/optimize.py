@@ -57,11 +57,20 @@ def stack(cals: list[Calibration], capacity, max_growth) -> tuple[Params, np.nda
         return np.array([getattr(p, name) for p in ps], dtype=float)[:, None]
 
     params = Params(
-        n0=col("n0"), u=col("u"), m=col("m"), d=col("d"), o=col("o"), q=col("q"),
-        c_min=col("c_min"), c_base=col("c_base"), k=col("k"),
-        capacity=ps[0].capacity, max_growth=ps[0].max_growth,
-        hazard=ps[0].hazard, age_mix=ps[0].age_mix,
-    )  # fmt: skip
+        n0=col("n0"),
+        u=col("u"),
+        m=col("m"),
+        d=col("d"),
+        o=col("o"),
+        q=col("q"),
+        c_min=col("c_min"),
+        c_base=col("c_base"),
+        k=col("k"),
+        capacity=ps[0].capacity,
+        max_growth=ps[0].max_growth,
+        hazard=ps[0].hazard,
+        age_mix=ps[0].age_mix,
+    )
     kappa = np.stack([c.kappa for c in cals])[:, None, :]
     sat = np.stack([c.saturation for c in cals])[:, None, :]
     return params, kappa, sat
@@ -113,7 +122,9 @@ def evaluate(
     spend = allocate(np.array(a), cal.kappa, cal.saturation) if mix is None else a * mix
     paid = paid_inflow(spend, cal.kappa, cal.saturation)
     traj = run(params, a, r, paid, horizon)
-    return Scenario(share, float(a), float(r), np.asarray(spend), traj, float(score(traj, objective)))
+    return Scenario(
+        share, float(a), float(r), np.asarray(spend), traj, float(score(traj, objective))
+    )
 
 
 _PAID_CACHE: dict[tuple, np.ndarray] = {}
@@ -188,8 +199,10 @@ def budget_for_growth(cal, params, horizon: int, growth: float, budget0: float):
     if cal.obs.n0 <= 0:
         from bucket.errors import ConfigError
 
-        raise ConfigError("growth of an empty customer base is undefined",
-                          "use --objective customers to plan the first customers")  # fmt: skip
+        raise ConfigError(
+            "growth of an empty customer base is undefined",
+            "use --objective customers to plan the first customers",
+        )
     goal = cal.obs.n0 * (1.0 + growth)
     top = 100.0 * budget0
 
@@ -240,12 +253,13 @@ def marginals(cal, params, sc: Scenario, horizon: int, objective: str, optimal: 
     mix = None if optimal or total <= 0 else sc.spend / total
 
     def obj(a: float, rr: float) -> float:
-        return evaluate(cal, params, 0.0, 0.0, horizon, objective, mix=mix, acquisition=a,
-                        retention=rr).score  # fmt: skip
+        return evaluate(
+            cal, params, 0.0, 0.0, horizon, objective, mix=mix, acquisition=a, retention=rr
+        ).score
 
-    d_a = (obj(sc.acquisition + h, sc.retention) - obj(max(sc.acquisition - h, 0.0), sc.retention))
+    d_a = obj(sc.acquisition + h, sc.retention) - obj(max(sc.acquisition - h, 0.0), sc.retention)
     d_a /= sc.acquisition + h - max(sc.acquisition - h, 0.0)
-    d_r = (obj(sc.acquisition, sc.retention + h) - obj(sc.acquisition, max(sc.retention - h, 0.0)))
+    d_r = obj(sc.acquisition, sc.retention + h) - obj(sc.acquisition, max(sc.retention - h, 0.0))
     d_r /= sc.retention + h - max(sc.retention - h, 0.0)
     return Marginals(channel_cac, cac, retain, cltv, float(d_a), float(d_r))
 
@@ -256,7 +270,7 @@ def leverage(cal, params: Params, sc: Scenario, horizon: int, objective: str) ->
     base = sc.score
     paid = paid_inflow(sc.spend, cal.kappa, cal.saturation)
 
-    def with_params(p: Params, paid_x: float) -> float:
+    def with_params(p: Params, paid_x: np.ndarray) -> float:
         return float(score(run(p, sc.acquisition, sc.retention, paid_x, horizon), objective))
 
     from dataclasses import replace

@@ -126,8 +126,13 @@ def fit_sbg(cohorts: list[np.ndarray]) -> SBGFit:
     starts = [(0.0, 0.0), (0.0, 1.0), (1.0, 2.0), (-1.0, 0.5)]
     best = None
     for x0 in starts:
-        res = minimize(neg, np.array(x0), method="L-BFGS-B", bounds=box,
-                       options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 1000})  # fmt: skip
+        res = minimize(
+            neg,
+            np.array(x0),
+            method="L-BFGS-B",
+            bounds=box,
+            options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 1000},
+        )
         if best is None or res.fun < best.fun:
             best = res
     assert best is not None
@@ -139,8 +144,17 @@ def fit_sbg(cohorts: list[np.ndarray]) -> SBGFit:
         return SBGFit(None, None, None, None, geo_ll, p, geo_ll, True, customers)
     se_a, se_b = _standard_errors(la, lb, data)
     a, b = math.exp(la), math.exp(lb)
-    return SBGFit(a, b, None if se_a is None else a * se_a, None if se_b is None else b * se_b,
-                  -float(best.fun), p, geo_ll, False, customers)  # fmt: skip
+    return SBGFit(
+        a,
+        b,
+        None if se_a is None else a * se_a,
+        None if se_b is None else b * se_b,
+        -float(best.fun),
+        p,
+        geo_ll,
+        False,
+        customers,
+    )
 
 
 def _standard_errors(la: float, lb: float, data) -> tuple[float | None, float | None]:
@@ -150,7 +164,9 @@ def _standard_errors(la: float, lb: float, data) -> tuple[float | None, float | 
     f0 = f(la, lb)
     faa = (f(la + h, lb) - 2 * f0 + f(la - h, lb)) / h**2
     fbb = (f(la, lb + h) - 2 * f0 + f(la, lb - h)) / h**2
-    fab = (f(la + h, lb + h) - f(la + h, lb - h) - f(la - h, lb + h) + f(la - h, lb - h)) / (4 * h**2)
+    fab = (f(la + h, lb + h) - f(la + h, lb - h) - f(la - h, lb + h) + f(la - h, lb - h)) / (
+        4 * h**2
+    )
     info = -np.array([[faa, fab], [fab, fbb]])
     try:
         cov = np.linalg.inv(info)

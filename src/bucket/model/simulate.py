@@ -133,9 +133,7 @@ def _age_one_period(
     lost_by_age = ages * np.minimum(level[..., None] * hazard, 1.0)
     lost = lost_by_age.sum(axis=-1)
     kept = ages - lost_by_age
-    ages = np.concatenate(
-        [np.broadcast_to(inflow, n.shape)[..., None], kept[..., :-1]], axis=-1
-    )
+    ages = np.concatenate([np.broadcast_to(inflow, n.shape)[..., None], kept[..., :-1]], axis=-1)
     ages[..., -1] += kept[..., -1]
     with np.errstate(divide="ignore", invalid="ignore"):
         churn = np.where(n > 0, lost / np.where(n > 0, n, 1.0), level)
@@ -161,8 +159,7 @@ def _terminal_equity(
             mix_end = ages / np.where(n > 0, n, 1.0)[..., None]
             churn_end = np.where(n > 0, churn_end * (mix_end * hazard).sum(axis=-1), churn_end)
         terminal = (
-            n * (margin_per_customer - r_end) * (1.0 + p.d) / (p.d + churn_end)
-            / growth**horizon
+            n * (margin_per_customer - r_end) * (1.0 + p.d) / (p.d + churn_end) / growth**horizon
         )
         return np.where(n > 0, terminal, 0.0)
 
@@ -173,9 +170,11 @@ def run(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
     retention = np.asarray(retention, dtype=float)
     paid = np.asarray(paid, dtype=float)
     shape = np.broadcast_shapes(
-        acquisition.shape, retention.shape, paid.shape,
+        acquisition.shape,
+        retention.shape,
+        paid.shape,
         *(np.shape(x) for x in (p.n0, p.u, p.m, p.d, p.o, p.q, p.c_min, p.c_base, p.k)),
-    )  # fmt: skip
+    )
     n = np.broadcast_to(np.asarray(p.n0, dtype=float), shape).copy()
     margin_per_customer = np.asarray(p.u) * p.m
     aged = p.hazard is not None and p.age_mix is not None

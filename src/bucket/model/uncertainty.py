@@ -81,8 +81,13 @@ def _standard_errors(j: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 def _refit_channel(a: np.ndarray, n: np.ndarray, m0: float, k0: float):
     """Per-draw (M, κ, SE(M)/M) of n = M(1 − exp(−A/(κM))), through b = 1/(κM)."""
-    t, m, ok = _profile_fit(a, n, np.ones_like(a), lambda ai, tt: -np.expm1(-ai * np.exp(tt)),
-                            np.full(a.shape[0], -math.log(k0 * m0)))  # fmt: skip
+    t, m, ok = _profile_fit(
+        a,
+        n,
+        np.ones_like(a),
+        lambda ai, tt: -np.expm1(-ai * np.exp(tt)),
+        np.full(a.shape[0], -math.log(k0 * m0)),
+    )
     with np.errstate(all="ignore"):
         kappa = 1.0 / (np.exp(t) * m)
         x = a / (kappa * m)[:, None]
@@ -212,8 +217,13 @@ def _retention_draws(
         c_t = ser["churned"][idx] / np.where(ser["start"][idx] > 0, ser["start"][idx], 1.0)
         weight = np.maximum(ser["start"][idx], 1.0)  # variance of a rate ∝ 1/S
         cm = c_min[:, None]
-        t, g, ok = _profile_fit(r_t, c_t - cm, weight, lambda ri, tt: np.exp(-ri / np.exp(tt)),
-                                np.full(draws, math.log(cal.k)))  # fmt: skip
+        t, g, ok = _profile_fit(
+            r_t,
+            c_t - cm,
+            weight,
+            lambda ri, tt: np.exp(-ri / np.exp(tt)),
+            np.full(draws, math.log(cal.k)),
+        )
         with np.errstate(all="ignore"):
             kk = np.exp(t)
             e = np.exp(-r_t / kk[:, None])
@@ -247,13 +257,29 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float) -> Dra
             return np.asarray(x, dtype=float).reshape(shape)
 
         return Params(
-            n0=obs.n0, u=f(s.u), m=cal.m, d=cal.d, o=f(s.o), q=f(s.q), c_min=f(c_min_eff),
-            c_base=f(c_base_eff), k=f(k_eff), capacity=ctx.params.capacity,
-            max_growth=ctx.params.max_growth, hazard=ctx.params.hazard, age_mix=ctx.params.age_mix,
-        )  # fmt: skip
+            n0=obs.n0,
+            u=f(s.u),
+            m=cal.m,
+            d=cal.d,
+            o=f(s.o),
+            q=f(s.q),
+            c_min=f(c_min_eff),
+            c_base=f(c_base_eff),
+            k=f(k_eff),
+            capacity=ctx.params.capacity,
+            max_growth=ctx.params.max_growth,
+            hazard=ctx.params.hazard,
+            age_mix=ctx.params.age_mix,
+        )
 
-    grid = grid_scores(params((draws, 1)), kappa[:, None, :], sat[:, None, :], ctx.budget,
-                       ctx.horizon, ctx.objective)  # fmt: skip
+    grid = grid_scores(
+        params((draws, 1)),
+        kappa[:, None, :],
+        sat[:, None, :],
+        ctx.budget,
+        ctx.horizon,
+        ctx.objective,
+    )
     split = refine_vertex(grid)
     flat = params((draws,))
     a_rec = share * ctx.budget
@@ -264,5 +290,4 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float) -> Dra
     spend_cur = a_cur * ctx.mix
     t_cur = run(flat, a_cur, ctx.budget - a_cur, paid_inflow(spend_cur, kappa, sat), ctx.horizon)
     v_cur = score(t_cur, ctx.objective)
-    return Draws(split, v_rec, v_cur, ch.refit, ret.refit,
-                 grid, t_rec.customers, t_cur.customers)  # fmt: skip
+    return Draws(split, v_rec, v_cur, ch.refit, ret.refit, grid, t_rec.customers, t_cur.customers)

@@ -66,9 +66,18 @@ def calibration_window(ledger: Ledger, settings: PlanSettings) -> CalibrationWin
     paid_col = col["new_customers"] - organic_col - referral_col
     period_idx = np.searchsorted(np.array(window), win["ordinal"].to_numpy())
     return CalibrationWindow(
-        win, first, last, ords[-1], len(window), period_idx, col,
-        organic_col, referral_col, react_col, paid_col,
-    )  # fmt: skip
+        win,
+        first,
+        last,
+        ords[-1],
+        len(window),
+        period_idx,
+        col,
+        organic_col,
+        referral_col,
+        react_col,
+        paid_col,
+    )
 
 
 def window_revenue(
@@ -77,7 +86,8 @@ def window_revenue(
     """Revenue per customer over the rows that report revenue (None without any), and the
     revenue and average customers of those rows per period."""
     revenue_per_customer = None
-    revenue_p = avg_p = np.zeros(w.periods)
+    revenue_p: np.ndarray = np.zeros(w.periods)
+    avg_p: np.ndarray = np.zeros(w.periods)
     if "revenue" in ledger.present:
         win, period_idx, n_periods = w.rows, w.period_idx, w.periods
         rev = win["revenue"].to_numpy(float)

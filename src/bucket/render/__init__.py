@@ -7,20 +7,25 @@ from __future__ import annotations
 
 from typing import Any
 
+
 def _view(result: Any):
     from bucket.render import views
 
     kind = getattr(result, "command", None)
     if kind == "metrics":
-        return views.metrics_view(result)  # type: ignore[arg-type]
+        return views.metrics_view(result)
     if kind == "validate":
-        return views.validation_view(result)  # type: ignore[arg-type]
+        return views.validation_view(result)
     if kind in ("plan", "simulate", "backtest", "check", "cohorts"):
-        from bucket.render import plan_views
+        from bucket.render import evidence_views, plan_views
 
-        view: Any = {"plan": plan_views.plan_view, "simulate": plan_views.simulation_view,
-                "backtest": plan_views.backtest_view, "check": plan_views.check_view,
-                "cohorts": plan_views.cohorts_view}[kind]  # fmt: skip
+        view: Any = {
+            "plan": plan_views.plan_view,
+            "simulate": plan_views.simulation_view,
+            "backtest": evidence_views.backtest_view,
+            "check": evidence_views.check_view,
+            "cohorts": evidence_views.cohorts_view,
+        }[kind]
         return view(result)
     raise ValueError(f"no view for {kind!r}")
 

@@ -24,15 +24,29 @@ def _setup():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({
-        "svg.fonttype": "none", "svg.hashsalt": "bucket", "font.family": "sans-serif",
-        "font.sans-serif": ["Helvetica", "Arial", "DejaVu Sans"], "font.size": 10,
-        "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": MUTED,
-        "axes.labelcolor": INK, "xtick.color": MUTED, "ytick.color": MUTED, "axes.grid": True,
-        "grid.color": GRID_C, "grid.linewidth": 0.6, "legend.frameon": False,
-        "figure.dpi": 100, "lines.linewidth": 2, "axes.axisbelow": True,
-        "text.parse_math": False,  # "$5 off" is a channel name, not a formula
-    })  # fmt: skip
+    plt.rcParams.update(
+        {
+            "svg.fonttype": "none",
+            "svg.hashsalt": "bucket",
+            "font.family": "sans-serif",
+            "font.sans-serif": ["Helvetica", "Arial", "DejaVu Sans"],
+            "font.size": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.edgecolor": MUTED,
+            "axes.labelcolor": INK,
+            "xtick.color": MUTED,
+            "ytick.color": MUTED,
+            "axes.grid": True,
+            "grid.color": GRID_C,
+            "grid.linewidth": 0.6,
+            "legend.frameon": False,
+            "figure.dpi": 100,
+            "lines.linewidth": 2,
+            "axes.axisbelow": True,
+            "text.parse_math": False,  # "$5 off" is a channel name, not a formula
+        }
+    )
     return plt
 
 
@@ -43,7 +57,7 @@ def _svg(fig) -> str:
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     text = buf.getvalue()
-    text = text[text.index("<svg"):]  # drop the XML prolog and doctype: inline in HTML
+    text = text[text.index("<svg") :]  # drop the XML prolog and doctype: inline in HTML
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)  # RDF boilerplate
     # scale with the page: keep the viewBox, let CSS set the size
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 role="img"', text, count=1)
@@ -75,19 +89,40 @@ def objective_chart(r: Report) -> str:
     p = r.plan
     fig, ax = plt.subplots(figsize=(8, 3.6))
     if r.objective_band is not None:
-        ax.fill_between(r.shares, r.objective_band.p10, r.objective_band.p90, color=REC, alpha=0.15,
-                        linewidth=0, label="P10–P90 across scenarios")  # fmt: skip
+        ax.fill_between(
+            r.shares,
+            r.objective_band.p10,
+            r.objective_band.p90,
+            color=REC,
+            alpha=0.15,
+            linewidth=0,
+            label="P10–P90 across scenarios",
+        )
     ax.plot(r.shares, r.objective, color=REC, label="calibrated model")
     ax.axvline(p.recommendation.acquisition_share, color=REC, linestyle="--", linewidth=1)
-    ax.plot([p.recommendation.acquisition_share], [p.recommendation.objective], "o", color=REC,
-            markersize=8, label=f"recommended ({100 * p.recommendation.acquisition_share:.0f} %)")  # fmt: skip
-    ax.plot([p.current.acquisition_share], [p.current.objective], "D", color=TODAY, markersize=7,
-            label=f"today ({100 * p.current.acquisition_share:.0f} %, today's channel mix)")  # fmt: skip
+    ax.plot(
+        [p.recommendation.acquisition_share],
+        [p.recommendation.objective],
+        "o",
+        color=REC,
+        markersize=8,
+        label=f"recommended ({100 * p.recommendation.acquisition_share:.0f} %)",
+    )
+    ax.plot(
+        [p.current.acquisition_share],
+        [p.current.objective],
+        "D",
+        color=TODAY,
+        markersize=7,
+        label=f"today ({100 * p.current.acquisition_share:.0f} %, today's channel mix)",
+    )
     _pct_axis(ax)
     _num_axis(ax)
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of the budget on acquisition")
-    ax.set_ylabel({"value": "customer equity", "profit": "profit"}.get(p.objective, "customers at horizon"))
+    ax.set_ylabel(
+        {"value": "customer equity", "profit": "profit"}.get(p.objective, "customers at horizon")
+    )
     ax.legend(loc="best", fontsize=9)
     return _svg(fig)
 
@@ -105,11 +140,23 @@ def marginal_chart(r: Report) -> str:
 
     line(r.marginal_acquisition, ACQ, "acquisition: cost of the next customer won")
     line(r.marginal_retention, RET, "retention: cost of the next customer kept")
-    ax.axvline(p.recommendation.acquisition_share, color=REC, linestyle="--", linewidth=1,
-               label=f"recommended ({100 * p.recommendation.acquisition_share:.0f} %)")  # fmt: skip
-    ax.axvline(p.current.acquisition_share, color=TODAY, linestyle=":", linewidth=1.2,
-               label=f"today ({100 * p.current.acquisition_share:.0f} %)")  # fmt: skip
-    values = [y for y in (*r.marginal_acquisition, *r.marginal_retention) if y is not None and y > 0]
+    ax.axvline(
+        p.recommendation.acquisition_share,
+        color=REC,
+        linestyle="--",
+        linewidth=1,
+        label=f"recommended ({100 * p.recommendation.acquisition_share:.0f} %)",
+    )
+    ax.axvline(
+        p.current.acquisition_share,
+        color=TODAY,
+        linestyle=":",
+        linewidth=1.2,
+        label=f"today ({100 * p.current.acquisition_share:.0f} %)",
+    )
+    values = [
+        y for y in (*r.marginal_acquisition, *r.marginal_retention) if y is not None and y > 0
+    ]
     if values:
         ax.set_yscale("log")
         lo, hi = min(values), max(values)
@@ -131,8 +178,10 @@ def base_chart(r: Report) -> str:
     plt = _setup()
     fig, ax = plt.subplots(figsize=(8, 3.6))
     x = list(range(len(r.periods)))
-    for ys, band, color, label in ((r.base_current, r.band_current, TODAY, "today's split"),
-                                   (r.base_recommended, r.band_recommended, REC, "recommended")):  # fmt: skip
+    for ys, band, color, label in (
+        (r.base_current, r.band_current, TODAY, "today's split"),
+        (r.base_recommended, r.band_recommended, REC, "recommended"),
+    ):
         if band is not None:
             ax.fill_between(x, band.p10, band.p90, color=color, alpha=0.15, linewidth=0)
         ax.plot(x, ys, color=color, label=label + (" (band: P10–P90)" if band is not None else ""))
@@ -151,21 +200,38 @@ def channel_chart(r: Report) -> str:
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.7 * max(len(names), 1)))
     y = list(range(len(names)))
     h = 0.38
-    ax.barh([i + h / 2 for i in y], [c.acquisition_spend for c in cur], h, color=TODAY, label="today")
-    ax.barh([i - h / 2 for i in y], [c.acquisition_spend for c in rec], h, color=ACQ, label="recommended")
+    ax.barh(
+        [i + h / 2 for i in y], [c.acquisition_spend for c in cur], h, color=TODAY, label="today"
+    )
+    ax.barh(
+        [i - h / 2 for i in y],
+        [c.acquisition_spend for c in rec],
+        h,
+        color=ACQ,
+        label="recommended",
+    )
     top = max([c.acquisition_spend for c in (*cur, *rec)] + [1.0])
     for i, (a, b) in enumerate(zip(cur, rec)):
         for off, c in ((h / 2, a), (-h / 2, b)):
             cac = "—" if c.marginal_cac is None else f"{c.marginal_cac:,.0f}"
-            ax.text(c.acquisition_spend + top * 0.01, i + off, f"marginal CAC {cac}", va="center",
-                    fontsize=8, color=INK)  # fmt: skip
+            ax.text(
+                c.acquisition_spend + top * 0.01,
+                i + off,
+                f"marginal CAC {cac}",
+                va="center",
+                fontsize=8,
+                color=INK,
+            )
     ax.set_yticks(y, names)
     ax.invert_yaxis()
     ax.set_xlim(0, top * 1.35)
     from matplotlib.ticker import FuncFormatter
 
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_xlabel(f"acquisition spend per {r.plan.frequency}" + (f" ({r.plan.currency})" if r.plan.currency else ""))
+    ax.set_xlabel(
+        f"acquisition spend per {r.plan.frequency}"
+        + (f" ({r.plan.currency})" if r.plan.currency else "")
+    )
     ax.grid(axis="y", visible=False)
     ax.legend(loc="lower right", fontsize=9)
     return _svg(fig)
@@ -177,12 +243,19 @@ def backtest_chart(r: Report) -> str | None:
         return None
     plt = _setup()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8, 3.4), gridspec_kw={"width_ratios": [3, 2]})
-    hist = [(row.period, row.customers_end) for row in r.metrics.periods if row.customers_end is not None]
+    hist = [
+        (row.period, row.customers_end)
+        for row in r.metrics.periods
+        if row.customers_end is not None
+    ]
     labels = [p for p, _ in hist]
     ax.plot(range(len(hist)), [v for _, v in hist], color=INK, label="actual")
     pos = {p: i for i, p in enumerate(labels)}
-    pred = [(pos[b.period], b.predicted.customers) for b in bt.periods
-            if b.period in pos and b.predicted.customers is not None]  # fmt: skip
+    pred = [
+        (pos[b.period], b.predicted.customers)
+        for b in bt.periods
+        if b.period in pos and b.predicted.customers is not None
+    ]
     if pred:
         start = pos[bt.periods[0].period] - 1
         xs = ([start] if start >= 0 else []) + [i for i, _ in pred]
@@ -200,9 +273,22 @@ def backtest_chart(r: Report) -> str | None:
         act = [getattr(b.actual, key) for b in bt.periods]
         prd = [getattr(b.predicted, key) for b in bt.periods]
         if any(v is not None for v in act):
-            ax2.plot(x, [v if v is not None else float("nan") for v in act], "-", color=color, label=f"{label}: actual")
-            ax2.plot(x, [v if v is not None else float("nan") for v in prd], "o--", color=color, markersize=4,
-                     alpha=0.8, label=f"{label}: forecast")  # fmt: skip
+            ax2.plot(
+                x,
+                [v if v is not None else float("nan") for v in act],
+                "-",
+                color=color,
+                label=f"{label}: actual",
+            )
+            ax2.plot(
+                x,
+                [v if v is not None else float("nan") for v in prd],
+                "o--",
+                color=color,
+                markersize=4,
+                alpha=0.8,
+                label=f"{label}: forecast",
+            )
     ax2.set_xticks(list(x), names)
     _num_axis(ax2)
     ax2.set_title("flows in the held-out periods", fontsize=10, color=INK)
@@ -218,14 +304,31 @@ def cohort_chart(r: Report) -> str | None:
     plt = _setup()
     fig, ax = plt.subplots(figsize=(8, 3.6))
     for i, row in enumerate(co.cohorts):
-        ax.plot(range(len(row.survival)), row.survival, color=MUTED, linewidth=0.8, alpha=0.7,
-                label="observed cohorts" if i == 0 else None)  # fmt: skip
+        ax.plot(
+            range(len(row.survival)),
+            row.survival,
+            color=MUTED,
+            linewidth=0.8,
+            alpha=0.7,
+            label="observed cohorts" if i == 0 else None,
+        )
     ages = [pt.age for pt in co.projection]
     if any(pt.survival_sbg is not None for pt in co.projection):
-        ax.plot(ages, [pt.survival_sbg for pt in co.projection], color=REC, linewidth=2.5,
-                label="sBG fit (pooled)")  # fmt: skip
-    ax.plot(ages, [pt.survival_constant for pt in co.projection], "--", color=RET, linewidth=1.8,
-            label="constant churn")  # fmt: skip
+        ax.plot(
+            ages,
+            [pt.survival_sbg for pt in co.projection],
+            color=REC,
+            linewidth=2.5,
+            label="sBG fit (pooled)",
+        )
+    ax.plot(
+        ages,
+        [pt.survival_constant for pt in co.projection],
+        "--",
+        color=RET,
+        linewidth=1.8,
+        label="constant churn",
+    )
     _pct_axis(ax, "y")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(f"age ({r.plan.frequency}s since the first purchase)")

@@ -33,14 +33,14 @@ def _write(records: list[dict[str, Any]]) -> str:
 def to_csv(result: Any) -> str:
     kind = getattr(result, "command", None)
     if kind == "metrics":
-        rows = [result.overall]  # type: ignore[attr-defined]
-        if result.window is not None:  # type: ignore[attr-defined]
-            rows.append(result.window)  # type: ignore[attr-defined]
-        rows += result.periods + result.channels  # type: ignore[attr-defined]
+        rows = [result.overall]
+        if result.window is not None:
+            rows.append(result.window)
+        rows += result.periods + result.channels
         return _write([to_dict(r) for r in rows])
     if kind in ("plan", "simulate"):
         names = ("current", "recommended" if kind == "plan" else "scenario")
-        p = result.projection  # type: ignore[attr-defined]
+        p = result.projection
         recs = [
             {"scenario": name, **to_dict(row)}
             for name, rows in zip(names, (p.current, p.recommended))
@@ -49,7 +49,7 @@ def to_csv(result: Any) -> str:
         return _write(recs)
     if kind == "backtest":
         recs = []
-        for p in result.periods:  # type: ignore[attr-defined]
+        for p in result.periods:
             rec: dict[str, Any] = {"period": p.period}
             for key in ("new_customers", "churned_customers", "customers"):
                 rec[f"{key}_predicted"] = getattr(p.predicted, key)
@@ -59,15 +59,15 @@ def to_csv(result: Any) -> str:
     if kind == "cohorts":
         recs = [
             {"cohort": c.cohort, "age": t, "active": a, "survival": sv}
-            for c in result.cohorts  # type: ignore[attr-defined]
+            for c in result.cohorts
             for t, (a, sv) in enumerate(zip(c.active, c.survival))
         ]
         return _write(recs)
     if kind == "check":
-        recs = [to_dict(c) for c in result.checks]  # type: ignore[attr-defined]
+        recs = [to_dict(c) for c in result.checks]
         return _write(recs) or "check,key,value,threshold,status\n"
     if kind == "validate":
         fields = ["severity", "code", "row", "column", "value", "message", "fix"]
-        recs = [{k: getattr(p, k) for k in fields} for p in result.problems]  # type: ignore[attr-defined]
+        recs = [{k: getattr(p, k) for k in fields} for p in result.problems]
         return _write(recs) or ",".join(fields) + "\n"
     raise ValueError(f"no CSV form for {kind!r}")

@@ -12,8 +12,8 @@ from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bucket.render.views import Section
     from bucket.analysis.report import Report
+    from bucket.render.views import Section
 
 CSS = """
 :root { --ink: #1f2933; --muted: #616e7c; --line: #e4e7eb; --accent: #1a7f5a; }
@@ -63,59 +63,105 @@ def _table(sec: Section) -> str:
     for row in sec.rows:
         cells = []
         for i, cell in enumerate(row):
-            cls = " ".join(x for x in (
-                "num" if (sec.numeric[i] if i < len(sec.numeric) else False) else "", cell.tone or "") if x)  # fmt: skip
+            cls = " ".join(
+                x
+                for x in (
+                    "num" if (sec.numeric[i] if i < len(sec.numeric) else False) else "",
+                    cell.tone or "",
+                )
+                if x
+            )
             cells.append(f'<td class="{cls}">{escape(cell.text.strip())}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     note = f'<p class="note">{escape(sec.note)}</p>' if sec.note else ""
-    return (f'<h3>{escape(sec.title)}</h3><div class="wrap"><table><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table></div>{note}")  # fmt: skip
+    return (
+        f'<h3>{escape(sec.title)}</h3><div class="wrap"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>{note}"
+    )
 
 
 def _chart(n: int, title: str, takeaway: str, svg: str | None, caption: str) -> str:
     if svg is None:
         return ""
-    return (f'<section class="chart" id="chart-{n}"><h2>{n}. {escape(title)}</h2>'
-            f'<p class="takeaway">{escape(takeaway)}</p><figure>{svg}'
-            f"<figcaption>{escape(caption)}</figcaption></figure></section>")  # fmt: skip
+    return (
+        f'<section class="chart" id="chart-{n}"><h2>{n}. {escape(title)}</h2>'
+        f'<p class="takeaway">{escape(takeaway)}</p><figure>{svg}'
+        f"<figcaption>{escape(caption)}</figcaption></figure></section>"
+    )
 
 
 def _charts(r: Report) -> list[str]:
-    """The six numbered chart sections, each with its takeaway and caption."""
+    """The six numbered chart sections, each with its takeaway and caption: 1 to 3 here."""
     from bucket.render import charts
 
     p, t = r.plan, r.takeaways
     per = p.frequency
     what = {"value": "customer equity", "profit": "profit", "customers": "customers at the horizon"}
     parts = [
-        _chart(1, f"{what.get(p.objective, 'customers at the horizon').capitalize()} against the split",
-               t["objective"], charts.objective_chart(r),
-               f"The objective over {p.horizon} {per}s for every acquisition share of a budget of "
-               f"{p.budget:,.0f} per {per}, channels allocated at equal marginal CAC; the band is "
-               "the 10th to 90th percentile across the uncertainty scenarios (resampled, refitted, "
-               "assumptions redrawn)."),
-        _chart(2, "What the next customer costs on each side", t["marginal"], charts.marginal_chart(r),
-               "Money per customer's worth of the objective that the next unit of spend adds: on "
-               "acquisition it is close to the marginal CAC; on retention, the cost of keeping one "
-               "more customer, counting every period the lower churn lasts. Where they meet, moving "
-               "money either way loses; that is the recommendation. Log scale."),
-        _chart(3, "The customer base over the horizon", t["base"], charts.base_chart(r),
-               "Customers at the end of each period from the last observed one, under today's split "
-               "(today's channel mix) and the recommendation; bands from the uncertainty scenarios."),
-        _chart(4, "Spend per channel, today and recommended", t.get("channels", ""),
-               charts.channel_chart(r),
-               "Acquisition spend per channel and each channel's marginal CAC (the cost of its next "
-               "customer) at that spend."),
-        _chart(5, "Backtest: could the model have forecast the recent past?", t["backtest"],
-               charts.backtest_chart(r),
-               "Calibrated without the held-out periods, then fed the spend actually made in them; "
-               "the forecast is never reset to the actuals.")
-        or f'<section class="chart"><h2>5. Backtest</h2><p class="takeaway">{escape(t["backtest"])}</p></section>',
-        _chart(6, "Cohort survival and the sBG curve", t.get("cohorts", ""), charts.cohort_chart(r),
-               "Share of each cohort still active by age, the shifted-beta-geometric curve fitted to "
-               "all cohorts at once, and the constant-churn curve for comparison."),
+        _chart(
+            1,
+            f"{what.get(p.objective, 'customers at the horizon').capitalize()} against the split",
+            t["objective"],
+            charts.objective_chart(r),
+            f"The objective over {p.horizon} {per}s for every acquisition share of a budget of "
+            f"{p.budget:,.0f} per {per}, channels allocated at equal marginal CAC; the band is "
+            "the 10th to 90th percentile across the uncertainty scenarios (resampled, refitted, "
+            "assumptions redrawn).",
+        ),
+        _chart(
+            2,
+            "What the next customer costs on each side",
+            t["marginal"],
+            charts.marginal_chart(r),
+            "Money per customer's worth of the objective that the next unit of spend adds: on "
+            "acquisition it is close to the marginal CAC; on retention, the cost of keeping one "
+            "more customer, counting every period the lower churn lasts. Where they meet, moving "
+            "money either way loses; that is the recommendation. Log scale.",
+        ),
+        _chart(
+            3,
+            "The customer base over the horizon",
+            t["base"],
+            charts.base_chart(r),
+            "Customers at the end of each period from the last observed one, under today's split "
+            "(today's channel mix) and the recommendation; bands from the uncertainty scenarios.",
+        ),
     ]
-    return parts
+    return parts + _evidence_charts(r)
+
+
+def _evidence_charts(r: Report) -> list[str]:
+    """Charts 4 to 6: spend per channel, the backtest and the cohorts."""
+    from bucket.render import charts
+
+    t = r.takeaways
+    return [
+        _chart(
+            4,
+            "Spend per channel, today and recommended",
+            t.get("channels", ""),
+            charts.channel_chart(r),
+            "Acquisition spend per channel and each channel's marginal CAC (the cost of its next "
+            "customer) at that spend.",
+        ),
+        _chart(
+            5,
+            "Backtest: could the model have forecast the recent past?",
+            t["backtest"],
+            charts.backtest_chart(r),
+            "Calibrated without the held-out periods, then fed the spend actually made in them; "
+            "the forecast is never reset to the actuals.",
+        )
+        or f'<section class="chart"><h2>5. Backtest</h2><p class="takeaway">{escape(t["backtest"])}</p></section>',
+        _chart(
+            6,
+            "Cohort survival and the sBG curve",
+            t.get("cohorts", ""),
+            charts.cohort_chart(r),
+            "Share of each cohort still active by age, the shifted-beta-geometric curve fitted to "
+            "all cohorts at once, and the constant-churn curve for comparison.",
+        ),
+    ]
 
 
 def _tables(r: Report) -> list[str]:
@@ -124,8 +170,15 @@ def _tables(r: Report) -> list[str]:
     from bucket.render.views import metrics_view
 
     pv = plan_view(r.plan)
-    wanted = ("today vs recommended", "Uncertainty", "Marginal economics", "Parameters",
-              "Sensitivity", "Break-even", "Leverage")  # fmt: skip
+    wanted = (
+        "today vs recommended",
+        "Uncertainty",
+        "Marginal economics",
+        "Parameters",
+        "Sensitivity",
+        "Break-even",
+        "Leverage",
+    )
     tables = [_table(metrics_view(r.metrics).sections[0])]
     tables += [_table(s) for s in pv.sections if s.title.startswith(wanted)]
     return tables
@@ -134,17 +187,22 @@ def _tables(r: Report) -> list[str]:
 def _warnings(r: Report) -> str:
     """The Warnings heading and its list, or "None."."""
     warnings = "".join(f"<li>{escape(w)}</li>" for w in r.warnings)
-    warn_html = (f'<h3>Warnings</h3><ul class="warnings">{warnings}</ul>' if warnings
-                 else "<h3>Warnings</h3><p>None.</p>")  # fmt: skip
+    warn_html = (
+        f'<h3>Warnings</h3><ul class="warnings">{warnings}</ul>'
+        if warnings
+        else "<h3>Warnings</h3><p>None.</p>"
+    )
     return warn_html
 
 
 def _meta(r: Report, version: str) -> str:
     """The line under the title: input, periods, calibration window, run date, version."""
     p, per = r.plan, r.plan.frequency
-    meta = (f"Input <b>{escape(p.file)}</b> · periods {escape(r.first_period)} to "
-            f"{escape(r.last_period)} ({per}ly) · calibrated on {escape(p.window.first_period)} to "
-            f"{escape(p.window.last_period)} · run {escape(r.run_date)} · bucket {escape(version)}")  # fmt: skip
+    meta = (
+        f"Input <b>{escape(p.file)}</b> · periods {escape(r.first_period)} to "
+        f"{escape(r.last_period)} ({per}ly) · calibrated on {escape(p.window.first_period)} to "
+        f"{escape(p.window.last_period)} · run {escape(r.run_date)} · bucket {escape(version)}"
+    )
     return meta
 
 
@@ -171,10 +229,10 @@ def to_html(r: Report, version: str) -> str:
 <p class="meta">{meta}</p>
 </header>
 <p class="headline">{escape(p.headline)}.</p>
-{''.join(parts)}
+{"".join(parts)}
 <section class="tables">
 <h2>The numbers</h2>
-{''.join(tables)}
+{"".join(tables)}
 {warn_html}
 </section>
 <footer>Made with bucket {escape(version)}: <code>bucket plan</code> with the same input and options

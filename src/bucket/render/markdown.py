@@ -21,8 +21,10 @@ def to_markdown(view: View) -> str:
         out.append(f"### {sec.title}")
         out.append("")
         out.append("| " + " | ".join(_esc(c) for c in sec.columns) + " |")
-        aligns = [("---:" if (sec.numeric[i] if i < len(sec.numeric) else False) else "---")
-                  for i in range(len(sec.columns))]  # fmt: skip
+        aligns = [
+            ("---:" if (sec.numeric[i] if i < len(sec.numeric) else False) else "---")
+            for i in range(len(sec.columns))
+        ]
         out.append("| " + " | ".join(aligns) + " |")
         for row in sec.rows:
             out.append("| " + " | ".join(_esc(c.text) for c in row) + " |")

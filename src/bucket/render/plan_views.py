@@ -5,15 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bucket.render import fmt
-from bucket.render.views import Cell, Section, View
+from bucket.render.evidence_views import backtest_view
+from bucket.render.views import Cell, Section, Tone, View
 
 if TYPE_CHECKING:
     from bucket.results.backtest import BacktestResult
     from bucket.results.plan import PlanResult, SimulationResult, Split, Uncertainty
 
 SPARK = "▁▂▃▄▅▆▇█"
-OBJECTIVE_WORDS = {"value": "customer equity", "customers": "customers at the horizon",
-                   "profit": "profit over the horizon", "target": "budget for a growth target"}  # fmt: skip
+OBJECTIVE_WORDS = {
+    "value": "customer equity",
+    "customers": "customers at the horizon",
+    "profit": "profit over the horizon",
+    "target": "budget for a growth target",
+}
 
 
 def spark(values: list[float]) -> str:
@@ -28,68 +33,109 @@ def _change(new: float | None, old: float | None) -> Cell:
     return Cell(f"{100 * rel:+.1f} %", "good" if rel > 0.0005 else "bad" if rel < -0.0005 else None)
 
 
-def _comparison(cur: Split, rec: Split, cur_name: str, rec_name: str, cur_sym: str | None) -> Section:
+def _compare(
+    label: Cell, cur: float | None, rec: float | None, show, bold: bool = False
+) -> list[Cell]:
+    """One row of the comparison: today's value, the recommended one, the change."""
+    return [label, Cell(show(cur)), Cell(show(rec), "bold" if bold else None), _change(rec, cur)]
+
+
+def _comparison(
+    cur: Split, rec: Split, cur_name: str, rec_name: str, cur_sym: str | None
+) -> Section:
     money = lambda x: fmt.money(x, cur_sym)  # noqa: E731
     rows = [
-        [Cell("acquisition share", "bold"), Cell(fmt.pct(cur.acquisition_share)),
-         Cell(fmt.pct(rec.acquisition_share), "bold"),
-         Cell(f"{100 * (rec.acquisition_share - cur.acquisition_share):+.1f} pts")],
-        [Cell("acquisition spend"), Cell(money(cur.acquisition_spend)),
-         Cell(money(rec.acquisition_spend)), _change(rec.acquisition_spend, cur.acquisition_spend)],
-    ]  # fmt: skip
+        [
+            Cell("acquisition share", "bold"),
+            Cell(fmt.pct(cur.acquisition_share)),
+            Cell(fmt.pct(rec.acquisition_share), "bold"),
+            Cell(f"{100 * (rec.acquisition_share - cur.acquisition_share):+.1f} pts"),
+        ],
+        _compare(Cell("acquisition spend"), cur.acquisition_spend, rec.acquisition_spend, money),
+    ]
     for c_cur, c_rec in zip(cur.channels, rec.channels):
         rows.append(
-            [Cell(f"  {c_cur.channel}", "dim"), Cell(money(c_cur.acquisition_spend)),
-             Cell(money(c_rec.acquisition_spend)),
-             _change(c_rec.acquisition_spend, c_cur.acquisition_spend)]
-        )  # fmt: skip
-    rows += [
-        [Cell("retention spend"), Cell(money(cur.retention_spend)),
-         Cell(money(rec.retention_spend)), _change(rec.retention_spend, cur.retention_spend)],
-        [Cell("budget per period"), Cell(money(cur.budget)), Cell(money(rec.budget)),
-         _change(rec.budget, cur.budget)],
-    ]  # fmt: skip
+            _compare(
+                Cell(f"  {c_cur.channel}", "dim"),
+                c_cur.acquisition_spend,
+                c_rec.acquisition_spend,
+                money,
+            )
+        )
+    rows.append(_compare(Cell("retention spend"), cur.retention_spend, rec.retention_spend, money))
+    rows.append(_compare(Cell("budget per period"), cur.budget, rec.budget, money))
     if cur.value is not None:
-        rows.append([Cell("customer equity", "bold"), Cell(money(cur.value)),
-                     Cell(money(rec.value), "bold"), _change(rec.value, cur.value)])  # fmt: skip
+        rows.append(_compare(Cell("customer equity", "bold"), cur.value, rec.value, money, True))
     if cur.profit is not None:
-        rows.append([Cell("profit over horizon"), Cell(money(cur.profit)), Cell(money(rec.profit)),
-                     _change(rec.profit, cur.profit)])  # fmt: skip
-    rows.append([Cell("customers at horizon"), Cell(fmt.count(cur.customers_end)),
-                 Cell(fmt.count(rec.customers_end)), _change(rec.customers_end, cur.customers_end)])  # fmt: skip
-    return Section(f"{cur_name} vs {rec_name}", ["", cur_name, rec_name, "change"], rows,
-                   [False, True, True, True])  # fmt: skip
+        rows.append(_compare(Cell("profit over horizon"), cur.profit, rec.profit, money))
+    rows.append(
+        _compare(Cell("customers at horizon"), cur.customers_end, rec.customers_end, fmt.count)
+    )
+    return Section(
+        f"{cur_name} vs {rec_name}",
+        ["", cur_name, rec_name, "change"],
+        rows,
+        [False, True, True, True],
+    )
 
 
 def _projection(res, rec_name: str, money_sym: str | None) -> Section:
     p = res.projection
     rows = []
     for a, b in zip(p.current, p.recommended):
-        row = [Cell(a.period), Cell(fmt.count(a.customers_end)), Cell(fmt.count(b.customers_end), "bold"),
-               Cell(fmt.pct(a.churn_rate, 2)), Cell(fmt.pct(b.churn_rate, 2)),
-               Cell(fmt.number(a.new_customers, 0)), Cell(fmt.number(b.new_customers, 0))]  # fmt: skip
+        row = [
+            Cell(a.period),
+            Cell(fmt.count(a.customers_end)),
+            Cell(fmt.count(b.customers_end), "bold"),
+            Cell(fmt.pct(a.churn_rate, 2)),
+            Cell(fmt.pct(b.churn_rate, 2)),
+            Cell(fmt.number(a.new_customers, 0)),
+            Cell(fmt.number(b.new_customers, 0)),
+        ]
         if a.profit is not None:
             row += [Cell(fmt.money(a.profit, money_sym)), Cell(fmt.money(b.profit, money_sym))]
         rows.append(row)
-    cols = ["period", "customers today", f"customers {rec_name}", "churn today",
-            f"churn {rec_name}", "new today", f"new {rec_name}"]  # fmt: skip
+    cols = [
+        "period",
+        "customers today",
+        f"customers {rec_name}",
+        "churn today",
+        f"churn {rec_name}",
+        "new today",
+        f"new {rec_name}",
+    ]
     if p.current and p.current[0].profit is not None:
         cols += ["profit today", f"profit {rec_name}"]
-    return Section("Projection (customers at the end of each period)", cols, rows,
-                   [False] + [True] * (len(cols) - 1))  # fmt: skip
+    return Section(
+        "Projection (customers at the end of each period)",
+        cols,
+        rows,
+        [False] + [True] * (len(cols) - 1),
+    )
 
 
 def _parameters(res) -> Section:
     rows = []
     for p in res.parameters:
-        tone = "warn" if p.source == "assumed" else None
+        tone: Tone = "warn" if p.source == "assumed" else None
         shown = fmt.DASH if p.value is None else f"{p.value:,.4g}"
         mark = "assumed *" if p.source == "assumed" else p.source
-        rows.append([Cell(p.symbol, "bold"), Cell(p.channel or ""), Cell(shown),
-                     Cell(mark, tone), Cell(p.note, "dim")])  # fmt: skip
-    return Section("Parameters", ["", "channel", "value", "source", "how"], rows,
-                   [False, False, True, False, False],
-                   note="* assumed: not in your data; the sensitivity and break-even tables test it")  # fmt: skip
+        rows.append(
+            [
+                Cell(p.symbol, "bold"),
+                Cell(p.channel or ""),
+                Cell(shown),
+                Cell(mark, tone),
+                Cell(p.note, "dim"),
+            ]
+        )
+    return Section(
+        "Parameters",
+        ["", "channel", "value", "source", "how"],
+        rows,
+        [False, False, True, False, False],
+        note="* assumed: not in your data; the sensitivity and break-even tables test it",
+    )
 
 
 def _plan_headline(res: PlanResult) -> list[str]:
@@ -108,23 +154,36 @@ def _plan_headline(res: PlanResult) -> list[str]:
 def _uncertainty(res: PlanResult, u: Uncertainty) -> Section:
     """The recommended share and the objective across the uncertainty scenarios."""
     sym = res.currency
-    value_fmt = (lambda x: fmt.count(x)) if res.objective in ("customers",) else (
-        lambda x: fmt.money(x, sym))  # noqa: E731
+    value_fmt = (
+        (lambda x: fmt.count(x))
+        if res.objective in ("customers",)
+        else (lambda x: fmt.money(x, sym))
+    )
     return Section(
         f"Uncertainty across {u.draws} scenarios (seed {u.seed})",
         ["", "10th pct", "median", "90th pct"],
-        [[Cell("recommended acquisition share", "bold"), Cell(fmt.pct(u.split.p10)),
-          Cell(fmt.pct(u.split.p50)), Cell(fmt.pct(u.split.p90))],
-         [Cell(f"{OBJECTIVE_WORDS[res.objective]}, recommended"),
-          *(Cell(value_fmt(getattr(u.value_recommended, k))) for k in ("p10", "p50", "p90"))],
-         [Cell(f"{OBJECTIVE_WORDS[res.objective]}, today's split"),
-          *(Cell(value_fmt(getattr(u.value_current, k))) for k in ("p10", "p50", "p90"))]],
+        [
+            [
+                Cell("recommended acquisition share", "bold"),
+                Cell(fmt.pct(u.split.p10)),
+                Cell(fmt.pct(u.split.p50)),
+                Cell(fmt.pct(u.split.p90)),
+            ],
+            [
+                Cell(f"{OBJECTIVE_WORDS[res.objective]}, recommended"),
+                *(Cell(value_fmt(getattr(u.value_recommended, k))) for k in ("p10", "p50", "p90")),
+            ],
+            [
+                Cell(f"{OBJECTIVE_WORDS[res.objective]}, today's split"),
+                *(Cell(value_fmt(getattr(u.value_current, k))) for k in ("p10", "p50", "p90")),
+            ],
+        ],
         [False, True, True, True],
         note=f"Each scenario resamples the window's periods, refits the curves and redraws the "
-             f"assumptions. The recommendation beats today's split in "
-             f"{fmt.pct(u.share_better, 0)} of them; {fmt.pct(u.refits_accepted, 0)} of "
-             "channel refits passed the fit rules.",
-    )  # fmt: skip
+        f"assumptions. The recommendation beats today's split in "
+        f"{fmt.pct(u.share_better, 0)} of them; {fmt.pct(u.refits_accepted, 0)} of "
+        "channel refits passed the fit rules.",
+    )
 
 
 def _marginal_economics(res: PlanResult) -> Section:
@@ -132,26 +191,48 @@ def _marginal_economics(res: PlanResult) -> Section:
     sym, per, h = res.currency, res.frequency, res.horizon
     mc, mr = res.marginal.current, res.marginal.recommended
     m_rows = [
-        [Cell("marginal CAC (blended)", "bold"), Cell(fmt.money(mc.marginal_cac, sym)),
-         Cell(fmt.money(mr.marginal_cac, sym))],
-    ]  # fmt: skip
+        [
+            Cell("marginal CAC (blended)", "bold"),
+            Cell(fmt.money(mc.marginal_cac, sym)),
+            Cell(fmt.money(mr.marginal_cac, sym)),
+        ],
+    ]
     for a, b in zip(mc.channels, mr.channels):
-        m_rows.append([Cell(f"  {a['channel']}", "dim"), Cell(fmt.money(a["marginal_cac"], sym)),  # type: ignore[arg-type]
-                       Cell(fmt.money(b["marginal_cac"], sym))])  # type: ignore[arg-type]  # fmt: skip
+        m_rows.append(
+            [
+                Cell(f"  {a['channel']}", "dim"),
+                Cell(fmt.money(a["marginal_cac"], sym)),  # type: ignore[arg-type]
+                Cell(fmt.money(b["marginal_cac"], sym)),  # type: ignore[arg-type]
+            ]
+        )
     unit = "customers" if res.objective in ("customers", "target") else "equity"
     m_rows += [
-        [Cell("cost to keep one more customer", "bold"), Cell(fmt.money(mc.cost_to_retain, sym)),
-         Cell(fmt.money(mr.cost_to_retain, sym))],
+        [
+            Cell("cost to keep one more customer", "bold"),
+            Cell(fmt.money(mc.cost_to_retain, sym)),
+            Cell(fmt.money(mr.cost_to_retain, sym)),
+        ],
         [Cell("CLTV"), Cell(fmt.money(mc.cltv, sym)), Cell(fmt.money(mr.cltv, sym))],
-        [Cell(f"{unit} per extra 1 on acquisition"), Cell(fmt.number(mc.marginal_value_acquisition, 3)),
-         Cell(fmt.number(mr.marginal_value_acquisition, 3))],
-        [Cell(f"{unit} per extra 1 on retention"), Cell(fmt.number(mc.marginal_value_retention, 3)),
-         Cell(fmt.number(mr.marginal_value_retention, 3))],
-    ]  # fmt: skip
-    return Section("Marginal economics", ["", "today", "recommended"], m_rows, [False, True, True],
-                   note="At the optimum the last unit of money earns the same on both sides; "
-                        f"the costs per customer differ because a kept customer's value runs past "
-                        f"the {h}-{per} horizon.")  # fmt: skip
+        [
+            Cell(f"{unit} per extra 1 on acquisition"),
+            Cell(fmt.number(mc.marginal_value_acquisition, 3)),
+            Cell(fmt.number(mr.marginal_value_acquisition, 3)),
+        ],
+        [
+            Cell(f"{unit} per extra 1 on retention"),
+            Cell(fmt.number(mc.marginal_value_retention, 3)),
+            Cell(fmt.number(mr.marginal_value_retention, 3)),
+        ],
+    ]
+    return Section(
+        "Marginal economics",
+        ["", "today", "recommended"],
+        m_rows,
+        [False, True, True],
+        note="At the optimum the last unit of money earns the same on both sides; "
+        f"the costs per customer differ because a kept customer's value runs past "
+        f"the {h}-{per} horizon.",
+    )
 
 
 def _sensitivity(res: PlanResult) -> Section:
@@ -159,19 +240,32 @@ def _sensitivity(res: PlanResult) -> Section:
     return Section(
         "Sensitivity: recommended acquisition share as each assumption moves",
         ["", "used", "range", "share at low", "share at high", "curve over wider range"],
-        [[Cell(s.symbol, "bold"), Cell(f"{s.value:.3g}"), Cell(f"{s.low:g}–{s.high:g}"),
-          Cell(fmt.pct(s.share_at_low, 0)), Cell(fmt.pct(s.share_at_high, 0)),
-          Cell(f"{s.curve[0].value:g} {spark([c.acquisition_share for c in s.curve])} "
-               f"{s.curve[-1].value:g}")] for s in res.sensitivity],
+        [
+            [
+                Cell(s.symbol, "bold"),
+                Cell(f"{s.value:.3g}"),
+                Cell(f"{s.low:g}–{s.high:g}"),
+                Cell(fmt.pct(s.share_at_low, 0)),
+                Cell(fmt.pct(s.share_at_high, 0)),
+                Cell(
+                    f"{s.curve[0].value:g} {spark([c.acquisition_share for c in s.curve])} "
+                    f"{s.curve[-1].value:g}"
+                ),
+            ]
+            for s in res.sensitivity
+        ],
         [False, True, False, True, True, False],
-    )  # fmt: skip
+    )
 
 
 def _break_even(res: PlanResult) -> Section:
     """Where each assumption would have to be for today's split to be right."""
-    return Section("Break-even: where today's split would be right", ["", "statement"],
-                   [[Cell(b.symbol, "bold"), Cell(b.statement)] for b in res.break_even],
-                   [False, False])  # fmt: skip
+    return Section(
+        "Break-even: where today's split would be right",
+        ["", "statement"],
+        [[Cell(b.symbol, "bold"), Cell(b.statement)] for b in res.break_even],
+        [False, False],
+    )
 
 
 def _leverage(res: PlanResult) -> Section:
@@ -181,15 +275,27 @@ def _leverage(res: PlanResult) -> Section:
     return Section(
         "Leverage at the recommendation",
         ["lever", "change", "relative"],
-        [[Cell(r.lever, "bold"),
-          Cell(fmt.number(r.change, 0) if lev.objective in ("customers",) else fmt.money(r.change, sym)),
-          Cell(fmt.pct(r.relative_change, 2))] for r in lev.rows],
+        [
+            [
+                Cell(r.lever, "bold"),
+                Cell(
+                    fmt.number(r.change, 0)
+                    if lev.objective in ("customers",)
+                    else fmt.money(r.change, sym)
+                ),
+                Cell(fmt.pct(r.relative_change, 2)),
+            ]
+            for r in lev.rows
+        ],
         [False, True, True],
-        note=f"Change of {OBJECTIVE_WORDS[lev.objective]} over {fmt.plural(h, per)}. " + (
-        "" if lev.retention_vs_acquisition is None else
-        f"1 % less churn is worth {lev.retention_vs_acquisition:.1f}x as much as 1 % more paid new "
-        "customers here (the marketing literature says about 2x).")
-    )  # fmt: skip
+        note=f"Change of {OBJECTIVE_WORDS[lev.objective]} over {fmt.plural(h, per)}. "
+        + (
+            ""
+            if lev.retention_vs_acquisition is None
+            else f"1 % less churn is worth {lev.retention_vs_acquisition:.1f}x as much as 1 % more paid new "
+            "customers here (the marketing literature says about 2x)."
+        ),
+    )
 
 
 def _backtest_table(backtest: BacktestResult) -> Section:
@@ -227,81 +333,9 @@ def simulation_view(res: SimulationResult) -> View:
         f"{res.file}: calibrated on {res.window.first_period} to {res.window.last_period}; "
         f"budget {fmt.money(res.budget, sym)} per {per}",
     ]
-    sections = [_comparison(cur, sc, "today", "named split", sym), _projection(res, "named", sym),
-                _parameters(res)]  # fmt: skip
-    return View(head, sections)
-
-
-def backtest_view(res) -> View:
-    m = res.mape
-    head = [res.verdict, f"{res.file}: calibrated on {res.calibrated_on}; forecast of the last "
-            f"{fmt.plural(res.holdout, res.frequency)} with the spend actually made"]  # fmt: skip
-    rows = []
-    for p in res.periods:
-        rows.append([Cell(p.period)] + [
-            Cell(fmt.number(getattr(s, k), 0), "bold" if s is p.predicted else None)
-            for k in ("new_customers", "churned_customers", "customers")
-            for s in (p.predicted, p.actual)
-        ])  # fmt: skip
-    rows.append([Cell("MAPE", "bold"), Cell(fmt.pct(m.new_customers)), Cell(""),
-                 Cell(fmt.pct(m.churned_customers)), Cell(""), Cell(fmt.pct(m.customers)), Cell("")])  # fmt: skip
-    cols = ["period", "new (model)", "new (actual)", "churned (model)", "churned (actual)",
-            "customers (model)", "customers (actual)"]  # fmt: skip
-    return View(head, [Section("Forecast against what happened", cols, rows,
-                               [False] + [True] * 6, note=f"verdict: {res.verdict_level}")])
-
-
-def check_view(res) -> View:
-    breached = res.breached
-    head = [
-        f"{res.file} ({res.scope}): "
-        + (f"{breached} check(s) breached" if breached else "all checks clear")
+    sections = [
+        _comparison(cur, sc, "today", "named split", sym),
+        _projection(res, "named", sym),
+        _parameters(res),
     ]
-    rows = [
-        [Cell(c.check, "bold"), Cell(fmt.DASH if c.value is None else f"{c.value:.4g}"),
-         Cell(f"{c.threshold:g}"),
-         Cell(c.status, "good" if c.status == "ok" else "bad")]
-        for c in res.checks
-    ]  # fmt: skip
-    return View(head, [Section("Checks", ["check", "value", "threshold", "status"], rows,
-                               [False, True, True, False])] if rows else [])
-
-
-def cohorts_view(res) -> View:
-    f = res.fit
-    per = res.frequency
-    if f.homogeneous:
-        model = f"no heterogeneity: constant churn {fmt.pct(f.geometric_churn)} per {per}"
-    else:
-        model = (f"sBG α = {f.alpha:.3f} (± {f.se_alpha or 0:.3f}), β = {f.beta:.3f} "
-                 f"(± {f.se_beta or 0:.3f}); constant churn would be {fmt.pct(f.geometric_churn)}")  # fmt: skip
-    life = res.lifetime
-    head = [f"{res.file}: {len(res.cohorts)} cohorts; {model}",
-            f"Expected discounted lifetime of a new customer: {fmt.number(life.periods_sbg, 1)} "
-            f"{per}s (sBG) vs {fmt.number(life.periods_constant, 1)} (constant churn)"
-            + (f"; CLTV {fmt.money(life.cltv_sbg)} vs {fmt.money(life.cltv_constant)}"
-               if life.cltv_sbg is not None else "")]  # fmt: skip
-    oldest = min(max(len(c.survival) for c in res.cohorts), 13)  # the table shows ages 0-12
-    heat = []
-    for c in res.cohorts:
-        cells = [Cell(c.cohort, "bold"), Cell(fmt.count(c.size))]
-        for t in range(oldest):
-            if t < len(c.survival):
-                v = c.survival[t]
-                cells.append(Cell(f"{100 * v:.0f}", f"heat{min(int(v * 6), 5)}"))  # type: ignore[arg-type]
-            else:
-                cells.append(Cell(""))
-        heat.append(cells)
-    more = max(len(c.survival) for c in res.cohorts) > oldest
-    sections = [Section("Survival by age (% of the cohort still active)",
-                        ["cohort", "size", *(str(t) for t in range(oldest))], heat,
-                        [False] + [True] * (oldest + 1),
-                        note="Ages beyond 12 are in --json and --format csv." if more else None)]  # fmt: skip
-    sections.append(Section(
-        "Retention by age",
-        ["age", "observed", "sBG", "constant"],
-        [[Cell(str(a.age)), Cell(fmt.pct(a.observed_retention)), Cell(fmt.pct(a.fitted_retention)),
-          Cell(fmt.pct(a.constant_retention))] for a in res.ages],
-        [True, True, True, True],
-    ))  # fmt: skip
     return View(head, sections)

@@ -10,7 +10,9 @@ if TYPE_CHECKING:
 
 _STYLE = {"good": "green", "warn": "yellow", "bad": "bold red", "dim": "dim", "bold": "bold"}
 # survival heatmap: dark to bright green backgrounds (standard 256-colour palette)
-_STYLE.update({f"heat{i}": f"black on color({c})" for i, c in enumerate((52, 94, 136, 142, 106, 34))})
+_STYLE.update(
+    {f"heat{i}": f"black on color({c})" for i, c in enumerate((52, 94, 136, 142, 106, 34))}
+)
 
 
 def to_table(view: View, *, color: bool, width: int) -> str:

@@ -115,8 +115,13 @@ def _kpi_cell(key: str, m: MetricsRow, cur: str | None, freq: str, per_year: int
         return Cell(fmt.times(x), _ltv_tone(x))
     if key == "payback_periods":
         return Cell(fmt.periods(x, freq), _payback_tone(x, per_year))
-    if key in ("churn_rate", "retention_rate", "conversion_rate", "net_growth_rate",
-               "retention_share"):  # fmt: skip
+    if key in (
+        "churn_rate",
+        "retention_rate",
+        "conversion_rate",
+        "net_growth_rate",
+        "retention_share",
+    ):
         return Cell(fmt.pct(x, 2 if key in ("churn_rate", "net_growth_rate") else 1))
     if key == "roas":
         return Cell(fmt.times(x))
@@ -167,8 +172,9 @@ def _channel_table(res: MetricsResult) -> Section:
                 Cell(fmt.pct(c.churn_rate, 2)),
                 Cell(fmt.money(c.cltv, cur)),
                 Cell(fmt.times(c.ltv_to_cac), _ltv_tone(c.ltv_to_cac)),
-                Cell(fmt.periods(c.payback_periods, freq),
-                     _payback_tone(c.payback_periods, per_year)),
+                Cell(
+                    fmt.periods(c.payback_periods, freq), _payback_tone(c.payback_periods, per_year)
+                ),
             ]
             for c in res.channels
         ],

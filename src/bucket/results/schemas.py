@@ -6,12 +6,12 @@ from typing import Any
 
 
 def schemas() -> dict[str, dict[str, Any]]:
+    from pydantic import TypeAdapter
+
     from bucket.results.backtest import BacktestResult, CheckResult
     from bucket.results.cohorts import CohortsResult
-    from bucket.results.plan import PlanResult, SimulationResult
     from bucket.results.common import SCHEMA_VERSION, MetricsResult, ValidationResult
-
-    from pydantic import TypeAdapter
+    from bucket.results.plan import PlanResult, SimulationResult
 
     models = {
         "metrics": MetricsResult,
