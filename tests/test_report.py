@@ -217,7 +217,7 @@ def test_a_ledger_with_a_cohort_file_gets_the_cohort_chart(tmp_path):
         str(tmp_path / "transactions.csv"),
         "--spend",
         str(tmp_path / "spend.csv"),
-        "--cohorts",
+        "--cohorts-output",
         str(cohorts),
         "-o",
         str(ledger),

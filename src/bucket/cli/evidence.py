@@ -16,7 +16,7 @@ from bucket.cli.options import (
     RunOptions,
     load_settings,
 )
-from bucket.cli.output import emit, warn_all
+from bucket.cli.output import emit, refuse_inputs, to_stdout, warn_all
 
 
 @command()
@@ -131,6 +131,8 @@ def check(
     from bucket.analysis.check import parse_thresholds, run_checks
     from bucket.settings import check_config
 
+    if not to_stdout(out.output):  # before any work, like every other command's inputs
+        refuse_inputs(out.output, [*inputs.input_paths(), config])  # type: ignore[arg-type]
     cfg = check_config(config)
     try:
         maxima = {**cfg.get("max", {}), **parse_thresholds(maximum or [], "--max")}
