@@ -52,7 +52,7 @@ def _unavailable(what: str):
 @pytest.fixture(scope="module")
 def events(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("events")
-    assert invoke("example", str(folder), "--transactions", "--rows", "12000").exit_code == 0
+    assert invoke("example", str(folder), "--transactions", "--rows", "6000").exit_code == 0
     assert (
         invoke("example", str(folder), "--subscriptions", "--rows", "3000", "--force").exit_code
         == 0

@@ -209,7 +209,7 @@ def test_charts_draw_in_headless_chromium_without_network_or_errors(page, tmp_pa
 
 
 def test_a_ledger_with_a_cohort_file_gets_the_cohort_chart(tmp_path):
-    assert invoke("example", str(tmp_path), "--transactions", "--rows", "20000").exit_code == 0
+    assert invoke("example", str(tmp_path), "--transactions", "--rows", "6000").exit_code == 0
     ledger, cohorts = tmp_path / "ledger.csv", tmp_path / "cohorts.csv"
     res = invoke(
         "ledger",
