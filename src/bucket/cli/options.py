@@ -26,6 +26,13 @@ def opt(flag: str, help_: str, *more: str, **kw: Any) -> Any:
     return typer.Option(flag, *more, help=help_, show_default=False, **kw)
 
 
+class Objective(str, Enum):
+    value = "value"
+    customers = "customers"
+    profit = "profit"
+    target = "target"
+
+
 class Format(str, Enum):
     table = "table"
     json = "json"
@@ -142,6 +149,28 @@ DiscountOpt = Annotated[
         "0.10); converted per period.",
     ),
 ]
+ObjectiveOpt = Annotated[
+    Objective | None,
+    opt(
+        "--objective",
+        "What to maximise: value (customer equity, default), customers, profit, or target "
+        "(plan only: the least budget reaching --target-growth).",
+        case_sensitive=False,
+    ),
+]
+
+
+def without_target(objective: Objective | None) -> Objective | None:
+    """``--objective target`` is plan's question (the least budget); other commands refuse it."""
+    if objective == Objective.target:
+        raise typer.BadParameter(
+            "target asks for the least budget, which only `bucket plan` answers; "
+            "choose value, customers or profit",
+            param_hint="--objective",
+        )
+    return objective
+
+
 WindowOpt = Annotated[int | None, opt("--window", "Calibrate on the last N periods (default 6).")]
 PhiOpt = Annotated[
     float | None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from typing import Annotated
 
 import typer
@@ -11,20 +10,15 @@ from bucket.cli.command import command
 from bucket.cli.options import (
     LedgerInputs,
     ModelOptions,
+    ObjectiveOpt,
     OutputOptions,
     RunOptions,
     ScenarioOptions,
     load_settings,
     opt,
+    without_target,
 )
 from bucket.cli.output import emit, warn_all
-
-
-class ObjectiveChoice(str, Enum):
-    value = "value"
-    customers = "customers"
-    profit = "profit"
-    target = "target"
 
 
 def progress(draws: int):
@@ -44,15 +38,7 @@ def plan(
     *,
     inputs: LedgerInputs,
     model: ModelOptions,
-    objective: Annotated[
-        ObjectiveChoice | None,
-        opt(
-            "--objective",
-            "What to maximise: value (customer equity, default), customers, "
-            "profit, or target (least budget reaching --target-growth).",
-            case_sensitive=False,
-        ),
-    ] = None,
+    objective: ObjectiveOpt = None,
     target_growth: Annotated[
         float | None,
         opt("--target-growth", "Growth of the customer base over the horizon to reach, e.g. 0.2."),
@@ -107,14 +93,7 @@ def simulate(
     ],
     inputs: LedgerInputs,
     model: ModelOptions,
-    objective: Annotated[
-        ObjectiveChoice | None,
-        opt(
-            "--objective",
-            "What to score: value (default), customers or profit.",
-            case_sensitive=False,
-        ),
-    ] = None,
+    objective: ObjectiveOpt = None,
     out: OutputOptions,
     run: RunOptions,
 ) -> None:
@@ -131,7 +110,7 @@ def simulate(
     """
     from bucket.analysis.plan import simulate_split
 
-    settings, sources = load_settings(model, objective=objective)
+    settings, sources = load_settings(model, objective=without_target(objective))
     ledger = inputs.load(("acquisition_spend",))
     result = simulate_split(ledger, settings, sources, split)
     emit(result, out, [*inputs.input_paths(), *model.input_paths()])

@@ -12,13 +12,15 @@ from bucket.cli.command import command
 from bucket.cli.options import (
     LedgerInputs,
     ModelOptions,
+    ObjectiveOpt,
     RunOptions,
     ScenarioOptions,
     load_settings,
     opt,
+    without_target,
 )
 from bucket.cli.output import refuse_inputs, warn_all, write
-from bucket.cli.plan import ObjectiveChoice, progress
+from bucket.cli.plan import progress
 
 
 @command()
@@ -35,14 +37,7 @@ def report(
         ),
     ] = None,
     model: ModelOptions,
-    objective: Annotated[
-        ObjectiveChoice | None,
-        opt(
-            "--objective",
-            "What to maximise: value (customer equity, default), customers or profit.",
-            case_sensitive=False,
-        ),
-    ] = None,
+    objective: ObjectiveOpt = None,
     scenarios: ScenarioOptions,
     backtest_h: Annotated[
         int | None,
@@ -90,7 +85,7 @@ def report(
     if output is not None:
         refuse_inputs(output, read)
     settings, sources = load_settings(
-        model, **scenarios.values(), objective=objective, backtest=backtest_h
+        model, **scenarios.values(), objective=without_target(objective), backtest=backtest_h
     )
     ledger = inputs.load(("acquisition_spend",))
     if settings.objective == "target":
