@@ -180,3 +180,77 @@ def test_margin_comes_from_the_config_in_cohorts_too(tmp_path):
     default = json.loads(invoke(*args).stdout)["lifetime"]
     from_config = json.loads(invoke(*args, "--config", str(cfg)).stdout)["lifetime"]
     assert from_config["cltv_constant"] == pytest.approx(0.5 * default["cltv_constant"])
+
+
+def _bucket(*args: str, **kw):
+    """The real command in its own process (real file descriptors, real signals)."""
+    import subprocess
+    import sys
+
+    kw.setdefault("stdout", subprocess.PIPE)
+    return subprocess.run(
+        [sys.executable, "-m", "bucket", *args],
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        **kw,
+    )
+
+
+def test_a_device_is_written_through_not_replaced():
+    """-o /dev/full used to replace the device with a plain file (as root) and report success."""
+    import stat
+
+    res = _bucket("metrics", EXAMPLE, "--json", "-o", "/dev/full")
+    assert res.returncode == 1, res.stderr
+    assert res.stderr.startswith("Error: /dev/full: cannot write (No space left on device)")
+    assert stat.S_ISCHR(Path("/dev/full").stat().st_mode)
+    ok = _bucket("metrics", EXAMPLE, "--json", "-o", "/dev/null")
+    assert ok.returncode == 0 and stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+
+
+def test_a_full_stdout_is_an_error_not_a_cut_file():
+    """metrics --json > out.json on a full disk kept part of the output and exited 0."""
+    with open("/dev/full", "w") as full:
+        res = _bucket("metrics", EXAMPLE, "--json", stdout=full)
+    assert res.returncode == 1
+    assert res.stderr.startswith("Error: stdout: cannot write (No space left on device)")
+
+
+def test_a_closed_pipe_ends_quietly():
+    """bucket schema | head -1 exited 70 (the output is larger than the pipe's buffer)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bucket", "schema"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away after one line
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and err == b""
+
+
+def test_a_fifo_is_written_through(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    res = _bucket("metrics", EXAMPLE, "--json", "-o", str(fifo))
+    reader.join(timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(got[0])["command"] == "metrics"
+    assert fifo.is_fifo()
+
+
+def test_a_symlink_is_kept_and_its_target_written(tmp_path):
+    target, link = tmp_path / "real.json", tmp_path / "link.json"
+    link.symlink_to(target)
+    res = invoke("metrics", EXAMPLE, "--json", "-o", str(link))
+    assert res.exit_code == 0, res.stderr
+    assert link.is_symlink() and json.loads(target.read_text())["command"] == "metrics"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +9,7 @@ import typer
 
 from bucket.cli.command import command
 from bucket.cli.options import RunOptions
-from bucket.cli.output import write
+from bucket.cli.output import write, write_stdout
 
 
 @command()
@@ -71,7 +70,7 @@ def example(
     files = example_files()
     if stdout:
         name = "saas_monthly_eu.csv" if european else "saas_monthly.csv"
-        sys.stdout.write(files[name])
+        write_stdout(files[name])
         return
     from bucket.errors import OutputError
 
@@ -90,7 +89,7 @@ def example(
         )
     for path, text in targets.items():
         write(text, path, inputs=[])
-        print(path)
+        write_stdout(f"{path}\n")
 
 
 def _write_events(directory: Path, rows: int, force: bool, kind: str) -> None:
@@ -135,4 +134,4 @@ def _write_events(directory: Path, rows: int, force: bool, kind: str) -> None:
             f"{directory}: cannot write ({exc.strerror}); choose a writable folder"
         ) from None
     for path in targets:
-        print(path)
+        write_stdout(f"{path}\n")

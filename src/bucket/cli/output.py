@@ -10,7 +10,11 @@ ledger, events, spend, config or cohort files, followed through symlinks).
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
 import os
+import signal
+import stat
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -69,14 +73,75 @@ def to_stdout(path: Path | None) -> bool:
 def write(
     text: str, path: Path | None, *, inputs: Iterable[str | Path | None], option: str = "--output"
 ) -> None:
-    """``text`` to stdout (``path`` None or ``-``) or atomically to ``path``."""
+    """``text`` to stdout (``path`` None or ``-``) or to ``path``: a regular file (or a new one)
+    is replaced atomically, through a symlink to the file it points at; a device or a FIFO is
+    written through, never replaced. Every byte is checked to arrive; a write that fails is one
+    ``Error:`` line (exit 1), and the old file is left as it was."""
     if to_stdout(path):
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_stdout(text)
         return
     assert path is not None
     refuse_inputs(path, inputs, option)
-    _write_atomic(path, text)
+    target = Path(os.path.realpath(path))  # a symlink stays a symlink: its target is written
+    try:
+        special = target.exists() and not stat.S_ISREG(target.stat().st_mode)
+    except OSError:
+        special = False
+    if special:
+        _write_through(target, text)
+    else:
+        _write_atomic(target, text)
+
+
+def write_stdout(text: str) -> None:
+    """All of ``text`` on stdout, or an error: a full disk under ``> file`` is exit 1, not a
+    silently cut file; a reader that closed the pipe (``| head``) ends the command quietly."""
+    from bucket.errors import OutputError
+
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):  # a test runner's capture
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        sys.stdout.flush()
+        _write_all(fd, text.encode("utf-8"))
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)  # nothing more reaches the closed pipe
+        os.dup2(devnull, fd)
+        raise typer.Exit(0) from None
+    except OSError as exc:
+        raise OutputError(
+            f"stdout: cannot write ({exc.strerror or exc}); the output is incomplete, "
+            "free some space or write elsewhere with --output"
+        ) from None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is out (a short write is retried, never ignored)."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        if n <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[n:]
+
+
+def _write_through(target: Path, text: str) -> None:
+    """A device or FIFO named by --output: write into it (replacing it would break it)."""
+    from bucket.errors import OutputError
+
+    try:
+        fd = os.open(target, os.O_WRONLY)
+        try:
+            _write_all(fd, text.encode("utf-8"))
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise OutputError(
+            f"{target}: cannot write ({exc.strerror or exc}); the output is incomplete"
+        ) from None
 
 
 def emit(result: Any, out: Destination, inputs: Iterable[str | Path | None]) -> None:
@@ -115,9 +180,12 @@ def _write_atomic(path: Path, text: str) -> None:
         raise OutputError(
             f"{path}: cannot write ({exc.strerror}); choose a writable path"
         ) from None
+    previous = _terminate_as_exit()
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        try:
+            _write_all(fd, text.encode("utf-8"))
+        finally:
+            os.close(fd)
         # mkstemp creates 0600; give the file the mode a plain open() would (or keep the old one)
         try:
             mode = path.stat().st_mode & 0o777
@@ -136,3 +204,19 @@ def _write_atomic(path: Path, text: str) -> None:
                 "free some space or choose another path"
             ) from None
         raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate_as_exit():
+    """While a temporary file exists, SIGTERM unwinds (so the file is removed) instead of
+    killing the process outright; returns the handler to restore (None off the main thread)."""
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    try:
+        return signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread
+        return None

@@ -9,6 +9,7 @@ import typer
 
 from bucket.cli.command import command
 from bucket.cli.options import RunOptions
+from bucket.cli.output import write_stdout
 
 
 @command()
@@ -43,4 +44,4 @@ def schema(
         out = all_schemas[command]
     else:
         out = all_schemas
-    print(json.dumps(out, indent=2, ensure_ascii=False))
+    write_stdout(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
