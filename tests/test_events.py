@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import invoke, no_nan_json
 
@@ -449,3 +451,28 @@ def test_subscriptions_match_a_literal_reading(write, seed):
         if r["period"] >= min(p for p, _ in want)
     }
     assert {k: v for k, v in got.items() if k in want} == want
+
+
+def test_channels_named_like_totals_are_channels(tmp_path):
+    """Event channels called all, Total, Sum, Gesamt or Итого were dropped as subtotal rows of the
+    derived ledger (new customers 781 → 647): they count like any other name."""
+    names = ["all", "Total", "Sum", "Gesamt", "Итого", "search"]
+    rows = ["customer_id,date,amount,channel"]
+    for i in range(120):
+        ch = names[i % len(names)]
+        rows.append(f"c{i},2025-0{1 + i % 5}-1{i % 9},{10 + i % 7}.00,{ch}")
+        rows.append(f"c{i},2025-0{2 + i % 5}-2{i % 8},5.00,{ch}")
+    named = tmp_path / "named.csv"
+    named.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    plain = tmp_path / "plain.csv"
+    text = "\n".join(rows) + "\n"
+    for j, n in enumerate(names):
+        text = text.replace(f",{n}\n", f",ch{j}\n")
+    plain.write_text(text, encoding="utf-8")
+    got = invoke("metrics", "--transactions", str(named), "--json")
+    want = invoke("metrics", "--transactions", str(plain), "--json")
+    assert got.exit_code == want.exit_code == 0, got.stderr
+    assert "subtotal" not in got.stderr
+    g, w = json.loads(got.stdout)["overall"], json.loads(want.stdout)["overall"]
+    assert g["new_customers"] == w["new_customers"] == 120
+    assert g["revenue"] == w["revenue"]

@@ -100,8 +100,11 @@ def inspect_records(
     records: Records,
     mapping: dict[str, str] | None = None,
     require: tuple[str, ...] = (),
+    *,
+    derived: bool = False,
 ) -> tuple[Ledger | None, list[Problem]]:
-    """``inspect_ledger`` on records already read."""
+    """``inspect_ledger`` on records already read (``derived``: made by bucket from events, so
+    no row is a spreadsheet's total)."""
     rec = find_header(records, mapping or {})
     out = Collector(rec.file)
     match = _check_header(rec, mapping or {}, require, out)
@@ -117,7 +120,8 @@ def inspect_records(
         (cells[match.index[c]] for _, cells in kept for c in numeric), default_decimal
     )
     read = _read_periods(kept, match, out)
-    found = _read_numbers(read.rows, match, CellReader(out, match, numeric, decimal, require))
+    reader = CellReader(out, match, numeric, decimal, require)
+    found = _read_numbers(read.rows, match, reader, derived=derived)
     return _finish(rec.file, read, found, match=match, numeric=numeric, out=out)
 
 
@@ -241,11 +245,15 @@ def _channel_column(label_rows: list[Row], match: cols.ColumnMatch) -> tuple[int
     return ci, has_detail
 
 
-def _read_numbers(label_rows: list[Row], match: cols.ColumnMatch, reader: CellReader) -> _Found:
-    """Read each row's numbers and channel, and keep the rows whose customers add up."""
+def _read_numbers(
+    label_rows: list[Row], match: cols.ColumnMatch, reader: CellReader, *, derived: bool
+) -> _Found:
+    """Read each row's numbers and channel, and keep the rows whose customers add up. In a
+    ledger ``derived`` from events a channel is a name, never a subtotal ("all", "Total")."""
     # Numbers, cell by cell.
     out, label = reader.out, match.label
     ci, has_detail = _channel_column(label_rows, match)
+    has_detail = has_detail and not derived
     subtotals: list[int] = []
     records: list[dict] = []
     for k, (row_no, cells) in enumerate(label_rows):
@@ -380,7 +388,7 @@ def read_ledger(
 def read_ledger_text(text: str, name: str, require: tuple[str, ...] = ()) -> Ledger:
     """``read_ledger`` on CSV text made in process (a ledger derived from events, joined to
     spend); ``name`` is what messages call it."""
-    return _strict(inspect_records(parse_records(text, name), None, require))
+    return _strict(inspect_records(parse_records(text, name), None, require, derived=True))
 
 
 def _strict(found: tuple[Ledger | None, list[Problem]]) -> Ledger:
