@@ -201,3 +201,26 @@ def test_debug_shows_the_traceback(write):
     result = invoke("metrics", path, "--debug")
     assert result.exit_code == 1
     assert result.exception is not None and type(result.exception).__name__ == "InputError"
+
+
+@pytest.mark.parametrize("day", ["0001-03-07", "12024-03-07", "-2024-03-07"])
+@pytest.mark.parametrize("kind", ["transactions", "subscriptions"])
+@pytest.mark.parametrize("command", ["ledger", "plan", "cohorts", "validate"])
+def test_an_impossible_event_date_is_one_line_naming_row_and_column(tmp_path, day, kind, command):
+    """A year-1 date, a five-digit year typo or a leading minus came back from DuckDB as text
+    and crashed (exit 70); now one Error line names the row, the column and the value."""
+    head = "customer_id,date,amount" if kind == "transactions" else "customer_id,start,end"
+    rows = (
+        ["a,2024-01-05,10", f"b,{day},5", "c,2024-03-09,3"]
+        if kind == "transactions"
+        else ["a,2024-01-05,", f"b,{day},", "c,2024-03-09,2024-05-01"]
+    )
+    path = tmp_path / "events.csv"
+    path.write_text("\n".join([head, *rows]) + "\n")
+    res = invoke(command, f"--{kind}", str(path))
+    column = "date" if kind == "transactions" else "start"
+    assert res.exit_code == 1, res.stderr
+    assert res.stderr == (
+        f"Error: {path}, row 3, column {column}: '{day}' is not a date of real events "
+        "(years 1900–2200); fix the typo or remove the placeholder date\n"
+    )

@@ -39,14 +39,26 @@ class Derived:
         return pd.DataFrame(self.cohorts_rows, columns=["cohort", "age", "active"])
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # dates outside are typos or placeholders, not history
+
+
+def plausible(day: object) -> bool:
+    """A date an export of real events can hold (DuckDB hands back a year past 9999 or before
+    year 1 as text)."""
+    return isinstance(day, dt.date) and FIRST_YEAR <= day.year <= LAST_YEAR
+
+
 def period_range(first: dt.date, last: dt.date, frequency: str, name: str = "") -> list[Period]:
-    if (last - first).days > 50 * 366 or last.year >= 9999:
+    """The periods from ``first`` to ``last``, and the one before; a range no history has
+    (a typo or a placeholder date) is an input error."""
+    if not (plausible(first) and plausible(last)) or (last - first).days > 50 * 366:
         raise InputError(
             Problem(
                 "error",
                 "date-range",
-                f"the dates run from {first.isoformat()} to {last.isoformat()}",
-                "look for placeholder dates (1900-01-01, 9999-12-31) and remove or fix them",
+                f"the dates run from {first} to {last}",
+                f"look for placeholder or mistyped dates (1900-01-01, 9999-12-31, 12024-03-07; "
+                f"a date must lie in {FIRST_YEAR}–{LAST_YEAR}) and fix or remove them",
                 name,
             )
         )

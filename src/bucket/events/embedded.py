@@ -14,11 +14,14 @@ import contextlib
 from bucket.errors import InputError, Problem
 from bucket.events.columns import event_columns
 from bucket.events.derived import (
+    FIRST_YEAR,
+    LAST_YEAR,
     Derived,
     check_subscriptions,
     finish_steps,
     from_steps,
     period_range,
+    plausible,
 )
 from bucket.events.sql import (
     SUBSCRIPTION_CHECKS,
@@ -92,7 +95,12 @@ def _derive_transactions(
         con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, inactive))
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
-    return from_steps(con, frequency, name, "channel" in cols, "transactions", row=2)
+    try:
+        return from_steps(con, frequency, name, "channel" in cols, "transactions", row=2)
+    except InputError as exc:
+        if exc.problem.code == "date-range":
+            raise _first_bad_date(con, source, name, [("tx", "day", cols["date"])]) or exc from None
+        raise
 
 
 def _csv_relation(source: str, delimiter: str, types: dict[str, str]) -> str:
@@ -127,7 +135,12 @@ def _derive_parquet(
         con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, inactive))
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
-    return from_steps(con, frequency, name, "channel" in cols, "transactions")
+    try:
+        return from_steps(con, frequency, name, "channel" in cols, "transactions")
+    except InputError as exc:
+        if exc.problem.code == "date-range":
+            raise _first_bad_date(con, source, name, [("tx", "day", cols["date"])]) or exc from None
+        raise
 
 
 def _header(path: str, name: str) -> tuple[list[str], str, list[list[str]]]:
@@ -221,6 +234,16 @@ def _derive_subscriptions(
         ).fetchone()  # type: ignore[misc]
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
+    if not all(plausible(d) for d in (first, last_start, last_end) if d is not None):
+        found = _first_bad_date(
+            con,
+            source,
+            name,
+            [("sub", "start_day", cols["start"]), ("sub", "end_day", cols["end"])],
+        )
+        if found:
+            raise found
+        period_range(first, last_end or last_start, frequency, name)  # says the range
     future_note = check_subscriptions(
         rows, bad, last_start, last_end, name, row=2, start=cols["start"]
     )
@@ -234,3 +257,48 @@ def _derive_subscriptions(
     if future_note:
         derived.warnings.append(future_note)
     return derived
+
+
+def _first_bad_date(
+    con, source: str, name: str, columns: list[tuple[str, str, str]]
+) -> InputError | None:
+    """The first date outside the plausible years, as one error naming its row and column (the
+    row is found in the file itself: only on this error path)."""
+    for view, column, header in columns:
+        found = con.execute(
+            f"SELECT CAST({column} AS VARCHAR) FROM {view} WHERE {column} IS NOT NULL AND "
+            f"NOT ({column} BETWEEN DATE '{FIRST_YEAR}-01-01' AND DATE '{LAST_YEAR}-12-31') LIMIT 1"
+        ).fetchone()
+        if found is None:
+            continue
+        shown = found[0]
+        raw = shown
+        if shown.endswith(" (BC)"):  # year -2024 is 2025 BC (there is no year 0)
+            year, rest = shown[: -len(" (BC)")].split("-", 1)
+            raw = f"-{int(year) - 1:04d}-{rest}"
+        return InputError(
+            Problem(
+                "error",
+                "date-range",
+                f"'{raw}' is not a date of real events (years {FIRST_YEAR}–{LAST_YEAR})",
+                "fix the typo or remove the placeholder date",
+                name,
+                _line_of(source, raw),
+                header,
+                raw,
+            )
+        )
+    return None
+
+
+def _line_of(source: str, text: str) -> int | None:
+    """The first line of the file holding ``text`` (1 = the header), or None."""
+    needle = text.encode("utf-8")
+    try:
+        with open(source, "rb") as fh:
+            for number, line in enumerate(fh, start=1):
+                if needle in line:
+                    return number
+    except OSError:
+        pass
+    return None
