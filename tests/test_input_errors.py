@@ -224,3 +224,33 @@ def test_an_impossible_event_date_is_one_line_naming_row_and_column(tmp_path, da
         f"Error: {path}, row 3, column {column}: '{day}' is not a date of real events "
         "(years 1900–2200); fix the typo or remove the placeholder date\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("spend", "line"),
+    [
+        (
+            "period,acquisition_spend\n2025-01,100\n2025-02\n",
+            "row 3: the row has 1 cells but the spend columns need 2",
+        ),
+        (
+            "period,acquisition_spend\n2025-01,100\n\n2025-Q1,100\n2025-03,50\n",
+            "row 4, column period: a quarter among months",
+        ),
+        (
+            "period,acquisition_spend\n2025-01-01,100\n2025-01-02,100\n2025-01-03,50\n",
+            "column period: dates are typically 1 days apart",
+        ),
+    ],
+    ids=["short row", "quarter among months", "daily"],
+)
+def test_a_bad_spend_file_is_one_line(tmp_path, spend, line):
+    """A short row (IndexError), a quarter among months or daily dates in a spend file were
+    internal errors (exit 70)."""
+    tx = tmp_path / "orders.csv"
+    tx.write_text("customer_id,date,amount\na,2025-01-05,10\nb,2025-02-03,5\nc,2025-03-09,3\n")
+    path = tmp_path / "spend.csv"
+    path.write_text(spend)
+    res = invoke("ledger", "--transactions", str(tx), "--spend", str(path))
+    assert res.exit_code == 1, res.stderr
+    assert res.stderr.startswith(f"Error: {path}, {line}") and res.stderr.count("\n") == 1

@@ -27,8 +27,22 @@ def read_spend(path: str) -> pd.DataFrame:
         (c[index["acquisition_spend"]] for _, c in rec.rows if len(c) > index["acquisition_spend"]),
         "," if rec.delimiter == ";" else ".",
     )
-    labels, rows = [], []
+    labels, rows, numbers = [], [], []
+    width = max(index.values()) + 1
     for row, cells in rec.rows:
+        if len(cells) < width:
+            raise InputError(
+                Problem(
+                    "error",
+                    "ragged-row",
+                    f"the row has {len(cells)} cells but the spend columns need {width}",
+                    f"give every row a value in each column (check for an unquoted "
+                    f"'{rec.delimiter}')",
+                    rec.file,
+                    row,
+                )
+            )
+        numbers.append(row)
         try:
             labels.append(parse_label(cells[index["period"]]))
         except (PeriodProblem, IndexError) as exc:
@@ -44,7 +58,21 @@ def read_spend(path: str) -> pd.DataFrame:
         }
         channel = cells[index["channel"]].strip() if "channel" in index else ""
         rows.append({"channel": channel, **values})
-    periods = resolve(labels).periods
+    try:
+        periods = resolve(labels).periods
+    except PeriodProblem as exc:
+        i = getattr(exc, "index", None)
+        raise InputError(
+            Problem(
+                "error",
+                "bad-period",
+                exc.message,
+                exc.fix,
+                rec.file,
+                numbers[i] if i is not None else None,
+                rec.header[index["period"]],
+            )
+        ) from None
     frame = pd.DataFrame(rows)
     frame.insert(0, "period", [p.label for p in periods])
     frame.attrs["has_channel"] = "channel" in index
