@@ -1,7 +1,9 @@
 """Every bad input: exit 1, nothing on stdout, one `Error:` line naming file, row and column."""
 
+import json
+
 import pytest
-from conftest import invoke
+from conftest import EXAMPLES, invoke
 
 H = "period,acquisition_spend,new_customers,customers_start,churned_customers\n"
 OK1 = "2025-01,5000,40,400,20\n"
@@ -254,3 +256,65 @@ def test_a_bad_spend_file_is_one_line(tmp_path, spend, line):
     res = invoke("ledger", "--transactions", str(tx), "--spend", str(path))
     assert res.exit_code == 1, res.stderr
     assert res.stderr.startswith(f"Error: {path}, {line}") and res.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("--budget", "3e7"), "Error: --budget 30,000,000 is over 100 times today's budget"),
+        (("--rho", "inf"), "Error: --rho: input should be a finite number (got inf)"),
+        (("--mu", "1e-300"), "Error: --mu: input should be greater than or equal to 0.001"),
+        (("--phi", "nan"), "Error: --phi: input should be a finite number (got nan)"),
+        (("--draws", "100000"), "Error: --draws: input should be less than or equal to 5000"),
+    ],
+)
+def test_settings_are_checked_at_the_edge(args, line):
+    """Non-finite or degenerate settings were internal errors deep in the model (exit 70)."""
+    res = invoke("plan", str(EXAMPLES / "saas_monthly.csv"), "--draws", "10", *args)
+    assert res.exit_code == 1, res.stderr
+    assert res.stderr.startswith(line) and res.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("threshold", "words"),
+    [
+        ("--max=churn_rate=nan", "nan is not a finite number"),
+        ("--min=ltv_to_cac=inf", "inf is not a finite number"),
+        ("--max=churn_rate=3", "churn_rate is a share, so 3 would mean 300 %; write 0.03 or 3%"),
+    ],
+)
+def test_check_thresholds_are_finite_and_shares_are_shares(threshold, words):
+    """--max churn_rate=3 was read as 300 %: a cron alert that could never fire."""
+    res = invoke("check", str(EXAMPLES / "saas_monthly.csv"), threshold)
+    assert res.exit_code == 2 and words in res.stderr
+    ok = invoke("check", str(EXAMPLES / "saas_monthly.csv"), "--max", "churn_rate=3%", "--json")
+    assert ok.exit_code in (0, 3) and json.loads(ok.stdout)["checks"][0]["threshold"] == 0.03
+
+
+@pytest.mark.parametrize(
+    ("table", "words"),
+    [
+        ("max = { nonsense = 1 }", "key check.max.nonsense: unknown metric 'nonsense'"),
+        ('max = { churn_rate = "high" }', "key check.max.churn_rate: 'high' is not a number"),
+        ("max = { churn_rate = nan }", "key check.max.churn_rate: nan is not a finite number"),
+    ],
+)
+def test_check_config_thresholds_name_their_key(tmp_path, table, words):
+    config = tmp_path / "bucket.toml"
+    config.write_text(f"[check]\n{table}\n")
+    res = invoke("check", str(EXAMPLES / "saas_monthly.csv"), "--config", str(config))
+    assert res.exit_code == 1, res.stderr
+    assert res.stderr.startswith(f"Error: {config}, {words}") and res.stderr.count("\n") == 1
+
+
+def test_a_channel_without_customers_since_it_started_spending(tmp_path):
+    """Spend that starts in period 5 and brings no new customers: plan divided by zero."""
+    path = tmp_path / "ledger.csv"
+    path.write_text(
+        "period,acquisition_spend,new_customers,customers_start,churned_customers\n"
+        "2025-01,0,10,100,5\n2025-02,0,10,105,5\n2025-03,0,10,110,5\n2025-04,0,10,115,5\n"
+        "2025-05,100,0,120,5\n2025-06,100,0,115,5\n"
+    )
+    res = invoke("plan", str(path), "--draws", "10")
+    assert res.exit_code == 1, res.stderr
+    assert "no channel both spent and won paid customers" in res.stderr

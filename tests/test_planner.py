@@ -491,7 +491,7 @@ def test_command_line_beats_config_beats_default(tmp_path):
 @pytest.mark.parametrize(
     "toml, words",
     [
-        ("rho = -1\n", "key rho: input should be greater than 0"),
+        ("rho = -1\n", "key rho: input should be greater than or equal to 0.01"),
         ("colour = 3\n", "key colour: unknown setting"),
         ("rho = \n", "not valid TOML"),
     ],
@@ -507,7 +507,7 @@ def test_config_errors_name_the_key(tmp_path, toml, words):
 def test_bad_option_value_is_a_config_error():
     result = invoke("plan", EXAMPLE, "--mu", "1.5")
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: --mu: input should be less than 1")
+    assert result.stderr.startswith("Error: --mu: input should be less than or equal to 0.999")
 
 
 def test_simulate_named_split_matches_plan_at_that_split():

@@ -29,12 +29,20 @@ Objective = Literal["value", "customers", "profit", "target"]
 class PlanSettings(BaseModel):
     """What the planner assumes and what the user may set (DESIGN §4–§6)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # every number finite; the domains keep the model's arithmetic finite too (μ = 1e-300 left
+    # retention no churn to remove and divided by zero)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    phi: float = Field(0.5, gt=0, lt=1, description="share of saturation today's spend reaches")
-    mu: float = Field(0.5, gt=0, lt=1, description="most of today's churn retention can remove")
-    rho: float = Field(5.0, gt=0, description="marginal cost to acquire ÷ to retain a customer")
-    margin: float = Field(1.0, gt=0, le=1, description="gross margin on revenue")
+    phi: float = Field(
+        0.5, ge=0.001, le=0.999, description="share of saturation today's spend reaches"
+    )
+    mu: float = Field(
+        0.5, ge=0.001, le=0.999, description="most of today's churn retention can remove"
+    )
+    rho: float = Field(
+        5.0, ge=0.01, le=1000, description="marginal cost to acquire ÷ to retain a customer"
+    )
+    margin: float = Field(1.0, ge=0.001, le=1, description="gross margin on revenue")
     annual_discount_rate: float = Field(0.10, ge=0, le=10, description="per year")
     window: int = Field(6, ge=1, le=1000, description="calibration window, periods")
     horizon: int | None = Field(None, ge=1, le=1000, description="periods; default 1 year")
@@ -44,7 +52,7 @@ class PlanSettings(BaseModel):
     arpu: float | None = Field(None, gt=0, description="revenue per customer per period")
     objective: Objective = "value"
     target_growth: float | None = Field(None, gt=-1, le=100, description="growth over horizon")
-    draws: int = Field(200, ge=0, le=100_000, description="resampled scenarios; 0 disables")
+    draws: int = Field(200, ge=0, le=5_000, description="resampled scenarios; 0 disables")
     seed: int = Field(0, ge=0, description="random seed of the draws")
     backtest: int | None = Field(None, ge=1, description="also backtest the last N periods")
     retention_model: Literal["constant", "sbg"] = "constant"

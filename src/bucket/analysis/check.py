@@ -10,6 +10,7 @@ run is not a check.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from bucket.errors import ConfigError
@@ -21,6 +22,35 @@ if TYPE_CHECKING:
     from bucket.settings import PlanSettings
 
 
+# KPIs that are shares: a threshold above 1 would mean over 100 %, an alert that can never
+# fire (--max churn_rate=3 is 300 %); 3% or 0.03 is what the user means
+SHARES = frozenset({"churn_rate", "retention_rate", "conversion_rate", "retention_share"})
+
+
+def threshold(key: str, value: object, where: str) -> float:
+    """One threshold as a finite number (``5%`` is 0.05); ValueError says what is wrong."""
+    if key not in KPI_KEYS:
+        raise ValueError(f"{where}: unknown metric {key!r}; choose from {', '.join(KPI_KEYS)}")
+    percent = isinstance(value, str) and value.strip().endswith("%")
+    if isinstance(value, str):
+        try:
+            number = float(value.strip().rstrip("%").strip()) / (100 if percent else 1)
+        except ValueError:
+            raise ValueError(f"{where}: {value!r} is not a number") from None
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        raise ValueError(f"{where}: {value!r} is not a number")
+    if not math.isfinite(number):
+        raise ValueError(f"{where}: {value} is not a finite number")
+    if key in SHARES and not percent and abs(number) > 1:
+        raise ValueError(
+            f"{where}: {key} is a share, so {value} would mean {100 * number:g} %; "
+            f"write {number / 100:g} or {value}%"
+        )
+    return number
+
+
 def parse_thresholds(pairs: list[str], where: str) -> dict[str, float]:
     """``["churn_rate=0.06", ...]`` → {key: value}; ValueError with a usage message."""
     out: dict[str, float] = {}
@@ -29,18 +59,52 @@ def parse_thresholds(pairs: list[str], where: str) -> dict[str, float]:
             if not item.strip():
                 continue
             key, eq, value = item.partition("=")
-            key = key.strip()
-            if not eq or key not in KPI_KEYS:
+            if not eq:
                 raise ValueError(
                     f"{where} '{item}': give metric=value with a metric of {', '.join(KPI_KEYS)}"
                 )
-            try:
-                out[key] = float(value.strip().rstrip("%")) / (
-                    100 if value.strip().endswith("%") else 1
-                )
-            except ValueError:
-                raise ValueError(f"{where} '{item}': '{value}' is not a number") from None
+            out[key.strip()] = threshold(key.strip(), value, f"{where} '{item}'")
     return out
+
+
+def config_thresholds(table: dict, path: str) -> dict[str, dict[str, float]]:
+    """The ``max`` and ``min`` tables of bucket.toml's ``[check]``, each threshold checked like
+    the command line's; a bad one is a ``ConfigError`` naming its key."""
+    found: dict[str, dict[str, float]] = {}
+    for side in ("max", "min"):
+        given = table.get(side, {})
+        if not isinstance(given, dict):
+            raise ConfigError(
+                f"{path}, key check.{side}: not a table",
+                f"write {side} = {{ churn_rate = 0.06 }}",
+            )
+        try:
+            found[side] = {
+                key: threshold(key, value, f"{path}, key check.{side}.{key}")
+                for key, value in given.items()
+            }
+        except ValueError as exc:
+            raise ConfigError(str(exc), "fix the [check] table of the config file") from None
+    for key in ("split_gap", "mape"):
+        value = table.get(key)
+        if value is not None and not (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and value >= 0
+        ):
+            raise ConfigError(
+                f"{path}, key check.{key}: {value!r} is not a number ≥ 0", "e.g. 0.1 for 10 points"
+            )
+    for key in ("window", "holdout"):
+        value = table.get(key)
+        if value is not None and not (
+            isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        ):
+            raise ConfigError(
+                f"{path}, key check.{key}: {value!r} is not a whole number ≥ 1", "e.g. 3"
+            )
+    return found
 
 
 def run_checks(

@@ -82,7 +82,7 @@ def _projection(ctx: PlanContext, sc: Scenario) -> list[out.ProjectionRow]:
 def _marginal_view(ctx: PlanContext, sc: Scenario, optimal: bool) -> out.MarginalView:
     mg = marginals(ctx.cal, ctx.params, sc, ctx.horizon, ctx.objective, optimal)
     return out.MarginalView(
-        marginal_cac=mg.cac,
+        marginal_cac=finite_or_none(mg.cac),
         cost_to_retain=mg.cost_to_retain,
         cltv=mg.cltv,
         marginal_value_acquisition=mg.d_acquisition,

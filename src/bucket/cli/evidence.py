@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Annotated
 
@@ -128,15 +129,19 @@ def check(
 
       0 7 * * * bucket check /data/ledger.csv --window 3 --max-split-gap 0.1 || notify
     """
-    from bucket.analysis.check import parse_thresholds, run_checks
+    from bucket.analysis.check import config_thresholds, parse_thresholds, run_checks
     from bucket.settings import check_config
 
     if not to_stdout(out.output):  # before any work, like every other command's inputs
         refuse_inputs(out.output, [*inputs.input_paths(), config])  # type: ignore[arg-type]
     cfg = check_config(config)
+    from_file = config_thresholds(cfg, cfg.get("_path", "bucket.toml")) if cfg else {}
+    for flag, value in (("--max-split-gap", split_gap), ("--max-mape", mape)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise typer.BadParameter(f"{value} is not a number ≥ 0", param_hint=flag)
     try:
-        maxima = {**cfg.get("max", {}), **parse_thresholds(maximum or [], "--max")}
-        minima = {**cfg.get("min", {}), **parse_thresholds(minimum or [], "--min")}
+        maxima = {**from_file.get("max", {}), **parse_thresholds(maximum or [], "--max")}
+        minima = {**from_file.get("min", {}), **parse_thresholds(minimum or [], "--min")}
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     settings, sources = load_settings(CalibrationOptions(config=config))

@@ -177,18 +177,19 @@ PhiOpt = Annotated[
     opt(
         "--phi",
         "Share of saturation today's spend reaches, for channels the data cannot fit "
-        "(default 0.5).",
+        "(0.001–0.999, default 0.5).",
     ),
 ]
 MuOpt = Annotated[
-    float | None, opt("--mu", "Most of today's churn retention spend can remove (default 0.5).")
+    float | None,
+    opt("--mu", "Most of today's churn retention spend can remove (0.001–0.999, default 0.5)."),
 ]
 RhoOpt = Annotated[
     float | None,
     opt(
         "--rho",
         "Marginal cost to acquire ÷ to retain a customer, when the data cannot fit "
-        "retention (default 5).",
+        "retention (0.01–1000, default 5).",
     ),
 ]
 ArpuOpt = Annotated[

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
     from bucket.settings import PlanSettings
 
+# The target objective searches budgets up to this multiple of today's (DESIGN §4); a budget
+# set further out extrapolates the response curves past anything they were fitted on
+MAX_BUDGET_RATIO = 100
 AGES = 240  # age buckets of the sBG base (the last one holds everyone older)
 
 
@@ -41,6 +44,13 @@ class PlanContext:
         self.horizon = settings.horizon or PERIODS_PER_YEAR[self.obs.frequency]
         self.budget0 = self.obs.acquisition + self.obs.retention
         self.budget = self.budget0 if settings.budget is None else settings.budget
+        if self.budget > MAX_BUDGET_RATIO * self.budget0:
+            raise ConfigError(
+                f"--budget {self.budget:,.0f} is over {MAX_BUDGET_RATIO} times today's budget "
+                f"({self.budget0:,.0f} per {self.obs.frequency}), far outside what the history "
+                "can say about spend",
+                f"give a budget up to {MAX_BUDGET_RATIO * self.budget0:,.0f}",
+            )
         self.share0 = self.obs.acquisition / self.budget0
         objective = settings.objective
         if objective in ("value", "profit") and self.cal.u is None:

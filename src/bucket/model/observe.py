@@ -138,6 +138,15 @@ def _observe_channels(
         if paid.sum() <= 0:
             notes.append(f"channel {shown} had spend but no paid new customers; it gets no budget")
             continue
+        launch = int(np.argmax(spend > 0))
+        if paid[launch:].sum() <= 0:  # its customers all came before it spent: organic
+            organic += float(paid.mean())
+            organic_p = organic_p + paid
+            notes.append(
+                f"channel {shown} won no paid new customers since it started spending; its "
+                "earlier customers count as organic and it gets no budget"
+            )
+            continue
         channels.append(_observe_channel(shown, spend, paid, notes))
         spend_rows.append(spend)
         paid_rows.append(paid)
