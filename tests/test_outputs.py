@@ -254,3 +254,52 @@ def test_a_symlink_is_kept_and_its_target_written(tmp_path):
     res = invoke("metrics", EXAMPLE, "--json", "-o", str(link))
     assert res.exit_code == 0, res.stderr
     assert link.is_symlink() and json.loads(target.read_text())["command"] == "metrics"
+
+
+def test_messages_are_one_printable_capped_line(tmp_path):
+    """Escape sequences from a header or cell reached the terminal raw, a vertical tab or U+2028
+    split one Error line into three (enough to fake one), and a 130 KB cell was echoed whole."""
+    base = (EXAMPLES / "saas_monthly.csv").read_text().splitlines()
+    evil = tmp_path / "evil.csv"
+    evil.write_text(
+        "\n".join([base[0] + ",\x1b]0;pwned\x07\x1b[2J", *(r + ",x" for r in base[1:])]) + "\n"
+    )
+    res = invoke("metrics", str(evil), "--json")
+    assert res.exit_code == 0 and "\x1b" not in res.stderr and "\x07" not in res.stderr
+    assert "\\x1b]0;pwned\\x07" in res.stderr
+    for junk in ("1\x0b2", "1\u20282", "x" * 130_000):
+        bad = tmp_path / "bad.csv"
+        row = base[1].split(",")
+        row[2] = junk
+        bad.write_text("\n".join([base[0], ",".join(row), *base[2:]]) + "\n")
+        res = invoke("metrics", str(bad))
+        assert res.exit_code == 1
+        assert res.stderr.count("\n") == 1 and res.stderr.startswith("Error: ")
+        assert "\u2028" not in res.stderr and "\x0b" not in res.stderr
+        assert len(res.stderr) < 2100
+
+
+def test_text_outputs_neutralise_formulas_and_html(tmp_path):
+    """ledger's CSV passed =HYPERLINK(…), +cmd|…, @SUM(1), -2+3 channel names raw; Markdown passed
+    <script> and <img onerror>."""
+    names = ["=HYPERLINK(1)", "+cmd|x", "@SUM(1)", "-2+3", "<script>x</script>"]
+    rows = ["customer_id,date,amount,channel"]
+    for i in range(40):
+        rows.append(f"c{i},2025-0{1 + i % 4}-1{i % 9},10.00,{names[i % len(names)]}")
+    tx = tmp_path / "orders.csv"
+    tx.write_text("\n".join(rows) + "\n")
+    ledger = invoke("ledger", "--transactions", str(tx))
+    assert ledger.exit_code == 0, ledger.stderr
+    cells = [line.split(",")[1] for line in ledger.stdout.splitlines()[1:]]
+    assert cells and all(not c.startswith(("=", "+", "-", "@")) for c in cells)
+    assert "'=HYPERLINK(1)" in ledger.stdout
+    spend = tmp_path / "spend.csv"
+    spend.write_text(
+        "period,channel,acquisition_spend\n"
+        + "".join(
+            f"2025-0{m},{n},{90 + m}\n" for m in (1, 2, 3) for n in ("-2+3", "<script>x</script>")
+        )
+    )
+    md = invoke("metrics", "--transactions", str(tx), "--spend", str(spend), "-f", "markdown")
+    assert md.exit_code == 0, md.stderr
+    assert "<script>" not in md.stdout and "&lt;script>" in md.stdout

@@ -22,6 +22,32 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 
+def one_line(text: str, limit: int = 2000) -> str:
+    """``text`` as one printable line of at most ``limit`` characters: control characters
+    (escape sequences that clear a screen or set a window title), line and paragraph
+    separators (a vertical tab or U+2028 would start a fake ``Error:`` line) and format
+    characters are shown escaped (``\\x1b``); newlines become spaces; a long text is cut in the
+    middle with the count of what was left out."""
+    if text.isprintable():  # the common case, fast
+        shown = text
+    else:
+        parts = []
+        for ch in text:
+            if ch.isprintable():
+                parts.append(ch)
+            elif ch in "\n\r\t":
+                parts.append(" ")
+            else:
+                code = ord(ch)
+                parts.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        shown = "".join(parts)
+    if len(shown) <= limit:
+        return shown
+    keep = max(limit - 40, 10)
+    cut = len(shown) - keep
+    return f"{shown[: keep // 2]} … ({cut:,} characters left out) … {shown[-(keep - keep // 2) :]}"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One finding about an input file.
@@ -49,10 +75,11 @@ class Problem:
         return ", ".join(parts)
 
     def line(self) -> str:
-        """The one-line form: ``<file>, row <n>, column <c>: <what is wrong>; <how to fix>``."""
-        text = f"{self.location()}: {self.message}"
-        text = f"{text}; {self.fix}" if self.fix else text
-        return " ".join(text.split("\n")).replace("\r", " ")  # always one line
+        """The one-line form: ``<file>, row <n>, column <c>: <what is wrong>; <how to fix>``
+        (each part made printable and capped: a cell or a file name cannot add lines, move the
+        cursor or fill a screen)."""
+        text = f"{one_line(self.location(), 300)}: {one_line(self.message, 600)}"
+        return f"{text}; {one_line(self.fix, 300)}" if self.fix else text
 
 
 class BucketError(Exception):

@@ -34,8 +34,11 @@ class Destination(Protocol):
 
 
 def err(line: str) -> None:
-    """One line on stderr."""
-    sys.stderr.write(line.rstrip("\n") + "\n")
+    """One line on stderr: printable (a cell's escape sequences never reach the terminal raw)
+    and capped."""
+    from bucket.errors import one_line
+
+    sys.stderr.write(one_line(line.rstrip("\n"), 2000) + "\n")
     sys.stderr.flush()
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from bucket.errors import InputError, Problem
 from bucket.events.sql import LEDGER_SQL, render_sql
 from bucket.io.periods import Period, period_of
+from bucket.io.text import spreadsheet_safe
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -217,7 +218,16 @@ def ledger_csv(rows: list[dict]) -> str:
     money = ("revenue", "acquisition_spend", "retention_spend")
     for r in rows:
         writer.writerow(
-            {k: (f"{v:.2f}" if k in money and math.isfinite(v) else v) for k, v in r.items()}
+            {
+                k: (
+                    f"{v:.2f}"
+                    if k in money and math.isfinite(v)
+                    else spreadsheet_safe(v)
+                    if isinstance(v, str)
+                    else v
+                )
+                for k, v in r.items()
+            }
         )
     return buf.getvalue()
 

@@ -191,3 +191,12 @@ def parse_records(text: str, name: str, encoding: str = "utf-8") -> Records:
             Problem("error", "empty", "the file has no content", "export the ledger again", name)
         )
     return Records(name, header, header_row, rows, delimiter, encoding)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell a spreadsheet shows as text: one that starts like a formula (``=HYPERLINK``,
+    ``+cmd|``, ``@SUM``, ``-2+3``) gets a leading apostrophe, so opening the CSV runs nothing."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

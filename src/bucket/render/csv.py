@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+from bucket.io.text import spreadsheet_safe
 from bucket.results.common import to_dict
 
 
@@ -14,8 +15,8 @@ def _cell(x: Any) -> Any:
         return ""
     if isinstance(x, float):
         return repr(x)
-    if isinstance(x, str) and x[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + x  # a spreadsheet must not run a channel name as a formula
+    if isinstance(x, str):
+        return spreadsheet_safe(x)  # a spreadsheet must not run a channel name as a formula
     return x
 
 

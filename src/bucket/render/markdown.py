@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
+
+from bucket.errors import one_line
 
 if TYPE_CHECKING:
     from bucket.render.views import View
 
 
+# what a Markdown viewer would take for HTML: a tag's start ("<script", "</", "<!--") or an
+# entity ("&lt;"); "0.13 < 0.15" and "R&D" stay as they are
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
 def _esc(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """A cell as Markdown text: one printable line, its pipes and HTML (``<script>``, ``<img
+    onerror>``: Markdown viewers render inline HTML) escaped."""
+    text = _TAG.sub("&lt;", _ENTITY.sub("&amp;", one_line(text)))
+    return text.replace("|", "\\|")
 
 
 def to_markdown(view: View) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+from bucket.errors import one_line
+
 if TYPE_CHECKING:
     from bucket.render.views import View
 
@@ -33,7 +35,7 @@ def to_table(view: View, *, color: bool, width: int) -> str:
         legacy_windows=False,
     )
     for i, line in enumerate(view.headline):
-        console.print(Text(line, style="bold" if i == 0 else ""))
+        console.print(Text(one_line(line), style="bold" if i == 0 else ""))
     for sec in view.sections:
         table = Table(
             title=sec.title,
@@ -46,12 +48,14 @@ def to_table(view: View, *, color: bool, width: int) -> str:
             right = sec.numeric[j] if j < len(sec.numeric) else False
             table.add_column(name, justify="right" if right else "left", overflow="fold")
         for row in sec.rows:
-            table.add_row(*(Text(c.text, style=_STYLE.get(c.tone or "", "")) for c in row))
+            table.add_row(
+                *(Text(one_line(c.text), style=_STYLE.get(c.tone or "", "")) for c in row)
+            )
         console.print()
         console.print(table)
         if sec.note:
-            console.print(Text(sec.note, style="dim"))
+            console.print(Text(one_line(sec.note), style="dim"))
     for line in view.footer:
-        console.print(Text(line, style="dim"))
+        console.print(Text(one_line(line), style="dim"))
     # rich pads every line to the full width; trailing blanks only get in the way of pipes
     return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))
