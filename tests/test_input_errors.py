@@ -318,3 +318,16 @@ def test_a_channel_without_customers_since_it_started_spending(tmp_path):
     res = invoke("plan", str(path), "--draws", "10")
     assert res.exit_code == 1, res.stderr
     assert "no channel both spent and won paid customers" in res.stderr
+
+
+def test_an_absurd_number_of_channels_is_refused_not_planned(tmp_path):
+    """5,000 channels took 4.9 GB and 85 s to plan: over 200 the plan says to group them."""
+    rows = ["period,channel,acquisition_spend,new_customers,customers_start,churned_customers"]
+    rows += [
+        f"2025-0{m},ch{c},{100 + c % 7},{5 + c % 3},100,3" for m in range(1, 7) for c in range(201)
+    ]
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(rows) + "\n")
+    res = invoke("plan", str(path), "--draws", "0")
+    assert res.exit_code == 1
+    assert "has 201 channels; a plan weighs at most 200" in res.stderr

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
     from bucket.settings import PlanSettings
 
+MAX_CHANNELS = 200
 MIN_FIT_PERIODS = 6
 MIN_CV = 0.15
 
@@ -116,6 +117,13 @@ def _observe_channels(
     """Every channel of the window: kept with its response, dropped, or counted as organic."""
     win, period_idx, n_periods = w.rows, w.period_idx, w.periods
     names = sorted(set(win["channel"].tolist())) if ledger.has_channels else [""]
+    if len(names) > MAX_CHANNELS:  # each channel is a curve in every scenario: memory and time
+        raise calibration_error(
+            ledger,
+            f"the calibration window has {len(names):,} channels; a plan weighs at most "
+            f"{MAX_CHANNELS}",
+            "group the small channels into one (say, 'other') before planning",
+        )
     channels: list[ChannelObs] = []
     spend_rows: list[np.ndarray] = []
     paid_rows: list[np.ndarray] = []
