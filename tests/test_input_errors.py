@@ -331,3 +331,18 @@ def test_an_absurd_number_of_channels_is_refused_not_planned(tmp_path):
     res = invoke("plan", str(path), "--draws", "0")
     assert res.exit_code == 1
     assert "has 201 channels; a plan weighs at most 200" in res.stderr
+
+
+def test_messages_name_the_option_the_user_wrote(tmp_path, monkeypatch):
+    """plan --backtest 100 reported --holdout 100; a bucket.toml that is a folder was ignored."""
+    example = str(EXAMPLES / "saas_monthly.csv")
+    res = invoke("plan", example, "--backtest", "100", "--draws", "0")
+    assert res.exit_code == 1 and res.stderr.startswith("Error: --backtest 100 leaves no periods")
+    (tmp_path / "bucket.toml").mkdir()
+    monkeypatch.chdir(tmp_path)
+    res = invoke("plan", example, "--draws", "0")
+    assert res.exit_code == 1
+    assert (
+        res.stderr
+        == f"Error: {tmp_path / 'bucket.toml'} is not a file; a config file is TOML text; rename or remove it\n"
+    )

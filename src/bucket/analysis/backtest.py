@@ -42,12 +42,12 @@ def _mape(pred: list[float], act: list[float]) -> float | None:
     return float(np.mean([abs(p - a) / a for p, a in pairs]))
 
 
-def _calibration_part(ledger: Ledger, holdout: int) -> tuple[Ledger, int]:
+def _calibration_part(ledger: Ledger, holdout: int, option: str) -> tuple[Ledger, int]:
     """The ledger without its last ``holdout`` periods, and the first held-out ordinal."""
     ords = sorted(set(ledger.frame["ordinal"].tolist()))
     if holdout < 1 or holdout >= len(ords):
         raise ConfigError(
-            f"--holdout {holdout} leaves no periods to calibrate on (the ledger has {len(ords)})",
+            f"{option} {holdout} leaves no periods to calibrate on (the ledger has {len(ords)})",
             f"give a holdout between 1 and {len(ords) - 1}",
         )
     cut = ords[-holdout]
@@ -89,9 +89,15 @@ def _actual(part: pd.DataFrame) -> Series:
 
 
 def backtest(
-    ledger: Ledger, settings: PlanSettings, sources: dict[str, str], holdout: int
+    ledger: Ledger,
+    settings: PlanSettings,
+    sources: dict[str, str],
+    holdout: int,
+    *,
+    option: str = "--holdout",
 ) -> BacktestResult:
-    train, cut = _calibration_part(ledger, holdout)
+    """``option``: what the user wrote the holdout with, for the message when it is too long."""
+    train, cut = _calibration_part(ledger, holdout, option)
     frame = ledger.frame
     obs = observe(train, settings)
     cal = derive(obs, settings, sources)

@@ -252,7 +252,7 @@ def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]):
         return None
     from bucket.analysis.backtest import backtest
 
-    return backtest(ledger, settings, sources, settings.backtest)
+    return backtest(ledger, settings, sources, settings.backtest, option="--backtest")
 
 
 def simulate_split(

@@ -20,6 +20,10 @@ def config_path(config: Path | None, cwd: Path | None = None) -> Path | None:
     if config is not None:
         return config
     candidate = (cwd or Path.cwd()) / CONFIG_NAME
+    if candidate.exists() and not candidate.is_file():
+        raise ConfigError(
+            f"{candidate} is not a file", "a config file is TOML text; rename or remove it"
+        )
     return candidate if candidate.is_file() else None
 
 
