@@ -346,3 +346,15 @@ def test_messages_name_the_option_the_user_wrote(tmp_path, monkeypatch):
         res.stderr
         == f"Error: {tmp_path / 'bucket.toml'} is not a file; a config file is TOML text; rename or remove it\n"
     )
+
+
+@pytest.mark.parametrize(("label", "year"), [("0000-01", 0), ("9999-12", 9999), ("1850-03", 1850)])
+def test_a_period_outside_real_history_is_refused(tmp_path, label, year):
+    """Year 0000-01 was accepted, and 9999-12 labelled the projection 10000-01."""
+    path = tmp_path / "ledger.csv"
+    path.write_text(f"{H}{label},5000,40,400,20\n")
+    res = invoke("metrics", str(path))
+    assert res.exit_code == 1
+    assert res.stderr.startswith(
+        f"Error: {path}, row 2, column period: '{label}' is in the year {year}"
+    )

@@ -25,6 +25,7 @@ from typing import Literal
 
 Kind = Literal["month", "quarter", "week", "date"]
 Frequency = Literal["month", "week", "quarter"]
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # a period or date outside is a typo or a placeholder
 PERIODS_PER_YEAR: dict[str, int] = {"month": 12, "week": 52, "quarter": 4}
 
 
@@ -175,7 +176,26 @@ def parse_label(raw: str) -> Label:
     label = _number_label(core, text) or _month_name_label(core, text)
     if label is None:
         raise PeriodProblem(f"'{text}' is not a period bucket can read", _FIX)
+    year = _label_year(label)
+    if year is not None and not FIRST_YEAR <= year <= LAST_YEAR:
+        raise PeriodProblem(
+            f"'{text}' is in the year {year}, not a period of real history",
+            f"fix the year (a ledger's periods lie in {FIRST_YEAR}–{LAST_YEAR})",
+        )
     return label
+
+
+def _label_year(label: Label) -> int | None:
+    if label.date is not None:
+        return label.date.year
+    if label.period is not None:  # from the ordinal: year 0 has no date
+        p = label.period
+        if p.frequency == "month":
+            return p.ordinal // 12
+        if p.frequency == "quarter":
+            return p.ordinal // 4
+        return p.start.year
+    return label.ambiguous[2] if label.ambiguous else None
 
 
 def _number_label(core: str, text: str) -> Label | None:
