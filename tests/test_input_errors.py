@@ -358,3 +358,27 @@ def test_a_period_outside_real_history_is_refused(tmp_path, label, year):
     assert res.stderr.startswith(
         f"Error: {path}, row 2, column period: '{label}' is in the year {year}"
     )
+
+
+def test_utf16_without_a_bom_is_read_and_a_late_nul_is_an_error(tmp_path):
+    """UTF-16 without its byte-order mark was called a binary file; a NUL byte after the first
+    64 KiB was deleted silently (5\\0 0 read as 50)."""
+    text = (EXAMPLES / "saas_monthly.csv").read_text()
+    want = invoke("metrics", str(EXAMPLES / "saas_monthly.csv"), "--json")
+    for codec in ("utf-16-le", "utf-16-be"):
+        path = tmp_path / f"{codec}.csv"
+        path.write_bytes(text.encode(codec))
+        got = invoke("metrics", str(path), "--json")
+        assert got.exit_code == 0, got.stderr
+        assert json.loads(got.stdout)["overall"] == json.loads(want.stdout)["overall"]
+    lines = text.splitlines()
+    padded = [lines[0] + ",note"] + [line + "," + "x" * 4000 for line in lines[1:]]
+    body = "\n".join(padded) + "\n"
+    cut = body.index("\n", 70_000) + 1
+    row = body.count("\n", 0, cut) + 1
+    body = body[:cut] + body[cut:].replace(",", ",\x00", 1)
+    nul = tmp_path / "nul.csv"
+    nul.write_text(body)
+    res = invoke("metrics", str(nul))
+    assert res.exit_code == 1
+    assert res.stderr.startswith(f"Error: {nul}, row {row}: the row holds a NUL byte")

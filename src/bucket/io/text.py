@@ -78,6 +78,20 @@ def read_bytes(path: str) -> bytes:
         ) from None
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' or 'utf-16-be' when the bytes look like UTF-16 text without its byte-order
+    mark (mostly ASCII: every other byte is zero), else None."""
+    head = data[:4096]
+    if len(head) < 8:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
 def decode(data: bytes, name: str) -> tuple[str, str]:
     """Bytes → (text, encoding). Raises ``InputError`` for files that are not text."""
 
@@ -94,8 +108,27 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             raise fail("not-text", "broken UTF-16 text", "export the file as UTF-8 CSV") from None
+    bom_less = _utf16_without_bom(data)
+    if bom_less is not None:
+        try:
+            return data.decode(bom_less), bom_less
+        except UnicodeDecodeError:
+            raise fail("not-text", "broken UTF-16 text", "export the file as UTF-8 CSV") from None
     if b"\x00" in data[:65536]:
         raise fail("not-text", "this is a binary file, not CSV text", "export the ledger as CSV")
+    nul = data.find(b"\x00")
+    if nul >= 0:  # past the sniffed start: a stray NUL would silently join two digits
+        row = data.count(b"\n", 0, nul) + 1
+        raise InputError(
+            Problem(
+                "error",
+                "nul-byte",
+                "the row holds a NUL byte (export debris), which could join two numbers into one",
+                "remove it, or export the file again",
+                name,
+                row=row,
+            )
+        )
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
