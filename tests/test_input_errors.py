@@ -382,3 +382,21 @@ def test_utf16_without_a_bom_is_read_and_a_late_nul_is_an_error(tmp_path):
     res = invoke("metrics", str(nul))
     assert res.exit_code == 1
     assert res.stderr.startswith(f"Error: {nul}, row {row}: the row holds a NUL byte")
+
+
+def test_a_column_that_mixes_decimal_marks_is_not_guessed(tmp_path):
+    """4.763 and "5,308" in one file were read as 4.763 and 5308, and validate called it valid."""
+    path = tmp_path / "ledger.csv"
+    path.write_text(f'{H}2025-01,4.763,40,400,20\n2025-02,"5,308",42,420,21\n')
+    for command in ("validate", "metrics"):
+        res = invoke(command, str(path))
+        assert res.exit_code == 1
+        assert res.stderr.startswith(
+            f"Error: {path}, row 3, column acquisition_spend: '5,308' and '4.763' (row 2) put a "
+            "different mark before three digits"
+        )
+    settled = tmp_path / "settled.csv"  # a 1,234.50 elsewhere says '.' is the decimal mark
+    settled.write_text(
+        f'{H}2025-01,4.763,40,400,20\n2025-02,"5,308",42,420,21\n2025-03,"1,234.50",44,441,22\n'
+    )
+    assert invoke("metrics", str(settled)).exit_code == 0

@@ -28,7 +28,7 @@ from bucket.io.ledger_checks import (
     is_totals_row,
     match_columns,
 )
-from bucket.io.numbers import infer_decimal
+from bucket.io.numbers import infer_decimal, mixed_marks
 from bucket.io.periods import Label, Period, PeriodProblem, parse_label, resolve
 from bucket.io.text import Records, parse_records, read_records
 
@@ -119,10 +119,36 @@ def inspect_records(
     decimal = infer_decimal(
         (cells[match.index[c]] for _, cells in kept for c in numeric), default_decimal
     )
+    _check_mixed_marks(kept, match, numeric, out)
     read = _read_periods(kept, match, out)
     reader = CellReader(out, match, numeric, decimal, require)
     found = _read_numbers(read.rows, match, reader, derived=derived)
     return _finish(rec.file, read, found, match=match, numeric=numeric, out=out)
+
+
+def _check_mixed_marks(
+    kept: list[Row], match: cols.ColumnMatch, numeric: list[str], out: Collector
+) -> None:
+    """``4.763`` beside ``5,308`` with nothing else to settle the decimal mark: an error, not a
+    guess (one of them was read as a decimal, the other as thousands)."""
+    found = mixed_marks(cells[match.index[c]] for _, cells in kept for c in numeric)
+    if found is None:
+        return
+    where: dict[str, tuple[int, str]] = {}
+    for row_no, cells in kept:
+        for c in numeric:
+            where.setdefault(cells[match.index[c]], (row_no, c))
+    (row_a, col_a), (row_b, col_b) = where[found[0]], where[found[1]]
+    first, second = sorted([(row_a, col_a, found[0]), (row_b, col_b, found[1])])
+    out.error(
+        "mixed-marks",
+        f"'{second[2].strip()}' and '{first[2].strip()}' (row {first[0]}) put a different mark "
+        "before three digits: one of them is a decimal, and which one would be a guess",
+        "write the numbers without thousands separators (4763, 5308 or 4.763, 5.308)",
+        second[0],
+        match.label(second[1]),
+        second[2],
+    )
 
 
 def _check_header(
