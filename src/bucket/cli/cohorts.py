@@ -65,7 +65,7 @@ def cohorts(
 
     margin, discount_rate = money.resolved()
     check_assumptions(margin, discount_rate)
-    if events.given or events.engine not in ("", "duckdb"):
+    if events.reads_events:
         from bucket.events.ledger import derive
 
         source = events.events()

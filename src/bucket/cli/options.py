@@ -212,6 +212,11 @@ class EventInputs:
     spark_remote: SparkRemoteOpt = None
 
     @property
+    def reads_events(self) -> bool:
+        """Events rather than a ledger or cohort file: given ones, or a non-embedded engine."""
+        return self.given or self.engine not in ("", "duckdb")
+
+    @property
     def given(self) -> bool:
         """Whether the command reads events (a file, or a table on an engine)."""
         return self.transactions is not None or self.subscriptions is not None or bool(self.table)
@@ -276,7 +281,7 @@ class LedgerInputs(EventInputs):
 
     def load(self, require: tuple[str, ...] = ()) -> Ledger:
         """The ledger from a ledger file, or derived from events (on the engine named)."""
-        if self.given or self.engine not in ("", "duckdb"):
+        if self.reads_events:
             from bucket.events.ledger import ledger_from_events
 
             return ledger_from_events(self.events(), self.spend, require)

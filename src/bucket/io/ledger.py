@@ -28,7 +28,7 @@ from bucket.io.ledger_checks import (
     is_totals_row,
     match_columns,
 )
-from bucket.io.numbers import infer_decimal, mixed_marks
+from bucket.io.numbers import settle_decimal
 from bucket.io.periods import Label, Period, PeriodProblem, parse_label, resolve
 from bucket.io.text import Records, parse_records, read_records
 
@@ -116,24 +116,26 @@ def inspect_records(
     kept = _complete_rows(rec, match, rows, out)
     numeric = [c for c in cols.COLUMNS if c in cols.NUMERIC and c in match.index]
     default_decimal = "," if rec.delimiter == ";" else "."
-    decimal = infer_decimal(
+    decimal, mixed = settle_decimal(
         (cells[match.index[c]] for _, cells in kept for c in numeric), default_decimal
     )
-    _check_mixed_marks(kept, match, numeric, out)
+    if mixed is not None:
+        _report_mixed_marks(mixed, kept, match, numeric, out)
     read = _read_periods(kept, match, out)
     reader = CellReader(out, match, numeric, decimal, require)
     found = _read_numbers(read.rows, match, reader, derived=derived)
     return _finish(rec.file, read, found, match=match, numeric=numeric, out=out)
 
 
-def _check_mixed_marks(
-    kept: list[Row], match: cols.ColumnMatch, numeric: list[str], out: Collector
+def _report_mixed_marks(
+    found: tuple[str, str],
+    kept: list[Row],
+    match: cols.ColumnMatch,
+    numeric: list[str],
+    out: Collector,
 ) -> None:
-    """``4.763`` beside ``5,308`` with nothing else to settle the decimal mark: an error, not a
-    guess (one of them was read as a decimal, the other as thousands)."""
-    found = mixed_marks(cells[match.index[c]] for _, cells in kept for c in numeric)
-    if found is None:
-        return
+    """``4.763`` beside ``5,308`` with nothing else to settle the decimal mark: an error naming
+    both cells, not a guess (one of them would be read as a decimal, the other as thousands)."""
     where: dict[str, tuple[int, str]] = {}
     for row_no, cells in kept:
         for c in numeric:

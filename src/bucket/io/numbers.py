@@ -211,15 +211,25 @@ def infer_decimal(cells: Iterable[str], default: str) -> str:
     thousands separator, since ledgers hold counts and money, which are not written to three
     decimals. With no votes, ``default`` (',' for ';'-delimited European exports, '.' otherwise).
     """
-    votes, _, _ = decimal_votes(cells)
+    return settle_decimal(cells, default)[0]
+
+
+def settle_decimal(cells: Iterable[str], default: str) -> tuple[str, tuple[str, str] | None]:
+    """(the decimal mark, as ``infer_decimal``; two cells that cannot both be read when nothing
+    settles the mark: ``4.763`` and ``5,308`` each put a lone mark before three digits, so one
+    of them is a decimal, and which one would be a guess), in one pass over the cells."""
+    votes, weak_cells, strong_votes = decimal_votes(cells)
+    mixed = (
+        (weak_cells["."], weak_cells[","]) if len(weak_cells) == 2 and not strong_votes else None
+    )
     if votes["."] == votes[","]:
-        return default
-    return "." if votes["."] > votes[","] else ","
+        return default, mixed
+    return ("." if votes["."] > votes[","] else ","), mixed
 
 
 def decimal_votes(cells: Iterable[str]) -> tuple[dict[str, int], dict[str, str], int]:
     """(votes for each decimal mark, the first cell that cast a weak vote with each mark, how
-    many strong votes there were): what ``infer_decimal`` weighs and ``mixed_marks`` asks."""
+    many strong votes there were): what ``settle_decimal`` weighs."""
     strong, weak = 3, 1
     strong_votes = 0
     votes = {".": 0, ",": 0}
@@ -250,16 +260,6 @@ def decimal_votes(cells: Iterable[str]) -> tuple[dict[str, int], dict[str, str],
             continue
         strong_votes += 1
     return votes, weak_cells, strong_votes
-
-
-def mixed_marks(cells: Iterable[str]) -> tuple[str, str] | None:
-    """Two cells that cannot both be read, when nothing else settles the decimal mark: ``4.763``
-    and ``5,308`` each put a lone mark before three digits, so one of them is a decimal, and
-    which one would be a guess. None when the numbers agree."""
-    _, weak_cells, strong_votes = decimal_votes(cells)
-    if len(weak_cells) == 2 and strong_votes == 0:
-        return weak_cells["."], weak_cells[","]
-    return None
 
 
 def parse_number(cell: str, decimal: str) -> Number | None:
