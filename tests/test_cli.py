@@ -148,8 +148,11 @@ def test_validate_ok_file():
     report = TypeAdapter(ValidationResult).validate_python(no_nan_json(result.stdout))
     assert report.valid and report.rows == 72 and report.periods == 24
     assert report.channels == ["partners", "search", "social"]
-    table = invoke("validate", EXAMPLE)
-    assert "valid (72 rows, 24 months, 3 channels" in table.stdout
+    # a pipe gets each sentence on one line, however narrow the machine's COLUMNS
+    table = invoke("validate", EXAMPLE, env={"COLUMNS": "60"})
+    assert "valid (72 rows, 24 months, 3 channels (partners, search, social))" in table.stdout
+    plan = invoke("plan", EXAMPLE, "--draws", "20", env={"COLUMNS": "60"})
+    assert plan.exit_code == 0 and plan.stdout.splitlines()[0].endswith("scenarios.")
 
 
 def test_schema_describes_every_json_output():

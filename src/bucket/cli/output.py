@@ -152,10 +152,11 @@ def emit(result: Any, out: Destination, inputs: Iterable[str | Path | None]) -> 
     from bucket.render import render
 
     if not to_stdout(out.output):
-        text = render(result, out.format, color=False, width=120)
+        text = render(result, out.format, color=False, width=120, wrap=False)
     else:
-        color = out.format == "table" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        text = render(result, out.format, color=color, width=_width())
+        tty = sys.stdout.isatty()
+        color = out.format == "table" and tty and "NO_COLOR" not in os.environ
+        text = render(result, out.format, color=color, width=_width(), wrap=tty)
     write(text, out.output, inputs=inputs)
 
 

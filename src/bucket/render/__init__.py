@@ -1,6 +1,6 @@
 """Pure functions from a result model to text: table (rich), json, csv, markdown.
 
-``render(result, fmt, color=..., width=...)`` is the one entry point the CLI calls.
+``render(result, fmt, color=..., width=..., wrap=...)`` is the one entry point the CLI calls.
 """
 
 from __future__ import annotations
@@ -30,8 +30,14 @@ def _view(result: Any):
     raise ValueError(f"no view for {kind!r}")
 
 
-def render(result: Any, fmt: str, *, color: bool = False, width: int = 100) -> str:
-    """The text of ``result`` in format ``fmt`` (ends with a newline)."""
+def render(
+    result: Any, fmt: str, *, color: bool = False, width: int = 100, wrap: bool = True
+) -> str:
+    """The text of ``result`` in format ``fmt`` (ends with a newline).
+
+    ``wrap=False`` keeps each sentence of a table view on one line (files and pipes: a
+    reader greps lines, and the width of the machine that ran it must not split them).
+    """
     from bucket.results.common import check_finite
 
     check_finite(result)
@@ -50,5 +56,5 @@ def render(result: Any, fmt: str, *, color: bool = False, width: int = 100) -> s
     if fmt == "table":
         from bucket.render.table import to_table
 
-        return to_table(_view(result), color=color, width=width)
+        return to_table(_view(result), color=color, width=width, wrap=wrap)
     raise ValueError(f"unknown format {fmt!r}")

@@ -17,7 +17,7 @@ _STYLE.update(
 )
 
 
-def to_table(view: View, *, color: bool, width: int) -> str:
+def to_table(view: View, *, color: bool, width: int, wrap: bool = True) -> str:
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -35,7 +35,7 @@ def to_table(view: View, *, color: bool, width: int) -> str:
         legacy_windows=False,
     )
     for i, line in enumerate(view.headline):
-        console.print(Text(one_line(line), style="bold" if i == 0 else ""))
+        console.print(Text(one_line(line), style="bold" if i == 0 else ""), soft_wrap=not wrap)
     for sec in view.sections:
         table = Table(
             title=sec.title,
@@ -54,8 +54,8 @@ def to_table(view: View, *, color: bool, width: int) -> str:
         console.print()
         console.print(table)
         if sec.note:
-            console.print(Text(one_line(sec.note), style="dim"))
+            console.print(Text(one_line(sec.note), style="dim"), soft_wrap=not wrap)
     for line in view.footer:
-        console.print(Text(one_line(line), style="dim"))
+        console.print(Text(one_line(line), style="dim"), soft_wrap=not wrap)
     # rich pads every line to the full width; trailing blanks only get in the way of pipes
     return "\n".join(line.rstrip() for line in buf.getvalue().split("\n"))
