@@ -400,3 +400,21 @@ def test_a_column_that_mixes_decimal_marks_is_not_guessed(tmp_path):
         f'{H}2025-01,4.763,40,400,20\n2025-02,"5,308",42,420,21\n2025-03,"1,234.50",44,441,22\n'
     )
     assert invoke("metrics", str(settled)).exit_code == 0
+
+
+def test_a_spend_file_that_mixes_decimal_marks_is_not_guessed(tmp_path):
+    """The same in a spend file beside events: it was read as 4.763 and 5308 without a word."""
+    events = tmp_path / "tx.csv"
+    events.write_text(
+        "customer_id,date,amount,channel\na,2025-01-05,10,search\nb,2025-02-07,12,search\na,2025-03-02,10,search\n"
+    )
+    spend = tmp_path / "spend.csv"
+    spend.write_text(
+        'period,acquisition_spend,retention_spend\n2025-01,4.763,10\n2025-02,"5,308",20\n'
+    )
+    res = invoke("ledger", "--transactions", str(events), "--spend", str(spend))
+    assert res.exit_code == 1 and res.stdout == ""
+    assert res.stderr.startswith(
+        f"Error: {spend}, row 3, column acquisition_spend: '5,308' and '4.763' (row 2) put a "
+        "different mark before three digits"
+    )

@@ -85,6 +85,8 @@ def test_parse_number_refuses_with_reason(cell, words):
         (["1.500", "12,75"], ".", ","),
         (["10", "20"], ";", ";"),  # no evidence: the default decides
         (["1 250 000,00 ₽"], ".", ","),
+        (["2.0E1", "1.500"], ",", "."),  # scientific notation is only written with a point
+        (["-2.5e3", "4.000"], ",", "."),
     ],
 )
 def test_infer_decimal(cells, default, expected):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from bucket.errors import InputError, Problem
 from bucket.io import columns as cols
-from bucket.io.numbers import NumberProblem, infer_decimal, parse_number
+from bucket.io.numbers import NumberProblem, mixed_marks, parse_number, settle_decimal
 from bucket.io.periods import PeriodProblem, parse_label, resolve
 from bucket.io.text import Records, read_records
 
@@ -23,10 +23,7 @@ def read_spend(path: str) -> pd.DataFrame:
 
     rec = read_records(path)
     index = _spend_columns(rec)
-    decimal = infer_decimal(
-        (c[index["acquisition_spend"]] for _, c in rec.rows if len(c) > index["acquisition_spend"]),
-        "," if rec.delimiter == ";" else ".",
-    )
+    decimal = _decimal_mark(rec, index)
     labels, rows, numbers = [], [], []
     width = max(index.values()) + 1
     for row, cells in rec.rows:
@@ -100,6 +97,27 @@ def _spend_columns(rec: Records) -> dict[str, int]:
                 )
             )
     return index
+
+
+def _decimal_mark(rec: Records, index: dict[str, int]) -> str:
+    """The file's decimal mark, voted by both spend columns; ``4.763`` beside ``5,308`` with
+    nothing else to settle it is an error naming both cells, as in a ledger."""
+    amounts = [index[k] for k in ("acquisition_spend", "retention_spend") if k in index]
+    cells = [(row, c[i], i) for row, c in rec.rows for i in amounts if i < len(c)]
+    decimal, mixed = settle_decimal((c for _, c, _ in cells), "," if rec.delimiter == ";" else ".")
+    if mixed is not None:
+        where = {}
+        for row, cell, i in cells:
+            where.setdefault(cell, (row, i))
+        (row_a, col_a), (row_b, col_b) = where[mixed[0]], where[mixed[1]]
+        first, second = sorted([(row_a, col_a, mixed[0]), (row_b, col_b, mixed[1])])
+        message, fix = mixed_marks((first[0], first[2]), (second[0], second[2]))
+        raise InputError(
+            Problem(
+                "error", "mixed-marks", message, fix, rec.file, second[0], rec.header[second[1]]
+            )
+        )
+    return decimal
 
 
 def _spend_amount(rec: Records, row: int, cell: str, key: str, column: int, decimal: str) -> float:

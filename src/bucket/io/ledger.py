@@ -28,7 +28,7 @@ from bucket.io.ledger_checks import (
     is_totals_row,
     match_columns,
 )
-from bucket.io.numbers import settle_decimal
+from bucket.io.numbers import mixed_marks, settle_decimal
 from bucket.io.periods import Label, Period, PeriodProblem, parse_label, resolve
 from bucket.io.text import Records, parse_records, read_records
 
@@ -142,11 +142,11 @@ def _report_mixed_marks(
             where.setdefault(cells[match.index[c]], (row_no, c))
     (row_a, col_a), (row_b, col_b) = where[found[0]], where[found[1]]
     first, second = sorted([(row_a, col_a, found[0]), (row_b, col_b, found[1])])
+    message, fix = mixed_marks((first[0], first[2]), (second[0], second[2]))
     out.error(
         "mixed-marks",
-        f"'{second[2].strip()}' and '{first[2].strip()}' (row {first[0]}) put a different mark "
-        "before three digits: one of them is a decimal, and which one would be a guess",
-        "write the numbers without thousands separators (4763, 5308 or 4.763, 5.308)",
+        message,
+        fix,
         second[0],
         match.label(second[1]),
         second[2],

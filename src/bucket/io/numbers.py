@@ -227,6 +227,15 @@ def settle_decimal(cells: Iterable[str], default: str) -> tuple[str, tuple[str, 
     return ("." if votes["."] > votes[","] else ","), mixed
 
 
+def mixed_marks(first: tuple[int, str], second: tuple[int, str]) -> tuple[str, str]:
+    """(message, fix) for two cells, each (row, text), that ``settle_decimal`` found mixed."""
+    return (
+        f"'{second[1].strip()}' and '{first[1].strip()}' (row {first[0]}) put a different mark "
+        "before three digits: one of them is a decimal, and which one would be a guess",
+        "write the numbers without thousands separators (4763, 5308 or 4.763, 5.308)",
+    )
+
+
 def decimal_votes(cells: Iterable[str]) -> tuple[dict[str, int], dict[str, str], int]:
     """(votes for each decimal mark, the first cell that cast a weak vote with each mark, how
     many strong votes there were): what ``settle_decimal`` weighs."""
@@ -248,7 +257,9 @@ def decimal_votes(cells: Iterable[str]) -> tuple[dict[str, int], dict[str, str],
             mark = "." if "." in core else "," if "," in core else ""
         if not mark:
             continue
-        if "." in core and "," in core:
+        if mark == "." and _SCIENTIFIC.fullmatch(core):
+            votes["."] += strong  # 2.0E1 is read with a decimal point only
+        elif "." in core and "," in core:
             votes["." if core.rfind(".") > core.rfind(",") else ","] += strong
         elif core.count(mark) > 1:
             votes[other_of[mark]] += strong
