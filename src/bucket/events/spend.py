@@ -106,7 +106,7 @@ def _decimal_mark(rec: Records, index: dict[str, int]) -> str:
     cells = [(row, c[i], i) for row, c in rec.rows for i in amounts if i < len(c)]
     decimal, mixed = settle_decimal((c for _, c, _ in cells), "," if rec.delimiter == ";" else ".")
     if mixed is not None:
-        where = {}
+        where: dict[str, tuple[int, int]] = {}
         for row, cell, i in cells:
             where.setdefault(cell, (row, i))
         (row_a, col_a), (row_b, col_b) = where[mixed[0]], where[mixed[1]]
