@@ -85,7 +85,11 @@ def test_backtest_json_contract():
 
 def test_backtest_holdout_too_long():
     result = invoke("backtest", EXAMPLE, "--holdout", "24")
-    assert result.exit_code == 1 and "leaves no periods to calibrate on" in result.stderr
+    assert (
+        result.exit_code == 1
+        and "leaves 0 periods to calibrate on (the ledger has 24; a calibration needs at least 3); give a holdout between 1 and 21"
+        in result.stderr
+    )
 
 
 def _cron(*args: str) -> subprocess.CompletedProcess:

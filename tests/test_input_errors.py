@@ -337,7 +337,7 @@ def test_messages_name_the_option_the_user_wrote(tmp_path, monkeypatch):
     """plan --backtest 100 reported --holdout 100; a bucket.toml that is a folder was ignored."""
     example = str(EXAMPLES / "saas_monthly.csv")
     res = invoke("plan", example, "--backtest", "100", "--draws", "0")
-    assert res.exit_code == 1 and res.stderr.startswith("Error: --backtest 100 leaves no periods")
+    assert res.exit_code == 1 and res.stderr.startswith("Error: --backtest 100 leaves 0 periods")
     (tmp_path / "bucket.toml").mkdir()
     monkeypatch.chdir(tmp_path)
     res = invoke("plan", example, "--draws", "0")
@@ -418,3 +418,35 @@ def test_a_spend_file_that_mixes_decimal_marks_is_not_guessed(tmp_path):
         f"Error: {spend}, row 3, column acquisition_spend: '5,308' and '4.763' (row 2) put a "
         "different mark before three digits"
     )
+
+
+def test_validate_warns_about_a_ledger_plan_would_refuse(tmp_path):
+    """validate called these valid; plan refused one with a false claim that churn exceeded
+    100 % of the customers (the file is consistent: customers won in a month left within it)."""
+    head = "period,acquisition_spend,new_customers,customers_start,churned_customers\n"
+    fast = tmp_path / "fast.csv"
+    fast.write_text(
+        head
+        + "2025-01,1000,100,10,50\n"
+        + "".join(f"2025-0{i},1000,100,60,100\n" for i in (2, 3, 4))
+    )
+    res = invoke("validate", str(fast), "--json")
+    assert res.exit_code == 0
+    (problem,) = json.loads(res.stdout)["problems"]
+    assert problem["severity"] == "warning" and problem["code"] == "not-plannable"
+    assert problem["message"].startswith(
+        "plan would refuse it: more customers churned in the calibration window (2025-01 to "
+        "2025-04) than were there at the start of its periods (184 %)"
+    )
+    plan = invoke("plan", str(fast))
+    assert plan.exit_code == 1 and "100 % when every customer leaves" not in plan.stderr
+    assert (
+        plan.stderr
+        == f"Error: {fast}: {problem['message'].removeprefix('plan would refuse it: ')}; {problem['fix']}\n"
+    )
+    short = tmp_path / "short.csv"
+    short.write_text(head + "2025-01,1000,100,400,20\n")
+    res = invoke("validate", str(short))
+    assert res.exit_code == 0 and "valid (1 row, 1 month)" in res.stdout
+    assert "plan would refuse it: the calibration window holds 1 month" in res.stderr
+    assert invoke("validate", EXAMPLES / "saas_monthly.csv").stderr == ""

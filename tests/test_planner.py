@@ -360,20 +360,37 @@ def test_zero_churn_favours_acquisition(write):
 
 
 def test_zero_churn_and_zero_discount_is_a_clear_error(write):
-    rows = [dict(period="2025-01", spend=1000, new=20, start=1000, churned=0)]
+    rows = [dict(period=f"2025-0{i}", spend=1000, new=20, start=1000, churned=0) for i in (1, 2, 3)]
     path = write(ledger_text(rows))
     result = invoke("plan", path, "--discount-rate", "0")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: the objective is not finite")
 
 
-def test_one_period_only(write):
+def test_fewer_than_three_periods_is_refused_not_planned_on_assumptions(write):
+    """One month got "better than today in 100 % of 200 scenarios", all of it assumed."""
     rows = [dict(period="2025-01", spend=1000, new=20, start=1000, churned=40, retention=300)]
-    result = invoke("plan", write(ledger_text(rows)), "--json")
-    assert result.exit_code == 0, result.stderr
-    assert "only 1 periods" not in result.stderr
-    plan = no_nan_json(result.stdout)
-    assert "rests on assumed" in plan["headline"]
+    path = write(ledger_text(rows))
+    for args in (["plan", "--json"], ["simulate", "--split", "0.5"], ["report"]):
+        command = args[0]
+        result = invoke(command, path, *args[1:])
+        assert result.exit_code == 1 and result.stdout == "", command
+        assert result.stderr == (
+            f"Error: {path}: the calibration window holds 1 month (2025-01 to 2025-01); a plan "
+            "needs at least 3 to measure churn and what spend buys, and would otherwise rest on "
+            "its assumptions alone; export at least 3 months of history\n"
+        ), command
+    result = invoke("backtest", path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {path}: the ledger holds 1 month; a backtest needs at least 3 to calibrate on "
+        "and 1 more to compare with; export at least 4 months of history\n"
+    )
+    rows += [dict(rows[0], period=f"2025-0{i}") for i in (2, 3)]
+    path = write(ledger_text(rows))
+    assert invoke("plan", path, "--json").exit_code == 0
+    result = invoke("plan", path, "--window", "2")
+    assert result.exit_code == 1 and "(or use --window 3 or more)" in result.stderr
 
 
 def test_channel_with_zero_spend_counts_as_organic(write):
@@ -410,6 +427,7 @@ def test_channel_with_zero_spend_counts_as_organic(write):
 def test_no_revenue_column_plans_customers_and_says_so(write):
     path = write(
         "period,spend,new,start,churned\n2025-01,1000,20,1000,40\n2025-02,1100,22,980,41\n"
+        "2025-03,1050,21,961,40\n"
     )
     result = invoke("plan", path, "--json")
     assert result.exit_code == 0, result.stderr
@@ -422,10 +440,11 @@ def test_no_revenue_column_plans_customers_and_says_so(write):
 
 
 def test_no_spend_in_window_is_an_input_error(write):
-    path = write("period,spend,new,start,churned\n2025-01,0,20,1000,40\n")
+    rows = "".join(f"2025-0{i},0,20,1000,40\n" for i in (1, 2, 3))
+    path = write("period,spend,new,start,churned\n" + rows)
     result = invoke("plan", path)
     assert result.exit_code == 1
-    assert "no acquisition spend in the calibration window (2025-01 to 2025-01)" in result.stderr
+    assert "no acquisition spend in the calibration window (2025-01 to 2025-03)" in result.stderr
     assert "--window" in result.stderr
 
 

@@ -114,9 +114,9 @@ def test_plan_with_backtest():
 
 
 def test_no_nan_with_degenerate_resamples(write):
-    # 2 periods: resamples repeat one period, fits are impossible, everything falls back
+    # 3 periods, one without churn: resamples repeat a period, fits fail, everything falls back
     rows = "period,spend,retention,new,start,churned,revenue\n2025-01,1000,0,20,1000,0,50000\n"
-    rows += "2025-02,1200,100,25,1020,30,51000\n"
+    rows += "2025-02,1200,100,25,1020,30,51000\n2025-03,1200,100,25,1015,30,51000\n"
     result = invoke("plan", write(rows), "--json", "--draws", "300")
     assert result.exit_code == 0, result.stderr
     u = no_nan_json(result.stdout)["uncertainty"]

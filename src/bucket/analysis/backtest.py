@@ -20,6 +20,7 @@ from bucket.model.calibrate import derive
 from bucket.model.observe import observe
 from bucket.model.optimize import params_of
 from bucket.model.simulate import churn_at
+from bucket.model.window import MIN_WINDOW, calibration_error
 from bucket.results.backtest import BacktestPeriod, BacktestResult, Series
 
 if TYPE_CHECKING:
@@ -45,10 +46,20 @@ def _mape(pred: list[float], act: list[float]) -> float | None:
 def _calibration_part(ledger: Ledger, holdout: int, option: str) -> tuple[Ledger, int]:
     """The ledger without its last ``holdout`` periods, and the first held-out ordinal."""
     ords = sorted(set(ledger.frame["ordinal"].tolist()))
-    if holdout < 1 or holdout >= len(ords):
+    if len(ords) <= MIN_WINDOW:
+        n, unit = len(ords), ledger.frequency
+        raise calibration_error(
+            ledger,
+            f"the ledger holds {n} {unit}{'s' if n != 1 else ''}; a backtest needs at least "
+            f"{MIN_WINDOW} to calibrate on and 1 more to compare with",
+            f"export at least {MIN_WINDOW + 1} {unit}s of history",
+        )
+    if holdout < 1 or len(ords) - holdout < MIN_WINDOW:
+        left = max(len(ords) - holdout, 0)
         raise ConfigError(
-            f"{option} {holdout} leaves no periods to calibrate on (the ledger has {len(ords)})",
-            f"give a holdout between 1 and {len(ords) - 1}",
+            f"{option} {holdout} leaves {left} period{'s' if left != 1 else ''} to calibrate on "
+            f"(the ledger has {len(ords)}; a calibration needs at least {MIN_WINDOW})",
+            f"give a holdout between 1 and {len(ords) - MIN_WINDOW}",
         )
     cut = ords[-holdout]
     frame = ledger.frame

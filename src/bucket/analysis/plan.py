@@ -10,13 +10,14 @@ acquisition, retention and ARPU. ``simulate_split`` is the what-if for a named s
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bucket.analysis.sensitivity import break_even, scans, sensitivity
 from bucket.analysis.wording import headline, pct, target_headline
-from bucket.errors import ConfigError
+from bucket.errors import ConfigError, InputError, Problem
 from bucket.model.context import PlanContext
 from bucket.model.optimize import (
     Scenario,
@@ -31,6 +32,21 @@ from bucket.results import plan as out
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
     from bucket.settings import PlanSettings
+
+
+def plan_readiness(ledger: Ledger, settings: PlanSettings) -> Problem | None:
+    """Why ``plan`` would refuse a valid ledger when it calibrates (too short a history, churn
+    the model cannot describe), as a warning for ``validate``: the same code, not a copy."""
+    try:
+        PlanContext(ledger, settings, {})
+    except InputError as exc:
+        return replace(
+            exc.problem,
+            severity="warning",
+            code="not-plannable",
+            message=f"plan would refuse it: {exc.problem.message}",
+        )
+    return None
 
 
 def _split(ctx: PlanContext, sc: Scenario, base: Scenario | None) -> out.Split:

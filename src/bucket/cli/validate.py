@@ -46,6 +46,8 @@ def validate(
             problems = list(ledger.warnings)
     except InputError as exc:  # the file itself could not be read: one problem, no ledger
         ledger, problems = None, [exc.problem]
+    if ledger is not None and not any(p.severity == "error" for p in problems):
+        problems += _readiness(ledger)
     errors = [p for p in problems if p.severity == "error"]
     result = ValidationResult(
         file=problems[0].file if problems else (ledger.file if ledger else str(inputs.file)),
@@ -79,3 +81,12 @@ def validate(
             err(f"{'Error' if p.severity == 'error' else 'Warning'}: {p.line()}")
     if errors:
         raise typer.Exit(1)
+
+
+def _readiness(ledger) -> list:
+    """A valid ledger that plan would still refuse gets a warning saying why."""
+    from bucket.analysis.plan import plan_readiness
+    from bucket.settings import load_settings
+
+    found = plan_readiness(ledger, load_settings(None, {})[0])  # as plan would: bucket.toml
+    return [] if found is None else [found]

@@ -256,10 +256,12 @@ def _window_churn(obs: Observed) -> float:
             Problem(
                 "error",
                 "calibration",
-                f"churn in the calibration window ({obs.first} to {obs.last}) is {100 * c_obs:.0f} % "
-                "of the customers at the start of each period",
-                "check customers_start and churned "
-                "(churn can only reach 100 % when every customer leaves)",
+                f"more customers churned in the calibration window ({obs.first} to {obs.last}) "
+                f"than were there at the start of its periods ({100 * c_obs:.0f} %): customers "
+                "won in a period also left within it, which churn on the starting base cannot "
+                "describe",
+                "aggregate the ledger to longer periods (quarters), or check that "
+                "churned_customers counts customers and not cancellations",
                 obs.file,
             )
         )

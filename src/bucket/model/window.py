@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from bucket.settings import PlanSettings
 
 
+MIN_WINDOW = 3  # periods: fewer cannot tell churn, spend response and noise apart
+
+
 def calibration_error(ledger: Ledger, message: str, fix: str) -> InputError:
     """The error of a ledger the model cannot be calibrated on."""
     return InputError(Problem("error", "calibration", message, fix, ledger.file))
@@ -52,6 +55,16 @@ def calibration_window(ledger: Ledger, settings: PlanSettings) -> CalibrationWin
     win = frame[frame["ordinal"] >= window[0]]
     labels = dict(zip(frame["ordinal"].tolist(), frame["period"].tolist()))
     first, last = labels[window[0]], labels[window[-1]]
+    if len(window) < MIN_WINDOW:
+        n, unit = len(window), ledger.frequency
+        raise calibration_error(
+            ledger,
+            f"the calibration window holds {n} {unit}{'s' if n != 1 else ''} ({first} to {last}); "
+            f"a plan needs at least {MIN_WINDOW} to measure churn and what spend buys, "
+            "and would otherwise rest on its assumptions alone",
+            f"export at least {MIN_WINDOW} {unit}s of history"
+            + (f" (or use --window {MIN_WINDOW} or more)" if len(ords) >= MIN_WINDOW else ""),
+        )
     if "acquisition_spend" not in ledger.present:
         raise calibration_error(
             ledger,

@@ -229,9 +229,9 @@ def validation_view(res: ValidationResult) -> View:
     status = "valid" if res.valid else "NOT valid"
     what = []
     if res.rows is not None:
-        what.append(f"{res.rows} rows")
+        what.append(f"{res.rows} row{'' if res.rows == 1 else 's'}")
     if res.frequency:
-        what.append(f"{res.periods} {res.frequency}s")
+        what.append(f"{res.periods} {res.frequency}{'' if res.periods == 1 else 's'}")
     if res.channels:
         what.append(f"{len(res.channels)} channels ({', '.join(res.channels)})")
     head = [
