@@ -12,6 +12,7 @@ from conftest import EXAMPLES, invoke, no_nan_json
 from bucket.analysis.plan import make_plan, simulate_split
 from bucket.io.ledger import read_ledger
 from bucket.model.calibrate import derive, marginal_cac
+from bucket.model.fits import FLAT_X, fit_channel
 from bucket.model.observe import observe
 from bucket.model.optimize import GRID, best_split, evaluate, grid_scores, params_of
 from bucket.model.simulate import Params, allocate, paid_inflow, run
@@ -477,7 +478,12 @@ def test_plan_json_contract_and_reproducibility():
     )
     assert {"channel", "acquisition_spend", "marginal_cac"} <= set(rec["channels"][0])
     sources = {p["source"] for p in plan["parameters"]}
-    assert sources <= {"fitted", "observed", "assumed", "set"}
+    assert sources <= {"fitted", "observed", "derived", "assumed", "set"}
+    mcac = next(p for p in plan["parameters"] if p["symbol"] == "mCAC")
+    assert mcac["source"] == "derived"  # from the curves, never an observation
+    for side in ("current", "recommendation"):  # customer equity = profit part + terminal part
+        split = plan[side]
+        assert split["discounted_profit"] + split["terminal_value"] == pytest.approx(split["value"])
     assert len(plan["projection"]["recommended"]) == 12
     assert plan["recommendation"]["value"] >= plan["current"]["value"]
     assert plan["headline"].startswith(("Shift", "Keep"))
@@ -649,3 +655,38 @@ def test_channel_launched_inside_the_window(write):
     b = next(c for c in obs.channels if c.name == "b")
     assert b.fit is None and b.spend == pytest.approx(3000.0) and b.paid == pytest.approx(30.0)
     assert any("started spending in the window" in w for w in obs.warnings)
+
+
+def test_a_flat_saturation_fit_is_not_believed():
+    """DESIGN §11: spend acting with a one-month lag reads as a flat curve (today's spend past
+    saturation); such fits sent the whole budget to acquisition. Most were accepted before."""
+    rng = np.random.default_rng(7)
+    kept_flat = rejected_flat = 0
+    for _ in range(60):
+        spend = 10_000 * rng.lognormal(0, 0.3, size=13)
+        lagged = 0.5 * spend[1:] + 0.5 * spend[:-1]
+        paid = rng.poisson(200 * -np.expm1(-lagged / (40 * 200))).astype(float)
+        fit, why = fit_channel(spend[1:], paid)
+        if fit is not None:
+            m, kappa, _ = fit
+            kept_flat += spend[1:].mean() / (kappa * m) > FLAT_X
+        rejected_flat += "a flat curve, not believed" in why
+    assert kept_flat == 0 and rejected_flat >= 20
+    # a curve that really bends where the data are is still fitted
+    spend = np.linspace(2_000, 20_000, 12)
+    fit, why = fit_channel(spend, 200 * -np.expm1(-spend / (40 * 200)))
+    assert fit is not None and fit[0] == pytest.approx(200, rel=1e-3), why
+
+
+def test_the_headline_says_when_the_gain_is_the_value_beyond_the_horizon():
+    """On the example the whole gain in customer equity is terminal value: profit over the
+    12 months and customers at the end barely move, and the headline must say so."""
+    plan = no_nan_json(invoke("plan", str(EXAMPLES / "saas_monthly.csv"), "--json").stdout)
+    cur, rec = plan["current"], plan["recommendation"]
+    terminal = rec["terminal_value"] - cur["terminal_value"]
+    assert terminal > 0.95 * (rec["value"] - cur["value"])
+    profit = (rec["profit"] - cur["profit"]) / cur["profit"]
+    assert (
+        f"all of it the value of customers beyond the horizon (profit over 12 months {100 * profit:+.1f} %"
+        in plan["headline"]
+    )

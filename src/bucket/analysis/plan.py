@@ -74,6 +74,10 @@ def _split(ctx: PlanContext, sc: Scenario, base: Scenario | None) -> out.Split:
         value=finite_or_none(float(sc.traj.value)) if has_money else None,
         profit=finite_or_none(float(sc.traj.profit_total)) if has_money else None,
         change=change,
+        discounted_profit=finite_or_none(float(sc.traj.value - sc.traj.terminal))
+        if has_money
+        else None,
+        terminal_value=finite_or_none(float(sc.traj.terminal)) if has_money else None,
     )
 
 

@@ -67,12 +67,34 @@ def headline(
             amount = _amount_range(cur, unc, amount)
         text = f"Shift {amount} of the budget from {direction}: {gain}"
         if objective == "value":
-            text += f" over {plural(h, per)}"
+            text += f" over {plural(h, per)}" + _where_from(cur, rec, h, per)
     if unc is not None:
         text += f"; better than today in {pct(unc.share_better)} of {unc.draws} scenarios"
     if all_assumed:
         text += " (this rests on assumed ρ, μ and φ: see the break-even table)"
     return text
+
+
+def _where_from(cur: out.Split, rec: out.Split, h: int, per: str) -> str:
+    """DESIGN §11: when most of a gain in customer equity is the worth of the customers left
+    after the horizon, say so, beside the change in profit over it and in customers at it."""
+    parts = (cur.value, rec.value, cur.terminal_value, rec.terminal_value, cur.profit, rec.profit)
+    if any(x is None for x in parts):
+        return ""
+    gain = rec.value - cur.value  # type: ignore[operator]
+    terminal = rec.terminal_value - cur.terminal_value  # type: ignore[operator]
+    if gain <= 0 or terminal <= 0.5 * gain:
+        return ""
+    most = "all" if terminal >= 0.95 * gain else "most"
+    profit = (rec.profit - cur.profit) / abs(cur.profit) if cur.profit else None  # type: ignore[operator]
+    base = rec.customers_end / cur.customers_end - 1 if cur.customers_end > 0 else None
+    said = (
+        [f"profit over {plural(h, per)} {pct(profit, 1, sign=True)}"] if profit is not None else []
+    )
+    said += [f"customers at the end {pct(base, 1, sign=True)}"] if base is not None else []
+    return f", {most} of it the value of customers beyond the horizon" + (
+        f" ({', '.join(said)})" if said else ""
+    )
 
 
 def _amount_range(cur: out.Split, unc: out.Uncertainty, amount: str) -> str:

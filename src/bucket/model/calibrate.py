@@ -298,8 +298,9 @@ def derive(
             "marginal_cac",
             "mCAC",
             resp.mcac,
-            "observed" if not resp.assumed else src("phi"),
-            "today's cost of one more paid customer",
+            "derived",
+            "today's cost of one more paid customer, from the response curves"
+            + (f" (φ = {phi:g} assumed for some)" if resp.assumed else ""),
         )
     )
     return Calibration(

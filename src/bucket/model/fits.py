@@ -11,6 +11,10 @@ from functools import lru_cache
 
 import numpy as np
 
+# Today's spend may sit at most at 90 % of a fitted saturation (x = A/(κM) ≤ ln 10), where the
+# marginal CAC is 3.9x the average; past it the fit is called flat and φ is assumed instead.
+FLAT_X = math.log(10.0)
+
 
 def fit_channel(
     spend: np.ndarray, paid: np.ndarray
@@ -51,6 +55,18 @@ def fit_channel(
         return None, f"the fitted saturation ({m:,.0f}) is over 10x the mean ({n_bar:,.1f})"
     if not rel_se < 0.5:
         return None, "the data cannot tell saturation (SE(M)/M ≥ 0.5)"
+    se_log_k = math.sqrt(pcov[1, 1]) if np.isfinite(pcov[1, 1]) and pcov[1, 1] >= 0 else math.inf
+    if not se_log_k < 0.5:
+        return None, "the data cannot tell the cost of a customer at low spend (SE(κ)/κ ≥ 0.5)"
+    # DESIGN §11: a curve that puts today's spend at or past saturation is flat where the data
+    # are; a lag or noise reads that way, and believing it sends the budget elsewhere
+    x = a_bar / (kappa * m)
+    if x > FLAT_X:
+        ratio = math.expm1(x) / x  # marginal CAC ÷ average CAC at today's spend
+        return None, (
+            f"the fit puts today's spend at {-math.expm1(-x):.0%} of saturation, where the next "
+            f"customer would cost {ratio:,.1f}x the average (a flat curve, not believed)"
+        )
     return (m, kappa, rel_se), ""
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bucket.model.fits import FLAT_X
 from bucket.model.optimize import grid_scores, refine_vertex, score
 from bucket.model.simulate import Params, allocate, paid_inflow, run
 
@@ -96,7 +97,7 @@ def _refit_channel(a: np.ndarray, n: np.ndarray, m0: float, k0: float):
         jac = np.stack([mm * (1 - e) - x * mm * e, -x * mm * e], axis=-1)  # d/dlog M, d/dlog κ
         resid = mm * -np.expm1(-x) - n
     se = _standard_errors(jac, resid)
-    return m, kappa, se[:, 0], ok
+    return m, kappa, se[:, 0], ok & (se[:, 1] < 0.5)  # κ undetermined: as fit_channel
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,9 @@ def _channel_draws(ctx: PlanContext, idx: np.ndarray, phi: np.ndarray) -> _Chann
             continue
         m0, k0, _ = ch.fit
         m_fit, k_fit, rel_se, ok = _refit_channel(spend[j], paid[j], m0, k0)
-        ok &= (m_fit <= 10 * n_bar[:, j]) & (rel_se < 0.5)
+        with np.errstate(all="ignore"):
+            flat = a_bar[:, j] / (k_fit * m_fit) > FLAT_X  # as fit_channel: not believed
+        ok &= (m_fit <= 10 * n_bar[:, j]) & (rel_se < 0.5) & ~flat
         sat[ok, j], kappa[ok, j] = m_fit[ok], k_fit[ok]
         tried += draws
         accepted += int(ok.sum())

@@ -169,7 +169,7 @@ def marginal_chart(r: Report) -> str:
     _pct_axis(ax)
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of the budget on acquisition")
-    ax.set_ylabel(f"cost per customer{' (' + p.currency + ')' if p.currency else ''}")
+    ax.set_ylabel(f"cost per customer's worth{' (' + p.currency + ')' if p.currency else ''}")
     ax.legend(loc="best", fontsize=9)
     return _svg(fig)
 

@@ -114,9 +114,10 @@ def _charts(r: Report) -> list[str]:
             t["marginal"],
             charts.marginal_chart(r),
             "Money per customer's worth of the objective that the next unit of spend adds: on "
-            "acquisition it is close to the marginal CAC; on retention, the cost of keeping one "
-            "more customer, counting every period the lower churn lasts. Where they meet, moving "
-            "money either way loses; that is the recommendation. Log scale.",
+            "acquisition it is close to the marginal CAC; on retention, it counts every period "
+            "the lower churn lasts, so it is not the one-period cost to keep a customer of the "
+            "marginal table. Where they meet, moving money either way loses; that is the "
+            "recommendation. Log scale.",
         ),
         _chart(
             3,

@@ -208,7 +208,7 @@ def _marginal_economics(res: PlanResult) -> Section:
     unit = "customers" if res.objective in ("customers", "target") else "equity"
     m_rows += [
         [
-            Cell("cost to keep one more customer", "bold"),
+            Cell(f"cost to keep one more customer one {per}", "bold"),
             Cell(fmt.money(mc.cost_to_retain, sym)),
             Cell(fmt.money(mr.cost_to_retain, sym)),
         ],

@@ -11,7 +11,7 @@ from bucket.results.backtest import BacktestResult
 from bucket.results.common import SCHEMA_VERSION
 
 _PYDANTIC = {"use_attribute_docstrings": True, "extra": "forbid"}
-Source = Literal["fitted", "observed", "assumed", "set"]
+Source = Literal["fitted", "observed", "derived", "assumed", "set"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,11 @@ class Split:
     """Σ profit over the horizon, undiscounted (needs revenue)"""
     change: float | None = None
     """relative change of the objective against today's split"""
+    discounted_profit: float | None = None
+    """the part of ``value`` earned over the horizon: Σ profit_t / (1+d)^t"""
+    terminal_value: float | None = None
+    """the part of ``value`` the customers left at the horizon are worth after it, discounted;
+    ``discounted_profit + terminal_value = value``"""
 
 
 @dataclass(frozen=True)
