@@ -121,3 +121,37 @@ def test_no_nan_with_degenerate_resamples(write):
     assert result.exit_code == 0, result.stderr
     u = no_nan_json(result.stdout)["uncertainty"]
     assert np.isfinite([u["split"]["p10"], u["split"]["p90"]]).all()
+
+
+def _scenarios(optima, today):
+    """Scenario objectives on the grid: each draw's value peaks at its own optimum."""
+    from bucket.model.optimize import GRID
+
+    grid = np.array([-((GRID - a) ** 2) for a in optima])
+    return grid, np.array([-((today - a) ** 2) for a in optima])
+
+
+def test_the_split_is_decided_over_the_scenarios_with_the_80_percent_rule():
+    from bucket.model.uncertainty import decide
+
+    # every scenario agrees: the split with the best mean objective (the Bayes action)
+    grid, cur = _scenarios([0.28, 0.30, 0.32] * 10, today=0.8)
+    d = decide(grid, cur, 0.8)
+    assert d.rule == "best" and d.share == pytest.approx(0.30, abs=1e-3)
+    # 70 % of scenarios want 0.2, 30 % want 0.4, today 0.5: the Bayes action (0.26) beats today
+    # in only 70 %; every split above 0.3 beats it in all: move only that far
+    grid, cur = _scenarios([0.2] * 7 + [0.4] * 3, today=0.5)
+    d = decide(grid, cur, 0.5)
+    assert d.best == pytest.approx(0.26, abs=1e-3) and d.share_better_best == pytest.approx(0.7)
+    assert d.rule == "partial" and d.share == pytest.approx(0.31, abs=1e-9)
+    # half want less acquisition, half more: no move is better in 80 %: keep today's split
+    grid, cur = _scenarios([0.2] * 5 + [0.8] * 5, today=0.5)
+    d = decide(grid, cur, 0.5)
+    assert d.rule == "keep" and d.share == 0.5
+
+
+def test_a_plan_never_recommends_what_its_scenarios_call_worse():
+    plan = invoke("plan", str(EXAMPLE), "--json", "--mu", "0.05", "--draws", "100")
+    u = no_nan_json(plan.stdout)["uncertainty"]
+    assert u["rule"] in ("best", "partial", "keep")
+    assert u["share_better"] >= 0.8 or u["rule"] == "keep"

@@ -158,6 +158,9 @@ def _uncertainty(ctx: PlanContext, d) -> out.Uncertainty | None:
         p10, p50, p90 = np.percentile(x, [10, 50, 90])
         return out.Percentiles(float(p10), float(p50), float(p90))
 
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gain = (d.value_recommended - d.value_current) / np.abs(d.value_current)
+    gain = gain[np.isfinite(gain)]
     return out.Uncertainty(
         draws=ctx.settings.draws,
         seed=ctx.settings.seed,
@@ -166,6 +169,9 @@ def _uncertainty(ctx: PlanContext, d) -> out.Uncertainty | None:
         value_current=percentiles(d.value_current),
         share_better=float(np.mean(d.value_recommended > d.value_current)),
         refits_accepted=float(d.refit_channels),
+        gain=percentiles(gain) if gain.size else None,
+        rule=d.decision.rule if d.decision is not None else "best",
+        best_split=float(d.decision.best) if d.decision is not None else float(np.median(d.split)),
     )
 
 
@@ -197,16 +203,19 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
     ctx = PlanContext(ledger, settings, sources)
     current = ctx.scenario(ctx.share0, optimal=False)
     target, rec = _recommend(ctx)
+    draws = None
+    if not ctx.target_mode and settings.draws > 0:
+        from bucket.model.uncertainty import simulate_draws
+
+        # DESIGN §11: the split is chosen over the scenarios, not on the point fit
+        draws = simulate_draws(ctx, settings.draws, settings.seed)
+        assert draws.decision is not None  # no share given: the draws chose it
+        rec = ctx.scenario(draws.decision.share)
     _overflow_warning(ctx, current, "today's split")
     _overflow_warning(ctx, rec, "the recommendation")
     cur_split, rec_split = _split(ctx, current, None), _split(ctx, rec, current)
     assumed = _used_assumptions(ctx)
     scanned = scans(ctx, assumed)
-    draws = None
-    if not ctx.target_mode and settings.draws > 0:
-        from bucket.model.uncertainty import simulate_draws
-
-        draws = simulate_draws(ctx, settings.draws, settings.seed, rec.share)
     unc = _uncertainty(ctx, draws)
     if target is not None:
         text = target_headline(target, ctx.horizon, ctx.obs.frequency)

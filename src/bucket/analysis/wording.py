@@ -53,8 +53,17 @@ def headline(
         "profit": f"profit over {plural(h, per)}",
     }[objective]
     shift = cur.acquisition_share - rec.acquisition_share
-    gain = f"{what} {pct(rec.change, 1, sign=True)}" if rec.change is not None else what
+    # DESIGN §11: the gain is the median across the scenarios, with its P10
+    scenarios = unc.gain if unc is not None else None
+    change = scenarios.p50 if scenarios is not None else rec.change
+    gain = what + (f" {pct(change, 1, sign=True)}" if change is not None else "")
+    if objective == "value":
+        gain += f" over {plural(h, per)}"
+    if scenarios is not None:
+        gain += f" ({pct(scenarios.p10, 1, sign=True)} or more in 9 of 10 scenarios)"
     all_assumed = set(assumed) >= ASSUMED_CORE
+    if unc is not None and unc.rule == "keep":
+        return _keep_headline(cur, unc)
     if abs(shift) < 0.005:
         text = (
             f"Keep today's split ({pct(cur.acquisition_share)} acquisition, "
@@ -67,12 +76,27 @@ def headline(
             amount = _amount_range(cur, unc, amount)
         text = f"Shift {amount} of the budget from {direction}: {gain}"
         if objective == "value":
-            text += f" over {plural(h, per)}" + _where_from(cur, rec, h, per)
+            text += _where_from(cur, rec, h, per)
+        if unc is not None and unc.rule == "partial" and unc.best_split is not None:
+            text += (
+                f"; the best split ({pct(unc.best_split)} acquisition) is further, but beats "
+                "today's in fewer than 80 % of the scenarios"
+            )
     if unc is not None:
         text += f"; better than today in {pct(unc.share_better)} of {unc.draws} scenarios"
     if all_assumed:
         text += " (this rests on assumed ρ, μ and φ: see the break-even table)"
     return text
+
+
+def _keep_headline(cur: out.Split, unc: out.Uncertainty) -> str:
+    """No move beats today's split in 80 % of the scenarios: say so, and what would decide."""
+    best = f" (the best on average, {pct(unc.best_split)} acquisition," if unc.best_split else " ("
+    return (
+        f"Keep today's split ({pct(cur.acquisition_share)} acquisition, "
+        f"{pct(cur.retention_share)} retention): no move beats it in 80 % of {unc.draws} "
+        f"scenarios{best} is uncertain either way); a test of retention spend would decide"
+    )
 
 
 def _where_from(cur: out.Split, rec: out.Split, h: int, per: str) -> str:

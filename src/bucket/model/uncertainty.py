@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bucket.model.fits import FLAT_X
-from bucket.model.optimize import grid_scores, refine_vertex, score
+from bucket.model.optimize import GRID, grid_scores, refine_vertex, score
 from bucket.model.simulate import Params, allocate, paid_inflow, run
 
 if TYPE_CHECKING:
     from bucket.model.context import PlanContext
 
 RANGES = {"rho": (3.0, 25.0), "mu": (0.3, 0.7), "phi": (0.3, 0.7)}
+CONFIDENCE = 0.8  # a recommended move must beat today's split in this share of scenarios
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,17 @@ class Draws:
     grid: np.ndarray  # (draws, 101): the objective of every split on optimize.GRID, per draw
     customers_recommended: np.ndarray  # (draws, H + 1): the base under the recommended split
     customers_current: np.ndarray  # (draws, H + 1): under today's split
+    decision: Decision | None = None  # when the draws chose the split
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The split chosen over the scenarios, and why."""
+
+    share: float
+    rule: str  # "best" (the Bayes action), "partial" (moved as far as CONFIDENCE allows), "keep"
+    best: float  # the Bayes action: the split with the best mean objective across scenarios
+    share_better_best: float  # share of scenarios in which the Bayes action beats today's
 
 
 def _profile_fit(x: np.ndarray, y: np.ndarray, w: np.ndarray, basis, t0: np.ndarray):
@@ -240,7 +252,7 @@ def _retention_draws(
     return _RetentionDraws(c_min, c_base, k, gap, refit_retention)
 
 
-def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float) -> Draws:
+def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float | None = None) -> Draws:
     """``draws`` resampled, refitted and redrawn calibrations, each re-optimised (DESIGN §7)."""
     obs, cal = ctx.obs, ctx.cal
     rng = np.random.default_rng(seed)
@@ -285,12 +297,42 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float) -> Dra
     )
     split = refine_vertex(grid)
     flat = params((draws,))
-    a_rec = share * ctx.budget
-    spend_rec = allocate(np.full(draws, a_rec), kappa, sat)
-    t_rec = run(flat, a_rec, ctx.budget - a_rec, paid_inflow(spend_rec, kappa, sat), ctx.horizon)
-    v_rec = score(t_rec, ctx.objective)
     a_cur = ctx.share0 * ctx.budget
-    spend_cur = a_cur * ctx.mix
-    t_cur = run(flat, a_cur, ctx.budget - a_cur, paid_inflow(spend_cur, kappa, sat), ctx.horizon)
+    t_cur = _run_at(ctx, flat, a_cur * ctx.mix, kappa, sat)
     v_cur = score(t_cur, ctx.objective)
-    return Draws(split, v_rec, v_cur, ch.refit, ret.refit, grid, t_rec.customers, t_cur.customers)
+    decision = decide(grid, v_cur, ctx.share0) if share is None else None
+    a_rec = (decision.share if decision is not None else float(share)) * ctx.budget  # type: ignore[arg-type]
+    t_rec = _run_at(ctx, flat, allocate(np.full(draws, a_rec), kappa, sat), kappa, sat)
+    v_rec = score(t_rec, ctx.objective)
+    return Draws(
+        split, v_rec, v_cur, ch.refit, ret.refit, grid, t_rec.customers, t_cur.customers, decision
+    )
+
+
+def _run_at(ctx: PlanContext, flat: Params, spend: np.ndarray, kappa, sat):
+    """Every draw's trajectory with acquisition ``spend`` per channel, the rest on retention."""
+    a = spend.sum(axis=-1)
+    return run(flat, a, ctx.budget - a, paid_inflow(spend, kappa, sat), ctx.horizon)
+
+
+def decide(grid: np.ndarray, v_cur: np.ndarray, share0: float) -> Decision:
+    """The split to recommend, taken over the scenarios (DESIGN §11): the one with the best
+    mean objective across them (the Bayes action); if fewer than CONFIDENCE of the scenarios
+    beat today's split there, only as far towards it from today as keeps CONFIDENCE; if no
+    step does, today's split."""
+    best = float(refine_vertex(grid.mean(axis=0))[()])
+    better = (grid > v_cur[:, None]).mean(axis=0)  # per grid split: share of scenarios ahead
+
+    def ahead(s: float) -> float:
+        return float(np.interp(s, GRID, better))
+
+    if ahead(best) >= CONFIDENCE:
+        return Decision(best, "best", best, ahead(best))
+    step = GRID[1] - GRID[0]
+    towards = np.arange(share0, best, step if best > share0 else -step)[1:]
+    kept = share0
+    for s in towards:
+        if ahead(float(s)) < CONFIDENCE:
+            break
+        kept = float(s)
+    return Decision(kept, "partial" if kept != share0 else "keep", best, ahead(best))

@@ -219,6 +219,15 @@ class Uncertainty:
     """share of draws in which the recommended split beats today's"""
     refits_accepted: float
     """share of channel refits that passed the fit rules (the rest fell back to φ)"""
+    gain: Percentiles | None = None
+    """relative change of the objective at the recommended split against today's, across
+    draws (the headline's figures: median and P10)"""
+    rule: Literal["best", "partial", "keep"] = "best"
+    """how the split was chosen over the scenarios: ``best`` the split with the best mean
+    objective; ``partial`` only part of the way to it, as far as 80 % of the scenarios still
+    beat today's split; ``keep`` today's split, since no move does"""
+    best_split: float | None = None
+    """the split with the best mean objective across the scenarios"""
 
 
 @dataclass(frozen=True)
