@@ -146,3 +146,45 @@ def test_check_usage_errors():
     assert invoke("check", EXAMPLE).exit_code == 1  # nothing to check
     bad = invoke("check", EXAMPLE, "--max", "churn=0.1")
     assert bad.exit_code == 2 and "churn_rate" in bad.stderr
+
+
+def _steady_ledger(path, months=12, shock=None):
+    """A ledger with constant spend; from month ``shock`` on, customers stop arriving."""
+    rows = [
+        "period,acquisition_spend,retention_spend,new_customers,customers_start,"
+        "churned_customers,revenue"
+    ]
+    n = 1000.0
+    for t in range(months):
+        new = 0 if shock is not None and t >= shock else 60
+        churned = round(0.05 * n)
+        rows.append(f"2024-{t + 1:02d},6000,2000,{new},{n:.0f},{churned},{50 * n:.0f}")
+        n = n + new - churned
+    path.write_text("\n".join(rows) + "\n")
+    return str(path)
+
+
+def test_a_backtest_says_when_spend_never_moved(tmp_path):
+    """DESIGN §11: replaying today's spend tests today's rates, not the response the plan rests
+    on; such a verdict was 'good' and said nothing more."""
+    flat = _steady_ledger(tmp_path / "flat.csv")
+    res = no_nan_json(invoke("backtest", flat, "--json").stdout)
+    assert res["tests_response"] is False and res["spend_moved"]["acquisition"] == 0.0
+    assert res["verdict"].endswith("it cannot vouch for the plan.")
+    moved = no_nan_json(invoke("backtest", EXAMPLE, "--json").stdout)
+    assert moved["tests_response"] is True and moved["spend_moved"]["acquisition"] > 0.15
+    assert "cannot vouch" not in moved["verdict"]
+    plan = invoke("plan", flat, "--json")
+    assert "the backtest of the last 3 months cannot vouch for the plan" in plan.stderr
+
+
+def test_plan_backtests_itself_and_a_poor_verdict_reaches_the_headline(tmp_path):
+    plan = no_nan_json(invoke("plan", EXAMPLE, "--json").stdout)
+    assert plan["backtest"]["holdout"] == 3 and plan["backtest"]["verdict_level"] == "good"
+    assert (
+        no_nan_json(invoke("plan", EXAMPLE, "--json", "--backtest", "0").stdout)["backtest"] is None
+    )
+    broken = _steady_ledger(tmp_path / "broken.csv", shock=9)  # no new customers in the holdout
+    plan = no_nan_json(invoke("plan", broken, "--json").stdout)
+    assert plan["backtest"]["verdict_level"] == "poor"
+    assert "the model forecast the last 3 months poorly (backtest)" in plan["headline"]

@@ -54,7 +54,11 @@ class PlanSettings(BaseModel):
     target_growth: float | None = Field(None, gt=-1, le=100, description="growth over horizon")
     draws: int = Field(200, ge=0, le=5_000, description="resampled scenarios; 0 disables")
     seed: int = Field(0, ge=0, description="random seed of the draws")
-    backtest: int | None = Field(None, ge=1, description="also backtest the last N periods")
+    backtest: int | None = Field(
+        None,
+        ge=0,
+        description="backtest the last N periods (default 3 when the history allows; 0: none)",
+    )
     retention_model: Literal["constant", "sbg"] = "constant"
 
 

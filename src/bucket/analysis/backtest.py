@@ -21,7 +21,7 @@ from bucket.model.observe import observe
 from bucket.model.optimize import params_of
 from bucket.model.simulate import churn_at
 from bucket.model.window import MIN_WINDOW, calibration_error
-from bucket.results.backtest import BacktestPeriod, BacktestResult, Series
+from bucket.results.backtest import BacktestPeriod, BacktestResult, Series, SpendMoved
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 # the customer base is a stock that moves slowly, so its bounds are tighter.
 GOOD = {"new_customers": 0.15, "churned_customers": 0.20, "customers": 0.03}
 FAIR = {"new_customers": 0.30, "churned_customers": 0.40, "customers": 0.08}
+# DESIGN §11: a holdout whose spend stayed within 15 % of the window's on both sides tests
+# today's rates, which any model anchored on them forecasts, not the response to spend
+MOVED = 0.15
 
 
 def _mape(pred: list[float], act: list[float]) -> float | None:
@@ -119,12 +122,12 @@ def backtest(
     unmodelled: set[str] = set()
     n = obs.n0
     rows: list[BacktestPeriod] = []
+    moved = {"acquisition": 0.0, "retention": 0.0}
     for o in sorted(set(test["ordinal"].tolist())):
         part = test[test["ordinal"] == o]
         spend = _channel_spend(part, cal, ledger.has_channels, unmodelled)
-        retention = (
-            float(part["retention_spend"].fillna(0).sum()) if "retention_spend" in part else 0.0
-        )
+        retention = _retention_spend(part)
+        _track_movement(moved, obs, float(spend.sum()), retention / n if n > 0 else 0.0)
         paid = float((cal.saturation * -np.expm1(-spend / (cal.kappa * cal.saturation))).sum())
         churn = float(churn_at(retention / n if n > 0 else 0.0, params))
         lost = n * churn
@@ -150,6 +153,10 @@ def backtest(
         for key in ("new_customers", "churned_customers", "customers")
     }
     level, verdict = _verdict(mape, holdout, obs.frequency)
+    spend_moved = SpendMoved(moved["acquisition"], moved["retention"] if obs.retention else None)
+    tests_response = max(spend_moved.acquisition, spend_moved.retention or 0.0) >= MOVED
+    if not tests_response:
+        verdict += _untested(spend_moved)
     return BacktestResult(
         file=ledger.file,
         frequency=ledger.frequency,  # type: ignore[arg-type]
@@ -160,6 +167,29 @@ def backtest(
         verdict=verdict,
         verdict_level=level,  # type: ignore[arg-type]
         warnings=[*(w.line() for w in ledger.warnings), *notes],
+        spend_moved=spend_moved,
+        tests_response=tests_response,
+    )
+
+
+def _retention_spend(part: pd.DataFrame) -> float:
+    return float(part["retention_spend"].fillna(0).sum()) if "retention_spend" in part else 0.0
+
+
+def _track_movement(moved: dict[str, float], obs, acquisition: float, per_customer: float) -> None:
+    """The largest relative move of a held-out period's spend from the window's mean."""
+    if obs.acquisition > 0:
+        moved["acquisition"] = max(moved["acquisition"], abs(acquisition / obs.acquisition - 1))
+    if obs.retention_per_customer > 0:
+        change = abs(per_customer / obs.retention_per_customer - 1)
+        moved["retention"] = max(moved["retention"], change)
+
+
+def _untested(m: SpendMoved) -> str:
+    moved = f"{100 * max(m.acquisition, m.retention or 0.0):.0f} %"
+    return (
+        f" Spend in the holdout stayed within {moved} of the calibration window's, so this "
+        "tests today's rates, not what moving the budget would do: it cannot vouch for the plan."
     )
 
 

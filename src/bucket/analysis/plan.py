@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bucket.analysis.sensitivity import break_even, scans, sensitivity
-from bucket.analysis.wording import headline, pct, target_headline
+from bucket.analysis.wording import headline, pct, plural, target_headline
 from bucket.errors import ConfigError, InputError, Problem
 from bucket.model.context import PlanContext
 from bucket.model.optimize import (
@@ -217,6 +217,7 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
     assumed = _used_assumptions(ctx)
     scanned = scans(ctx, assumed)
     unc = _uncertainty(ctx, draws)
+    tested = _backtest(ledger, settings, sources, ctx.warnings)
     if target is not None:
         text = target_headline(target, ctx.horizon, ctx.obs.frequency)
     else:
@@ -228,6 +229,7 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
             recommended=rec_split,
             assumed=assumed,
             uncertainty=unc,
+            backtest=tested,
         )
     result = out.PlanResult(
         file=ledger.file,
@@ -250,7 +252,7 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
         currency=ledger.currency,
         target=target,
         uncertainty=unc,
-        backtest=_backtest(ledger, settings, sources),
+        backtest=tested,
     )
     return result, ctx, draws
 
@@ -276,12 +278,38 @@ def _recommend(ctx: PlanContext) -> tuple[out.Target | None, Scenario]:
     return target, ctx.scenario(float(share), budget=b)
 
 
-def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]):
-    if settings.backtest is None:
-        return None
-    from bucket.analysis.backtest import backtest
+DEFAULT_BACKTEST = 3  # periods held out when the plan backtests itself (DESIGN §11)
 
-    return backtest(ledger, settings, sources, settings.backtest, option="--backtest")
+
+def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str], warnings: list[str]):
+    """The backtest named by --backtest, else (DESIGN §11) one of the last 3 periods when the
+    history leaves enough to calibrate on; 0 skips it. One whose holdout never moved spend
+    gets a warning: it cannot vouch for the plan."""
+    result = _run_backtest(ledger, settings, sources)
+    if result is not None and not result.tests_response:
+        warnings.append(
+            f"the backtest of the last {plural(result.holdout, ledger.frequency)} cannot vouch "
+            "for the plan: spend hardly moved in them, so it checks today's rates, not the "
+            "response to spend the plan rests on"
+        )
+    return result
+
+
+def _run_backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]):
+    from bucket.analysis.backtest import backtest
+    from bucket.model.window import MIN_WINDOW
+
+    if settings.backtest == 0:
+        return None
+    if settings.backtest is not None:
+        return backtest(ledger, settings, sources, settings.backtest, option="--backtest")
+    holdout = min(DEFAULT_BACKTEST, len(ledger.periods) - MIN_WINDOW)
+    if holdout < 1:
+        return None
+    try:
+        return backtest(ledger, settings, sources, holdout, option="--backtest")
+    except InputError:  # the earlier periods alone cannot be calibrated on: no default backtest
+        return None
 
 
 def simulate_split(

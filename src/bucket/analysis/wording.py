@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bucket.results import plan as out
+    from bucket.results.backtest import BacktestResult
 
 SYMBOL = {"rho": "ρ", "mu": "μ", "phi": "φ", "margin": "m"}
 WORDS = {
@@ -44,6 +45,7 @@ def headline(
     recommended: out.Split,
     assumed: list[str],
     uncertainty: out.Uncertainty | None,
+    backtest: BacktestResult | None = None,
 ) -> str:
     """The plan's first sentence: the shift, its gain, how sure, and what it rests on."""
     h, per, cur, rec, unc = horizon, frequency, current, recommended, uncertainty
@@ -86,6 +88,11 @@ def headline(
         text += f"; better than today in {pct(unc.share_better)} of {unc.draws} scenarios"
     if all_assumed:
         text += " (this rests on assumed ρ, μ and φ: see the break-even table)"
+    if backtest is not None and backtest.verdict_level == "poor":
+        text += (
+            f"; but the model forecast the last {plural(backtest.holdout, per)} poorly "
+            "(backtest): take these figures as indicative"
+        )
     return text
 
 

@@ -436,7 +436,7 @@ class ScenarioOptions:
         str | None,
         opt(
             "--retention-model",
-            "constant (default) or sbg: churn that falls with tenure, "
+            "constant (default) or sbg (experimental): churn that falls with tenure, "
             "fitted on the cohorts of --transactions/--subscriptions (or report's --cohorts).",
         ),
     ] = None

@@ -45,7 +45,13 @@ def plan(
     ] = None,
     scenarios: ScenarioOptions,
     backtest_h: Annotated[
-        int | None, opt("--backtest", "Also backtest the model on the last N periods.", min=1)
+        int | None,
+        opt(
+            "--backtest",
+            "Backtest the model on the last N periods (default 3 when the history allows; "
+            "0 skips it).",
+            min=0,
+        ),
     ] = None,
     out: OutputOptions,
     run: RunOptions,

@@ -40,6 +40,11 @@ class PlanContext:
         self.warnings: list[str] = list(self.cal.warnings)
         self.age_structure = None
         if settings.retention_model == "sbg":
+            self.warnings.append(
+                "--retention-model sbg is experimental: in simulated businesses whose customers "
+                "differ it moved too much budget to retention and lost value against the "
+                "constant-churn plan; read its plan beside the default one"
+            )
             self.age_structure = age_structure(ledger, self.warnings)
         self.horizon = settings.horizon or PERIODS_PER_YEAR[self.obs.frequency]
         self.budget0 = self.obs.acquisition + self.obs.retention

@@ -47,8 +47,24 @@ class BacktestResult:
     verdict: str
     verdict_level: Literal["good", "fair", "poor"]
     warnings: list[str]
+    spend_moved: SpendMoved | None = None
+    """how far the holdout's spend moved from the calibration window's"""
+    tests_response: bool = False
+    """whether spend moved enough in the holdout (15 % or more on a side) for the forecast to
+    test what the plan rests on, the response to spend, rather than only today's rates"""
     schema_version: str = SCHEMA_VERSION
     command: Literal["backtest"] = "backtest"
+
+
+@dataclass(frozen=True)
+class SpendMoved:
+    __pydantic_config__ = _PYDANTIC
+
+    acquisition: float
+    """largest relative change of a held-out period's acquisition spend from the calibration
+    window's mean (0.2 = 20 %)"""
+    retention: float | None
+    """the same for retention spend per customer (null: no retention spend in the window)"""
 
 
 @dataclass(frozen=True)
