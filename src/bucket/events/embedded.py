@@ -23,6 +23,7 @@ from bucket.events.derived import (
     period_range,
     plausible,
 )
+from bucket.events.problems import check_types
 from bucket.events.sql import (
     SUBSCRIPTION_CHECKS,
     SUBSCRIPTIONS_SQL,
@@ -129,8 +130,9 @@ def _derive_parquet(
 
     relation = f"read_parquet({literal(source)})"
     try:
-        header = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-        cols = event_columns(header, name, "transactions", mapping)
+        types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+        cols = event_columns(list(types), name, "transactions", mapping)
+        check_types(types, cols, name)
         con.execute("CREATE VIEW tx AS " + source_sql("transactions", relation, cols))
         con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, inactive))
     except duckdb.Error as exc:

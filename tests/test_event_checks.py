@@ -1,0 +1,58 @@
+"""Event inputs that are wrong in ways a file reader does not see: typed Parquet columns of the
+wrong kind, events that cannot be placed, a derived ledger the other commands would refuse, and
+DuckDB's own errors, each one line that names the file and the fix."""
+
+from __future__ import annotations
+
+import duckdb
+from conftest import invoke
+
+
+def parquet(tmp_path, name: str, select: str) -> str:
+    path = tmp_path / name
+    duckdb.sql(f"COPY ({select}) TO '{path}' (FORMAT parquet)")
+    return str(path)
+
+
+def one_error(result) -> str:
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert "Traceback" not in result.stderr and "SELECT" not in result.stderr
+    return lines[0]
+
+
+def test_a_boolean_amount_column_is_refused(tmp_path):
+    # True was read as 1.00 of revenue
+    path = parquet(
+        tmp_path,
+        "orders.parquet",
+        "SELECT * FROM (VALUES ('a', DATE '2025-01-05', true), ('b', DATE '2025-02-28', false)) "
+        "t(customer_id, date, amount)",
+    )
+    line = one_error(invoke("ledger", "--transactions", path))
+    assert line.startswith(f"Error: {path}, column amount: the amount column holds BOOLEAN")
+    assert "export it as numbers" in line
+
+
+def test_a_date_column_of_integers_is_refused(tmp_path):
+    path = parquet(
+        tmp_path,
+        "orders.parquet",
+        "SELECT * FROM (VALUES ('a', 20250105, 1.5)) t(customer_id, date, amount)",
+    )
+    line = one_error(invoke("ledger", "--transactions", path))
+    assert f"{path}, column date: the date column holds INTEGER values, not dates" in line
+    assert "row 1" not in line  # was DuckDB's "LINE 1" of the SQL text
+
+
+def test_parquet_with_integer_amounts_and_timestamps_is_read(tmp_path):
+    path = parquet(
+        tmp_path,
+        "orders.parquet",
+        "SELECT * FROM (VALUES ('a', TIMESTAMP '2025-01-05 10:00', 3), "
+        "('b', TIMESTAMP '2025-01-31 23:00', 4)) t(customer_id, date, amount)",
+    )
+    result = invoke("ledger", "--transactions", path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].endswith(",7.00")
