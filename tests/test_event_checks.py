@@ -56,3 +56,18 @@ def test_parquet_with_integer_amounts_and_timestamps_is_read(tmp_path):
     result = invoke("ledger", "--transactions", path)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[1].endswith(",7.00")
+
+
+def test_ledger_refuses_negative_revenue_as_every_other_command_does(write, tmp_path):
+    # refunds beyond February's sales: `ledger` wrote it (exit 0), `plan` and `metrics` refused
+    tx = write(
+        "customer_id,date,amount,channel\na,2025-01-05,10,x\na,2025-02-05,-30,x\n"
+        "b,2025-03-31,3,y\n",
+        "orders.csv",
+    )
+    out = tmp_path / "ledger.csv"
+    ledger = one_error(invoke("ledger", "--transactions", tx, "-o", str(out)))
+    metrics = one_error(invoke("metrics", "--transactions", tx))
+    assert ledger == metrics
+    assert f"{tx}, column revenue: the revenue of 2025-02 (x) is negative (-30.00)" in ledger
+    assert not out.exists()
