@@ -71,3 +71,36 @@ def test_ledger_refuses_negative_revenue_as_every_other_command_does(write, tmp_
     assert ledger == metrics
     assert f"{tx}, column revenue: the revenue of 2025-02 (x) is negative (-30.00)" in ledger
     assert not out.exists()
+
+
+def test_events_without_a_customer_id_or_a_date_are_counted_and_left_out(write):
+    # empty and blank ids were one customer; a purchase without a date was dropped without a word
+    tx = write(
+        "customer_id,date,amount\na,2025-01-05,10\n,2025-01-06,5\n  ,2025-01-07,5\n"
+        "b,,5\nb,2025-02-28,3\n",
+        "orders.csv",
+    )
+    result = invoke("ledger", "--transactions", tx)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "2025-01,1,0,0,0,1,10.00"  # a only
+    warnings = result.stderr.strip().splitlines()
+    assert warnings == [
+        f"Warning: {tx}: 2 event(s) have no customer id (the first in row 3) and are left out "
+        "(10.00 of revenue): they cannot be attributed; fill them in to count them",
+        f"Warning: {tx}: 1 event(s) have no date (the first in row 5) and are left out "
+        "(5.00 of revenue): they cannot be attributed; fill them in to count them",
+    ]
+
+
+def test_parquet_null_ids_are_not_one_customer(tmp_path):
+    path = parquet(
+        tmp_path,
+        "orders.parquet",
+        "SELECT * FROM (VALUES ('a', DATE '2025-01-05', 10.0), (NULL, DATE '2025-01-06', 5.0), "
+        "(NULL, DATE '2025-01-07', 5.0), ('a', DATE '2025-02-28', 5.0)) "
+        "t(customer_id, date, amount)",
+    )
+    result = invoke("ledger", "--transactions", path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "2025-01,1,0,0,0,1,10.00"
+    assert "2 event(s) have no customer id (the first in row 2)" in result.stderr

@@ -27,6 +27,7 @@ from bucket.events.problems import check_types
 from bucket.events.sql import (
     SUBSCRIPTION_CHECKS,
     SUBSCRIPTIONS_SQL,
+    ident,
     literal,
     render_sql,
     source_sql,
@@ -96,8 +97,17 @@ def _derive_transactions(
         con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, inactive))
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
+    at = [header.index(cols["customer_id"]), header.index(cols["date"])]
     try:
-        return from_steps(con, frequency, name, "channel" in cols, "transactions", row=2)
+        return from_steps(
+            con,
+            frequency,
+            name,
+            "channel" in cols,
+            "transactions",
+            row=2,
+            locate=lambda reason: _first_unplaced(source, delimiter, at, reason),
+        )
     except InputError as exc:
         if exc.problem.code == "date-range":
             raise _first_bad_date(con, source, name, [("tx", "day", cols["date"])]) or exc from None
@@ -137,12 +147,39 @@ def _derive_parquet(
         con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, inactive))
     except duckdb.Error as exc:
         raise InputError(_duck_problem(exc, name)) from None
+
+    def locate(reason: int) -> int | None:  # the 1-based record: a Parquet file has no header
+        blank = f"NULLIF(TRIM(CAST({ident(cols['customer_id'])} AS VARCHAR)), '') IS NULL"
+        cond = blank if reason == 1 else f"NOT {blank} AND {ident(cols['date'])} IS NULL"
+        found = con.execute(
+            f"SELECT MIN(file_row_number) FROM read_parquet({literal(source)}, "
+            f"file_row_number = true) WHERE {cond}"
+        ).fetchone()
+        return None if found is None or found[0] is None else int(found[0]) + 1
+
     try:
-        return from_steps(con, frequency, name, "channel" in cols, "transactions")
+        return from_steps(con, frequency, name, "channel" in cols, "transactions", locate=locate)
     except InputError as exc:
         if exc.problem.code == "date-range":
             raise _first_bad_date(con, source, name, [("tx", "day", cols["date"])]) or exc from None
         raise
+
+
+def _first_unplaced(source: str, delimiter: str, at: list[int], reason: int) -> int | None:
+    """The row of the first event without a customer id (reason 1) or, with one, without a
+    date (2): read only on this warning path, and only up to that row."""
+    import csv
+
+    id_at, date_at = at
+    with open(source, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        next(reader, None)
+        for cells in reader:
+            no_id = id_at >= len(cells) or not cells[id_at].strip()
+            no_date = date_at >= len(cells) or not cells[date_at].strip()
+            if (no_id if reason == 1 else not no_id and no_date) and any(cells):
+                return reader.line_num
+    return None
 
 
 def _header(path: str, name: str) -> tuple[list[str], str, list[list[str]]]:
