@@ -104,3 +104,33 @@ def test_parquet_null_ids_are_not_one_customer(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[1] == "2025-01,1,0,0,0,1,10.00"
     assert "2 event(s) have no customer id (the first in row 2)" in result.stderr
+
+
+def test_a_duplicate_header_is_named_not_a_column_count(write):
+    tx = write("customer_id,date,amount,amount\na,2025-01-05,10,1\n", "orders.csv")
+    line = one_error(invoke("ledger", "--transactions", tx))
+    assert line.startswith(f"Error: {tx}, row 1, column amount: the header names amount twice")
+
+
+def test_duckdb_errors_are_our_lines(write, tmp_path):
+    ragged = write("customer_id,date,amount\na,2025-01-05,10\nb,2025-02-28,3,4\n", "r.csv")
+    line = one_error(invoke("ledger", "--transactions", ragged))
+    assert line == (
+        f"Error: {ragged}, row 3: the row has 4 cells, the header 3; "
+        "quote cells that hold the delimiter, or fix the row"
+    )
+    broken = tmp_path / "orders.parquet"
+    broken.write_bytes(b"PAR1" + b"x" * 40 + b"PAR1")
+    line = one_error(invoke("ledger", "--transactions", str(broken)))
+    assert line == (
+        f"Error: {broken}: this is not a readable Parquet file (cut short or damaged); "
+        "export it again"
+    )  # was "row 1" (the SQL's LINE 1) and the SQL text
+
+
+def test_utf16_events_are_read(write):
+    text = "customer_id,date,amount\na,2025-01-05,10\nb,2025-01-31,3\n"
+    for encoding in ("utf-16", "utf-16-le"):
+        result = invoke("ledger", "--transactions", write(text, "orders.csv", encoding))
+        assert result.exit_code == 0, result.stderr  # was a garbled '\02\00...' is not a date
+        assert result.stdout.splitlines()[1] == "2025-01,2,0,0,0,2,13.00"
