@@ -190,6 +190,36 @@ def test_example_writes_the_shipped_files(tmp_path):
     assert invoke("example", str(tmp_path), "--force").exit_code == 0
 
 
+@pytest.mark.parametrize("kind", ["transactions", "subscriptions"])
+def test_example_events_go_through_the_writer(tmp_path, kind):
+    """The events sample and its spend are rendered in the core and written by the one writer:
+    what lands is exactly the rendered text, the same CSV pandas writes (dates as YYYY-MM-DD,
+    empty for a missing end, nothing that needs quoting), and nothing is replaced without
+    --force."""
+    import pandas as pd
+
+    from bucket.analysis.sample import csv_text, event_files
+
+    files = event_files(kind, 3000)
+    assert invoke("example", str(tmp_path), f"--{kind}", "--rows", "3000").exit_code == 0
+    for name, text in files.items():
+        assert (tmp_path / name).read_text(encoding="utf-8") == text
+        frame = pd.read_csv(io.StringIO(text), keep_default_na=False, dtype=str)
+        assert frame.to_csv(index=False, lineterminator="\n") == text
+    assert files[f"{kind}.csv"].startswith(
+        "customer_id,date,amount,channel\n" if kind == "transactions" else "customer_id,start,end"
+    )
+    assert csv_text(pd.DataFrame({"a": [], "b": []})) == "a,b\n"
+    (tmp_path / "spend.csv").write_text("mine\n")
+    again = invoke("example", str(tmp_path), f"--{kind}", "--rows", "3000")
+    assert again.exit_code == 2 and "--force" in again.stderr
+    assert (tmp_path / "spend.csv").read_text() == "mine\n"
+    forced = invoke("example", str(tmp_path), f"--{kind}", "--rows", "3000", "--force")
+    assert forced.exit_code == 0
+    assert (tmp_path / "spend.csv").read_text(encoding="utf-8") == files["spend.csv"]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
 def test_example_to_stdout_pipes_into_metrics():
     sample = invoke("example", "--stdout")
     assert sample.stdout == example_files()["saas_monthly.csv"]

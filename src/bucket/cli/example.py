@@ -93,11 +93,9 @@ def example(
 
 
 def _write_events(directory: Path, rows: int, force: bool, kind: str) -> None:
-    """transactions.csv (or subscriptions.csv) and spend.csv, written by DuckDB (fast)."""
-    import duckdb
-    import pandas as pd
-
-    from bucket.analysis.sample import spend_frame, subscriptions_frame, transactions_frame
+    """transactions.csv (or subscriptions.csv) and spend.csv, rendered by the core and written
+    by the one writer (atomically, each only once it is whole)."""
+    from bucket.analysis.sample import event_files
     from bucket.errors import OutputError
 
     targets = [directory / f"{kind}.csv", directory / "spend.csv"]
@@ -108,30 +106,11 @@ def _write_events(directory: Path, rows: int, force: bool, kind: str) -> None:
         )
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        if kind == "subscriptions":
-            tx = subscriptions_frame(rows)
-            spend = spend_frame(
-                tx.rename(columns={"start": "date"}).assign(
-                    date=lambda f: pd.to_datetime(f["date"])
-                )
-            )
-        else:
-            tx = transactions_frame(rows)
-            spend = spend_frame(tx)
-        con = duckdb.connect()
-        for frame, path in ((tx, targets[0]), (spend, targets[1])):
-            con.register("frame", frame)
-            quoted = str(path).replace("'", "''")
-            cols = (
-                "customer_id, CAST(date AS DATE) AS date, amount, channel"
-                if frame is tx and kind == "transactions"
-                else "*"
-            )
-            con.execute(f"COPY (SELECT {cols} FROM frame) TO '{quoted}' (HEADER, DELIMITER ',')")
-            con.unregister("frame")
     except OSError as exc:
         raise OutputError(
             f"{directory}: cannot write ({exc.strerror}); choose a writable folder"
         ) from None
+    for name, text in event_files(kind, rows).items():
+        write(text, directory / name, inputs=[])
     for path in targets:
         write_stdout(f"{path}\n")

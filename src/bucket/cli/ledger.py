@@ -86,7 +86,7 @@ def ledger(
       bucket ledger --print-sql --dialect bigquery --table shop.orders --from 2024-01 --to 2025-12
     """
     from bucket.events.derived import cohorts_csv, ledger_csv
-    from bucket.events.ledger import derive
+    from bucket.events.ledger import check_derived, derive
 
     read = [*events.input_paths(), spend]
     for path, option in ((output, "--output"), (cohorts_out, "--cohorts-output")):
@@ -121,7 +121,9 @@ def ledger(
         frame, extra = with_spend(derived.frame, read_spend(spend), source.name)
         rows = frame.to_dict("records")
         notes += extra
-    write(ledger_csv(rows), output, inputs=read)
+    text = ledger_csv(rows)
+    check_derived(text, source.name)  # what plan, metrics... would refuse is refused here
+    write(text, output, inputs=read)
     if cohorts_out is not None:
         write(
             cohorts_csv(derived.cohorts_rows), cohorts_out, inputs=read, option="--cohorts-output"

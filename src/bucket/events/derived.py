@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -72,15 +73,50 @@ def period_range(first: dt.date, last: dt.date, frequency: str, name: str = "") 
 
 
 def from_steps(
-    con, frequency: str, name: str, has_channel: bool, what: str, row: int | None = None
+    con,
+    frequency: str,
+    name: str,
+    has_channel: bool,
+    what: str,
+    row: int | None = None,
+    *,
+    locate: Callable[[int], int | None] | None = None,
 ) -> Derived:
     """The steps table in ``con`` → ledger and cohort rows: the period range from the steps,
-    then ledger.sql. Every engine's path ends here."""
+    then ledger.sql. Every engine's path ends here. Events that could not be placed (no
+    customer id, no date) are one warning each, naming the first one's row when ``locate``
+    (reason → row) can find it."""
     first, last = con.execute("SELECT MIN(first_day), MAX(last_day) FROM steps").fetchone()
+    left_out = unplaced_notes(con, locate)
     if first is None:
-        raise InputError(Problem("error", "no-data", f"no {what}", "export some", name, row=row))
+        found = f"no {what}" + (" with a customer id and a date" if left_out else "")
+        raise InputError(Problem("error", "no-data", found, "export some", name, row=row))
     periods = period_range(first, last, frequency, name)
-    return finish_steps(con, periods, last, has_channel, frequency, name)
+    derived = finish_steps(con, periods, last, has_channel, frequency, name)
+    derived.warnings[:0] = left_out
+    return derived
+
+
+UNPLACED = {1: "no customer id", 2: "no date"}  # the reasons transactions.sql counts
+
+
+def unplaced_notes(con, locate: Callable[[int], int | None] | None = None) -> list[str]:
+    """One warning per reason an event was left out (the steps without an ordinal), with the
+    count, the first row when ``locate`` finds it, and the money left out."""
+    found = con.execute(
+        "SELECT cohort, SUM(new_customers), SUM(revenue_cents) FROM steps "
+        "WHERE ordinal IS NULL AND cohort IN (1, 2) GROUP BY cohort ORDER BY cohort"
+    ).fetchall()
+    notes = []
+    for reason, count, cents in found:
+        row = locate(int(reason)) if locate else None
+        notes.append(
+            f"{int(count):,} event(s) have {UNPLACED[int(reason)]}"
+            + (f" (the first in row {row})" if row else "")
+            + f" and are left out ({int(cents or 0) / 100:,.2f} of revenue): they cannot be "
+            "attributed; fill them in to count them"
+        )
+    return notes
 
 
 def finish_steps(

@@ -23,9 +23,16 @@ from bucket.events.derived import (
     period_range,
     plausible,
 )
+from bucket.events.problems import (
+    check_header,
+    check_types,
+    duck_problem,
+    unique_names,
+)
 from bucket.events.sql import (
     SUBSCRIPTION_CHECKS,
     SUBSCRIPTIONS_SQL,
+    ident,
     literal,
     render_sql,
     source_sql,
@@ -80,35 +87,46 @@ def _derive_transactions(
     con.execute("SET preserve_insertion_order = false")
     if _is_parquet(source):
         return _derive_parquet(con, source, name, frequency, inactive, mapping)
-    header, delimiter, _ = _header(source, name)
+    header, delimiter, encoding = _header(source, name)
     cols = event_columns(header, name, "transactions", mapping)
+    check_header(header, cols, name)
     # ids stay text ("007" and "7" are two customers); as integers they sorted no faster here
-    types = dict.fromkeys(header, "VARCHAR")
+    types = dict.fromkeys(unique_names(header), "VARCHAR")
     types[cols["date"]] = "DATE"
     types[cols["amount"]] = "DECIMAL(18, 2)"
     try:
         con.execute(
             "CREATE VIEW tx AS "
-            + source_sql("transactions", _csv_relation(source, delimiter, types), cols)
+            + source_sql("transactions", _csv_relation(source, delimiter, types, encoding), cols)
         )
         # the one pass over the file: purchases → a few thousand steps (transactions.sql)
         con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, inactive))
     except duckdb.Error as exc:
-        raise InputError(_duck_problem(exc, name)) from None
+        raise InputError(duck_problem(exc, name, encoding)) from None
+    at = [header.index(cols["customer_id"]), header.index(cols["date"])]
     try:
-        return from_steps(con, frequency, name, "channel" in cols, "transactions", row=2)
+        return from_steps(
+            con,
+            frequency,
+            name,
+            "channel" in cols,
+            "transactions",
+            row=2,
+            locate=lambda reason: _first_unplaced(source, delimiter, at, reason, encoding),
+        )
     except InputError as exc:
         if exc.problem.code == "date-range":
             raise _first_bad_date(con, source, name, [("tx", "day", cols["date"])]) or exc from None
         raise
 
 
-def _csv_relation(source: str, delimiter: str, types: dict[str, str]) -> str:
+def _csv_relation(source: str, delimiter: str, types: dict[str, str], encoding: str) -> str:
     """read_csv with explicit column types: DuckDB streams and converts, no sniffing."""
     columns = ", ".join(f"{literal(k)}: {literal(v)}" for k, v in types.items())
+    utf16 = ", encoding = 'utf-16'" if encoding.startswith("utf-16") else ""
     return (
         f"read_csv({literal(source)}, header = true, delim = {literal(delimiter)}, "
-        f"columns = {{{columns}}}, auto_detect = false)"
+        f"columns = {{{columns}}}, auto_detect = false{utf16})"
     )
 
 
@@ -129,21 +147,52 @@ def _derive_parquet(
 
     relation = f"read_parquet({literal(source)})"
     try:
-        header = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-        cols = event_columns(header, name, "transactions", mapping)
+        types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+        cols = event_columns(list(types), name, "transactions", mapping)
+        check_types(types, cols, name)
         con.execute("CREATE VIEW tx AS " + source_sql("transactions", relation, cols))
         con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, inactive))
     except duckdb.Error as exc:
-        raise InputError(_duck_problem(exc, name)) from None
+        raise InputError(duck_problem(exc, name)) from None
+
+    def locate(reason: int) -> int | None:  # the 1-based record: a Parquet file has no header
+        blank = f"NULLIF(TRIM(CAST({ident(cols['customer_id'])} AS VARCHAR)), '') IS NULL"
+        cond = blank if reason == 1 else f"NOT {blank} AND {ident(cols['date'])} IS NULL"
+        found = con.execute(
+            f"SELECT MIN(file_row_number) FROM read_parquet({literal(source)}, "
+            f"file_row_number = true) WHERE {cond}"
+        ).fetchone()
+        return None if found is None or found[0] is None else int(found[0]) + 1
+
     try:
-        return from_steps(con, frequency, name, "channel" in cols, "transactions")
+        return from_steps(con, frequency, name, "channel" in cols, "transactions", locate=locate)
     except InputError as exc:
         if exc.problem.code == "date-range":
             raise _first_bad_date(con, source, name, [("tx", "day", cols["date"])]) or exc from None
         raise
 
 
-def _header(path: str, name: str) -> tuple[list[str], str, list[list[str]]]:
+def _first_unplaced(
+    source: str, delimiter: str, at: list[int], reason: int, encoding: str
+) -> int | None:
+    """The row of the first event without a customer id (reason 1) or, with one, without a
+    date (2): read only on this warning path, and only up to that row."""
+    import csv
+
+    id_at, date_at = at
+    encoding = "utf-8-sig" if encoding == "utf-8" else encoding
+    with open(source, encoding=encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        next(reader, None)
+        for cells in reader:
+            no_id = id_at >= len(cells) or not cells[id_at].strip()
+            no_date = date_at >= len(cells) or not cells[date_at].strip()
+            if (no_id if reason == 1 else not no_id and no_date) and any(cells):
+                return reader.line_num
+    return None
+
+
+def _header(path: str, name: str) -> tuple[list[str], str, str]:
     try:
         with open(path, "rb") as fh:
             head = fh.read(65536)
@@ -151,7 +200,18 @@ def _header(path: str, name: str) -> tuple[list[str], str, list[list[str]]]:
         raise InputError(
             Problem("error", "file-not-found", "no such file", "check the path", name)
         ) from None
-    text, _ = decode(head, name)
+    text, encoding = decode(head, name)
+    if encoding not in ("utf-8", "utf-16", "utf-16-le") or head.startswith(b"\xfe\xff"):
+        # DuckDB reads UTF-8 and little-endian UTF-16; anything else would be garbled
+        raise InputError(
+            Problem(
+                "error",
+                "encoding",
+                f"the file is {'UTF-16 big-endian' if 'utf-16' in encoding else encoding} text",
+                "export it again as UTF-8 CSV",
+                name,
+            )
+        )
     delimiter = sniff_delimiter(text)
     if delimiter is None:
         raise InputError(
@@ -168,33 +228,7 @@ def _header(path: str, name: str) -> tuple[list[str], str, list[list[str]]]:
 
     lines = text.splitlines()
     header = next(csv.reader([lines[0]], delimiter=delimiter))
-    sample = list(csv.reader(lines[1:-1], delimiter=delimiter))  # the last line may be cut off
-    return [h.strip().lstrip("\ufeff") for h in header], delimiter, sample
-
-
-def _duck_problem(exc: Exception, name: str) -> Problem:
-    """DuckDB's conversion errors name the line; turn them into one of our lines."""
-    import re
-
-    text = " ".join(str(exc).split())
-    m = re.search(r"line[: ]+(\d+)", text, re.IGNORECASE)
-    row = int(m.group(1)) if m else None
-    col = re.search(r'column "?([^"\s]+)"?', text)
-    conv = re.search(r"Could not convert string \"(.*?)\" to '(\w+)'", text)
-    if conv:
-        kind = {"DATE": "date", "DECIMAL": "number"}.get(conv.group(2), conv.group(2).lower())
-        what = f"'{conv.group(1)}' is not a {kind}"
-    else:
-        what = f"cannot read the transactions ({text[:160]})"
-    return Problem(
-        "error",
-        "bad-event",
-        what,
-        "dates as YYYY-MM-DD, amounts as plain numbers (1234.56)",
-        name,
-        row,
-        col.group(1) if col else None,
-    )
+    return [h.strip().lstrip("\ufeff") for h in header], delimiter, encoding
 
 
 def derive_subscriptions(
@@ -215,25 +249,26 @@ def _derive_subscriptions(
 ) -> Derived:
     import duckdb
 
-    header, delimiter, _ = _header(source, name)
+    header, delimiter, encoding = _header(source, name)
     cols = event_columns(header, name, "subscriptions", mapping)
+    check_header(header, cols, name)
     con = duckdb.connect()
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
-    types = dict.fromkeys(header, "VARCHAR")
+    types = dict.fromkeys(unique_names(header), "VARCHAR")
     types[cols["start"]] = types[cols["end"]] = "DATE"
     if "mrr" in cols:
         types[cols["mrr"]] = "DECIMAL(18, 2)"
     try:
         con.execute(
             "CREATE TABLE sub AS "
-            + source_sql("subscriptions", _csv_relation(source, delimiter, types), cols)
+            + source_sql("subscriptions", _csv_relation(source, delimiter, types, encoding), cols)
         )
         first, last_start, last_end, rows, bad = con.execute(
             SUBSCRIPTION_CHECKS + " FROM sub"
         ).fetchone()  # type: ignore[misc]
     except duckdb.Error as exc:
-        raise InputError(_duck_problem(exc, name)) from None
+        raise InputError(duck_problem(exc, name, encoding)) from None
     if not all(plausible(d) for d in (first, last_start, last_end) if d is not None):
         found = _first_bad_date(
             con,
@@ -252,7 +287,7 @@ def _derive_subscriptions(
     try:
         con.execute("CREATE TEMP TABLE steps AS " + render_sql(frequency, 0, SUBSCRIPTIONS_SQL))
     except duckdb.Error as exc:
-        raise InputError(_duck_problem(exc, name)) from None
+        raise InputError(duck_problem(exc, name, encoding)) from None
     derived = finish_steps(con, periods, as_of, "channel" in cols, frequency, name)
     if future_note:
         derived.warnings.append(future_note)

@@ -75,15 +75,24 @@ def ledger_from_events(
     """Derive a ledger from transactions or subscriptions (and a spend file) and read it as
     any ledger is read."""
     from bucket.events.spend import read_spend, with_spend
-    from bucket.io.ledger import read_ledger_text
 
     name = events.name
     derived = derive(events)
     frame, notes = with_spend(derived.frame, read_spend(spend) if spend else None, name)
-    text = frame.to_csv(index=False, float_format="%.2f")
+    ledger = check_derived(frame.to_csv(index=False, float_format="%.2f"), name, require)
+    warns = [replace(w, file=name) for w in ledger.warnings]
+    extra = [Problem("warning", "events", n, "", name) for n in (*derived.warnings, *notes)]
+    return replace(ledger, file=name, warnings=[*extra, *warns], cohorts=derived.cohorts_rows)
+
+
+def check_derived(text: str, name: str, require: tuple[str, ...] = ()) -> Ledger:
+    """The derived ledger (CSV text) read as any ledger is read, with the checks every command
+    applies; its problems name the events and the period, not the derived table's rows."""
+    from bucket.io.ledger import read_ledger_text
+
     try:
-        ledger = read_ledger_text(text, name, require)
-    except InputError as exc:  # name the events, not the derived ledger's rows
+        return read_ledger_text(text, name, require)
+    except InputError as exc:
         problem = replace(exc.problem, file=name, row=None)
         if problem.column == "acquisition_spend":
             problem = replace(
@@ -91,7 +100,24 @@ def ledger_from_events(
                 message="the events carry no spend",
                 fix="give the spend per period with --spend FILE",
             )
+        elif problem.code == "negative" and problem.column == "revenue":
+            problem = replace(
+                problem,
+                message=f"the revenue of {_period_at(text, exc.problem.row)} is negative "
+                f"({problem.value}): its refunds exceed its sales",
+                fix="the planner needs revenue of 0 or more per period; book refunds "
+                "against the sales they refund, or leave them out",
+            )
         raise InputError(problem) from None
-    warns = [replace(w, file=name) for w in ledger.warnings]
-    extra = [Problem("warning", "events", n, "", name) for n in (*derived.warnings, *notes)]
-    return replace(ledger, file=name, warnings=[*extra, *warns], cohorts=derived.cohorts_rows)
+
+
+def _period_at(text: str, row: int | None) -> str:
+    """The period (and channel) of a row of the derived ledger's CSV text (1 = the header)."""
+    import csv
+
+    lines = text.splitlines()
+    if row is None or not 2 <= row <= len(lines):
+        return "a period"
+    cells = dict(zip(*csv.reader([lines[0], lines[row - 1]]), strict=False))
+    channel = cells.get("channel")
+    return cells.get("period", "a period") + (f" ({channel})" if channel else "")

@@ -25,6 +25,7 @@ clamped AS (
         s.mrr_step_cents
     FROM steps AS s
     CROSS JOIN first_period AS f
+    WHERE s.ordinal IS NOT NULL  -- events counted but left out (no customer id, no date)
 ),
 channel_steps AS (
     SELECT
@@ -38,7 +39,7 @@ channel_steps AS (
     FROM clamped
     GROUP BY ordinal, channel
 ),
-channels AS (SELECT DISTINCT channel FROM steps),
+channels AS (SELECT DISTINCT channel FROM steps WHERE ordinal IS NOT NULL),
 grid AS (SELECT p.ordinal, c.channel FROM periods AS p CROSS JOIN channels AS c),
 ledger AS (
     SELECT
@@ -63,7 +64,9 @@ cohort_steps AS (
 cohort_grid AS (
     SELECT p.ordinal, c.cohort
     FROM periods AS p
-    CROSS JOIN (SELECT DISTINCT cohort FROM steps WHERE new_customers > 0) AS c
+    CROSS JOIN (
+        SELECT DISTINCT cohort FROM steps WHERE new_customers > 0 AND ordinal IS NOT NULL
+    ) AS c
     WHERE p.ordinal >= c.cohort
 ),
 cohort_active AS (

@@ -68,13 +68,13 @@ def literal(text: str) -> str:
 
 def source_sql(kind: str, relation: str, columns: dict[str, str]) -> str:
     """The input view (tx or sub) over ``relation`` with the canonical columns, in DuckDB SQL:
-    ids as trimmed text, dates as DATE, money as integer cents. The same text, transpiled,
+    ids as trimmed text (NULL when blank: no customer), dates as DATE, money as integer cents. The same text, transpiled,
     reads the events on every engine."""
     c = {k: ident(v) for k, v in columns.items()}
     channel = f"COALESCE(CAST({c['channel']} AS VARCHAR), '')" if "channel" in c else "''"
     if kind == "transactions":
         return (
-            f"SELECT TRIM(CAST({c['customer_id']} AS VARCHAR)) AS customer_id, "
+            f"SELECT NULLIF(TRIM(CAST({c['customer_id']} AS VARCHAR)), '') AS customer_id, "
             f"CAST({c['date']} AS DATE) AS day, "
             f"CAST(ROUND(CAST({c['amount']} AS DECIMAL(18, 2)) * 100) AS BIGINT) AS amount_cents, "
             f"{channel} AS channel FROM {relation}"
@@ -86,7 +86,7 @@ def source_sql(kind: str, relation: str, columns: dict[str, str]) -> str:
     )
     # an end in the far future (9999-12-31 as "never") is an open subscription
     return (
-        f"SELECT TRIM(CAST({c['customer_id']} AS VARCHAR)) AS customer_id, "
+        f"SELECT NULLIF(TRIM(CAST({c['customer_id']} AS VARCHAR)), '') AS customer_id, "
         f"CAST({c['start']} AS DATE) AS start_day, "
         f"CASE WHEN CAST({c['end']} AS DATE) >= DATE '9000-01-01' THEN NULL "
         f"ELSE CAST({c['end']} AS DATE) END AS end_day, {mrr} AS mrr_cents, "

@@ -5,7 +5,8 @@
 --              {period(x)} the expression that turns a date x into its period ordinal
 --                          (consecutive periods differ by 1), written in by the engine.
 -- Output:      steps(ordinal, channel, cohort, new_customers, reactivated_customers,
---                    customer_step, revenue_cents, mrr_step_cents, first_day, last_day)
+--                    customer_step, revenue_cents, mrr_step_cents, first_day, last_day);
+--              rows without an ordinal count the events left out (no customer id or no date)
 --
 -- A customer is active on day D when their last purchase on or before D is at most
 -- {inactive} days old (the boundary day counts). So a purchase on day x keeps the customer
@@ -29,15 +30,27 @@
 -- Portable subset: a WINDOW clause, LAG/LEAD/FIRST_VALUE, CASE, EXTRACT and interval
 -- arithmetic, all of which sqlglot transpiles.
 
-WITH dated AS (
+WITH flagged AS (
     SELECT
         customer_id,
         day,
         amount_cents,
         channel,
-        {period(day)} AS ordinal,
-        {period(day + INTERVAL '{inactive_plus_one}' DAY)} AS lapse
+        CASE WHEN customer_id IS NULL THEN 1 WHEN day IS NULL THEN 2 ELSE 0 END AS unplaced
     FROM tx
+),
+dated AS (
+    -- an event without a customer id (1) or a date (2) is nobody's purchase in no period: its
+    -- id, day and channel are cleared (one NULL partition, never a customer); it is only counted
+    SELECT
+        CASE WHEN unplaced = 0 THEN customer_id END AS customer_id,
+        CASE WHEN unplaced = 0 THEN day END AS day,
+        amount_cents,
+        CASE WHEN unplaced = 0 THEN channel END AS channel,
+        unplaced,
+        CASE WHEN unplaced = 0 THEN {period(day)} END AS ordinal,
+        CASE WHEN unplaced = 0 THEN {period(day + INTERVAL '{inactive_plus_one}' DAY)} END AS lapse
+    FROM flagged
 ),
 purchases AS (
     SELECT
@@ -45,6 +58,7 @@ purchases AS (
         amount_cents,
         ordinal,
         lapse,
+        unplaced,
         LAG(lapse) OVER by_customer AS previous_lapse,
         LEAD(ordinal) OVER by_customer AS next_ordinal,
         -- the first row of a running frame is the customer's first purchase
@@ -63,6 +77,7 @@ marked AS (
         ordinal,
         day,
         amount_cents,
+        unplaced,
         CASE WHEN previous_lapse IS NULL THEN 1 ELSE 0 END AS is_new,
         CASE WHEN previous_lapse < ordinal THEN 1 ELSE 0 END AS is_reactivation,
         CASE WHEN next_ordinal IS NULL OR lapse < next_ordinal THEN lapse END AS closes_at
@@ -74,6 +89,7 @@ grouped AS (
         channel,
         cohort,
         closes_at,
+        unplaced,
         SUM(is_new) AS new_customers,
         SUM(is_reactivation) AS reactivated_customers,
         SUM(amount_cents) AS revenue_cents,
@@ -81,10 +97,12 @@ grouped AS (
         MIN(day) AS first_day,
         MAX(day) AS last_day
     FROM marked
-    GROUP BY ordinal, channel, cohort, closes_at
+    GROUP BY ordinal, channel, cohort, closes_at, unplaced
 )
--- +1 where a spell opens (with the period's flows) ...
-SELECT ordinal, channel, cohort, new_customers, reactivated_customers,
+-- +1 where a spell opens (with the period's flows); the events that could not be placed come
+-- out as rows without an ordinal, their reason (1, 2) as cohort and their count as new_customers
+SELECT ordinal, channel, CASE WHEN unplaced = 0 THEN cohort ELSE unplaced END AS cohort,
+       new_customers, reactivated_customers,
        new_customers + reactivated_customers AS customer_step, revenue_cents,
        0 AS mrr_step_cents, first_day, last_day
 FROM grouped

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bucket.errors import InputError, Problem
-from bucket.io.columns import display, normalize
+from bucket.io.columns import display, name_list, normalize
 from bucket.io.numbers import NumberProblem, infer_decimal, parse_number
 from bucket.io.periods import PeriodProblem, parse_label
 from bucket.io.text import Records, read_records
@@ -69,7 +69,7 @@ def _column_index(rec: Records) -> dict[str, int]:
             index[canon] = i
     for canon in ("cohort", "age", "active"):
         if canon not in index:
-            found = ", ".join(display(h) for h in rec.header)
+            found = name_list(rec.header)
             raise _fail(
                 rec.file,
                 f"required column {canon} not found (columns found: {found})",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -55,6 +56,11 @@ NUMERIC = MONEY | COUNTS
 # Required by every ledger reader; one of customers_end / churned_customers is required too.
 REQUIRED: tuple[str, ...] = ("period", "new_customers", "customers_start")
 BASE_OUT = ("customers_end", "churned_customers")
+# A message lists at most LISTED headers, each cut to NAME_CHARS; a missing column's nearest
+# header is looked for among the first COMPARED unknown ones (each pair is a difflib ratio).
+LISTED = 20
+NAME_CHARS = 80
+COMPARED = 200
 
 _SEPARATORS = re.compile(r"[\s\-_.·#]+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
@@ -65,12 +71,17 @@ _UNIT_SUFFIXES = (
     re.compile(r"\s*,\s*[^\W\d_]{1,6}\.?$"),
     re.compile(r"\s*[$€£¥₽₴₹%]$"),
 )
+# The last character of a text the first or third suffix can match (the second needs a comma).
+_UNIT_ENDS = frozenset(")]$€£¥₽₴₹%")
 
 
 def normalize(name: str) -> str:
     """Compare-form of a header: NFKC, case folded, typographic quotes made plain, no
     invisible characters, spaces, dashes, underscores, dots or '#'."""
-    text = unicodedata.normalize("NFKC", name).translate(_INVISIBLE).translate(_QUOTES)
+    if name.isascii():  # NFKC and the invisible characters leave ASCII as it is (and fast)
+        text = name.replace("`", "'")
+    else:
+        text = unicodedata.normalize("NFKC", name).translate(_INVISIBLE).translate(_QUOTES)
     return _SEPARATORS.sub("", text.strip().strip("\"'").casefold())
 
 
@@ -107,7 +118,12 @@ def canonical_for(header: str) -> str | None:
     key = normalize(header)
     if key in table:
         return table[key]
-    text = unicodedata.normalize("NFKC", header).translate(_INVISIBLE).strip()
+    if header.isascii():  # as in normalize: NFKC and the invisible ones leave ASCII alone
+        text = header.strip()
+    else:
+        text = unicodedata.normalize("NFKC", header).translate(_INVISIBLE).strip()
+    if "," not in text and text[-1:] not in _UNIT_ENDS:  # no suffix can match: skip the scans
+        return None
     for suffix in _UNIT_SUFFIXES:
         bare = suffix.sub("", text).strip()
         if bare != text and normalize(bare) in table:
@@ -173,22 +189,63 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
-def suggest(missing: str, unknown_headers: list[str]) -> str:
-    """A hint for a missing column: a header that looks like it, or its usual names."""
-    import difflib
+def name_list(headers: Sequence[str], quote: str = "") -> str:
+    """Headers for a message: the first ``LISTED`` (each cut to ``NAME_CHARS``), then "… and K
+    more", so a header of thousands of columns (or one huge cell) stays a readable line."""
+    shown = []
+    for h in headers[:LISTED]:
+        name = display(h)
+        name = name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+        shown.append(f"{quote}{name}{quote}")
+    more = len(headers) - LISTED
+    return ", ".join(shown) + (f" … and {more:,} more" if more > 0 else "")
 
+
+def suggest(missing: str, unknown_headers: list[str]) -> str:
+    """A hint for a missing column: a header that looks like it, or its usual names.
+
+    The nearest is the unknown header with the highest ``difflib`` ratio to one of the column's
+    names (the first on a tie), if that is at least 0.6; only the first ``COMPARED`` unknown
+    headers are looked at, so the search is bounded however wide the file."""
     names = aliases_by_column()[missing]
-    best: tuple[float, str] | None = None
-    for header in unknown_headers:
-        h = normalize(header)
-        for alias in names:
-            ratio = difflib.SequenceMatcher(None, h, normalize(alias)).ratio()
-            if best is None or ratio > best[0]:
-                best = (ratio, header)
-    if best is not None and best[0] >= 0.6:
+    compared = unknown_headers[:COMPARED]
+    i = _nearest(_compare_forms(missing), [normalize(h) for h in compared])
+    among = (
+        f" (the first {COMPARED:,} of {len(unknown_headers):,} unknown columns were compared)"
+        if len(unknown_headers) > COMPARED
+        else ""
+    )
+    if i is not None:
         import shlex
 
-        arg = shlex.quote(f"{missing}={best[1]}")
-        return f"nearest: '{display(best[1])}'; if that is it, pass --map {arg}"
+        arg = shlex.quote(f"{missing}={compared[i]}")
+        return f"nearest: '{display(compared[i])}'; if that is it, pass --map {arg}{among}"
     usual = ", ".join(names[:4])
-    return f"usually called {usual}; add the column or pass --map {missing}=<your column>"
+    return f"usually called {usual}; add the column or pass --map {missing}=<your column>{among}"
+
+
+@lru_cache(maxsize=32)
+def _compare_forms(missing: str) -> tuple[str, ...]:
+    return tuple(normalize(alias) for alias in aliases_by_column()[missing])
+
+
+def _nearest(keys: tuple[str, ...], heads: list[str], floor: float = 0.6) -> int | None:
+    """Index of the head with the highest ratio (≥ ``floor``) to any key; the first on a tie.
+
+    Each key's analysis is built once (``set_seq2``), and a pair whose cheap upper bounds
+    (``real_quick_ratio``, ``quick_ratio``) fall below the best so far is skipped: the bounds
+    never undercut the ratio, so the answer is the one the full search gives."""
+    import difflib
+
+    matcher = difflib.SequenceMatcher(None)
+    best, where = floor, None
+    for key in keys:
+        matcher.set_seq2(key)
+        for i, head in enumerate(heads):
+            matcher.set_seq1(head)
+            if matcher.real_quick_ratio() < best or matcher.quick_ratio() < best:
+                continue
+            ratio = matcher.ratio()
+            if ratio > best or (ratio == best and (where is None or i < where)):
+                best, where = ratio, i
+    return where

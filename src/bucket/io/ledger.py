@@ -167,7 +167,7 @@ def _check_header(
     match = match_columns(rec, mapping, out)
     check_required(rec, match, tuple(dict.fromkeys(cols.REQUIRED + require)), out)
     if match.unknown and not out.failed:  # a failed header ends the reading: no warning
-        names = ", ".join(f"'{cols.display(h)}'" for h in match.unknown)
+        names = cols.name_list(match.unknown, quote="'")
         out.warn(
             "unused-columns",
             f"column(s) not used: {names}",

@@ -87,12 +87,12 @@ def match_columns(rec: Records, mapping: dict[str, str], out: Collector) -> cols
     """Find each canonical column in the header (``--map`` first, then the aliases)."""
     header = rec.header
     index: dict[str, int] = {}
-    by_norm = {cols.normalize(h): i for i, h in enumerate(header)}
+    by_norm = {cols.normalize(h): i for i, h in enumerate(header)} if mapping else {}
     taken: set[int] = set()
     for canon, theirs in mapping.items():
         i = by_norm.get(cols.normalize(theirs))
         if i is None:
-            names = ", ".join(cols.display(h) for h in header)
+            names = cols.name_list(header)
             out.error(
                 "map-not-found",
                 f"--map {canon}={theirs}: no column '{theirs}' (columns found: {names})",
@@ -128,7 +128,7 @@ def match_columns(rec: Records, mapping: dict[str, str], out: Collector) -> cols
 
 def check_required(rec: Records, match: cols.ColumnMatch, need: tuple[str, ...], out: Collector):
     """Report each required column the header lacks."""
-    found = ", ".join(cols.display(h) for h in rec.header)
+    found = cols.name_list(rec.header)
     for canon in need:
         if canon not in match.index:
             out.error(
@@ -177,8 +177,11 @@ def find_header(rec: Records, mapping: dict[str, str]) -> Records:
 
     theirs = {cols.normalize(v) for v in mapping.values()}
 
-    def known(cells: list[str]) -> int:
-        return sum(1 for c in cells if cols.canonical_for(c) or cols.normalize(c) in theirs)
+    def known(cells: list[str]) -> int:  # 0, 1 or 2 (enough): a wide row stops at its second
+        hits = (
+            c for c in cells if cols.canonical_for(c) or (theirs and cols.normalize(c) in theirs)
+        )
+        return sum(1 for _ in itertools.islice(hits, 2))
 
     if known(rec.header) >= 2:
         return rec

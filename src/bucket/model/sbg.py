@@ -90,6 +90,43 @@ def loglik(log_alpha: float, log_beta: float, cohorts: list[np.ndarray]) -> floa
     return total
 
 
+def loglik_gradient(
+    log_alpha: float, log_beta: float, cohorts: list[np.ndarray]
+) -> tuple[float, np.ndarray]:
+    """``loglik`` (the same value, summed the same way) and its gradient in (ln α, ln β).
+
+    With ψ the digamma function, ∂ ln B(x, y)/∂x = ψ(x) − ψ(x + y), so for a cohort's terms
+
+        ∂ ln P(T = t)/∂α = ψ(α + 1) − ψ(α) − ψ(α + β + t) + ψ(α + β)
+                         = 1/α − ψ(α + β + t) + ψ(α + β)
+        ∂ ln P(T = t)/∂β = ψ(β + t − 1) − ψ(β) − ψ(α + β + t) + ψ(α + β)
+        ∂ ln S(T)/∂α     = ψ(α + β) − ψ(α + β + T)
+        ∂ ln S(T)/∂β     = ψ(β + T) − ψ(β) − ψ(α + β + T) + ψ(α + β)
+
+    and ∂/∂ln α = α ∂/∂α, ∂/∂ln β = β ∂/∂β. The optimizer gets this in place of a
+    finite-difference gradient (two more likelihoods per step, and less accurate)."""
+    from scipy.special import betaln, digamma
+
+    a, b = math.exp(log_alpha), math.exp(log_beta)
+    base = betaln(a, b)
+    psi_b, psi_ab = digamma(b), digamma(a + b)
+    total = d_alpha = d_beta = 0.0
+    for n in cohorts:
+        t_max = len(n) - 1
+        t = np.arange(1, t_max + 1)
+        lost = n[:-1] - n[1:]
+        log_p = betaln(a + 1, b + t - 1) - base
+        log_s = betaln(a, b + t_max) - base
+        total += float(np.sum(lost * log_p) + n[-1] * log_s)
+        psi_abt = digamma(a + b + t)  # ψ(α + β + t), t = 1 … T
+        psi_end = psi_abt[-1]
+        d_alpha += float(np.sum(lost * (1.0 / a - psi_abt + psi_ab)))
+        d_alpha += float(n[-1] * (psi_ab - psi_end))
+        d_beta += float(np.sum(lost * (digamma(b + t - 1) - psi_b - psi_abt + psi_ab)))
+        d_beta += float(n[-1] * (digamma(b + t_max) - psi_b - psi_end + psi_ab))
+    return total, np.array([a * d_alpha, b * d_beta])
+
+
 def _geometric(cohorts: list[np.ndarray]) -> tuple[float, float]:
     """MLE of a constant churn p: churn events ÷ customer-periods at risk, and its log-lik."""
     lost = sum(float(np.sum(n[:-1] - n[1:])) for n in cohorts)
@@ -116,8 +153,9 @@ def fit_sbg(cohorts: list[np.ndarray]) -> SBGFit:
     p, geo_ll = _geometric(data)
     customers = int(sum(n[0] for n in data))
 
-    def neg(theta: np.ndarray) -> float:
-        return -loglik(float(theta[0]), float(theta[1]), data)
+    def neg(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        value, grad = loglik_gradient(float(theta[0]), float(theta[1]), data)
+        return -value, -grad
 
     # quasi-Newton in (ln α, ln β), boxed a little beyond the runaway bound: a homogeneous
     # population has no interior maximum (β → ∞) and the search stops at the box instead of
@@ -130,6 +168,7 @@ def fit_sbg(cohorts: list[np.ndarray]) -> SBGFit:
             neg,
             np.array(x0),
             method="L-BFGS-B",
+            jac=True,
             bounds=box,
             options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 1000},
         )
