@@ -25,7 +25,7 @@ from bucket.model.simulate import Params, allocate, paid_inflow, run
 if TYPE_CHECKING:
     from bucket.model.context import PlanContext
 
-RANGES = {"rho": (3.0, 25.0), "mu": (0.3, 0.7), "phi": (0.3, 0.7)}
+RANGES = {"rho": (2.0, 30.0), "mu": (0.05, 0.95), "phi": (0.2, 0.8)}
 CONFIDENCE = 0.8  # a recommended move must beat today's split in this share of scenarios
 
 
@@ -317,10 +317,15 @@ def _run_at(ctx: PlanContext, flat: Params, spend: np.ndarray, kappa, sat):
 
 def decide(grid: np.ndarray, v_cur: np.ndarray, share0: float) -> Decision:
     """The split to recommend, taken over the scenarios (DESIGN §11): the one with the best
-    mean objective across them (the Bayes action); if fewer than CONFIDENCE of the scenarios
+    mean objective across them relative to today's (the Bayes action); if fewer than CONFIDENCE of the scenarios
     beat today's split there, only as far towards it from today as keeps CONFIDENCE; if no
     step does, today's split."""
-    best = float(refine_vertex(grid.mean(axis=0))[()])
+    # each scenario counts alike: its objective relative to today's (a scenario with a larger
+    # base or ARPU would otherwise outvote the others)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = grid / np.abs(v_cur)[:, None]
+    relative = relative[np.isfinite(relative).all(axis=1)]
+    best = float(refine_vertex((relative if relative.size else grid).mean(axis=0))[()])
     better = (grid > v_cur[:, None]).mean(axis=0)  # per grid split: share of scenarios ahead
 
     def ahead(s: float) -> float:
