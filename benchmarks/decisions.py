@@ -94,7 +94,7 @@ import numpy as np
 from scipy import optimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from worlds import FAMILIES, World, example_world, make_world, write_ledger  # noqa: E402
+from worlds import FAMILIES, World, example_world, make_world, write_ledger
 
 DEFAULT_SEED = 20250101
 WORSE_TOL = 0.005
@@ -314,8 +314,10 @@ def summarise(rows: list[dict]) -> dict:
         med_claimed=float(np.median([r["claimed_gain"] for r in ok])),
         med_realised=float(np.median([r["realised_gain"] for r in ok])),
         med_ratio=float(np.median(ratios)) if ratios else float("nan"),
-        auc=auc([r["mape_max"] for r in bad + [r for r in bt if r not in bad]], [True] * len(bad)
-                + [False] * (len(bt) - len(bad))),
+        auc=auc(
+            [r["mape_max"] for r in bad + [r for r in bt if r not in bad]],
+            [True] * len(bad) + [False] * (len(bt) - len(bad)),
+        ),
         n_bad=len(bad),
         bad_good=(sum(r["verdict"] == "good" for r in bad) / len(bad)) if bad else float("nan"),
     )
@@ -374,30 +376,44 @@ def print_table(groups: dict[str, dict]) -> None:
             num(s["auc"]),
             num(s["bad_good"]),
         ]
-        print(
-            "  ".join(
-                [f"{name:<15}"] + [c.rjust(w) for c, (_, w) in zip(cells, head[1:])]
-            )
-        )
+        print("  ".join([f"{name:<15}"] + [c.rjust(w) for c, (_, w) in zip(cells, head[1:])]))
 
 
 def check_targets(rows: list[dict], overall: dict, example: dict | None) -> bool:
     ok_rows = [r for r in rows if "regret" in r]
     lag = [r for r in ok_rows if r["family"] == "lag"]
     checks = [
-        ("no world worse than today beyond 0.5 %", overall["n_worse"] == 0,
-         f"{overall['n_worse']} of {overall['n']}"),
-        ("no regret above 20 %", overall["max_regret"] <= 0.20, f"max {pct(overall['max_regret'])} %"),
-        ("median regret <= 1 %", overall["med_regret"] <= 0.01, f"{pct(overall['med_regret'], 2)} %"),
+        (
+            "no world worse than today beyond 0.5 %",
+            overall["n_worse"] == 0,
+            f"{overall['n_worse']} of {overall['n']}",
+        ),
+        (
+            "no regret above 20 %",
+            overall["max_regret"] <= 0.20,
+            f"max {pct(overall['max_regret'])} %",
+        ),
+        (
+            "median regret <= 1 %",
+            overall["med_regret"] <= 0.01,
+            f"{pct(overall['med_regret'], 2)} %",
+        ),
         ("P90 regret <= 5 %", overall["p90_regret"] <= 0.05, f"{pct(overall['p90_regret'], 2)} %"),
-        ("coverage of s* in [0.7, 0.9]", 0.7 <= overall["coverage"] <= 0.9, num(overall["coverage"])),
+        (
+            "coverage of s* in [0.7, 0.9]",
+            0.7 <= overall["coverage"] <= 0.9,
+            num(overall["coverage"]),
+        ),
         (
             "|claimed - realised share_better| <= 0.05",
             abs(overall["claimed_sb"] - overall["realised_sb"]) <= 0.05,
             f"{num(overall['claimed_sb'])} vs {num(overall['realised_sb'])}",
         ),
-        ("median claimed/realised gain in [0.8, 1.25]", 0.8 <= overall["med_ratio"] <= 1.25,
-         num(overall["med_ratio"])),
+        (
+            "median claimed/realised gain in [0.8, 1.25]",
+            0.8 <= overall["med_ratio"] <= 1.25,
+            num(overall["med_ratio"]),
+        ),
     ]
     if example is not None and "claimed_p10" in example:
         inside = example["claimed_p10"] <= example["realised_gain"] <= example["claimed_p90"]
@@ -441,7 +457,14 @@ def main(argv: list[str] | None = None) -> int:
     tmp = args.keep or tempfile.mkdtemp(prefix="bucket-decisions-")
     os.makedirs(tmp, exist_ok=True)
     jobs = [
-        (fam, args.seed + 1000 * FAMILIES.index(fam) + i, f"{fam}-{i:02d}", args.draws, tmp, args.bucket)
+        (
+            fam,
+            args.seed + 1000 * FAMILIES.index(fam) + i,
+            f"{fam}-{i:02d}",
+            args.draws,
+            tmp,
+            args.bucket,
+        )
         for fam in families
         for i in range(args.worlds_per_family)
     ]

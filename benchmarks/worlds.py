@@ -79,7 +79,9 @@ class World:
             x = (eff / self.H) ** self.h
             out = self.M * x / (1.0 + x)
         if self.season_amp:
-            out = out * (1.0 + self.season_amp * math.sin(2 * math.pi * (t + self.season_phase) / 12))
+            out = out * (
+                1.0 + self.season_amp * math.sin(2 * math.pi * (t + self.season_phase) / 12)
+            )
         return out
 
     def churn(self, r: np.ndarray) -> np.ndarray:
@@ -328,6 +330,7 @@ def _try_draw(family: str, rng: np.random.Generator, name: str) -> World | None:
             u=round(u, 2),
             c_base=round(c_base, 4),
             mu=round(mu, 3),
+            mu_obs=round(1.0 - c_min / c0, 3),  # bucket's μ: the share of today's churn removable
             rho=round(rho, 2),
             x0=round(x0, 3),
             phi=";".join(f"{p:.2f}" for p in phi),
