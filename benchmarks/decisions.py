@@ -379,6 +379,26 @@ def print_table(groups: dict[str, dict]) -> None:
         print("  ".join([f"{name:<15}"] + [c.rjust(w) for c, (_, w) in zip(cells, head[1:])]))
 
 
+def print_worst(rows: list[dict], n: int = 8) -> None:
+    """The worlds with the largest regret, with the truth's parameters that explain them."""
+    ok = sorted((r for r in rows if "regret" in r), key=lambda r: -r["regret"])[:n]
+    if not ok:
+        return
+    print(
+        f"\nworst {len(ok)}: world, regret %, s0 / plan / s* (plan P10-P90), realised vs claimed "
+        "gain %, true μ (share of today's churn removable; bucket assumes 0.5), true ρ, "
+        "retention curve fitted or assumed by bucket"
+    )
+    for r in ok:
+        ret = "fitted" if "c_base=fit" in str(r.get("sources", "")) else "assumed"
+        print(
+            f"  {r['world']:<18} {pct(r['regret']):>5}  {r['s0']:.2f} / {r['s_plan']:.2f} / "
+            f"{r['s_star']:.2f} ({num(r['split_p10'])}-{num(r['split_p90'])})  "
+            f"{pct(r['realised_gain']):>6} vs {pct(r['claimed_gain']):>5}  μ {r.get('mu_obs', 'n/a')}"
+            f"  ρ {r.get('rho', 'n/a')}  {ret}"
+        )
+
+
 def check_targets(rows: list[dict], overall: dict, example: dict | None) -> bool:
     ok_rows = [r for r in rows if "regret" in r]
     lag = [r for r in ok_rows if r["family"] == "lag"]
@@ -509,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print_table(groups)
+    print_worst(rows)
     if example is not None:
         band = (
             f" (plan P10-P90 ~ {pct(example['claimed_p10'])} to {pct(example['claimed_p90'])} %)"
