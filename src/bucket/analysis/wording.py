@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bucket.model.uncertainty import CONFIDENCE
+
 if TYPE_CHECKING:
     from bucket.results import plan as out
     from bucket.results.backtest import BacktestResult
@@ -81,8 +83,8 @@ def headline(
             text += _where_from(cur, rec, h, per)
         if unc is not None and unc.rule == "partial" and unc.best_split is not None:
             text += (
-                f"; the best split ({pct(unc.best_split)} acquisition) is further, but beats "
-                "today's in fewer than 80 % of the scenarios"
+                f"; going further, to the best split on average ({pct(unc.best_split)} "
+                f"acquisition), beats today's in fewer than {pct(CONFIDENCE)} of the scenarios"
             )
     if unc is not None:
         text += f"; better than today in {pct(unc.share_better)} of {unc.draws} scenarios"
@@ -97,11 +99,12 @@ def headline(
 
 
 def _keep_headline(cur: out.Split, unc: out.Uncertainty) -> str:
-    """No move beats today's split in 80 % of the scenarios: say so, and what would decide."""
+    """No move beats today's split in CONFIDENCE of the scenarios: say so, and what would
+    decide."""
     best = f" (the best on average, {pct(unc.best_split)} acquisition," if unc.best_split else " ("
     return (
         f"Keep today's split ({pct(cur.acquisition_share)} acquisition, "
-        f"{pct(cur.retention_share)} retention): no move beats it in 80 % of {unc.draws} "
+        f"{pct(cur.retention_share)} retention): no move beats it in {pct(CONFIDENCE)} of {unc.draws} "
         f"scenarios{best} is uncertain either way); a test of retention spend would decide"
     )
 
