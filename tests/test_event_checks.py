@@ -134,3 +134,25 @@ def test_utf16_events_are_read(write):
         result = invoke("ledger", "--transactions", write(text, "orders.csv", encoding))
         assert result.exit_code == 0, result.stderr  # was a garbled '\02\00...' is not a date
         assert result.stdout.splitlines()[1] == "2025-01,2,0,0,0,2,13.00"
+
+
+def test_subscriptions_without_a_customer_id_are_left_out_not_merged(write):
+    """Blank ids in subscriptions were one customer: two strangers' subscriptions became one
+    spell. They are left out with a warning counting them; all left out is an error."""
+    head = "customer_id,start,end,mrr\n"
+    subs = write(
+        head + "a,2025-01-05,,10\n,2025-01-06,2025-01-20,5\n  ,2025-01-10,,7\nb,2025-02-03,,4\n",
+        "subs.csv",
+    )
+    result = invoke("ledger", "--subscriptions", subs)
+    assert result.exit_code == 0, result.stderr
+    rows = result.stdout.splitlines()
+    assert rows[1].startswith("2025-01,1,0,0,0,1,")  # a only: the two blank ids are nobody
+    assert (
+        f"Warning: {subs}: 2 subscription(s) have no customer id or no start date and are left "
+        "out (they cannot be followed); fill them in to count them"
+    ) in result.stderr
+    nobody = write(head + ",2025-01-06,,5\n ,2025-02-06,,5\n", "nobody.csv")
+    result = invoke("ledger", "--subscriptions", nobody)
+    assert result.exit_code == 1
+    assert "no subscription has both a customer id and a start date" in result.stderr

@@ -200,12 +200,22 @@ def _collect(result, periods, last, has_channel: bool, frequency: str, name: str
 
 
 def check_subscriptions(
-    rows, bad, last_start, last_end, name: str, *, row: int | None = None, start: str = "start"
-) -> str | None:
+    rows,
+    bad,
+    last_start,
+    last_end,
+    name: str,
+    *,
+    row: int | None = None,
+    start: str = "start",
+    left_out: int | None = 0,
+) -> list[str]:
     """Refuse an empty table (or one without a single start date) or subscriptions that end
-    before they start; return a warning when ends run far past the last start (scheduled or
-    paid-through dates), else None. ``row``: where a file's data would begin, and ``start`` the
-    start column's name as the user wrote it, for the messages."""
+    before they start; return the warnings: subscriptions left out for want of a customer id
+    or a start (``left_out``), ends far past the last start (scheduled or paid-through dates).
+    ``row``: where a file's data would begin, and ``start`` the start column's name as the
+    user wrote it, for the messages."""
+    notes: list[str] = []
     if not rows:
         raise InputError(
             Problem("error", "no-data", "no subscriptions", "export some", name, row=row)
@@ -222,6 +232,22 @@ def check_subscriptions(
                 column=start,
             )
         )
+    if left_out and rows and int(left_out) >= int(rows):
+        raise InputError(
+            Problem(
+                "error",
+                "no-data",
+                "no subscription has both a customer id and a start date",
+                "fill in the customer_id and start columns",
+                name,
+                row=row,
+            )
+        )
+    if left_out:
+        notes.append(
+            f"{int(left_out):,} subscription(s) have no customer id or no start date and are "
+            "left out (they cannot be followed); fill them in to count them"
+        )
     if bad:
         raise InputError(
             Problem(
@@ -233,12 +259,12 @@ def check_subscriptions(
             )
         )
     if last_end is not None and last_start is not None and (last_end - last_start).days > 366:
-        return (
+        notes.append(
             f"the latest end ({last_end.isoformat()}) is well after the latest start "
             f"({last_start.isoformat()}); if ends are scheduled or paid-through dates, the "
             "periods after the export are projections, not history"
         )
-    return None
+    return notes
 
 
 def ledger_csv(rows: list[dict]) -> str:

@@ -264,7 +264,7 @@ def _derive_subscriptions(
             "CREATE TABLE sub AS "
             + source_sql("subscriptions", _csv_relation(source, delimiter, types, encoding), cols)
         )
-        first, last_start, last_end, rows, bad = con.execute(
+        first, last_start, last_end, rows, bad, left_out = con.execute(
             SUBSCRIPTION_CHECKS + " FROM sub"
         ).fetchone()  # type: ignore[misc]
     except duckdb.Error as exc:
@@ -279,8 +279,8 @@ def _derive_subscriptions(
         if found:
             raise found
         period_range(first, last_end or last_start, frequency, name)  # says the range
-    future_note = check_subscriptions(
-        rows, bad, last_start, last_end, name, row=2, start=cols["start"]
+    notes = check_subscriptions(
+        rows, bad, last_start, last_end, name, row=2, start=cols["start"], left_out=left_out
     )
     as_of = max(d for d in (last_start, last_end) if d is not None)
     periods = period_range(first, as_of, frequency, name)
@@ -289,8 +289,7 @@ def _derive_subscriptions(
     except duckdb.Error as exc:
         raise InputError(duck_problem(exc, name, encoding)) from None
     derived = finish_steps(con, periods, as_of, "channel" in cols, frequency, name)
-    if future_note:
-        derived.warnings.append(future_note)
+    derived.warnings.extend(notes)
     return derived
 
 

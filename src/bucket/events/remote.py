@@ -210,13 +210,19 @@ def derive_remote(
     eng = open_engine(engine, source, table, remote)
     try:
         cols = event_columns(eng.columns, eng.name, kind, mapping)
-        note = None
+        notes: list[str] = []
         if kind == "subscriptions":  # the embedded path's checks, run where the data is
-            _, last_start, last_end, n, bad = _run(
+            _, last_start, last_end, n, bad, left_out = _run(
                 eng, subscription_checks_query(eng.relation, cols, eng.dialect)
             )[0]
-            note = check_subscriptions(
-                n, bad, _date(last_start), _date(last_end), eng.name, start=cols["start"]
+            notes = check_subscriptions(
+                n,
+                bad,
+                _date(last_start),
+                _date(last_end),
+                eng.name,
+                start=cols["start"],
+                left_out=left_out,
             )
         sql = steps_query(
             kind,
@@ -234,8 +240,7 @@ def derive_remote(
     if rows:
         con.executemany("INSERT INTO steps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     derived = from_steps(con, frequency, eng.name, "channel" in cols, kind)
-    if note:
-        derived.warnings.append(note)
+    derived.warnings.extend(notes)
     return derived
 
 

@@ -98,7 +98,8 @@ def source_sql(kind: str, relation: str, columns: dict[str, str]) -> str:
 SUBSCRIPTION_CHECKS = (
     "SELECT MIN(start_day) AS first_start, MAX(start_day) AS last_start, "
     "MAX(end_day) AS last_end, COUNT(*) AS n, "
-    "SUM(CASE WHEN end_day < start_day THEN 1 ELSE 0 END) AS bad"
+    "SUM(CASE WHEN end_day < start_day THEN 1 ELSE 0 END) AS bad, "
+    "SUM(CASE WHEN customer_id IS NULL OR start_day IS NULL THEN 1 ELSE 0 END) AS left_out"
 )
 
 

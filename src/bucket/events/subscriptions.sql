@@ -27,6 +27,9 @@ WITH subs AS (
         FIRST_VALUE(channel) OVER by_customer AS customer_channel,
         FIRST_VALUE(start_day) OVER by_customer AS first_day
     FROM sub
+    -- no customer id (empty, blank or NULL) or no start: nobody to follow; counted and left
+    -- out with a warning by the checks that run first
+    WHERE customer_id IS NOT NULL AND start_day IS NOT NULL
     WINDOW by_customer AS (
         PARTITION BY customer_id ORDER BY start_day, end_day
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
