@@ -188,3 +188,20 @@ def test_plan_backtests_itself_and_a_poor_verdict_reaches_the_headline(tmp_path)
     plan = no_nan_json(invoke("plan", broken, "--json").stdout)
     assert plan["backtest"]["verdict_level"] == "poor"
     assert "the model forecast the last 3 months poorly (backtest)" in plan["headline"]
+
+
+def test_channels_trading_places_test_their_curves(tmp_path):
+    """Two channels swapping budget month by month keep the total flat, yet each channel's curve
+    is tested: the move is measured per channel, weighted by spend."""
+    rows = ["period,channel,acquisition_spend,new_customers,customers_start,churned_customers"]
+    for t in range(12):
+        a, b = (3000, 1000) if t % 2 else (1000, 3000)
+        rows += [
+            f"2024-{t + 1:02d},x,{a},{a // 50},500,20",
+            f"2024-{t + 1:02d},y,{b},{b // 50},500,20",
+        ]
+    path = tmp_path / "swap.csv"
+    path.write_text("\n".join(rows) + "\n")
+    res = no_nan_json(invoke("backtest", str(path), "--json", "--holdout", "3").stdout)
+    assert res["spend_moved"]["acquisition"] == pytest.approx(0.5)  # each channel ±50 %
+    assert res["tests_response"] is True

@@ -127,7 +127,7 @@ def backtest(
         part = test[test["ordinal"] == o]
         spend = _channel_spend(part, cal, ledger.has_channels, unmodelled)
         retention = _retention_spend(part)
-        _track_movement(moved, obs, float(spend.sum()), retention / n if n > 0 else 0.0)
+        _track_movement(moved, obs, spend, retention / n if n > 0 else 0.0)
         paid = float((cal.saturation * -np.expm1(-spend / (cal.kappa * cal.saturation))).sum())
         churn = float(churn_at(retention / n if n > 0 else 0.0, params))
         lost = n * churn
@@ -176,10 +176,16 @@ def _retention_spend(part: pd.DataFrame) -> float:
     return float(part["retention_spend"].fillna(0).sum()) if "retention_spend" in part else 0.0
 
 
-def _track_movement(moved: dict[str, float], obs, acquisition: float, per_customer: float) -> None:
-    """The largest relative move of a held-out period's spend from the window's mean."""
-    if obs.acquisition > 0:
-        moved["acquisition"] = max(moved["acquisition"], abs(acquisition / obs.acquisition - 1))
+def _track_movement(moved: dict[str, float], obs, spend: np.ndarray, per_customer: float) -> None:
+    """The largest relative move of a held-out period's spend from the window's mean: on
+    acquisition, each channel's move from its own mean, weighted by its spend (channels that
+    trade places test their curves even when the total stays put)."""
+    means = np.array([ch.spend for ch in obs.channels])
+    if means.size == spend.size and means.sum() > 0:
+        live = means > 0
+        change = np.abs(spend[live] / means[live] - 1.0)
+        acquisition = float((means[live] * change).sum() / means[live].sum())
+        moved["acquisition"] = max(moved["acquisition"], acquisition)
     if obs.retention_per_customer > 0:
         change = abs(per_customer / obs.retention_per_customer - 1)
         moved["retention"] = max(moved["retention"], change)

@@ -61,8 +61,8 @@ class SpendMoved:
     __pydantic_config__ = _PYDANTIC
 
     acquisition: float
-    """largest relative change of a held-out period's acquisition spend from the calibration
-    window's mean (0.2 = 20 %)"""
+    """largest change of a held-out period's acquisition spend from the calibration window's
+    mean: each channel's relative change from its own mean, weighted by its spend (0.2 = 20 %)"""
     retention: float | None
     """the same for retention spend per customer (null: no retention spend in the window)"""
 
