@@ -205,3 +205,35 @@ def test_channels_trading_places_test_their_curves(tmp_path):
     res = no_nan_json(invoke("backtest", str(path), "--json", "--holdout", "3").stdout)
     assert res["spend_moved"]["acquisition"] == pytest.approx(0.5)  # each channel ±50 %
     assert res["tests_response"] is True
+
+
+def test_the_plans_backtest_holds_out_periods_where_spend_moved(tmp_path):
+    """DESIGN §11: replaying months of unchanged spend tests nothing the plan rests on; the plan's
+    own backtest takes the most recent months in which spend moved."""
+    rows = [
+        "period,acquisition_spend,retention_spend,new_customers,customers_start,"
+        "churned_customers,revenue"
+    ]
+    n = 1000
+    for t in range(20):
+        spend = 9000 if 4 <= t <= 6 else 6000  # moved in May to July 2024 only
+        new = 60 * spend // 6000
+        churned = n // 20
+        rows.append(f"{2024 + t // 12}-{t % 12 + 1:02d},{spend},2000,{new},{n},{churned},{50 * n}")
+        n += new - churned
+    path = tmp_path / "moved.csv"
+    path.write_text("\n".join(rows) + "\n")
+    last = no_nan_json(invoke("backtest", str(path), "--json", "--holdout", "3").stdout)
+    assert [p["period"] for p in last["periods"]] == ["2025-06", "2025-07", "2025-08"]
+    assert last["tests_response"] is False  # bucket backtest keeps to the last periods
+    bt = no_nan_json(invoke("plan", str(path), "--json").stdout)["backtest"]
+    held = [p["period"] for p in bt["periods"]]
+    assert len(held) == 3 and held[-1] < "2025-06" and bt["tests_response"] is True
+    assert bt["spend_moved"]["acquisition"] >= 0.15
+    assert f"the 3 months {held[0]} to {held[-1]}" in bt["verdict"]
+    assert bt["calibrated_on"].endswith(f"to {_before(held[0])}")
+
+
+def _before(label: str) -> str:
+    year, month = map(int, label.split("-"))
+    return f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"

@@ -46,9 +46,14 @@ def _mape(pred: list[float], act: list[float]) -> float | None:
     return float(np.mean([abs(p - a) / a for p, a in pairs]))
 
 
-def _calibration_part(ledger: Ledger, holdout: int, option: str) -> tuple[Ledger, int]:
-    """The ledger without its last ``holdout`` periods, and the first held-out ordinal."""
+def _calibration_part(
+    ledger: Ledger, holdout: int, option: str, ending: int | None = None
+) -> tuple[Ledger, int]:
+    """The ledger before its held-out block (the last ``holdout`` periods, or those ending at
+    ordinal ``ending``), and the block's first ordinal."""
     ords = sorted(set(ledger.frame["ordinal"].tolist()))
+    if ending is not None:
+        ords = [o for o in ords if o <= ending]
     if len(ords) <= MIN_WINDOW:
         n, unit = len(ords), ledger.frequency
         raise calibration_error(
@@ -109,38 +114,20 @@ def backtest(
     holdout: int,
     *,
     option: str = "--holdout",
+    ending: int | None = None,
 ) -> BacktestResult:
-    """``option``: what the user wrote the holdout with, for the message when it is too long."""
-    train, cut = _calibration_part(ledger, holdout, option)
+    """``option``: what the user wrote the holdout with, for the message when it is too long;
+    ``ending``: the last ordinal of the held-out block (default: the ledger's last period)."""
+    train, cut = _calibration_part(ledger, holdout, option, ending)
     frame = ledger.frame
     obs = observe(train, settings)
     cal = derive(obs, settings, sources)
     params = params_of(cal, None, None)
     notes = list(cal.warnings)
-    test = frame[frame["ordinal"] >= cut]
-    labels = dict(zip(frame["ordinal"].tolist(), frame["period"].tolist()))
-    unmodelled: set[str] = set()
-    n = obs.n0
-    rows: list[BacktestPeriod] = []
-    moved = {"acquisition": 0.0, "retention": 0.0}
-    for o in sorted(set(test["ordinal"].tolist())):
-        part = test[test["ordinal"] == o]
-        spend = _channel_spend(part, cal, ledger.has_channels, unmodelled)
-        retention = _retention_spend(part)
-        _track_movement(moved, obs, spend, retention / n if n > 0 else 0.0)
-        paid = float((cal.saturation * -np.expm1(-spend / (cal.kappa * cal.saturation))).sum())
-        churn = float(churn_at(retention / n if n > 0 else 0.0, params))
-        lost = n * churn
-        inflow = paid + cal.o + cal.q * n
-        n_next = n - lost + inflow
-        rows.append(
-            BacktestPeriod(
-                period=labels[o],
-                predicted=Series(inflow, lost, n_next),
-                actual=_actual(part),
-            )
-        )
-        n = n_next
+    test = frame[
+        (frame["ordinal"] >= cut) & (frame["ordinal"] <= (ending or frame["ordinal"].max()))
+    ]
+    rows, moved, unmodelled = _forecast(ledger, test, obs, cal, params)
     if unmodelled:
         notes.append(
             f"spend on {', '.join(sorted(unmodelled))} in the holdout has no calibrated response "
@@ -152,7 +139,8 @@ def backtest(
         )
         for key in ("new_customers", "churned_customers", "customers")
     }
-    level, verdict = _verdict(mape, holdout, obs.frequency)
+    last = ending is None or ending == frame["ordinal"].max()
+    level, verdict = _verdict(mape, _span(rows, holdout, obs.frequency, last))
     spend_moved = SpendMoved(moved["acquisition"], moved["retention"] if obs.retention else None)
     tests_response = max(spend_moved.acquisition, spend_moved.retention or 0.0) >= MOVED
     if not tests_response:
@@ -170,6 +158,72 @@ def backtest(
         spend_moved=spend_moved,
         tests_response=tests_response,
     )
+
+
+def _forecast(ledger: Ledger, test: pd.DataFrame, obs, cal, params):
+    """Replay the held-out spend through the model from the calibration's last base, never
+    reset to the actuals: (rows, how far spend moved, channels without a response)."""
+    labels = dict(zip(ledger.frame["ordinal"].tolist(), ledger.frame["period"].tolist()))
+    unmodelled: set[str] = set()
+    n = obs.n0
+    rows: list[BacktestPeriod] = []
+    moved = {"acquisition": 0.0, "retention": 0.0}
+    for o in sorted(set(test["ordinal"].tolist())):
+        part = test[test["ordinal"] == o]
+        spend = _channel_spend(part, cal, ledger.has_channels, unmodelled)
+        retention = _retention_spend(part)
+        _track_movement(moved, obs, spend, retention / n if n > 0 else 0.0)
+        paid = float((cal.saturation * -np.expm1(-spend / (cal.kappa * cal.saturation))).sum())
+        churn = float(churn_at(retention / n if n > 0 else 0.0, params))
+        lost = n * churn
+        inflow = paid + cal.o + cal.q * n
+        n_next = n - lost + inflow
+        rows.append(BacktestPeriod(labels[o], Series(inflow, lost, n_next), _actual(part)))
+        n = n_next
+    return rows, moved, unmodelled
+
+
+def moved_block(ledger: Ledger, holdout: int, window: int) -> int | None:
+    """DESIGN §11: the last ordinal of the most recent block of ``holdout`` periods in which
+    spend moved by MOVED or more from the ``window`` periods before it (each channel from its
+    own mean, weighted by spend; retention per customer), with at least MIN_WINDOW periods to
+    calibrate on before it; None when spend never moved that much."""
+    frame = ledger.frame
+    ords = sorted(set(frame["ordinal"].tolist()))
+    spend = (
+        frame.pivot_table(
+            index="ordinal", columns="channel", values="acquisition_spend", aggfunc="sum"
+        )
+        .reindex(ords)
+        .fillna(0.0)
+    )
+    per_customer = None
+    if "retention_spend" in frame:
+        totals = frame.groupby("ordinal")[["retention_spend", "customers_start"]].sum()
+        per_customer = (
+            (
+                totals["retention_spend"]
+                / totals["customers_start"].where(totals["customers_start"] > 0)
+            )
+            .reindex(ords)
+            .fillna(0.0)
+            .to_numpy()
+        )
+    a = spend.to_numpy()
+    for end in range(len(ords) - 1, MIN_WINDOW + holdout - 2, -1):
+        start = end - holdout + 1
+        before = slice(max(0, start - window), start)
+        means = a[before].mean(axis=0)
+        live = means > 0
+        if live.any():
+            change = np.abs(a[start : end + 1][:, live] / means[live] - 1.0)
+            if (change @ means[live] / means[live].sum()).max() >= MOVED:
+                return ords[end]
+        if per_customer is not None and per_customer[before].mean() > 0:
+            ratio = per_customer[start : end + 1] / per_customer[before].mean()
+            if np.abs(ratio - 1.0).max() >= MOVED:
+                return ords[end]
+    return None
 
 
 def _retention_spend(part: pd.DataFrame) -> float:
@@ -199,7 +253,15 @@ def _untested(m: SpendMoved) -> str:
     )
 
 
-def _verdict(mape: dict[str, float | None], holdout: int, per: str) -> tuple[str, str]:
+def _span(rows: list[BacktestPeriod], holdout: int, per: str, last: bool) -> str:
+    """How the verdict names the held-out periods."""
+    count = f"{holdout} {per}{'s' if holdout != 1 else ''}"
+    if last or not rows:
+        return f"the last {count}"
+    return f"the {count} {rows[0].period} to {rows[-1].period}"
+
+
+def _verdict(mape: dict[str, float | None], span: str) -> tuple[str, str]:
     graded = {k: v for k, v in mape.items() if v is not None}
     if not graded:
         return "poor", "Nothing to compare: the holdout has no customers to forecast."
@@ -210,7 +272,6 @@ def _verdict(mape: dict[str, float | None], holdout: int, per: str) -> tuple[str
     worst = max(grade(k, v) for k, v in graded.items())
     names = {"new_customers": "new", "churned_customers": "churned", "customers": "customer base"}
     errors = ", ".join(f"{names[k]} {100 * v:.1f} %" for k, v in graded.items())
-    span = f"the last {holdout} {per}{'s' if holdout != 1 else ''}"
     if worst == 0:
         return "good", (
             f"The model forecast {span} well (mean absolute errors: {errors}); "

@@ -296,7 +296,7 @@ def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str], w
 
 
 def _run_backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]):
-    from bucket.analysis.backtest import backtest
+    from bucket.analysis.backtest import backtest, moved_block
     from bucket.model.window import MIN_WINDOW
 
     if settings.backtest == 0:
@@ -306,8 +306,9 @@ def _run_backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str
     holdout = min(DEFAULT_BACKTEST, len(ledger.periods) - MIN_WINDOW)
     if holdout < 1:
         return None
-    try:
-        return backtest(ledger, settings, sources, holdout, option="--backtest")
+    try:  # the most recent periods in which spend moved: they test the response (DESIGN §11)
+        ending = moved_block(ledger, holdout, settings.window)
+        return backtest(ledger, settings, sources, holdout, option="--backtest", ending=ending)
     except InputError:  # the earlier periods alone cannot be calibrated on: no default backtest
         return None
 
