@@ -7,7 +7,7 @@ whose truth we know?
 
 What it measures. For each simulated world it writes a ledger CSV of the world's noisy past,
 runs ``bucket plan world.csv --json`` (default settings, ``--draws`` scenarios) and ``bucket
-backtest world.csv --json`` as a user would (subprocesses, ``--jobs`` in parallel), and judges
+backtest world.csv --json`` (when the plan carries no backtest of its own) as a user would (subprocesses, ``--jobs`` in parallel), and judges
 the recommendation in the world's *truth* (``benchmarks/worlds.py``, a simulator written
 independently of bucket's model; it imports nothing of bucket's except the shipped example's
 ``TRUTH`` table). Per world: regret = (V* − V(plan))/|V*|; realised gain V(plan)/V(today) − 1
@@ -264,11 +264,12 @@ def run_world(job: tuple[str, int, str, int, str, str]) -> dict:
         plan = run_json([exe, "plan", str(path), "--json", "-q", "--draws", str(draws)])
     except Exception as exc:  # a plan that fails is recorded, not fatal
         return {**base, "error": str(exc)[:300], "seconds": time.perf_counter() - t0}
-    try:
-        bt = run_json([exe, "backtest", str(path), "--json", "-q"])
-    except Exception as exc:
-        bt = None
-        base["backtest_error"] = str(exc)[:200]
+    bt = plan.get("backtest")  # the plan's own backtest (what its headline reports), if any
+    if bt is None:
+        try:
+            bt = run_json([exe, "backtest", str(path), "--json", "-q"])
+        except Exception as exc:
+            base["backtest_error"] = str(exc)[:200]
     row = {**base, **score(world, plan, bt)}
     row["seconds"] = time.perf_counter() - t0
     return row
