@@ -155,4 +155,18 @@ def test_subscriptions_without_a_customer_id_are_left_out_not_merged(write):
     nobody = write(head + ",2025-01-06,,5\n ,2025-02-06,,5\n", "nobody.csv")
     result = invoke("ledger", "--subscriptions", nobody)
     assert result.exit_code == 1
-    assert "no subscription has both a customer id and a start date" in result.stderr
+    assert "no subscription has a customer id" in result.stderr
+
+
+def test_left_out_subscriptions_do_not_steer_the_checks(write):
+    """A subscription without a customer id is left out of the checks too: one ending before it
+    starts refused the whole file, one from 2019 stretched the ledger back to 2019-01."""
+    subs = write(
+        "customer_id,start,end,mrr\n,2019-01-15,2019-02-10,50\n,2024-03-01,2024-01-01,9\n"
+        "a,2024-01-03,,50\nb,2024-01-10,2024-03-20,50\nc,2024-02-05,,50\n",
+        "subs.csv",
+    )
+    result = invoke("ledger", "--subscriptions", subs)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("2024-01,2,")
+    assert "2 subscription(s) have no customer id or no start date" in result.stderr

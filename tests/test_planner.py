@@ -689,6 +689,6 @@ def test_the_headline_says_when_the_gain_is_the_value_beyond_the_horizon():
     assert terminal > 0.95 * (rec["value"] - cur["value"])
     profit = (rec["profit"] - cur["profit"]) / cur["profit"]
     assert (
-        f"all of it the value of customers beyond the horizon (profit over 12 months {100 * profit:+.1f} %"
-        in plan["headline"]
+        f"all of it the value of the customers left after 12 months (profit over 12 months "
+        f"{100 * profit:+.1f} %" in plan["headline"]
     )

@@ -78,7 +78,7 @@ def test_all_assumed_headline_gives_the_interval_first(write):
     rows = ["period,spend,retention,new,start,churned,revenue"]
     rows += [f"2025-0{i},1000,300,20,1000,40,50000" for i in range(1, 4)]
     plan = no_nan_json(invoke("plan", write("\n".join(rows) + "\n"), "--json").stdout)
-    assert "at the assumed values" in plan["headline"] and "rests on assumed" in plan["headline"]
+    assert "recommended)" in plan["headline"] and "rests on assumed" in plan["headline"]
 
 
 def test_vectorised_refit_equals_scipy_curve_fit():
@@ -138,19 +138,24 @@ def test_the_split_is_decided_over_the_scenarios_with_the_80_percent_rule():
     grid, cur = _scenarios([0.28, 0.30, 0.32] * 10, today=0.8)
     d = decide(grid, cur, 0.8)
     assert d.rule == "best" and d.share == pytest.approx(0.30, abs=1e-3)
-    # 70 % of scenarios want 0.2, 30 % want 0.4, today 0.5: the Bayes action (the mean gain
-    # relative to today's value, each scenario weighted 1/its value today: 0.2565) beats today
-    # in only 70 %; every split above 0.3 beats it in all: move only that far
+    # 70 % of scenarios want 0.2, 30 % want 0.4, today 0.5: the Bayes action (0.26, each
+    # scenario scaled by its own size) beats today in only 70 %; every split above 0.3 beats it
+    # in all: move only that far
     grid, cur = _scenarios([0.2] * 7 + [0.4] * 3, today=0.5)
     d = decide(grid, cur, 0.5)
-    w = 1 / cur
-    assert d.best == pytest.approx(np.sum(w * np.array([0.2] * 7 + [0.4] * 3)) / w.sum(), abs=2e-4)
+    assert d.best == pytest.approx(0.26, abs=2e-4)
     assert d.share_better_best == pytest.approx(0.7)
     assert d.rule == "partial" and d.share == pytest.approx(0.31, abs=1e-9)
     # half want less acquisition, half more: no move is better in 80 %: keep today's split
     grid, cur = _scenarios([0.2] * 5 + [0.8] * 5, today=0.5)
     d = decide(grid, cur, 0.5)
     assert d.rule == "keep" and d.share == 0.5
+    # a scenario whose value today is near zero does not outvote the rest (it did when each was
+    # divided by today's value)
+    grid, cur = _scenarios([0.8] * 199 + [0.1], today=0.6)
+    cur[-1], grid[-1] = 0.001, grid[-1] - (1 - 0.001 - (0.6 - 0.1) ** 2)
+    d = decide(grid, cur, 0.6)
+    assert d.rule == "best" and d.share == pytest.approx(0.8, abs=0.01)
 
 
 def test_a_plan_never_recommends_what_its_scenarios_call_worse():
@@ -158,3 +163,23 @@ def test_a_plan_never_recommends_what_its_scenarios_call_worse():
     u = no_nan_json(plan.stdout)["uncertainty"]
     assert u["rule"] in ("best", "partial", "keep")
     assert u["share_better"] >= 0.8 or u["rule"] == "keep"
+
+
+def test_the_keep_headline_names_a_best_split_of_zero():
+    from bucket.analysis.wording import headline
+    from bucket.results.plan import Percentiles, Split, Uncertainty
+
+    split = Split(1000.0, 0.6, 0.4, 600.0, 400.0, [], 1.0, 100.0, 10.0, 5.0, 0.0, 8.0, 2.0)
+    p = Percentiles(0.0, 0.0, 0.0)
+    unc = Uncertainty(200, 0, p, p, p, 0.5, 1.0, p, "keep", 0.0)
+    text = headline(
+        objective="value",
+        horizon=12,
+        frequency="month",
+        current=split,
+        recommended=split,
+        assumed=["rho", "mu", "phi"],
+        uncertainty=unc,
+    )
+    assert "the best on average, 0 % acquisition, is uncertain either way" in text
+    assert text.endswith("(this rests on assumed ρ, μ and φ: see the break-even table)")

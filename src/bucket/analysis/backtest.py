@@ -140,7 +140,8 @@ def backtest(
         for key in ("new_customers", "churned_customers", "customers")
     }
     last = ending is None or ending == frame["ordinal"].max()
-    level, verdict = _verdict(mape, _span(rows, holdout, obs.frequency, last))
+    span = _span(rows, holdout, obs.frequency, last)
+    level, verdict = _verdict(mape, span)
     spend_moved = SpendMoved(moved["acquisition"], moved["retention"] if obs.retention else None)
     tests_response = max(spend_moved.acquisition, spend_moved.retention or 0.0) >= MOVED
     if not tests_response:
@@ -156,6 +157,7 @@ def backtest(
         verdict_level=level,  # type: ignore[arg-type]
         warnings=[*(w.line() for w in ledger.warnings), *notes],
         spend_moved=spend_moved,
+        held_out=span,
         tests_response=tests_response,
     )
 
@@ -213,7 +215,7 @@ def moved_block(ledger: Ledger, holdout: int, window: int) -> int | None:
     for end in range(len(ords) - 1, MIN_WINDOW + holdout - 2, -1):
         start = end - holdout + 1
         before = slice(max(0, start - window), start)
-        means = a[before].mean(axis=0)
+        means = _live_means(a[before])
         live = means > 0
         if live.any():
             change = np.abs(a[start : end + 1][:, live] / means[live] - 1.0)
@@ -224,6 +226,15 @@ def moved_block(ledger: Ledger, holdout: int, window: int) -> int | None:
             if np.abs(ratio - 1.0).max() >= MOVED:
                 return ords[end]
     return None
+
+
+def _live_means(window: np.ndarray) -> np.ndarray:
+    """Each channel's mean spend over the window from its first spend on (as the calibration
+    judges a channel launched inside the window), 0 for a channel that never spent."""
+    started = np.maximum.accumulate(window > 0, axis=0)
+    counts = started.sum(axis=0)
+    totals = np.where(started, window, 0.0).sum(axis=0)
+    return np.divide(totals, counts, out=np.zeros_like(totals), where=counts > 0)
 
 
 def _retention_spend(part: pd.DataFrame) -> float:

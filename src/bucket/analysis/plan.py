@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bucket.analysis.sensitivity import break_even, scans, sensitivity
-from bucket.analysis.wording import headline, pct, plural, target_headline
+from bucket.analysis.wording import headline, pct, target_headline
 from bucket.errors import ConfigError, InputError, Problem
 from bucket.model.context import PlanContext
 from bucket.model.optimize import (
@@ -288,9 +288,8 @@ def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str], w
     result = _run_backtest(ledger, settings, sources)
     if result is not None and not result.tests_response:
         warnings.append(
-            f"the backtest of the last {plural(result.holdout, ledger.frequency)} cannot vouch "
-            "for the plan: spend hardly moved in them, so it checks today's rates, not the "
-            "response to spend the plan rests on"
+            f"the backtest of {result.held_out} cannot vouch for the plan: spend hardly moved "
+            "in them, so it checks today's rates, not the response to spend the plan rests on"
         )
     return result
 
@@ -306,11 +305,14 @@ def _run_backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str
     holdout = min(DEFAULT_BACKTEST, len(ledger.periods) - MIN_WINDOW)
     if holdout < 1:
         return None
-    try:  # the most recent periods in which spend moved: they test the response (DESIGN §11)
-        ending = moved_block(ledger, holdout, settings.window)
-        return backtest(ledger, settings, sources, holdout, option="--backtest", ending=ending)
-    except InputError:  # the earlier periods alone cannot be calibrated on: no default backtest
-        return None
+    # the most recent periods in which spend moved: they test the response (DESIGN §11); when
+    # the periods before them cannot be calibrated on (a gap, a late start), the last periods
+    for ending in dict.fromkeys((moved_block(ledger, holdout, settings.window), None)):
+        try:
+            return backtest(ledger, settings, sources, holdout, option="--backtest", ending=ending)
+        except InputError:
+            continue
+    return None
 
 
 def simulate_split(

@@ -61,14 +61,15 @@ def headline(
     scenarios = unc.gain if unc is not None else None
     change = scenarios.p50 if scenarios is not None else rec.change
     gain = what + (f" {pct(change, 1, sign=True)}" if change is not None else "")
-    if objective == "value":
+    where = _where_from(cur, rec, h, per) if objective == "value" else ""
+    if objective == "value" and not where:
         gain += f" over {plural(h, per)}"
     if scenarios is not None:
         gain += f" ({pct(scenarios.p10, 1, sign=True)} or more in 9 of 10 scenarios)"
     all_assumed = set(assumed) >= ASSUMED_CORE
     if unc is not None and unc.rule == "keep":
-        return _keep_headline(cur, unc)
-    if abs(shift) < 0.005:
+        text = _keep_headline(cur, unc)
+    elif abs(shift) < 0.005:
         text = (
             f"Keep today's split ({pct(cur.acquisition_share)} acquisition, "
             f"{pct(cur.retention_share)} retention): it is within half a point of the optimum"
@@ -78,22 +79,20 @@ def headline(
         amount = pct(abs(shift))
         if unc is not None and all_assumed:
             amount = _amount_range(cur, unc, amount)
-        text = f"Shift {amount} of the budget from {direction}: {gain}"
-        if objective == "value":
-            text += _where_from(cur, rec, h, per)
+        text = f"Shift {amount} of the budget from {direction}: {gain}{where}"
         if unc is not None and unc.rule == "partial" and unc.best_split is not None:
             text += (
                 f"; going further, to the best split on average ({pct(unc.best_split)} "
                 f"acquisition), beats today's in fewer than {pct(CONFIDENCE)} of the scenarios"
             )
-    if unc is not None:
+    if unc is not None and unc.rule != "keep":
         text += f"; better than today in {pct(unc.share_better)} of {unc.draws} scenarios"
     if all_assumed:
         text += " (this rests on assumed ρ, μ and φ: see the break-even table)"
     if backtest is not None and backtest.verdict_level == "poor":
         text += (
-            f"; but the model forecast the last {plural(backtest.holdout, per)} poorly "
-            "(backtest): take these figures as indicative"
+            f"; but the model forecast {backtest.held_out} poorly (backtest): take these "
+            "figures as indicative"
         )
     return text
 
@@ -101,7 +100,11 @@ def headline(
 def _keep_headline(cur: out.Split, unc: out.Uncertainty) -> str:
     """No move beats today's split in CONFIDENCE of the scenarios: say so, and what would
     decide."""
-    best = f" (the best on average, {pct(unc.best_split)} acquisition," if unc.best_split else " ("
+    best = (
+        f" (the best on average, {pct(unc.best_split)} acquisition,"
+        if unc.best_split is not None
+        else " ("
+    )
     return (
         f"Keep today's split ({pct(cur.acquisition_share)} acquisition, "
         f"{pct(cur.retention_share)} retention): no move beats it in {pct(CONFIDENCE)} of {unc.draws} "
@@ -126,7 +129,7 @@ def _where_from(cur: out.Split, rec: out.Split, h: int, per: str) -> str:
         [f"profit over {plural(h, per)} {pct(profit, 1, sign=True)}"] if profit is not None else []
     )
     said += [f"customers at the end {pct(base, 1, sign=True)}"] if base is not None else []
-    return f", {most} of it the value of customers beyond the horizon" + (
+    return f", {most} of it the value of the customers left after {plural(h, per)}" + (
         f" ({', '.join(said)})" if said else ""
     )
 
@@ -136,8 +139,8 @@ def _amount_range(cur: out.Split, unc: out.Uncertainty, amount: str) -> str:
     lo, hi = sorted(cur.acquisition_share - x for x in (unc.split.p90, unc.split.p10))
     if lo * hi > 0:  # every scenario points the same way
         lo, hi = sorted((abs(lo), abs(hi)))
-        return f"{100 * lo:.0f}–{pct(hi)} ({amount} at the assumed values)"
-    return f"{amount} (at the assumed values; the scenarios disagree on the direction)"
+        return f"{100 * lo:.0f}–{pct(hi)} ({amount} recommended)"
+    return f"{amount} (the scenarios disagree on the direction)"
 
 
 def target_headline(target: out.Target, horizon: int, frequency: str) -> str:

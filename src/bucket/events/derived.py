@@ -209,6 +209,8 @@ def check_subscriptions(
     row: int | None = None,
     start: str = "start",
     left_out: int | None = 0,
+    no_id: int | None = 0,
+    customer: str = "customer_id",
 ) -> list[str]:
     """Refuse an empty table (or one without a single start date) or subscriptions that end
     before they start; return the warnings: subscriptions left out for want of a customer id
@@ -220,6 +222,18 @@ def check_subscriptions(
         raise InputError(
             Problem("error", "no-data", "no subscriptions", "export some", name, row=row)
         )
+    if no_id and rows and int(no_id) >= int(rows):
+        raise InputError(
+            Problem(
+                "error",
+                "no-data",
+                "no subscription has a customer id",
+                "fill in the customer ids",
+                name,
+                row=row,
+                column=customer,
+            )
+        )
     if last_start is None:
         raise InputError(
             Problem(
@@ -230,17 +244,6 @@ def check_subscriptions(
                 name,
                 row=row,
                 column=start,
-            )
-        )
-    if left_out and rows and int(left_out) >= int(rows):
-        raise InputError(
-            Problem(
-                "error",
-                "no-data",
-                "no subscription has both a customer id and a start date",
-                "fill in the customer_id and start columns",
-                name,
-                row=row,
             )
         )
     if left_out:

@@ -264,7 +264,7 @@ def _derive_subscriptions(
             "CREATE TABLE sub AS "
             + source_sql("subscriptions", _csv_relation(source, delimiter, types, encoding), cols)
         )
-        first, last_start, last_end, rows, bad, left_out = con.execute(
+        first, last_start, last_end, rows, bad, left_out, no_id = con.execute(
             SUBSCRIPTION_CHECKS + " FROM sub"
         ).fetchone()  # type: ignore[misc]
     except duckdb.Error as exc:
@@ -280,7 +280,16 @@ def _derive_subscriptions(
             raise found
         period_range(first, last_end or last_start, frequency, name)  # says the range
     notes = check_subscriptions(
-        rows, bad, last_start, last_end, name, row=2, start=cols["start"], left_out=left_out
+        rows,
+        bad,
+        last_start,
+        last_end,
+        name,
+        row=2,
+        start=cols["start"],
+        left_out=left_out,
+        no_id=no_id,
+        customer=cols["customer_id"],
     )
     as_of = max(d for d in (last_start, last_end) if d is not None)
     periods = period_range(first, as_of, frequency, name)

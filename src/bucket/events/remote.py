@@ -212,7 +212,7 @@ def derive_remote(
         cols = event_columns(eng.columns, eng.name, kind, mapping)
         notes: list[str] = []
         if kind == "subscriptions":  # the embedded path's checks, run where the data is
-            _, last_start, last_end, n, bad, left_out = _run(
+            _, last_start, last_end, n, bad, left_out, no_id = _run(
                 eng, subscription_checks_query(eng.relation, cols, eng.dialect)
             )[0]
             notes = check_subscriptions(
@@ -223,6 +223,8 @@ def derive_remote(
                 eng.name,
                 start=cols["start"],
                 left_out=left_out,
+                no_id=no_id,
+                customer=cols["customer_id"],
             )
         sql = steps_query(
             kind,

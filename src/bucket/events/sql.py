@@ -95,11 +95,14 @@ def source_sql(kind: str, relation: str, columns: dict[str, str]) -> str:
 
 
 # what every engine checks in a subscriptions table before deriving anything from it
-SUBSCRIPTION_CHECKS = (
-    "SELECT MIN(start_day) AS first_start, MAX(start_day) AS last_start, "
-    "MAX(end_day) AS last_end, COUNT(*) AS n, "
-    "SUM(CASE WHEN end_day < start_day THEN 1 ELSE 0 END) AS bad, "
-    "SUM(CASE WHEN customer_id IS NULL OR start_day IS NULL THEN 1 ELSE 0 END) AS left_out"
+_FOLLOWED = "customer_id IS NOT NULL AND start_day IS NOT NULL"
+SUBSCRIPTION_CHECKS = (  # over the subscriptions that can be followed; the rest are counted
+    f"SELECT MIN(CASE WHEN {_FOLLOWED} THEN start_day END) AS first_start, "
+    f"MAX(CASE WHEN {_FOLLOWED} THEN start_day END) AS last_start, "
+    f"MAX(CASE WHEN {_FOLLOWED} THEN end_day END) AS last_end, COUNT(*) AS n, "
+    f"SUM(CASE WHEN {_FOLLOWED} AND end_day < start_day THEN 1 ELSE 0 END) AS bad, "
+    f"SUM(CASE WHEN {_FOLLOWED} THEN 0 ELSE 1 END) AS left_out, "
+    "SUM(CASE WHEN customer_id IS NULL THEN 1 ELSE 0 END) AS no_id"
 )
 
 

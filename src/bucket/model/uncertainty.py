@@ -321,24 +321,28 @@ def _run_at(ctx: PlanContext, flat: Params, spend: np.ndarray, kappa, sat):
 
 def decide(grid: np.ndarray, v_cur: np.ndarray, share0: float) -> Decision:
     """The split to recommend, taken over the scenarios (DESIGN §11): the one with the best
-    mean objective across them relative to today's (the Bayes action); if fewer than CONFIDENCE of the scenarios
-    beat today's split there, only as far towards it from today as keeps CONFIDENCE; if no
-    step does, today's split."""
-    # each scenario counts alike: its objective relative to today's (a scenario with a larger
-    # base or ARPU would otherwise outvote the others)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        relative = grid / np.abs(v_cur)[:, None]
-    relative = relative[np.isfinite(relative).all(axis=1)]
-    best = float(refine_vertex((relative if relative.size else grid).mean(axis=0))[()])
+    mean objective across them, each scenario scaled by its own size (the Bayes action); if
+    fewer than CONFIDENCE of the scenarios beat today's split there, only as far towards it
+    from today as keeps CONFIDENCE; if no step does, today's split."""
+    # each scenario counts alike: its objective over its own size (a scenario with a larger
+    # base or ARPU would otherwise outvote the others; today's value alone can be near zero)
+    scale = np.abs(grid).max(axis=1)
+    live = scale > 0
+    relative = grid[live] / scale[live, None] if live.any() else grid
+    best = float(refine_vertex(relative.mean(axis=0))[()])
     better = (grid > v_cur[:, None]).mean(axis=0)  # per grid split: share of scenarios ahead
 
-    def ahead(s: float) -> float:
-        return float(np.interp(s, GRID, better))
+    def ahead(s: float) -> float:  # off the grid: the lower of the two grid points around s
+        hi = int(np.clip(np.searchsorted(GRID, s), 0, len(GRID) - 1))
+        lo = hi - 1 if hi > 0 and GRID[hi] > s else hi
+        return float(min(better[lo], better[hi]))
 
     if ahead(best) >= CONFIDENCE:
         return Decision(best, "best", best, ahead(best))
-    step = GRID[1] - GRID[0]
-    towards = np.arange(share0, best, step if best > share0 else -step)[1:]
+    if best > share0:  # the grid's splits from today's towards the best, nearest first
+        towards = GRID[(share0 < GRID) & (best > GRID)]
+    else:
+        towards = GRID[(share0 > GRID) & (best < GRID)][::-1]
     kept = share0
     for s in towards:
         if ahead(float(s)) < CONFIDENCE:

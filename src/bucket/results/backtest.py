@@ -49,6 +49,8 @@ class BacktestResult:
     warnings: list[str]
     spend_moved: SpendMoved | None = None
     """how far the holdout's spend moved from the calibration window's"""
+    held_out: str = ""
+    """the held-out periods in words: 'the last 3 months' or 'the 3 months 2025-03 to 2025-05'"""
     tests_response: bool = False
     """whether spend moved enough in the holdout (15 % or more on a side) for the forecast to
     test what the plan rests on, the response to spend, rather than only today's rates"""
