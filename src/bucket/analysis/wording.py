@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bucket.model.uncertainty import CONFIDENCE
-
 if TYPE_CHECKING:
     from bucket.results import plan as out
     from bucket.results.backtest import BacktestResult
@@ -50,6 +48,9 @@ def headline(
     backtest: BacktestResult | None = None,
 ) -> str:
     """The plan's first sentence: the shift, its gain, how sure, and what it rests on."""
+    from bucket.model.uncertainty import CONFIDENCE  # here: the renderers import this module
+
+    sure = pct(CONFIDENCE)
     h, per, cur, rec, unc = horizon, frequency, current, recommended, uncertainty
     what = {
         "value": "customer equity",
@@ -68,7 +69,7 @@ def headline(
         gain += f" ({pct(scenarios.p10, 1, sign=True)} or more in 9 of 10 scenarios)"
     all_assumed = set(assumed) >= ASSUMED_CORE
     if unc is not None and unc.rule == "keep":
-        text = _keep_headline(cur, unc)
+        text = _keep_headline(cur, unc, sure)
     elif abs(shift) < 0.005:
         text = (
             f"Keep today's split ({pct(cur.acquisition_share)} acquisition, "
@@ -83,7 +84,7 @@ def headline(
         if unc is not None and unc.rule == "partial" and unc.best_split is not None:
             text += (
                 f"; going further, to the best split on average ({pct(unc.best_split)} "
-                f"acquisition), beats today's in fewer than {pct(CONFIDENCE)} of the scenarios"
+                f"acquisition), beats today's in fewer than {sure} of the scenarios"
             )
     if unc is not None and unc.rule != "keep":
         text += f"; better than today in {pct(unc.share_better)} of {unc.draws} scenarios"
@@ -97,8 +98,8 @@ def headline(
     return text
 
 
-def _keep_headline(cur: out.Split, unc: out.Uncertainty) -> str:
-    """No move beats today's split in CONFIDENCE of the scenarios: say so, and what would
+def _keep_headline(cur: out.Split, unc: out.Uncertainty, sure: str) -> str:
+    """No move beats today's split in ``sure`` of the scenarios: say so, and what would
     decide."""
     best = (
         f" (the best on average, {pct(unc.best_split)} acquisition,"
@@ -107,7 +108,7 @@ def _keep_headline(cur: out.Split, unc: out.Uncertainty) -> str:
     )
     return (
         f"Keep today's split ({pct(cur.acquisition_share)} acquisition, "
-        f"{pct(cur.retention_share)} retention): no move beats it in {pct(CONFIDENCE)} of {unc.draws} "
+        f"{pct(cur.retention_share)} retention): no move beats it in {sure} of {unc.draws} "
         f"scenarios{best} is uncertain either way); a test of retention spend would decide"
     )
 
