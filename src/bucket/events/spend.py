@@ -103,15 +103,10 @@ def _decimal_mark(rec: Records, index: dict[str, int]) -> str:
     """The file's decimal mark, voted by both spend columns; ``4.763`` beside ``5,308`` with
     nothing else to settle it is an error naming both cells, as in a ledger."""
     amounts = [index[k] for k in ("acquisition_spend", "retention_spend") if k in index]
-    cells = [(row, c[i], i) for row, c in rec.rows for i in amounts if i < len(c)]
-    decimal, mixed = settle_decimal((c for _, c, _ in cells), "," if rec.delimiter == ";" else ".")
+    cells = [(row, i, c[i]) for row, c in rec.rows for i in amounts if i < len(c)]
+    decimal, mixed = settle_decimal((c for _, _, c in cells), "," if rec.delimiter == ";" else ".")
     if mixed is not None:
-        where: dict[str, tuple[int, int]] = {}
-        for row, cell, i in cells:
-            where.setdefault(cell, (row, i))
-        (row_a, col_a), (row_b, col_b) = where[mixed[0]], where[mixed[1]]
-        first, second = sorted([(row_a, col_a, mixed[0]), (row_b, col_b, mixed[1])])
-        message, fix = mixed_marks((first[0], first[2]), (second[0], second[2]))
+        second, message, fix = mixed_marks(mixed, cells)
         raise InputError(
             Problem(
                 "error", "mixed-marks", message, fix, rec.file, second[0], rec.header[second[1]]

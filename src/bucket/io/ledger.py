@@ -136,13 +136,8 @@ def _report_mixed_marks(
 ) -> None:
     """``4.763`` beside ``5,308`` with nothing else to settle the decimal mark: an error naming
     both cells, not a guess (one of them would be read as a decimal, the other as thousands)."""
-    where: dict[str, tuple[int, str]] = {}
-    for row_no, cells in kept:
-        for c in numeric:
-            where.setdefault(cells[match.index[c]], (row_no, c))
-    (row_a, col_a), (row_b, col_b) = where[found[0]], where[found[1]]
-    first, second = sorted([(row_a, col_a, found[0]), (row_b, col_b, found[1])])
-    message, fix = mixed_marks((first[0], first[2]), (second[0], second[2]))
+    cells = ((row_no, c, cells[match.index[c]]) for row_no, cells in kept for c in numeric)
+    second, message, fix = mixed_marks(found, cells)
     out.error(
         "mixed-marks",
         message,

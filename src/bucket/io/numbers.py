@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 _SPACES = "\u00a0\u202f\u2009\u2007 "
 _GROUP_MARKS = "'\u2019" + _SPACES
@@ -227,11 +228,23 @@ def settle_decimal(cells: Iterable[str], default: str) -> tuple[str, tuple[str, 
     return ("." if votes["."] > votes[","] else ","), mixed
 
 
-def mixed_marks(first: tuple[int, str], second: tuple[int, str]) -> tuple[str, str]:
-    """(message, fix) for two cells, each (row, text), that ``settle_decimal`` found mixed."""
+def mixed_marks(found: tuple[str, str], cells: Iterable[tuple[int, Any, str]]):
+    """Where the two cells ``settle_decimal`` found mixed first stand, and what to say of them:
+    ((row, column, text) of the later one, message, fix). ``cells`` yields (row, column, text)
+    in reading order; the column is whatever the caller names columns by."""
+    where: dict[str, tuple[int, Any]] = {}
+    for row, column, text in cells:
+        where.setdefault(text, (row, column))
+        if found[0] in where and found[1] in where:
+            break
+    first, second = sorted((*where[t], t) for t in found)
+    message = (
+        f"'{second[2].strip()}' and '{first[2].strip()}' (row {first[0]}) put a different mark "
+        "before three digits: one of them is a decimal, and which one would be a guess"
+    )
     return (
-        f"'{second[1].strip()}' and '{first[1].strip()}' (row {first[0]}) put a different mark "
-        "before three digits: one of them is a decimal, and which one would be a guess",
+        second,
+        message,
         "write the numbers without thousands separators (4763, 5308 or 4.763, 5.308)",
     )
 
