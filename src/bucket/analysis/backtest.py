@@ -215,12 +215,8 @@ def moved_block(ledger: Ledger, holdout: int, window: int) -> int | None:
     for end in range(len(ords) - 1, MIN_WINDOW + holdout - 2, -1):
         start = end - holdout + 1
         before = slice(max(0, start - window), start)
-        means = _live_means(a[before])
-        live = means > 0
-        if live.any():
-            change = np.abs(a[start : end + 1][:, live] / means[live] - 1.0)
-            if (change @ means[live] / means[live].sum()).max() >= MOVED:
-                return ords[end]
+        if _acquisition_move(a[start : end + 1], _live_means(a[before])).max() >= MOVED:
+            return ords[end]
         if per_customer is not None and per_customer[before].mean() > 0:
             ratio = per_customer[start : end + 1] / per_customer[before].mean()
             if np.abs(ratio - 1.0).max() >= MOVED:
@@ -237,6 +233,16 @@ def _live_means(window: np.ndarray) -> np.ndarray:
     return np.divide(totals, counts, out=np.zeros_like(totals), where=counts > 0)
 
 
+def _acquisition_move(spend: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """Each period's move of acquisition spend (..., J) from the channels' means (J,): every
+    channel's relative change, weighted by its mean spend; 0 where no channel spent."""
+    live = means > 0
+    if not live.any():
+        return np.zeros(spend.shape[:-1])
+    change = np.abs(spend[..., live] / means[live] - 1.0)
+    return change @ means[live] / means[live].sum()
+
+
 def _retention_spend(part: pd.DataFrame) -> float:
     return float(part["retention_spend"].fillna(0).sum()) if "retention_spend" in part else 0.0
 
@@ -246,11 +252,8 @@ def _track_movement(moved: dict[str, float], obs, spend: np.ndarray, per_custome
     acquisition, each channel's move from its own mean, weighted by its spend (channels that
     trade places test their curves even when the total stays put)."""
     means = np.array([ch.spend for ch in obs.channels])
-    if means.size == spend.size and means.sum() > 0:
-        live = means > 0
-        change = np.abs(spend[live] / means[live] - 1.0)
-        acquisition = float((means[live] * change).sum() / means[live].sum())
-        moved["acquisition"] = max(moved["acquisition"], acquisition)
+    if means.size == spend.size:
+        moved["acquisition"] = max(moved["acquisition"], float(_acquisition_move(spend, means)))
     if obs.retention_per_customer > 0:
         change = abs(per_customer / obs.retention_per_customer - 1)
         moved["retention"] = max(moved["retention"], change)
