@@ -170,8 +170,8 @@ def _uncertainty(ctx: PlanContext, d) -> out.Uncertainty | None:
         share_better=float(np.mean(d.value_recommended > d.value_current)),
         refits_accepted=float(d.refit_channels),
         gain=percentiles(gain) if gain.size else None,
-        rule=d.decision.rule if d.decision is not None else "best",
-        best_split=float(d.decision.best) if d.decision is not None else float(np.median(d.split)),
+        rule=d.decision.rule,
+        best_split=float(d.decision.best),
     )
 
 
@@ -209,7 +209,6 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
 
         # DESIGN §11: the split is chosen over the scenarios, not on the point fit
         draws = simulate_draws(ctx, settings.draws, settings.seed)
-        assert draws.decision is not None  # no share given: the draws chose it
         rec = ctx.scenario(draws.decision.share)
     _overflow_warning(ctx, current, "today's split")
     _overflow_warning(ctx, rec, "the recommendation")

@@ -43,7 +43,7 @@ class Draws:
     grid: np.ndarray  # (draws, 101): the objective of every split on optimize.GRID, per draw
     customers_recommended: np.ndarray  # (draws, H + 1): the base under the recommended split
     customers_current: np.ndarray  # (draws, H + 1): under today's split
-    decision: Decision | None = None  # when the draws chose the split
+    decision: Decision  # the split chosen over the draws, and why
 
 
 @dataclass(frozen=True)
@@ -256,8 +256,9 @@ def _retention_draws(
     return _RetentionDraws(c_min, c_base, k, gap, refit_retention)
 
 
-def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float | None = None) -> Draws:
-    """``draws`` resampled, refitted and redrawn calibrations, each re-optimised (DESIGN §7)."""
+def simulate_draws(ctx: PlanContext, draws: int, seed: int) -> Draws:
+    """``draws`` resampled, refitted and redrawn calibrations, each re-optimised (DESIGN §7), and
+    the split decided over them (``decide``)."""
     obs, cal = ctx.obs, ctx.cal
     rng = np.random.default_rng(seed)
     s = _resample(ctx, rng, draws)
@@ -304,8 +305,8 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int, share: float | None 
     a_cur = ctx.share0 * ctx.budget
     t_cur = _run_at(ctx, flat, a_cur * ctx.mix, kappa, sat)
     v_cur = score(t_cur, ctx.objective)
-    decision = decide(grid, v_cur, ctx.share0) if share is None else None
-    a_rec = (decision.share if decision is not None else float(share)) * ctx.budget  # type: ignore[arg-type]
+    decision = decide(grid, v_cur, ctx.share0)
+    a_rec = decision.share * ctx.budget
     t_rec = _run_at(ctx, flat, allocate(np.full(draws, a_rec), kappa, sat), kappa, sat)
     v_rec = score(t_rec, ctx.objective)
     return Draws(
