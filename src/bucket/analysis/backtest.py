@@ -170,12 +170,17 @@ def _forecast(ledger: Ledger, test: pd.DataFrame, obs, cal, params):
     n = obs.n0
     rows: list[BacktestPeriod] = []
     moved = {"acquisition": 0.0, "retention": 0.0}
+    # a channel fitted with a carry-over responds to its effective spend, carried on from the
+    # calibration's last period (the spend series of such a channel is already effective)
+    theta = np.array([ch.carryover for ch in obs.channels])
+    effective = obs.series["spend"][:, -1] if len(theta) else np.zeros(0)
     for o in sorted(set(test["ordinal"].tolist())):
         part = test[test["ordinal"] == o]
         spend = _channel_spend(part, cal, ledger.has_channels, unmodelled)
         retention = _retention_spend(part)
         _track_movement(moved, obs, spend, retention / n if n > 0 else 0.0)
-        paid = float((cal.saturation * -np.expm1(-spend / (cal.kappa * cal.saturation))).sum())
+        effective = (1 - theta) * spend + theta * effective
+        paid = float((cal.saturation * -np.expm1(-effective / (cal.kappa * cal.saturation))).sum())
         churn = float(churn_at(retention / n if n > 0 else 0.0, params))
         lost = n * churn
         inflow = paid + cal.o + cal.q * n

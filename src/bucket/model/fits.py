@@ -1,6 +1,7 @@
-"""The least-squares fits of calibration (DESIGN §5): each channel's response to spend (M, κ)
-and the retention response (c_base, k), both with ``scipy.optimize.curve_fit`` on
-log-parameters (so M, κ, k stay positive), accepted only under the rules of §5.
+"""The least-squares fits of calibration (DESIGN §5): each channel's response to spend (M, κ),
+with a geometric carry-over of spend when it fits clearly better (DESIGN §11), and the retention
+response (c_base, k), both with ``scipy.optimize.curve_fit`` on log-parameters (so M, κ, k stay
+positive), accepted only under the rules of §5.
 """
 
 from __future__ import annotations
@@ -15,37 +16,93 @@ import numpy as np
 # marginal CAC is 3.9x the average; past it the fit is called flat and φ is assumed instead.
 FLAT_X = math.log(10.0)
 
+# The carry-overs tried (the share of a period's effective spend carried into the next), and the
+# F-test level a carry-over must pass against none: strict, as the best of eight is kept
+CARRYOVERS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+CARRYOVER_LEVEL = 0.01
 
-def fit_channel(
-    spend: np.ndarray, paid: np.ndarray
-) -> tuple[tuple[float, float, float] | None, str]:
-    """Least-squares fit of paid = M·(1 − exp(−A/(κM))); (M, κ, SE(M)/M) or None and why."""
+
+def carry_over(spend: np.ndarray, theta: float) -> np.ndarray:
+    """Effective spend with a geometric carry-over (adstock, normalised so a steady spend stays
+    itself): e_t = (1 − θ)·A_t + θ·e_{t−1}, starting from e_0 = A_0 (steady before the data)."""
+    if theta <= 0:
+        return spend
+    # a first-order recursion over a few dozen periods (scipy.signal.lfilter would cost 150 ms
+    # of import for it)
+    out = np.empty(len(spend))
+    prev = float(spend[0])
+    for t, a in enumerate(spend):
+        prev = (1.0 - theta) * float(a) + theta * prev
+        out[t] = prev
+    return out
+
+
+def _curve(a: np.ndarray, log_m: float, log_k: float) -> np.ndarray:
+    m, k = np.exp(log_m), np.exp(log_k)
+    return m * -np.expm1(-a / (k * m))
+
+
+def _curve_jac(a: np.ndarray, log_m: float, log_k: float) -> np.ndarray:
+    m, k = np.exp(log_m), np.exp(log_k)
+    x = a / (k * m)
+    e = np.exp(-x)
+    # d/dlogM of M(1 − e^{−x}) = M(1 − e^{−x}) − x·M·e^{−x};  d/dlogκ = −x·M·e^{−x}
+    return np.column_stack([m * (1 - e) - x * m * e, -x * m * e])
+
+
+def _least_squares(spend: np.ndarray, paid: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(popt, pcov) of paid = M·(1 − exp(−A/(κM))) on (log M, log κ), or None."""
     from scipy.optimize import OptimizeWarning, curve_fit
 
-    n_bar, a_bar = float(paid.mean()), float(spend.mean())
-    m0 = n_bar / 0.5
-    k0 = a_bar / (m0 * math.log(2.0))
-
-    def f(a, log_m, log_k):
-        m, k = np.exp(log_m), np.exp(log_k)
-        return m * -np.expm1(-a / (k * m))
-
-    def jac(a, log_m, log_k):
-        m, k = np.exp(log_m), np.exp(log_k)
-        x = a / (k * m)
-        e = np.exp(-x)
-        # d/dlogM of M(1 − e^{−x}) = M(1 − e^{−x}) − x·M·e^{−x};  d/dlogκ = −x·M·e^{−x}
-        return np.column_stack([m * (1 - e) - x * m * e, -x * m * e])
-
+    m0 = float(paid.mean()) / 0.5
+    k0 = float(spend.mean()) / (m0 * math.log(2.0))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
             popt, pcov = curve_fit(
-                f, spend, paid, p0=(math.log(m0), math.log(k0)), jac=jac, maxfev=2000
+                _curve, spend, paid, p0=(math.log(m0), math.log(k0)), jac=_curve_jac, maxfev=2000
             )
     except (RuntimeError, ValueError):
+        return None
+    return popt, pcov
+
+
+def _sse(spend: np.ndarray, paid: np.ndarray) -> float:
+    """Residual sum of squares of the curve's fit, or of the mean when the curve fails."""
+    flat = float(((paid - paid.mean()) ** 2).sum())
+    fit = _least_squares(spend, paid)
+    if fit is None or not np.all(np.isfinite(fit[0])):
+        return flat
+    sse = float(((paid - _curve(spend, *fit[0])) ** 2).sum())
+    return min(sse, flat) if math.isfinite(sse) else flat
+
+
+def choose_carry_over(spend: np.ndarray, paid: np.ndarray) -> float:
+    """The carry-over θ that fits paid customers best, kept only when it beats none by an F-test
+    at CARRYOVER_LEVEL (one more parameter); 0 otherwise (DESIGN §11)."""
+    from scipy.stats import f as f_dist
+
+    n = len(spend)
+    if n < 6:
+        return 0.0
+    none = _sse(spend, paid)
+    sse, theta = min((_sse(carry_over(spend, t), paid), t) for t in CARRYOVERS)
+    if sse <= 0 or none <= sse:
+        return 0.0
+    stat = (none - sse) / (sse / (n - 3))
+    return theta if f_dist.sf(stat, 1, n - 3) < CARRYOVER_LEVEL else 0.0
+
+
+def fit_channel(
+    spend: np.ndarray, paid: np.ndarray
+) -> tuple[tuple[float, float, float] | None, str]:
+    """Least-squares fit of paid = M·(1 − exp(−A/(κM))); (M, κ, SE(M)/M) or None and why."""
+    n_bar, a_bar = float(paid.mean()), float(spend.mean())
+    fitted = _least_squares(spend, paid)
+    if fitted is None:
         return None, "the least-squares fit did not converge"
+    popt, pcov = fitted
     if not np.all(np.isfinite(popt)) or popt[0] > 50 or popt[1] > 50:
         return None, "the least-squares fit ran away (no saturation in sight)"
     se_log_m = math.sqrt(pcov[0, 0]) if np.isfinite(pcov[0, 0]) and pcov[0, 0] >= 0 else math.inf

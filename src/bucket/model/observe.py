@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket.model.fits import fit_channel
+from bucket.model.fits import carry_over, choose_carry_over, fit_channel
 from bucket.model.window import (
     CalibrationWindow,
     calibration_error,
@@ -36,6 +36,9 @@ class ChannelObs:
     spend_cv: float
     fit: tuple[float, float, float] | None  # (M, κ, SE(M)/M) when accepted
     why_not: str | None  # why no fit was accepted
+    # θ of the geometric carry-over the fit uses (0: none); the fit's spend is then the
+    # effective spend e_t = (1 − θ)·A_t + θ·e_{t−1}, which a steady spend equals
+    carryover: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def _observe_channel(
         )
     cv = _cv(live_spend)
     levels = len(np.unique(np.round(live_spend[live_spend > 0], 2)))
-    fit, why = None, ""
+    fit, why, theta = None, "", 0.0
     if len(live_spend) < MIN_FIT_PERIODS:
         why = f"only {len(live_spend)} periods (a fit needs {MIN_FIT_PERIODS})"
     elif cv < MIN_CV:
@@ -93,9 +96,12 @@ def _observe_channel(
     elif levels < 3:
         why = f"spend took only {levels} distinct values (a curve needs 3 or more)"
     else:
-        fit, why = fit_channel(live_spend, live_paid)
+        theta = choose_carry_over(live_spend, live_paid)
+        fit, why = fit_channel(carry_over(live_spend, theta), live_paid)
+        if fit is None:
+            theta = 0.0
     return ChannelObs(
-        shown, float(live_spend.mean()), float(live_paid.mean()), cv, fit, why or None
+        shown, float(live_spend.mean()), float(live_paid.mean()), cv, fit, why or None, theta
     )
 
 
@@ -155,7 +161,10 @@ def _observe_channels(
                 "earlier customers count as organic and it gets no budget"
             )
             continue
-        channels.append(_observe_channel(shown, spend, paid, notes))
+        ch = _observe_channel(shown, spend, paid, notes)
+        channels.append(ch)
+        if ch.carryover > 0:  # the draws refit on the spend the fit saw
+            spend = np.concatenate([spend[:launch], carry_over(spend[launch:], ch.carryover)])
         spend_rows.append(spend)
         paid_rows.append(paid)
     return _Channels(tuple(channels), spend_rows, paid_rows, organic, organic_p)
