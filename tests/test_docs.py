@@ -43,3 +43,57 @@ def test_every_option_has_help():
         assert cmd.help, name
         for param in cmd.params:
             assert getattr(param, "help", None), f"{name} {param.name} has no help"
+
+
+def console_examples() -> list[tuple[str, list[str]]]:
+    """Each `$ bucket ...` line of the README's console blocks whose files ship with bucket
+    (examples/), with the output lines shown under it."""
+    found = []
+    for block in re.findall(r"```console\n(.*?)```", README, flags=re.S):
+        current: tuple[str, list[str]] | None = None
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                current = (line[2:], [])
+                found.append(current)
+            elif current is not None:
+                current[1].append(line)
+    return [
+        (cmd, out)
+        for cmd, out in found
+        if cmd.startswith("bucket ")
+        and all(
+            (ROOT / w).exists()
+            for w in cmd.split()
+            if w.endswith((".csv", ".parquet", ".toml")) and "-output" not in w
+        )
+        and "|" not in cmd
+        and ">" not in cmd
+    ]
+
+
+def squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_readme_console_examples_print_what_the_readme_shows(monkeypatch, tmp_path):
+    """Every README example on the shipped files runs as written and prints the lines shown
+    (whitespace aside; a line ending in '...' is a prefix; `echo $?` shows the exit code)."""
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    monkeypatch.chdir(tmp_path)  # what an example writes lands here
+    examples = console_examples()
+    assert len(examples) >= 4
+    for cmd, shown in examples:
+        args = cmd.split(";")[0].split()[1:]
+        result = invoke(*args, env={"COLUMNS": "200"})
+        printed = squeeze(result.stdout + "\n" + result.stderr)
+        if "echo $?" in cmd:
+            assert str(result.exit_code) == shown[-1].strip(), cmd
+            shown = shown[:-1]
+        else:
+            assert result.exit_code == 0, (cmd, result.stderr)
+        for line in shown:
+            want = squeeze(line)
+            if want in ("", "..."):
+                continue
+            want = want[:-3].rstrip() if want.endswith("...") else want
+            assert want in printed, f"README shows for `{cmd}`:\n{line}\nbut it printed:\n{printed}"

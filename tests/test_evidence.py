@@ -223,10 +223,14 @@ def test_the_plans_backtest_holds_out_periods_where_spend_moved(tmp_path):
         n += new - churned
     path = tmp_path / "moved.csv"
     path.write_text("\n".join(rows) + "\n")
-    last = no_nan_json(invoke("backtest", str(path), "--json", "--holdout", "3").stdout)
+    args = ("backtest", str(path), "--json", "--holdout", "3")
+    last = no_nan_json(invoke(*args, "--last").stdout)
     assert [p["period"] for p in last["periods"]] == ["2025-06", "2025-07", "2025-08"]
-    assert last["tests_response"] is False  # bucket backtest keeps to the last periods
+    assert last["tests_response"] is False  # --last keeps to the last periods
+    # bucket backtest and the plan's own backtest hold out the same moved block
+    alone = no_nan_json(invoke(*args).stdout)
     bt = no_nan_json(invoke("plan", str(path), "--json").stdout)["backtest"]
+    assert alone["periods"] == bt["periods"] and alone["mape"] == bt["mape"]
     held = [p["period"] for p in bt["periods"]]
     assert len(held) == 3 and held[-1] < "2025-06" and bt["tests_response"] is True
     assert bt["spend_moved"]["acquisition"] >= 0.15

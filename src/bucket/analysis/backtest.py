@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket.errors import ConfigError
+from bucket.errors import BucketError, ConfigError
 from bucket.model.calibrate import derive
 from bucket.model.observe import observe
 from bucket.model.optimize import params_of
@@ -188,6 +188,26 @@ def _forecast(ledger: Ledger, test: pd.DataFrame, obs, cal, params):
         rows.append(BacktestPeriod(labels[o], Series(inflow, lost, n_next), _actual(part)))
         n = n_next
     return rows, moved, unmodelled
+
+
+def backtest_response(
+    ledger: Ledger,
+    settings: PlanSettings,
+    sources: dict[str, str],
+    holdout: int,
+    *,
+    option: str = "--holdout",
+) -> BacktestResult:
+    """The backtest on the most recent ``holdout`` periods in which spend moved, which test the
+    response to spend (DESIGN §11); on the last ones when spend never moved that much or the
+    periods before the moved block cannot be calibrated on (a gap, a late start)."""
+    moved = moved_block(ledger, holdout, settings.window)
+    if moved is not None and moved != ledger.frame["ordinal"].max():
+        try:
+            return backtest(ledger, settings, sources, holdout, option=option, ending=moved)
+        except BucketError:
+            pass
+    return backtest(ledger, settings, sources, holdout, option=option)
 
 
 def moved_block(ledger: Ledger, holdout: int, window: int) -> int | None:

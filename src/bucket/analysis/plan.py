@@ -294,24 +294,20 @@ def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str], w
 
 
 def _run_backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]):
-    from bucket.analysis.backtest import backtest, moved_block
+    from bucket.analysis.backtest import backtest_response
     from bucket.model.window import MIN_WINDOW
 
     if settings.backtest == 0:
         return None
     if settings.backtest is not None:
-        return backtest(ledger, settings, sources, settings.backtest, option="--backtest")
+        return backtest_response(ledger, settings, sources, settings.backtest, option="--backtest")
     holdout = min(DEFAULT_BACKTEST, len(ledger.periods) - MIN_WINDOW)
     if holdout < 1:
         return None
-    # the most recent periods in which spend moved: they test the response (DESIGN §11); when
-    # the periods before them cannot be calibrated on (a gap, a late start), the last periods
-    for ending in dict.fromkeys((moved_block(ledger, holdout, settings.window), None)):
-        try:
-            return backtest(ledger, settings, sources, holdout, option="--backtest", ending=ending)
-        except InputError:
-            continue
-    return None
+    try:
+        return backtest_response(ledger, settings, sources, holdout, option="--backtest")
+    except InputError:
+        return None  # a default backtest the history cannot hold is skipped, not an error
 
 
 def simulate_split(

@@ -118,7 +118,7 @@ def _customer_worth(ctx, share: float) -> tuple[float | None, float]:
 def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str], plan: PlanResult):
     if plan.backtest is not None:
         return plan.backtest, None
-    from bucket.analysis.backtest import backtest
+    from bucket.analysis.backtest import backtest_response
 
     periods = len(ledger.periods)
     holdout = min(BACKTEST_HOLDOUT, periods - 3)
@@ -128,7 +128,7 @@ def _backtest(ledger: Ledger, settings: PlanSettings, sources: dict[str, str], p
             f"the ledger has {plural(periods, 'period')}: too few to hold some out and backtest",
         )
     try:
-        return backtest(ledger, settings, sources, holdout), None
+        return backtest_response(ledger, settings, sources, holdout), None
     except (ConfigError, InputError) as exc:
         return None, f"no backtest: {exc}"
 

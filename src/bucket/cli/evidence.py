@@ -27,12 +27,23 @@ def backtest(
     holdout: Annotated[
         int, typer.Option("--holdout", min=1, help="Periods to forecast: the last H of the ledger.")
     ] = 6,
+    last: Annotated[
+        bool,
+        typer.Option(
+            "--last",
+            help="Hold out the last H periods even when spend moved more in earlier ones.",
+        ),
+    ] = False,
     calibration: CalibrationOptions,
     out: OutputOptions,
     run: RunOptions,
 ) -> None:
-    """Could the model have forecast your own past? Calibrate on all but the last H periods,
-    replay the spend actually made, and compare with what happened.
+    """Could the model have forecast your own past? Calibrate on the periods before H held-out
+    ones, replay the spend actually made in them, and compare with what happened.
+
+    The held-out periods are the most recent H in which spend moved by 15 % or more (they test
+    the response to spend a plan rests on; replaying a steady spend only tests today's rates);
+    the last H when spend never moved that much, or with --last.
 
     Reports new, churned and total customers per period, predicted against actual, the mean
     absolute percentage error of each series, and a verdict in plain words.
@@ -41,13 +52,17 @@ def backtest(
 
       bucket backtest ledger.csv --holdout 6
 
+      bucket backtest ledger.csv --holdout 3 --last
+
       bucket backtest ledger.csv --json | jq .mape
     """
     from bucket.analysis.backtest import backtest as run_backtest
+    from bucket.analysis.backtest import backtest_response
 
     settings, sources = load_settings(calibration)
     ledger = inputs.load(("acquisition_spend",))
-    result = run_backtest(ledger, settings, sources, holdout)
+    run_it = run_backtest if last else backtest_response
+    result = run_it(ledger, settings, sources, holdout)
     emit(result, out, [*inputs.input_paths(), *calibration.input_paths()])
     warn_all(result.warnings, run.quiet)
 

@@ -41,7 +41,12 @@ def report(
     scenarios: ScenarioOptions,
     backtest_h: Annotated[
         int | None,
-        opt("--backtest", "Hold out the last N periods for the backtest chart (default 3).", min=1),
+        opt(
+            "--backtest",
+            "Hold out N periods for the backtest chart: the most recent N in which spend moved, "
+            "else the last N (default 3).",
+            min=1,
+        ),
     ] = None,
     cohorts_file: Annotated[
         str | None,
