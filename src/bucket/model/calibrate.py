@@ -133,7 +133,8 @@ def _channel_response(
                         ch.carryover,
                         "fitted",
                         "share of a period's effective spend carried into the next (adstock); "
-                        "it fitted the paid customers clearly better than none (F-test, 1 %)",
+                        "chosen on the channel's whole history, where it fitted the paid customers clearly "
+                        "better than none (F-test, 1 %)",
                         ch.name,
                     )
                 )

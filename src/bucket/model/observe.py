@@ -73,10 +73,25 @@ def _cv(x: np.ndarray) -> float:
     return float(np.std(x, ddof=0) / mean) if mean > 0 else 0.0
 
 
+def _carried(history: tuple[np.ndarray, np.ndarray], periods: int) -> tuple[float, np.ndarray]:
+    """The carry-over of one channel, chosen on its whole history since it first spent (a
+    structural trait: a calibration window of a few periods cannot tell it), and its effective
+    spend over the last ``periods`` periods."""
+    spend, paid = history
+    launch = int(np.argmax(spend > 0))
+    theta = choose_carry_over(spend[launch:], paid[launch:])
+    return theta, carry_over(spend[launch:], theta)[-periods:]
+
+
 def _observe_channel(
-    shown: str, spend: np.ndarray, paid: np.ndarray, notes: list[str]
-) -> ChannelObs:
-    """One channel that spent and won paid customers, fitted when its data allow (§5)."""
+    shown: str,
+    spend: np.ndarray,
+    paid: np.ndarray,
+    history: tuple[np.ndarray, np.ndarray],
+    notes: list[str],
+) -> tuple[ChannelObs, np.ndarray]:
+    """One channel that spent and won paid customers, fitted when its data allow (§5), and the
+    spend its fit saw (effective spend when a carry-over was kept)."""
     # a channel launched inside the window is judged from its launch on: the months before
     # it existed are not evidence about its response to spend
     launch = int(np.argmax(spend > 0))
@@ -96,13 +111,16 @@ def _observe_channel(
     elif levels < 3:
         why = f"spend took only {levels} distinct values (a curve needs 3 or more)"
     else:
-        theta = choose_carry_over(live_spend, live_paid)
-        fit, why = fit_channel(carry_over(live_spend, theta), live_paid)
-        if fit is None:
-            theta = 0.0
-    return ChannelObs(
+        theta, effective = _carried(history, len(live_spend))
+        fit, why = fit_channel(effective, live_paid)
+        if fit is None or theta == 0:
+            theta, effective = 0.0, live_spend
+        else:
+            spend = np.concatenate([spend[:launch], effective])
+    obs = ChannelObs(
         shown, float(live_spend.mean()), float(live_paid.mean()), cv, fit, why or None, theta
     )
+    return obs, spend
 
 
 @dataclass(frozen=True)
@@ -117,11 +135,24 @@ class _Channels:
     organic_p: np.ndarray
 
 
+def _sums(w: CalibrationWindow, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Acquisition spend and paid new customers per period of ``rows`` (all when None)."""
+    rows = np.ones(len(w.rows), bool) if rows is None else rows
+    idx = w.period_idx[rows]
+    spend = np.bincount(idx, weights=w.col["acquisition_spend"][rows], minlength=w.periods)
+    return spend, np.bincount(idx, weights=w.paid[rows], minlength=w.periods)
+
+
 def _observe_channels(
-    ledger: Ledger, w: CalibrationWindow, organic: float, organic_p: np.ndarray, notes: list[str]
+    ledger: Ledger,
+    w: CalibrationWindow,
+    history: CalibrationWindow,
+    organic: float,
+    organic_p: np.ndarray,
+    notes: list[str],
 ) -> _Channels:
     """Every channel of the window: kept with its response, dropped, or counted as organic."""
-    win, period_idx, n_periods = w.rows, w.period_idx, w.periods
+    win = w.rows
     names = sorted(set(win["channel"].tolist())) if ledger.has_channels else [""]
     if len(names) > MAX_CHANNELS:  # each channel is a curve in every scenario: memory and time
         raise calibration_error(
@@ -134,12 +165,7 @@ def _observe_channels(
     spend_rows: list[np.ndarray] = []
     paid_rows: list[np.ndarray] = []
     for name in names:
-        rows = (
-            (win["channel"] == name).to_numpy() if ledger.has_channels else np.ones(len(win), bool)
-        )
-        idx = period_idx[rows]
-        spend = np.bincount(idx, weights=w.col["acquisition_spend"][rows], minlength=n_periods)
-        paid = np.bincount(idx, weights=w.paid[rows], minlength=n_periods)
+        spend, paid = _sums(w, (win["channel"] == name).to_numpy() if ledger.has_channels else None)
         shown = name or "all"
         if spend.sum() <= 0:
             organic += float(paid.mean())
@@ -161,11 +187,10 @@ def _observe_channels(
                 "earlier customers count as organic and it gets no budget"
             )
             continue
-        ch = _observe_channel(shown, spend, paid, notes)
+        hist = (history.rows["channel"] == name).to_numpy() if ledger.has_channels else None
+        ch, spend = _observe_channel(shown, spend, paid, _sums(history, hist), notes)
         channels.append(ch)
-        if ch.carryover > 0:  # the draws refit on the spend the fit saw
-            spend = np.concatenate([spend[:launch], carry_over(spend[launch:], ch.carryover)])
-        spend_rows.append(spend)
+        spend_rows.append(spend)  # the draws refit on the spend the fit saw
         paid_rows.append(paid)
     return _Channels(tuple(channels), spend_rows, paid_rows, organic, organic_p)
 
@@ -219,7 +244,8 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
     organic_p = w.per_period(w.organic + w.reactivated)
     s_total = float(start_p.sum())
     referral_rate = float(w.referral.sum() / s_total) if s_total > 0 else 0.0
-    ch = _observe_channels(ledger, w, float(organic_p.mean()), organic_p, notes)
+    history = calibration_window(ledger, settings.model_copy(update={"window": 1 << 30}))
+    ch = _observe_channels(ledger, w, history, float(organic_p.mean()), organic_p, notes)
     if not ch.channels:
         raise calibration_error(
             ledger,
