@@ -224,7 +224,7 @@ def _check_arms(test: str, group: list[RetentionArm], fail: Callable[..., InputE
     if len(group) == 1:
         raise fail(
             "one-arm",
-            f"retention test {test} has only one arm; a test compares two or more",
+            f"retention test {test} has only one arm, and a test compares two or more",
             "add the other arms (a holdout at 0, today's spend, ...) under the same test id",
             first.row,
             "test",

@@ -63,9 +63,9 @@ class Sheet:
         if canon not in self.index:
             raise self.fail(
                 "missing-column",
-                f"a {kind} row needs column {canon}, and the file has none "
+                f"{_article(kind)} {kind} row needs column {canon}, and the file has none "
                 f"(columns found: {name_list(self.header)})",
-                f"add a {canon} column ({', '.join(REQUIRED[kind])} for a {kind} row)",
+                f"add {_article(canon)} {canon} column ({', '.join(REQUIRED[kind])} for {_article(kind)} {kind} row)",
                 row,
                 canon,
             )
@@ -220,7 +220,7 @@ def _se(sheet: Sheet, row: int, cells: list[str], lift: float) -> float:
         if se <= 0:
             raise sheet.fail(
                 "bad-se",
-                f"se is {sheet.text(cells, 'se')}; a standard error is above 0",
+                f"se is {sheet.text(cells, 'se')}, but a standard error is above 0",
                 "enter the test's standard error, or its 95 % interval in ci_low and ci_high",
                 row,
                 "se",
@@ -267,7 +267,8 @@ def _se_from_confidence(
     if not 0 < confidence < 1:
         raise sheet.fail(
             "bad-confidence",
-            f"confidence is {cell}; it is a level between 0 and 1 (1 − the test's p-value)",
+            f"confidence is {cell}, but it is a level between 0 and 1, both excluded (1 − the "
+            "test's p-value)",
             "write it as 0.9 or 90 %, or give se or the 95 % interval instead",
             row,
             "confidence",
@@ -295,11 +296,15 @@ def _scope(sheet: Sheet, row: int, cells: list[str]) -> float:
     if not 0 < scope <= 1:
         raise sheet.fail(
             "bad-scope",
-            f"scope is {cell}; it is the share of the channel's market tested, above 0 and "
-            "at most 1",
+            f"scope is {cell}, but it is the share of the channel's market tested: above 0 "
+            "and at most 1",
             "write it as 0.5 or 50 % (1, or empty, for a test over the whole market)",
             row,
             "scope",
             cell,
         )
     return scope
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"

@@ -100,11 +100,12 @@ def read_experiments_text(text: str, name: str) -> Experiments:
 def read_records_as_experiments(rec: Records) -> Experiments:
     """``read_experiments`` on records already read."""
     sheet = _sheet(rec)
+    for row, cells in rec.rows:
+        sheet.check_width(row, cells)
     dates = _dates(sheet, rec)
     arms: list[RetentionArm] = []
     lifts: list[LiftTest] = []
     for k, (row, cells) in enumerate(rec.rows):
-        sheet.check_width(row, cells)
         start, end = dates[k]
         if row_kind(sheet, row, cells) == "retention":
             arms.append(read_arm(sheet, row, cells, start, end))
