@@ -12,7 +12,10 @@ Each row is one arm of a retention test (``test``, ``arm``, ``start``, ``end``, 
 with se = (hi − lo)/3.92, ``scope`` (default 1), optional ``start``/``end``). ``kind`` says which;
 without it a row with an ``arm`` or ``customers`` is a retention arm, one with ``channel`` and
 ``incremental_customers`` a lift test. A ``start`` or ``end`` that is a period (``2024-01``,
-``2024-Q1``) stands for the period's first or last day, so records always hold dates.
+``2024-Q1``) stands for the period's first or last day, so records always hold dates. A retention
+arm needs both dates; a lift test without dates gives its amounts per ledger period (T = 1). A lift
+test without a ``test`` id is called ``<channel> (row <n>)``. A ``note`` column is for people.
+Warnings (arms of a test that all spend alike, columns not read) come back as ``Problem`` data.
 
 Other tools' exports read as they are:
 
@@ -20,10 +23,11 @@ Other tools' exports read as they are:
   ``spend``, ``confidence``, ``metric``, ``calibration_scope``). ``liftAbs`` is the response to
   ``spend`` against a holdout, so a file that names its lift ``liftAbs`` and has no
   ``incremental_spend`` reads ``spend`` as the incremental spend over a base of 0. Robyn's
-  ``confidence`` is a confidence level, not an error: its docs suggest 1 − p-value; read as the
-  two-sided p-value of lift/se, se = |liftAbs| / z with z = Φ⁻¹((1 + confidence)/2) (0.95 → z =
-  1.96). An ``se`` or interval, when given, wins. ``calibration_scope`` is Robyn's ``immediate``
-  or ``total`` (carryover, which bucket has none of): either reads as scope 1; a number is the
+  ``confidence`` is a confidence level, not a standard error; its docs suggest 1 − p-value.
+  Read as 1 − the two-sided p-value of lift/se: se = |liftAbs| / z, z = Φ⁻¹((1 + confidence)/2)
+  (0.95 → z = 1.96; 0 or 1, or a lift of 0, is an error asking for se or an interval). An
+  ``se`` or interval, when given, wins. ``calibration_scope`` is Robyn's ``immediate`` or
+  ``total`` (carryover, which bucket has none of): either reads as scope 1; a number is the
   share tested. A ``metric`` naming revenue is an error: bucket calibrates new customers.
 - PyMC-Marketing's lift-test frame (``channel``, ``x``, ``delta_x``, ``delta_y``, ``sigma``):
   the saturation curve moved from x to x + delta_x, per model period; delta_y its measured
@@ -71,6 +75,7 @@ __all__ = [
     "read_experiments_text",
     "read_records_as_experiments",
 ]
+
 NUMERIC = (
     "customers",
     "churned",
