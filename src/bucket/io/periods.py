@@ -302,6 +302,18 @@ def _read_slashes(labels: list[Label], day_first: bool) -> list[Label]:
     return out
 
 
+def settle_slashes(labels: list[Label]) -> tuple[list[Label], str | None]:
+    """The labels with every d/d/yyyy date read in the one order the file's dates allow, for
+    a file whose dates are not one per period (no frequency decides): month first (US order)
+    when either order reads, with a note saying so. Raises ``PeriodProblem`` when the dates mix
+    both orders or one is not a real date in the order chosen."""
+    orders = _slash_orders(labels)
+    note = None
+    if len(orders) > 1:
+        note = "dates like 01/02/2025 read as month/day/year (US order); use YYYY-MM-DD to be sure"
+    return _read_slashes(labels, orders[0]), note
+
+
 def resolve(labels: list[Label]) -> Resolved:
     """Settle one frequency for a file's labels and map each to its period.
 
