@@ -8,7 +8,6 @@ import io
 from statistics import NormalDist
 
 import pytest
-from conftest import EXAMPLES
 
 from bucket.errors import InputError
 from bucket.io.experiments import (
@@ -120,8 +119,19 @@ def test_stdin(monkeypatch):
     assert exp.file == "stdin" and len(exp.arms) == 2
 
 
-def test_path_and_the_example():
-    exp = read_experiments(str(EXAMPLES / "experiments.csv"))
+A_FILE = """\
+test,kind,start,end,arm,customers,churned,spend_per_customer,channel,spend,incremental_spend,incremental_customers,se,ci_low,ci_high,scope,note
+retention-q3,retention,2025-07-01,2025-09-30,holdout,450,61,0,,,,,,,,,"no retention spend for 3 months: tells how much churn the money removes today (k)"
+retention-q3,retention,2025-07-01,2025-09-30,current,450,47,2.00,,,,,,,,,"today's retention spend per customer per month"
+retention-q3,retention,2025-07-01,2025-09-30,stretch,450,39,8.00,,,,,,,,,"4x today's spend: tells how much churn money can remove at all (mu)"
+search-boost,acquisition,2025-10-01,2025-10-31,,,,,search,19000,9500,41,,19,63,,"search spend raised by half for October; lift with its 95 % interval"
+social-dark,acquisition,2025-10-01,2025-10-31,,,,,social,4200,-4200,-17,7,,,0.5,"social switched off in half the regions (scope 0.5); spend is that half's"
+"""
+
+
+def test_a_path(tmp_path):
+    (tmp_path / "experiments.csv").write_text(A_FILE, encoding="utf-8")
+    exp = read_experiments(str(tmp_path / "experiments.csv"))
     assert [a.arm for a in exp.arms] == ["holdout", "current", "stretch"]
     assert [t.test for t in exp.lifts] == ["search-boost", "social-dark"]
     assert exp.warnings == ()
