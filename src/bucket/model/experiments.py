@@ -19,29 +19,28 @@ widened K_WIDEN-fold at each end: today's mCAC rests on φ (0.8–1.7× its φ =
 put churn at zero spend above 100 %. Curves whose churn at zero spend exceeds 100 % are outside
 the prior (the box is cut there), so every draw is a curve §5 could use.
 
-The grid (GRID_SHAPE cells, values at cell centres) starts on the whole prior box and zooms onto
-the cells within SIGNIFICANT nats of the best one while that halves a side, so a sharp posterior
-is resolved as finely as a broad one. A parameter is *identified* when its posterior 80 % interval
-is less than IDENTIFIED (a half) of its prior 80 % interval (k measured in ln k).
+Grids (``model.posterior``): GRID_SHAPE cells over the prior box, zoomed onto a sharp posterior.
+A parameter is *identified* when its posterior 80 % interval is less than half its prior 80 %
+interval (k measured in ln k, where its prior is flat). Checks: each arm or lift test against
+the ledger-only prediction, the prior's mean, with a standard error that adds the prior's spread
+to the sampling error, so |z| > FAR means no plausible parameter explains it (a warning naming
+the test); a treated arm churning more than its holdout is a finding (μ towards 0), not an error.
 Inputs are validated by the reader; a value out of domain here is a ValueError (a caller's bug).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln, xlog1py, xlogy
+from scipy.special import gammaln
 
+from bucket.model.posterior import GridPosterior, Marginal, grid_posterior, marginal
 from bucket.model.uncertainty import RANGES
 
 GRID_SHAPE = (181, 121)  # cells per axis: (μ, ln k) and (φ, ι)
-RESOLVED = 3.0  # a posterior whose sd spans fewer cells is found again on a finer grid ...
-ZOOM = 8.0  # ... of ± this many standard deviations around the likelihood's peak
-MAX_ROUNDS = 3  # zooms of the grid at most
-IDENTIFIED = 0.5  # identified: posterior 80 % width below this share of the prior's
 K_WIDEN = 4.0  # the ln k prior reaches this factor beyond the ρ range at each end
 IOTA_RANGE = (0.0, 1.0)
 FAR = 3.0  # |z| above which a test disagrees with the ledger
@@ -94,20 +93,6 @@ class ChannelAnchor:
 
 
 @dataclass(frozen=True)
-class Marginal:
-    """One parameter's posterior median and 80 % interval, the prior's, and whether the
-    experiments identify it (IDENTIFIED)."""
-
-    median: float
-    p10: float
-    p90: float
-    prior_median: float
-    prior_p10: float
-    prior_p90: float
-    identified: bool
-
-
-@dataclass(frozen=True)
 class Check:
     """One arm or lift test against the ledger: ``observed`` (churn share over the test, or
     incremental customers), ``predicted`` at the posterior medians, ``ledger`` the ledger-only
@@ -125,158 +110,6 @@ class Check:
     informs: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class GridPosterior:
-    """A distribution on a regular grid: cell centres ``x`` (axis 0) and ``y`` (axis 1), cell
-    widths ``dx``, ``dy``, and each cell's probability (summing to 1)."""
-
-    x: np.ndarray
-    y: np.ndarray
-    dx: float
-    dy: float
-    weights: np.ndarray
-
-    def sample(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """``n`` draws: a cell by its probability, then a uniform point inside it."""
-        cdf = np.cumsum(self.weights.ravel())
-        cell = np.minimum(np.searchsorted(cdf, rng.random(n) * cdf[-1], side="right"), cdf.size - 1)
-        i, j = np.unravel_index(cell, self.weights.shape)
-        jitter = rng.random((2, n)) - 0.5
-        return self.x[i] + jitter[0] * self.dx, self.y[j] + jitter[1] * self.dy
-
-    def quantiles(self, axis: int, qs: Sequence[float]) -> np.ndarray:
-        """Quantiles of one coordinate's marginal, linear inside a cell."""
-        centres, h = (self.x, self.dx) if axis == 0 else (self.y, self.dy)
-        pmf = self.weights.sum(axis=1 - axis)
-        edges = np.append(centres - h / 2, centres[-1] + h / 2)
-        cdf = np.append(0.0, np.cumsum(pmf))
-        return np.interp(np.asarray(qs), cdf / cdf[-1], edges)
-
-    def mean(self, values: np.ndarray) -> np.ndarray:
-        """The expectation of ``values`` (cells × cells × ...) over the grid."""
-        return np.tensordot(self.weights, values, axes=([0, 1], [0, 1]))
-
-
-Box = tuple[tuple[float, float], tuple[float, float]]
-GridFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-def _centres(lo: float, hi: float, n: int) -> tuple[np.ndarray, float]:
-    h = (hi - lo) / n
-    return lo + h * (np.arange(n) + 0.5), h
-
-
-def _grid(box: Box, shape: tuple[int, int], feasible: GridFn):
-    """Cells over ``box`` (uniform weights) and which are feasible."""
-    x, dx = _centres(*box[0], shape[0])
-    y, dy = _centres(*box[1], shape[1])
-    ok = np.broadcast_to(feasible(x[:, None], y[None, :]), shape)
-    return GridPosterior(x, y, dx, dy, np.ones(shape)), ok
-
-
-def _evaluate(grid: GridPosterior, ok: np.ndarray, loglik: GridFn) -> GridPosterior:
-    with np.errstate(all="ignore"):
-        lp = np.where(ok, loglik(grid.x[:, None], grid.y[None, :]), -np.inf)
-    top = lp.max()
-    if not np.isfinite(top):
-        raise ValueError("the experiments are impossible under every plausible parameter")
-    w = np.exp(lp - top)
-    return GridPosterior(grid.x, grid.y, grid.dx, grid.dy, w / w.sum())
-
-
-def _moments(post: GridPosterior) -> tuple[np.ndarray, np.ndarray]:
-    """The posterior's mean and standard deviation on each axis."""
-    mean, sd = [], []
-    for axis, c in enumerate((post.x, post.y)):
-        pmf = post.weights.sum(axis=1 - axis)
-        mean.append(float(pmf @ c))
-        sd.append(math.sqrt(max(float(pmf @ c**2) - mean[-1] ** 2, 0.0)))
-    return np.array(mean), np.array(sd)
-
-
-def _peak(loglik: GridFn, feasible: GridFn, post: GridPosterior) -> tuple[np.ndarray, np.ndarray]:
-    """The maximum of the log-likelihood near the best cell (Nelder–Mead, in cells), and its
-    standard deviations there from the curvature (NaN where the curvature says nothing)."""
-    from scipy.optimize import minimize
-
-    i, j = np.unravel_index(post.weights.argmax(), post.weights.shape)
-    start, steps = np.array([post.x[i], post.y[j]]), np.array([post.dx, post.dy])
-
-    def f(u: np.ndarray) -> float:
-        x, y = (np.array([[v]]) for v in start + u * steps)
-        with np.errstate(all="ignore"):
-            v = float(loglik(x, y)[0, 0]) if feasible(x, y).all() else -np.inf
-        return -v if np.isfinite(v) else 1e300
-
-    simplex = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
-    opts = {"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000, "initial_simplex": simplex}
-    u = minimize(f, np.zeros(2), method="Nelder-Mead", options=opts).x
-    e = 1e-3  # central differences, in cells
-    hess = np.empty((2, 2))
-    for a in range(2):
-        for b in range(2):
-            da, db = np.eye(2)[a] * e, np.eye(2)[b] * e
-            hess[a, b] = (f(u + da + db) - f(u + da - db) - f(u - da + db) + f(u - da - db)) / (
-                4 * e * e
-            )
-    with np.errstate(all="ignore"):  # a flat axis has no curvature: the other's conditional sd
-        d = np.diag(hess)
-        pd = bool(np.all(np.linalg.eigvalsh(hess) > 0))
-        var = np.diag(np.linalg.inv(hess)) if pd else np.where(d > 0, 1.0 / d, np.nan)
-    return start + u * steps, np.sqrt(var) * steps
-
-
-def grid_posterior(
-    loglik: GridFn, feasible: GridFn, box: Box, shape: tuple[int, int] = GRID_SHAPE
-) -> tuple[GridPosterior, GridPosterior]:
-    """(posterior, prior): a flat prior on the ``feasible`` part of ``box`` times
-    exp(``loglik``); both functions take the cell centres as broadcasting arrays (x a column,
-    y a row). The prior's grid covers the feasible part's bounding box. A posterior whose
-    standard deviation spans fewer than RESOLVED cells is found again on a grid of ±ZOOM
-    standard deviations: the grid's own when it spans a cell or more, else the curvature's at
-    the likelihood's peak (``_peak``)."""
-    grid, ok = _grid(box, shape, feasible)
-    if not ok.any():
-        raise ValueError("no parameter in the plausible ranges is feasible")
-    rows, cols = np.flatnonzero(ok.any(axis=1)), np.flatnonzero(ok.any(axis=0))
-    box = (
-        (grid.x[rows[0]] - grid.dx / 2, grid.x[rows[-1]] + grid.dx / 2),
-        (grid.y[cols[0]] - grid.dy / 2, grid.y[cols[-1]] + grid.dy / 2),
-    )
-    grid, ok = _grid(box, shape, feasible)
-    prior = GridPosterior(grid.x, grid.y, grid.dx, grid.dy, ok / ok.sum())
-    post = _evaluate(grid, ok, loglik)
-    for _ in range(MAX_ROUNDS):
-        centre, sd = _moments(post)
-        cell = np.array([post.dx, post.dy])
-        if np.all(sd >= RESOLVED * cell):
-            break
-        fine = sd < cell  # the grid cannot tell the spread there: the curvature at the peak can
-        if fine.any():
-            peak, curved = _peak(loglik, feasible, post)
-            curved = np.where(np.isfinite(curved) & (curved > 1e-6 * cell), curved, 2.0 * cell)
-            centre, sd = np.where(fine, peak, centre), np.where(fine, curved, sd)
-        now = ((post.x[0], post.x[-1]), (post.y[0], post.y[-1]))
-        new = [
-            (max(b[0], m - ZOOM * s), min(b[1], m + ZOOM * s))
-            if s < RESOLVED * h
-            else (c[0] - h / 2, c[1] + h / 2)  # resolved on this axis: as it is
-            for m, s, h, b, c in zip(centre, sd, cell, box, now)
-        ]
-        grid, ok = _grid((new[0], new[1]), shape, feasible)
-        if not ok.any():
-            break
-        post = _evaluate(grid, ok, loglik)
-    return post, prior
-
-
-def _marginal(post: GridPosterior, prior: GridPosterior, axis: int, transform=float) -> Marginal:
-    q = post.quantiles(axis, (0.5, 0.1, 0.9))
-    p = prior.quantiles(axis, (0.5, 0.1, 0.9))
-    identified = bool(q[2] - q[1] < IDENTIFIED * (p[2] - p[1]))
-    return Marginal(*(transform(v) for v in (*q, *p)), identified=identified)
-
-
 # --- retention ------------------------------------------------------------------------------
 
 
@@ -291,11 +124,14 @@ def churn_probability(c, periods):
         return -np.expm1(periods * np.log1p(-np.minimum(c, 1.0)))
 
 
-def arm_loglik(customers, churned, p):
-    """ln Binomial(churned; customers, p), with SciPy's special functions."""
+def arm_loglik(customers, churned, c, periods):
+    """ln Binomial(churned; customers, p), p = 1 − (1 − c)^T: ln C(n, y) (SciPy's gammaln)
+    + y·ln p + (n − y)·T·ln(1 − c)."""
     n, y = np.asarray(customers, float), np.asarray(churned, float)
     log_comb = gammaln(n + 1.0) - gammaln(y + 1.0) - gammaln(n - y + 1.0)
-    return log_comb + xlogy(y, p) + xlog1py(n - y, -p)
+    log_kept = periods * np.log1p(-np.minimum(c, 1.0 - 1e-16))  # ln(1 − p)
+    p = np.maximum(-np.expm1(log_kept), 1e-300)  # 0·ln p = 0 when p = 0 and nothing churned
+    return log_comb + y * np.log(p) + (n - y) * log_kept
 
 
 def k_prior(anchor: RetentionAnchor) -> tuple[float, float]:
@@ -365,34 +201,32 @@ def fit_retention(
     n, y, r, t = _retention_arrays(arms)
     c, r0 = anchor.c_obs, anchor.r_obs
 
-    def probabilities(mu: np.ndarray, ln_k: np.ndarray) -> np.ndarray:
+    def curve(mu: np.ndarray, ln_k: np.ndarray) -> np.ndarray:
+        k = np.exp(ln_k)[..., None]
         with np.errstate(over="ignore"):  # beyond the cap: churn 100 %, outside the prior
-            curve = retention_curve(
-                r, c_obs=c, r_obs=r0, mu=mu[..., None], k=np.exp(ln_k)[..., None]
-            )
-        return churn_probability(curve, t)
+            return retention_curve(r, c_obs=c, r_obs=r0, mu=mu[..., None], k=k)
 
     def loglik(mu: np.ndarray, ln_k: np.ndarray) -> np.ndarray:
-        return arm_loglik(n, y, probabilities(mu, ln_k)).sum(axis=-1)
+        return arm_loglik(n, y, curve(mu, ln_k), t).sum(axis=-1)
 
     def feasible(mu: np.ndarray, ln_k: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):  # churn at r = 0 at most 100 %
             return np.log(mu * c) + r0 / np.exp(ln_k) <= np.log1p(-(1.0 - mu) * c)
 
     post, prior = grid_posterior(loglik, feasible, (RANGES["mu"], k_prior(anchor)), shape)
-    mu_m = _marginal(post, prior, 0)
-    k_m = _marginal(post, prior, 1, transform=math.exp)
+    mu_m = marginal(post, prior, 0)
+    k_m = marginal(post, prior, 1, transform=math.exp)
     fitted = churn_probability(
         retention_curve(r, c_obs=c, r_obs=r0, mu=mu_m.median, k=k_m.median), t
     )
     p_prior = np.broadcast_to(
-        probabilities(prior.x[:, None], prior.y[None, :]), (*shape, len(arms))
+        churn_probability(curve(prior.x[:, None], prior.y[None, :]), t), (*shape, len(arms))
     )
     mean = prior.mean(p_prior)
     spread = np.maximum(prior.mean(p_prior**2) - mean**2, 0.0)
     # c(r) is proportional to c_obs, so its standard error moves p by dp/dc·c/c_obs·se
     c_mean = -np.expm1(np.log1p(-mean) / t)
-    dp = t * (1.0 - mean) / (1.0 - c_mean) * c_mean / c * anchor.c_obs_se
+    dp = t * (1.0 - c_mean) ** (t - 1.0) * c_mean / c * anchor.c_obs_se
     var = mean * (1.0 - mean) / n + spread + dp**2
     checks = _retention_checks(arms, anchor, y / n, fitted, mean, np.sqrt(var))
     return RetentionPosterior(
@@ -548,7 +382,7 @@ def fit_channel(
         return np.ones(phi.shape, dtype=bool)
 
     post, prior = grid_posterior(loglik, feasible, (RANGES["phi"], IOTA_RANGE), shape)
-    phi_m, iota_m = _marginal(post, prior, 0), _marginal(post, prior, 1)
+    phi_m, iota_m = marginal(post, prior, 0), marginal(post, prior, 1)
     fitted = lifts(np.array(phi_m.median), np.array(iota_m.median))
     pred = np.broadcast_to(lifts(prior.x[:, None], prior.y[None, :]), (*shape, len(tests)))
     mean = prior.mean(pred)
