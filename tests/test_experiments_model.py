@@ -144,6 +144,9 @@ def test_a_test_far_from_the_ledger_is_a_warning():
     post = fit_retention([far], ANCHOR)
     assert abs(post.checks[0].z) > FAR
     assert len(post.warnings) == 1 and "far-1" in post.warnings[0]
+    # the ledger's own churn is uncertain: with its standard error the same arm is not far
+    unsure = RetentionAnchor(c_obs=0.05, r_obs=2.0, mcac=200.0, c_obs_se=0.02)
+    assert abs(fit_retention([far], unsure).checks[0].z) < FAR
     ok = expected_arm("ok", "holdout", 0.0, 50_000, mu=0.5, k=1.5)
     assert fit_retention([ok], ANCHOR).warnings == ()
     same = [RetentionArm("eq", a, 1000, 140, 2.0, 3.0) for a in ("a", "b")]

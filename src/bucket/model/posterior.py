@@ -8,6 +8,11 @@ likelihood's peak (Nelder–Mead from the best cell, central differences), so a 
 is resolved as finely as a broad one. Quantiles are linear inside a cell; draws pick a cell by
 its probability and a uniform point inside it. A parameter is *identified* when its posterior
 80 % interval is less than IDENTIFIED of its prior's.
+
+Limit: a long ridge thinner than a cell (a very large test that informs one combination of the
+two parameters, e.g. 10⁵ customers in a holdout and a current arm, no stretch) spans many cells
+on both axes, so it is not zoomed, and its marginals are summed from cells that sample the ridge
+unevenly (μ's median off by about 0.01 at 2·10⁴ customers per arm, 0.06 at 10⁶).
 """
 
 from __future__ import annotations
