@@ -721,3 +721,37 @@ def test_a_carry_over_is_fitted_when_spend_acts_with_a_lag_and_only_then():
         false_found += choose_carry_over(spend[1:], direct) > 0
     assert found >= 30 and false_found <= 3
     assert np.median(recovered) == pytest.approx(200, rel=0.15)
+
+
+def test_the_plan_suggests_the_retention_test_that_would_measure_mu():
+    """DESIGN §12: every plan names its next test. The arms churn as the plan's own curve says
+    (c(r) = c_min + (c_base − c_min)·e^(−r/k), over T periods 1 − (1 − c)^T), the stretch arm
+    spends what the recommendation spends per customer, and the size is the two-proportion
+    formula with z₀.₉₇₅ = 1.959964 and z₀.₈ = 0.841621, rounded up."""
+    res = invoke("plan", str(EXAMPLES / "saas_monthly.csv"), "--json")
+    plan = no_nan_json(res.stdout)
+    p = {q["symbol"]: q["value"] for q in plan["parameters"] if q["channel"] is None}
+    t = plan["experiment_suggested"]
+    assert (
+        t["informs"] == "mu"
+        and t["periods"] == 3
+        and [a["name"] for a in t["arms"]]
+        == [
+            "current",
+            "stretch",
+        ]
+    )
+    cur, stretch = t["arms"]
+    rec, today = plan["recommendation"], plan["current"]
+    assert stretch["spend_per_customer"] == pytest.approx(
+        cur["spend_per_customer"] * rec["retention_spend"] / today["retention_spend"]
+    )
+    for arm in t["arms"]:
+        c = p["c_min"] + (p["c_base"] - p["c_min"]) * math.exp(-arm["spend_per_customer"] / p["k"])
+        assert arm["churn"] == pytest.approx(1 - (1 - c) ** 3, rel=1e-9)
+    p1, p2 = cur["churn"], stretch["churn"]
+    n = (1.959964 + 0.841621) ** 2 * (p1 * (1 - p1) + p2 * (1 - p2)) / (p1 - p2) ** 2
+    assert t["customers_per_arm"] == math.ceil(n)
+    assert f"Hold {math.ceil(n):,} customers at today's" in t["note"]
+    table = invoke("plan", str(EXAMPLES / "saas_monthly.csv")).stdout
+    assert "Next test: how much churn money can remove" in table

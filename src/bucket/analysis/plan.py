@@ -217,6 +217,7 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
     scanned = scans(ctx, assumed)
     unc = _uncertainty(ctx, draws)
     tested = _backtest(ledger, settings, sources, ctx.warnings)
+    test = None if target else _next_test(ctx, current, cur_split, rec_split, unc)
     if target is not None:
         text = target_headline(target, ctx.horizon, ctx.obs.frequency)
     else:
@@ -229,6 +230,7 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
             assumed=assumed,
             uncertainty=unc,
             backtest=tested,
+            test=test,
         )
     result = out.PlanResult(
         file=ledger.file,
@@ -252,8 +254,26 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
         target=target,
         uncertainty=unc,
         backtest=tested,
+        experiment_suggested=None
+        if target
+        else _next_test(ctx, current, cur_split, rec_split, unc),
     )
     return result, ctx, draws
+
+
+def _next_test(
+    ctx: PlanContext,
+    today: Scenario,
+    current: out.Split,
+    rec: out.Split,
+    unc: out.Uncertainty | None,
+) -> out.ExperimentSuggested | None:
+    from bucket.analysis.next_test import suggest_test
+
+    candidates = [rec]
+    if unc is not None and unc.best_split is not None:
+        candidates.append(_split(ctx, ctx.scenario(unc.best_split), today))
+    return suggest_test(ctx, current, candidates)
 
 
 def _recommend(ctx: PlanContext) -> tuple[out.Target | None, Scenario]:

@@ -46,6 +46,7 @@ def headline(
     assumed: list[str],
     uncertainty: out.Uncertainty | None,
     backtest: BacktestResult | None = None,
+    test: out.ExperimentSuggested | None = None,
 ) -> str:
     """The plan's first sentence: the shift, its gain, how sure, and what it rests on."""
     from bucket.model.uncertainty import CONFIDENCE  # here: the renderers import this module
@@ -69,7 +70,7 @@ def headline(
         gain += f" ({pct(scenarios.p10, 1, sign=True)} or more in 9 of 10 scenarios)"
     all_assumed = set(assumed) >= ASSUMED_CORE
     if unc is not None and unc.rule == "keep":
-        text = _keep_headline(cur, unc, sure)
+        text = _keep_headline(cur, unc, sure, test, per)
     elif abs(shift) < 0.005:
         text = (
             f"Keep today's split ({pct(cur.acquisition_share)} acquisition, "
@@ -98,7 +99,13 @@ def headline(
     return text
 
 
-def _keep_headline(cur: out.Split, unc: out.Uncertainty, sure: str) -> str:
+def _keep_headline(
+    cur: out.Split,
+    unc: out.Uncertainty,
+    sure: str,
+    test: out.ExperimentSuggested | None,
+    per: str,
+) -> str:
     """No move beats today's split in ``sure`` of the scenarios: say so, and what would
     decide."""
     best = (
@@ -110,6 +117,12 @@ def _keep_headline(cur: out.Split, unc: out.Uncertainty, sure: str) -> str:
         f"Keep today's split ({pct(cur.acquisition_share)} acquisition, "
         f"{pct(cur.retention_share)} retention): no move beats it in {sure} of {unc.draws} "
         f"scenarios{best} is uncertain either way); a test of retention spend would decide"
+        + (
+            f" ({test.customers_per_arm:,} customers per arm for {plural(int(test.periods), per)}"
+            ", see Next test)"
+            if test is not None and test.customers_per_arm is not None
+            else ""
+        )
     )
 
 

@@ -10,7 +10,13 @@ from bucket.render.views import Cell, Section, Tone, View
 
 if TYPE_CHECKING:
     from bucket.results.backtest import BacktestResult
-    from bucket.results.plan import PlanResult, SimulationResult, Split, Uncertainty
+    from bucket.results.plan import (
+        ExperimentSuggested,
+        PlanResult,
+        SimulationResult,
+        Split,
+        Uncertainty,
+    )
 
 SPARK = "▁▂▃▄▅▆▇█"
 OBJECTIVE_WORDS = {
@@ -305,11 +311,34 @@ def _backtest_table(backtest: BacktestResult) -> Section:
     return bt.sections[0]
 
 
+def _next_test(res: PlanResult, t: ExperimentSuggested) -> Section:
+    """The retention test the plan suggests, arm by arm."""
+    span = fmt.plural(int(t.periods), res.frequency)
+    what = "how much churn money can remove" if t.informs == "mu" else "churn with less money"
+    return Section(
+        f"Next test: {what}",
+        ["arm", f"retention spend per customer a {res.frequency}", f"churn in {span}", "customers"],
+        [
+            [
+                Cell(a.name, "bold"),
+                Cell(fmt.number(a.spend_per_customer, 2)),
+                Cell(fmt.pct(a.churn)),
+                Cell(fmt.count(t.customers_per_arm)),
+            ]
+            for a in t.arms
+        ],
+        [False, True, True, True],
+        note=t.note,
+    )
+
+
 def plan_view(res: PlanResult) -> View:
     head = _plan_headline(res)
     sections = [_comparison(res.current, res.recommendation, "today", "recommended", res.currency)]
     if res.uncertainty is not None:
         sections.append(_uncertainty(res, res.uncertainty))
+    if res.experiment_suggested is not None:
+        sections.append(_next_test(res, res.experiment_suggested))
     sections.append(_marginal_economics(res))
     sections.append(_parameters(res))
     sections.append(_projection(res, "rec.", res.currency))

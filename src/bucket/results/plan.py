@@ -240,6 +240,38 @@ class Window:
 
 
 @dataclass(frozen=True)
+class TestArm:
+    __pydantic_config__ = _PYDANTIC
+
+    name: str
+    """current (today's retention spend per customer) or the arm to compare it with"""
+    spend_per_customer: float
+    """retention spend per customer per period in the arm"""
+    churn: float
+    """share of the arm's customers the plan's model expects to churn over the test"""
+
+
+@dataclass(frozen=True)
+class ExperimentSuggested:
+    """The retention test that would measure what the plan assumes (DESIGN §12)."""
+
+    __pydantic_config__ = _PYDANTIC
+
+    informs: Literal["mu", "k"]
+    """mu: how much churn money can remove at all (an arm above today's spend); k: how fast
+    churn rises without it (an arm below)"""
+    arms: list[TestArm]
+    periods: float
+    customers_per_arm: int | None
+    """for `power` at two-sided `significance`; null when the model predicts no difference"""
+    share_of_base: float | None
+    """customers per arm ÷ today's customer base"""
+    power: float
+    significance: float
+    note: str
+
+
+@dataclass(frozen=True)
 class PlanResult:
     """`bucket plan --json`."""
 
@@ -268,6 +300,8 @@ class PlanResult:
     """null with --draws 0"""
     backtest: BacktestResult | None = None
     """with --backtest H"""
+    experiment_suggested: ExperimentSuggested | None = None
+    """the retention test to run next; null when retention spend has no effect to test"""
     schema_version: str = SCHEMA_VERSION
     command: Literal["plan"] = "plan"
 
