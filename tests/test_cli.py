@@ -181,7 +181,7 @@ def test_schema_describes_every_json_output():
 def test_example_writes_the_shipped_files(tmp_path):
     result = invoke("example", str(tmp_path))
     assert result.exit_code == 0, result.stderr
-    for name in ("saas_monthly.csv", "saas_monthly_eu.csv"):
+    for name in ("saas_monthly.csv", "saas_monthly_eu.csv", "experiments.csv"):
         written = (tmp_path / name).read_text(encoding="utf-8")
         assert written == (EXAMPLES / name).read_text(encoding="utf-8"), name
         assert str(tmp_path / name) in result.stdout

@@ -25,8 +25,8 @@ from bucket.model.experiments import (
     predicted_lift,
     retention_curve,
 )
+from bucket.model.ranges import RANGES
 from bucket.model.simulate import paid_inflow
-from bucket.model.uncertainty import RANGES
 
 ANCHOR = RetentionAnchor(c_obs=0.05, r_obs=2.0, mcac=200.0)
 

@@ -60,6 +60,9 @@ class PlanSettings(BaseModel):
         description="backtest the last N periods (default 3 when the history allows; 0: none)",
     )
     retention_model: Literal["constant", "sbg"] = "constant"
+    experiments: str | None = Field(
+        None, description="experiments file (DESIGN §12): retention tests and lift tests"
+    )
 
 
 ASSUMABLE = ("phi", "mu", "rho", "margin", "annual_discount_rate")
@@ -106,6 +109,11 @@ def load_settings(
     path = config_path(config, cwd)
     from_file = _plan_table(path) if path is not None else {}
     given = {k: v for k, v in cli.items() if v is not None}
+    if path is not None and isinstance(from_file.get("experiments"), str):
+        # a file named in the config file is found beside it, wherever bucket runs
+        named = from_file["experiments"]
+        if named != "-" and not Path(named).is_absolute():
+            from_file["experiments"] = str(path.parent / named)
     merged = {**from_file, **given}
     try:
         settings = PlanSettings(**merged)

@@ -122,8 +122,16 @@ def backtest(
     frame = ledger.frame
     obs = observe(train, settings)
     cal = derive(obs, settings, sources)
-    params = params_of(cal, None, None)
     notes = list(cal.warnings)
+    if settings.experiments is not None:  # DESIGN §12: the calibration the plan would use
+        from bucket.analysis.tested import load_tests
+        from bucket.model.context import measure_retention
+
+        tests = load_tests(ledger, settings)
+        tested = measure_retention(obs, cal, tests.arms, notes) if tests and tests.arms else None
+        if tested is not None:
+            cal = derive(obs, settings, sources, tested)
+    params = params_of(cal, None, None)
     test = frame[
         (frame["ordinal"] >= cut) & (frame["ordinal"] <= (ending or frame["ordinal"].max()))
     ]

@@ -38,7 +38,7 @@ def plan_readiness(ledger: Ledger, settings: PlanSettings) -> Problem | None:
     """Why ``plan`` would refuse a valid ledger when it calibrates (too short a history, churn
     the model cannot describe), as a warning for ``validate``: the same code, not a copy."""
     try:
-        PlanContext(ledger, settings, {})
+        plan_context(ledger, settings, {})
     except InputError as exc:
         return replace(
             exc.problem,
@@ -193,6 +193,18 @@ def _overflow_warning(ctx: PlanContext, sc: Scenario, label: str) -> None:
         )
 
 
+def plan_context(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -> PlanContext:
+    """The plan's context, with the experiments of ``settings.experiments`` (DESIGN §12)."""
+    if settings.experiments is None:
+        return PlanContext(ledger, settings, sources)
+    from bucket.analysis.tested import load_tests
+
+    tests = load_tests(ledger, settings)
+    ctx = PlanContext(ledger, settings, sources, tests.arms if tests else ())
+    ctx.warnings.extend(tests.warnings if tests else ())
+    return ctx
+
+
 def make_plan(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -> out.PlanResult:
     return plan_detail(ledger, settings, sources)[0]
 
@@ -200,7 +212,7 @@ def make_plan(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -
 def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]):
     """(PlanResult, the context it was computed in, the uncertainty draws or None): what a
     report needs to draw the curves behind the plan without computing anything twice."""
-    ctx = PlanContext(ledger, settings, sources)
+    ctx = plan_context(ledger, settings, sources)
     current = ctx.scenario(ctx.share0, optimal=False)
     target, rec = _recommend(ctx)
     draws = None
@@ -254,11 +266,29 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
         target=target,
         uncertainty=unc,
         backtest=tested,
-        experiment_suggested=None
-        if target
-        else _next_test(ctx, current, cur_split, rec_split, unc),
+        experiments=_checks(ctx),
+        experiment_suggested=test,
     )
     return result, ctx, draws
+
+
+def _checks(ctx: PlanContext) -> list[out.ExperimentCheck] | None:
+    if ctx.tested is None:
+        return None
+    return [
+        out.ExperimentCheck(
+            c.test,
+            "retention",
+            c.name,
+            c.observed,
+            c.predicted,
+            c.ledger,
+            c.se,
+            c.z,
+            list(c.informs),
+        )
+        for c in ctx.tested.checks
+    ]
 
 
 def _next_test(
@@ -337,7 +367,7 @@ def simulate_split(
         raise ConfigError(
             f"--split {share} is outside [0, 1]", "give the acquisition share, e.g. 0.6"
         )
-    ctx = PlanContext(ledger, settings, sources)
+    ctx = plan_context(ledger, settings, sources)
     if ctx.target_mode:
         raise ConfigError("simulate has no target objective", "use value, customers or profit")
     current = ctx.scenario(ctx.share0, optimal=False)

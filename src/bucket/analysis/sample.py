@@ -199,10 +199,47 @@ EXAMPLES = {
 }
 
 
+# A retention test run on the sample business in its last quarter, as DESIGN §12 reads it: arms
+# of about 5 % of the base each, with no retention spend, today's and four times today's
+TEST_ARMS = (("holdout", 0.0), ("current", RETENTION_PER_CUSTOMER), ("stretch", 6.4))
+TEST_SHARE, TEST_MONTHS = 0.15, 3
+
+
+def _label(i: int) -> str:
+    """The sample's month ``i`` (0: its first) as a period label."""
+    return f"{START_YEAR + i // 12}-{i % 12 + 1:02d}"
+
+
+def experiment_rows(rows: list[dict[str, Any]], seed: int = SEED) -> str:
+    """The experiments file of the sample: each arm draws its customers from the channels'
+    pools in proportion to their customers at the start of the test, and each pool churns as
+    ``TRUTH`` says at the arm's spend per customer, over TEST_MONTHS months."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed + 1)
+    start_row = len(rows) - TEST_MONTHS * len(TRUTH)  # the first row of the last quarter
+    pools = {r["channel"]: r["customers_start"] for r in rows[start_row : start_row + len(TRUTH)]}
+    lines = ["test,arm,start,end,customers,churned,spend_per_customer"]
+    for arm, r in TEST_ARMS:
+        customers = churned = 0
+        for ch, n in pools.items():
+            t = TRUTH[ch]
+            size = int(round(TEST_SHARE * n))
+            c = t["c_min"] + (t["c_base"] - t["c_min"]) * math.exp(-r / K_RETENTION)
+            customers += size
+            churned += int(rng.binomial(size, 1.0 - (1.0 - c) ** TEST_MONTHS))
+        lines.append(
+            f"retention-q4,{arm},{_label(MONTHS - TEST_MONTHS)},{_label(MONTHS - 1)},"
+            f"{customers},{churned},{r:.2f}"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def example_files(seed: int = SEED) -> dict[str, str]:
     """File name → CSV text of every shipped example."""
     rows = ledger_rows(seed)
-    return {name: to_csv(rows, european=eu) for name, eu in EXAMPLES.items()}
+    files = {name: to_csv(rows, european=eu) for name, eu in EXAMPLES.items()}
+    return {**files, "experiments.csv": experiment_rows(rows, seed)}
 
 
 EVENT_CHANNELS = ("search", "social", "partners", "email", "referral")

@@ -50,11 +50,14 @@ def example(
     ] = 100_000,
     run: RunOptions,
 ) -> None:
-    """Write sample ledgers: 24 months of a SaaS business with 3 channels, plain and European.
+    """Write sample ledgers: 24 months of a SaaS business with 3 channels, plain and European,
+    and the retention test it ran in its last quarter.
 
     saas_monthly.csv is a plain export (comma, 2024-01, 1234.56); saas_monthly_eu.csv has the
     same numbers as a German spreadsheet exports them (semicolon, 31.01.2024, 1.234,56,
-    German headers). The paths written are printed on stdout.
+    German headers); experiments.csv holds a holdout, a current and a stretch arm drawn from
+    the same simulated business (try `bucket plan saas_monthly.csv --experiments
+    experiments.csv`). The paths written are printed on stdout.
 
     Examples:
 

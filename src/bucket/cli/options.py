@@ -192,6 +192,14 @@ RhoOpt = Annotated[
         "retention (0.01–1000, default 5).",
     ),
 ]
+ExperimentsOpt = Annotated[
+    str | None,
+    opt(
+        "--experiments",
+        "CSV of retention tests (arms with customers, churned, spend per customer) and lift "
+        "tests, or - for stdin; they measure how much churn money removes (README).",
+    ),
+]
 ArpuOpt = Annotated[
     float | None,
     opt("--arpu", "Revenue per customer per period, when the ledger has no revenue."),
@@ -366,14 +374,22 @@ class CalibrationOptions:
     phi: PhiOpt = None
     mu: MuOpt = None
     rho: RhoOpt = None
+    experiments: ExperimentsOpt = None
     config: ConfigOpt = None
 
     def values(self) -> dict[str, Any]:
         """The settings this bundle sets, by their names in ``PlanSettings``."""
-        return {"window": self.window, "phi": self.phi, "mu": self.mu, "rho": self.rho}
+        return {
+            "window": self.window,
+            "phi": self.phi,
+            "mu": self.mu,
+            "rho": self.rho,
+            "experiments": self.experiments,
+        }
 
     def input_paths(self) -> list[str]:
-        return [str(self.config)] if self.config else []
+        paths = [str(self.config)] if self.config else []
+        return paths + ([self.experiments] if self.experiments not in (None, "-") else [])
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from bucket.results.plan import ParameterOut as Parameter  # one parameter as th
 from bucket.results.plan import Source
 
 if TYPE_CHECKING:
+    from bucket.model.experiments import RetentionPosterior
     from bucket.settings import PlanSettings
 
 
@@ -286,13 +287,18 @@ def derive(
     obs: Observed,
     settings: PlanSettings,
     sources: dict[str, str] | None = None,
+    measured: RetentionPosterior | None = None,
     **override: float,
 ) -> Calibration:
     """Model parameters from the observations under the settings' assumptions (or
-    ``override``s of phi, mu, rho, margin for what-if analyses)."""
+    ``override``s of phi, mu, rho, margin for what-if analyses), the retention curve from
+    experiments where their posterior pins μ or k (``measured``, DESIGN §12)."""
     sources = sources or {}
     a = _assumptions(settings, sources, override)
-    phi, mu, rho, m, src = a.phi, a.mu, a.rho, a.margin, a.source
+    phi, mu, rho, m = a.phi, a.mu, a.rho, a.margin
+    mu_from_test = measured is not None and measured.mu.identified and a.source("mu") == "assumed"
+    if mu_from_test and measured is not None:
+        mu = measured.mu.median
     notes = list(obs.warnings)
     params: list[Parameter] = []
     d = period_discount_rate(settings.annual_discount_rate, obs.frequency)
@@ -303,10 +309,11 @@ def derive(
     c_obs = _window_churn(obs)
     c_min = (1.0 - mu) * c_obs
     params.append(Parameter("churn_observed", "c_obs", c_obs, "observed", f"churn per {per}"))
-    params.append(
-        Parameter("churn_floor", "c_min", c_min, src("mu"), f"(1 − μ)·c_obs with μ = {mu:g}")
-    )
-    c_base, k = _retention_response(obs, a, c_min, resp.mcac, params, notes)
+    params.append(_floor(c_min, mu, a, measured if mu_from_test else None))
+    if measured is not None and measured.k.identified and c_obs > c_min:
+        c_base, k = _measured_response(obs, c_min, measured, params)
+    else:
+        c_base, k = _retention_response(obs, a, c_min, resp.mcac, params, notes)
     params.append(
         Parameter(
             "marginal_cac",
@@ -337,3 +344,41 @@ def derive(
         warnings=tuple(notes),
         assumptions={"phi": phi, "mu": mu, "rho": rho, "margin": m},
     )
+
+
+def _floor(
+    c_min: float, mu: float, a: _Assumptions, measured: RetentionPosterior | None
+) -> Parameter:
+    """The churn floor's parameter, from μ assumed or set, or measured by the experiments."""
+    if measured is None:
+        return Parameter(
+            "churn_floor", "c_min", c_min, a.source("mu"), f"(1 − μ)·c_obs with μ = {mu:g}"
+        )
+    return Parameter(
+        "churn_floor",
+        "c_min",
+        c_min,
+        "experiment",
+        f"(1 − μ)·c_obs with μ = {mu:.3g}, the experiments' posterior median (80 % interval "
+        f"{measured.mu.p10:.2f}–{measured.mu.p90:.2f}; was assumed {a.mu:g})",
+    )
+
+
+def _measured_response(
+    obs: Observed, c_min: float, measured: RetentionPosterior, params: list[Parameter]
+) -> tuple[float, float]:
+    """(c_base, k) with k the experiments' posterior median: the curve through today's churn at
+    today's spend per customer, churn at zero spend capped at 100 %."""
+    c_obs, r_obs = obs.churn, obs.retention_per_customer
+    gap = c_obs - c_min
+    k = measured.k.median
+    cap = math.log((1.0 - c_min) / gap)
+    k = max(k, r_obs / cap) if cap > 0 else k
+    c_base = min(1.0, c_min + gap * math.exp(r_obs / k))
+    note = (
+        f"the experiments' posterior median (80 % interval {measured.k.p10:.3g}–"
+        f"{measured.k.p90:.3g}), through today's churn at today's spend per customer"
+    )
+    params.append(Parameter("churn_base", "c_base", c_base, "experiment", note))
+    params.append(Parameter("retention_scale", "k", k, "experiment", note))
+    return c_base, k

@@ -20,6 +20,7 @@ from bucket.model.optimize import Scenario, evaluate, params_of
 
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
+    from bucket.model.experiments import RetentionArm, RetentionPosterior
     from bucket.settings import PlanSettings
 
 # The target objective searches budgets up to this multiple of today's (DESIGN §4); a budget
@@ -31,13 +32,23 @@ AGES = 240  # age buckets of the sBG base (the last one holds everyone older)
 class PlanContext:
     """What every step needs: observations, settings, today's scenario."""
 
-    def __init__(self, ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        settings: PlanSettings,
+        sources: dict[str, str],
+        arms: tuple[RetentionArm, ...] = (),
+    ) -> None:
         self.ledger = ledger
         self.settings = settings
         self.sources = sources
         self.obs: Observed = observe(ledger, settings)
         self.cal: Calibration = derive(self.obs, settings, sources)
         self.warnings: list[str] = list(self.cal.warnings)
+        # DESIGN §12: retention tests re-weight the curve's μ and k inside their ranges
+        self.tested = measure_retention(self.obs, self.cal, arms, self.warnings) if arms else None
+        if self.tested is not None:
+            self.cal = derive(self.obs, settings, sources, self.tested)
         self.age_structure = None
         if settings.retention_model == "sbg":
             self.warnings.append(
@@ -94,6 +105,30 @@ class PlanContext:
 
     def period_label(self, t: int) -> str:
         return Period(self.obs.frequency, self.obs.last_ordinal + 1 + t).label
+
+
+def measure_retention(
+    obs: Observed, cal: Calibration, arms: tuple[RetentionArm, ...], warnings: list[str]
+) -> RetentionPosterior | None:
+    """The posterior of the retention curve given the experiments' arms, anchored on the
+    ledger's churn (with its binomial standard error) and spend per customer; None, with a
+    warning, when the window leaves nothing to anchor on. The posterior's warnings and findings
+    go to ``warnings``."""
+    from bucket.model.experiments import RetentionAnchor, fit_retention
+
+    if not (0.0 < cal.c_obs < 1.0) or cal.mcac <= 0:
+        warnings.append(
+            "the experiments were not used: the window shows no churn to measure them against"
+            if cal.c_obs <= 0
+            else "the experiments were not used: the window's churn or CAC is degenerate"
+        )
+        return None
+    customers = float(obs.series["start"].sum())
+    se = (cal.c_obs * (1.0 - cal.c_obs) / customers) ** 0.5 if customers > 0 else 0.0
+    post = fit_retention(arms, RetentionAnchor(cal.c_obs, obs.retention_per_customer, cal.mcac, se))
+    warnings.extend(post.warnings)
+    warnings.extend(post.findings)
+    return post
 
 
 def age_structure(ledger: Ledger, warnings: list[str]):

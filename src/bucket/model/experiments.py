@@ -38,7 +38,7 @@ import numpy as np
 from scipy.special import gammaln
 
 from bucket.model.posterior import GridPosterior, Marginal, grid_posterior, marginal
-from bucket.model.uncertainty import RANGES
+from bucket.model.ranges import RANGES
 
 GRID_SHAPE = (181, 121)  # cells per axis: (μ, ln k) and (φ, ι)
 K_WIDEN = 4.0  # the ln k prior reaches this factor beyond the ρ range at each end

@@ -20,12 +20,12 @@ import numpy as np
 
 from bucket.model.fits import FLAT_X
 from bucket.model.optimize import GRID, grid_scores, refine_vertex, score
+from bucket.model.ranges import RANGES
 from bucket.model.simulate import Params, allocate, paid_inflow, run
 
 if TYPE_CHECKING:
     from bucket.model.context import PlanContext
 
-RANGES = {"rho": (2.0, 30.0), "mu": (0.05, 0.95), "phi": (0.2, 0.8)}
 # A recommended move must beat today's split in this share of the scenarios. DESIGN §11 says
 # 80 %; the decision benchmark (benchmarks/decisions.py) found plans that beat today in 80–88 %
 # of their scenarios beating it in 73–77 % of simulated worlds, and 90 % cut the median and
@@ -214,16 +214,21 @@ class _RetentionDraws:
 
 
 def _retention_draws(
-    ctx: PlanContext, s: _Resample, mu: np.ndarray, rho: np.ndarray, mcac: np.ndarray
+    ctx: PlanContext,
+    s: _Resample,
+    mu: np.ndarray,
+    rho: np.ndarray,
+    mcac: np.ndarray,
+    k_tested: np.ndarray | None = None,
 ) -> _RetentionDraws:
-    """The retention curve (c_min, c_base, k) per draw."""
+    """The retention curve (c_min, c_base, k) per draw: k from the experiments' posterior when
+    given (``k_tested``), else anchored on ρ or refitted where the base was fitted."""
     cal, ser, idx, draws = ctx.cal, ctx.obs.series, s.idx, s.idx.shape[0]
     c_obs, r_obs = s.c_obs, s.r_obs
-    # retention: anchored on ρ, or refitted where the base was fitted
     c_min = (1.0 - mu) * c_obs
     gap = np.maximum(c_obs - c_min, 0.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        k = np.where(gap > 0, gap * mcac / rho, 1.0)
+        k = np.where(gap > 0, gap * mcac / rho, 1.0) if k_tested is None else k_tested
         cap = np.log((1.0 - c_min) / np.where(gap > 0, gap, 1.0))
         over = r_obs / k > cap
         k = np.where(over & (gap > 0), r_obs / np.where(cap > 0, cap, 1.0), k)
@@ -231,7 +236,7 @@ def _retention_draws(
     c_base = np.where(gap > 0, c_base, c_min)
     refit_retention = None
     fitted = next((p for p in cal.parameters if p.name == "churn_base"), None)
-    if fitted is not None and fitted.source == "fitted":
+    if fitted is not None and fitted.source == "fitted" and k_tested is None:
         r_t = ser["retention"][idx] / np.where(ser["start"][idx] > 0, ser["start"][idx], 1.0)
         c_t = ser["churned"][idx] / np.where(ser["start"][idx] > 0, ser["start"][idx], 1.0)
         weight = np.maximum(ser["start"][idx], 1.0)  # variance of a rate ∝ 1/S
@@ -263,9 +268,16 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int) -> Draws:
     rng = np.random.default_rng(seed)
     s = _resample(ctx, rng, draws)
     rho, mu, phi = (_draw_assumption(ctx, rng, draws, name) for name in ("rho", "mu", "phi"))
+    k_tested = None
+    tested = ctx.tested
+    if tested is not None and (tested.mu.identified or tested.k.identified):
+        # DESIGN §12: (μ, k) drawn jointly from the experiments' posterior, once they pin one
+        # of them (a test that tells nothing leaves the plan as it was); a μ the user set stays
+        mu_post, k_tested = tested.draws(rng, draws)
+        mu = mu if ctx.sources.get("mu") == "set" else mu_post
     ch = _channel_draws(ctx, s.idx, phi)
     kappa, sat = ch.kappa, ch.sat
-    ret = _retention_draws(ctx, s, mu, rho, ch.mcac)
+    ret = _retention_draws(ctx, s, mu, rho, ch.mcac, k_tested)
 
     works = ret.gap > 0
     c_min_eff = np.where(works, ret.c_min, s.c_obs)

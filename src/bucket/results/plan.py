@@ -11,7 +11,7 @@ from bucket.results.backtest import BacktestResult
 from bucket.results.common import SCHEMA_VERSION
 
 _PYDANTIC = {"use_attribute_docstrings": True, "extra": "forbid"}
-Source = Literal["fitted", "observed", "derived", "assumed", "set"]
+Source = Literal["fitted", "observed", "derived", "assumed", "set", "experiment"]
 
 
 @dataclass(frozen=True)
@@ -240,6 +240,29 @@ class Window:
 
 
 @dataclass(frozen=True)
+class ExperimentCheck:
+    """One arm of a retention test read with ``--experiments`` (DESIGN §12)."""
+
+    __pydantic_config__ = _PYDANTIC
+
+    test: str
+    kind: Literal["retention", "acquisition"]
+    arm: str
+    observed: float
+    """share of the arm's customers that churned over the test"""
+    predicted: float
+    """the same share on the calibrated curve (the experiments' posterior medians)"""
+    ledger: float
+    """the same share as the ledger alone predicts it (mean over the plausible ranges)"""
+    se: float
+    """standard error of observed − ledger (the arm's sampling error and the ranges' spread)"""
+    z: float
+    """(observed − ledger) ÷ se: beyond ±3 the test disagrees with the ledger"""
+    informs: list[str]
+    """the curve's parameters the arm informs: mu (an arm above today's spend), k (below)"""
+
+
+@dataclass(frozen=True)
 class TestArm:
     __pydantic_config__ = _PYDANTIC
 
@@ -300,6 +323,8 @@ class PlanResult:
     """null with --draws 0"""
     backtest: BacktestResult | None = None
     """with --backtest H"""
+    experiments: list[ExperimentCheck] | None = None
+    """each retention arm of --experiments against the ledger; null without experiments"""
     experiment_suggested: ExperimentSuggested | None = None
     """the retention test to run next; null when retention spend has no effect to test"""
     schema_version: str = SCHEMA_VERSION

@@ -1,0 +1,98 @@
+"""A plan that reads experiments (DESIGN §12; issue 16): the sample's retention test, drawn from
+the truth that generated the sample, moves μ and k to where that truth lies; a test that tells
+nothing changes nothing; a bad file is one line."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pandas as pd
+import pytest
+from conftest import EXAMPLES, invoke, no_nan_json
+
+from bucket.analysis.sample import K_RETENTION, TRUTH
+
+LEDGER = str(EXAMPLES / "saas_monthly.csv")
+TESTS = str(EXAMPLES / "experiments.csv")
+
+
+def plan(*args: str) -> dict:
+    res = invoke("plan", LEDGER, "--json", *args)
+    assert res.exit_code == 0, res.stderr
+    return no_nan_json(res.stdout)
+
+
+def parameters(p: dict) -> dict:
+    return {q["symbol"]: q for q in p["parameters"] if q["channel"] is None}
+
+
+def test_the_samples_test_measures_the_retention_curve_near_its_truth():
+    p = parameters(plan("--experiments", TESTS))
+    assert p["c_min"]["source"] == "experiment" and p["k"]["source"] == "experiment"
+    # the truth: each channel's pool churns c_min + (c_base − c_min)·e^(−r/2); today's churn
+    # c_obs is the window's, so the share of it money can remove is 1 − c_min/c_obs with c_min
+    # the pools' floor weighted by their customers in the test's quarter
+    frame = pd.read_csv(LEDGER)
+    q4 = frame[frame["period"] == "2025-10"].set_index("channel")["customers_start"]
+    floor = sum(TRUTH[ch]["c_min"] * n for ch, n in q4.items()) / q4.sum()
+    true_mu = 1 - floor / p["c_obs"]["value"]
+    interval = [float(x) for x in p["c_min"]["note"].split("80 % interval ")[1][:9].split("–")]
+    assert interval[0] <= true_mu <= interval[1]
+    k_low, k_high = (
+        float(x) for x in p["k"]["note"].split("interval ")[1].split(")")[0].split("–")
+    )
+    assert k_low <= K_RETENTION <= k_high
+
+
+def test_each_arm_is_reported_against_the_ledger():
+    res = plan("--experiments", TESTS)
+    with open(TESTS, encoding="utf-8") as f:
+        arms = list(csv.DictReader(f))
+    assert [c["arm"] for c in res["experiments"]] == [a["arm"] for a in arms]
+    for check, arm in zip(res["experiments"], arms):
+        assert check["observed"] == pytest.approx(int(arm["churned"]) / int(arm["customers"]))
+        assert check["z"] == pytest.approx((check["observed"] - check["ledger"]) / check["se"])
+    assert plan()["experiments"] is None
+
+
+def test_a_test_that_tells_nothing_changes_nothing(tmp_path):
+    """One huge arm at today's spend per customer churning exactly today's rate: the curve's
+    μ and k stay as the ledger and the assumptions had them, and so does the plan."""
+    before = plan()
+    p = parameters(before)
+    frame = pd.read_csv(LEDGER)
+    window = frame[frame["period"] >= before["window"]["first_period"]]
+    r_obs = float(window["retention_spend"].sum() / window["customers_start"].sum())
+    n = 10**6
+    churned = round(n * (1 - (1 - p["c_obs"]["value"]) ** 3))
+    path = tmp_path / "null.csv"
+    path.write_text(
+        "test,arm,start,end,customers,churned,spend_per_customer\n"
+        f"null,current,2025-10,2025-12,{n},{churned},{r_obs!r}\n"
+        f"null,current-too,2025-10,2025-12,{n},{churned},{r_obs!r}\n"
+    )
+    after = plan("--experiments", str(path))
+    assert after["experiments"] is not None
+    for key in ("recommendation", "parameters", "uncertainty", "headline"):
+        assert after[key] == before[key], key
+
+
+def test_a_bad_experiments_file_is_one_line(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "test,arm,start,end,customers,churned,spend_per_customer\n"
+        "t,holdout,2025-10,2025-12,100,120,0\nt,current,2025-10,2025-12,100,10,1.6\n"
+    )
+    res = invoke("plan", LEDGER, "--experiments", str(path))
+    assert res.exit_code == 1 and res.stdout == ""
+    assert res.stderr.startswith(f"Error: {path}, row 2") and len(res.stderr.splitlines()) == 1
+
+
+def test_the_config_file_names_experiments_beside_it(tmp_path, monkeypatch):
+    (tmp_path / "bucket.toml").write_text('[plan]\nexperiments = "tests.csv"\n')
+    (tmp_path / "tests.csv").write_text((EXAMPLES / "experiments.csv").read_text("utf-8"))
+    monkeypatch.chdir(EXAMPLES)
+    res = plan("--config", str(tmp_path / "bucket.toml"))
+    assert res["experiments"] == plan("--experiments", TESTS)["experiments"]
+    assert math.isfinite(res["recommendation"]["value"])
