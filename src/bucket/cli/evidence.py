@@ -12,6 +12,7 @@ from bucket.cli.command import command
 from bucket.cli.options import (
     CalibrationOptions,
     ConfigOpt,
+    ExperimentsOpt,
     LedgerInputs,
     OutputOptions,
     RunOptions,
@@ -126,6 +127,7 @@ def check(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every check, not only the breached ones.")
     ] = False,
+    experiments: ExperimentsOpt = None,
     config: ConfigOpt = None,
     out: OutputOptions,
     run: RunOptions,
@@ -148,7 +150,7 @@ def check(
     from bucket.settings import check_config
 
     if not to_stdout(out.output):  # before any work, like every other command's inputs
-        refuse_inputs(out.output, [*inputs.input_paths(), config])  # type: ignore[arg-type]
+        refuse_inputs(out.output, [*inputs.input_paths(), config, experiments])  # type: ignore[arg-type]
     cfg = check_config(config)
     from_file = config_thresholds(cfg, cfg.get("_path", "bucket.toml")) if cfg else {}
     for flag, value in (("--max-split-gap", split_gap), ("--max-mape", mape)):
@@ -159,7 +161,7 @@ def check(
         minima = {**from_file.get("min", {}), **parse_thresholds(minimum or [], "--min")}
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    settings, sources = load_settings(CalibrationOptions(config=config))
+    settings, sources = load_settings(CalibrationOptions(experiments=experiments, config=config))
     ledger = inputs.load()
     result = run_checks(
         ledger,
