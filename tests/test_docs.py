@@ -97,3 +97,8 @@ def test_readme_console_examples_print_what_the_readme_shows(monkeypatch, tmp_pa
                 continue
             want = want[:-3].rstrip() if want.endswith("...") else want
             assert want in printed, f"README shows for `{cmd}`:\n{line}\nbut it printed:\n{printed}"
+
+
+def test_the_readme_shows_the_shipped_experiments_file():
+    block = README.split("## Experiments", 1)[1].split("```csv\n", 1)[1].split("```", 1)[0]
+    assert block == (ROOT / "examples" / "experiments.csv").read_text(encoding="utf-8")
