@@ -152,7 +152,8 @@ def test_validate_ok_file():
     table = invoke("validate", EXAMPLE, env={"COLUMNS": "60"})
     assert "valid (72 rows, 24 months, 3 channels (partners, search, social))" in table.stdout
     plan = invoke("plan", EXAMPLE, "--draws", "20", env={"COLUMNS": "60"})
-    assert plan.exit_code == 0 and plan.stdout.splitlines()[0].endswith("scenarios.")
+    first = plan.stdout.splitlines()[0]
+    assert plan.exit_code == 0 and first.startswith("Shift") and first.endswith("measures μ).")
 
 
 def test_schema_describes_every_json_output():

@@ -71,7 +71,10 @@ def test_same_seed_same_json_other_seed_other_json():
 def test_headline_carries_the_scenarios():
     plan = no_nan_json(invoke("plan", EXAMPLE, "--json", "--draws", "50").stdout)
     share = plan["uncertainty"]["share_better"]
-    assert plan["headline"].endswith(f"better than today in {100 * share:.0f} % of 50 scenarios")
+    assert plan["headline"].endswith(
+        f"better than today in {100 * share:.0f} % of 50 scenarios (this rests on an assumed μ, "
+        "how much churn money can remove; the Next test measures μ)"
+    )
 
 
 def test_all_assumed_headline_gives_the_interval_first(write):

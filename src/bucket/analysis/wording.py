@@ -89,8 +89,15 @@ def headline(
             )
     if unc is not None and unc.rule != "keep":
         text += f"; better than today in {pct(unc.share_better)} of {unc.draws} scenarios"
+    measures = (
+        "; the Next test measures μ"
+        if test is not None and test.informs == "mu" and test.customers_per_arm is not None
+        else ""
+    )
     if all_assumed:
-        text += " (this rests on assumed ρ, μ and φ: see the break-even table)"
+        text += f" (this rests on assumed ρ, μ and φ: see the break-even table{measures})"
+    elif "mu" in assumed and measures and (unc is None or unc.rule != "keep"):
+        text += " (this rests on an assumed μ, how much churn money can remove" + measures + ")"
     if backtest is not None and backtest.verdict_level == "poor":
         text += (
             f"; but the model forecast {backtest.held_out} poorly (backtest): take these "
