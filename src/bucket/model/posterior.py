@@ -43,6 +43,16 @@ class Marginal:
     prior_p90: float
     identified: bool
 
+    @property
+    def informed(self) -> bool:
+        """The experiments moved this parameter at all: its 80 % interval is 10 % narrower than
+        the prior's, or its median moved by 5 % of the prior's interval. A test that tells
+        nothing leaves the posterior equal to the prior, and so not informed."""
+        width = self.prior_p90 - self.prior_p10
+        return (self.p90 - self.p10) < 0.9 * width or abs(
+            self.median - self.prior_median
+        ) > 0.05 * width
+
 
 @dataclass(frozen=True)
 class GridPosterior:

@@ -270,9 +270,9 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int) -> Draws:
     rho, mu, phi = (_draw_assumption(ctx, rng, draws, name) for name in ("rho", "mu", "phi"))
     k_tested = None
     tested = ctx.tested
-    if tested is not None and (tested.mu.identified or tested.k.identified):
-        # DESIGN §12: (μ, k) drawn jointly from the experiments' posterior, once they pin one
-        # of them (a test that tells nothing leaves the plan as it was); a μ the user set stays
+    if tested is not None and (tested.mu.informed or tested.k.informed):
+        # DESIGN §12: (μ, k) drawn jointly from the experiments' posterior once they move either
+        # (a test that tells nothing leaves the plan as it was); a μ the user set stays
         mu_post, k_tested = tested.draws(rng, draws)
         mu = mu if ctx.sources.get("mu") == "set" else mu_post
     ch = _channel_draws(ctx, s.idx, phi)
