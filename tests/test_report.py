@@ -95,6 +95,14 @@ def test_tables_carry_the_plan_json_numbers(page):
     for p in plan["parameters"]:
         row = next(r for r in params if r[0] == p["symbol"] and r[1] == (p["channel"] or ""))
         assert row[3].split()[0] == p["source"]  # "assumed *": the star points to the note
+    test = plan["experiment_suggested"]
+    arms = {
+        row[0]: row[1:] for row in parser.tables["Next test: how much churn money can remove"][1:]
+    }
+    for arm in test["arms"]:
+        assert _num(arms[arm["name"]][0]) == pytest.approx(arm["spend_per_customer"], abs=0.005)
+        assert _num(arms[arm["name"]][1]) == pytest.approx(100 * arm["churn"], abs=0.05)
+        assert _num(arms[arm["name"]][2]) == test["customers_per_arm"]
     # the headline is the plan's, and the header names the input and its period range
     assert escape(plan["headline"]) in html  # "today's" is &#x27;: escaped, as every text
     assert "2024-01 to 2025-12" in html and "saas_monthly.csv" in html

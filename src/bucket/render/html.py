@@ -174,6 +174,7 @@ def _tables(r: Report) -> list[str]:
     wanted = (
         "today vs recommended",
         "Uncertainty",
+        "Next test",
         "Marginal economics",
         "Parameters",
         "Sensitivity",
