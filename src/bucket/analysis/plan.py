@@ -123,7 +123,8 @@ def _used_assumptions(ctx: PlanContext) -> list[str]:
     )
     if retention_from_rho and ctx.sources.get("rho") != "set":
         used.append("rho")
-    if cal.c_obs > 0 and ctx.sources.get("mu") != "set":
+    measured = by_name[("churn_floor", None)].source == "experiment"
+    if cal.c_obs > 0 and ctx.sources.get("mu") != "set" and not measured:
         used.append("mu")
     if any(ch.fit is None for ch in ctx.obs.channels) and ctx.sources.get("phi") != "set":
         used.append("phi")
