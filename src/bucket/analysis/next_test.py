@@ -58,7 +58,13 @@ def suggest_test(
         s = experiment_suggested(c_today, r_obs, r_other, mu, cal.k, periods)
         if s.customers_per_arm is not None and s.customers_per_arm <= MAX_SHARE * n0:
             break
-    note = _note(s, plural(int(periods), ctx.obs.frequency), n0, r_other > r_obs)
+    mu = ctx.tested.mu if ctx.tested is not None and ctx.tested.mu.informed else None
+    known = (
+        f"which your experiments put at {mu.p10:.2f}–{mu.p90:.2f} (80 %): this test would narrow it"
+        if mu is not None
+        else "which the split rests on"
+    )
+    note = _note(s, plural(int(periods), ctx.obs.frequency), n0, r_other > r_obs, known)
     arms = [out.TestArm(a.name, a.spend_per_customer, a.churn) for a in s.arms]
     arms[1] = out.TestArm(
         "stretch" if r_other > r_obs else "lower", arms[1].spend_per_customer, arms[1].churn
@@ -75,8 +81,9 @@ def suggest_test(
     )
 
 
-def _note(s: Suggestion, span: str, n0: float, stretch: bool) -> str:
-    """What the test is, what it measures, and whether the base can run it."""
+def _note(s: Suggestion, span: str, n0: float, stretch: bool, known: str) -> str:
+    """What the test is, what it measures (``known``: what is known of μ), and whether the base
+    can run it."""
     if s.customers_per_arm is None:
         return (
             "the plan's model expects the same churn at both spends, so no test of them can "
@@ -84,7 +91,7 @@ def _note(s: Suggestion, span: str, n0: float, stretch: bool) -> str:
         )
     p1, p2 = s.arms[0].churn, s.arms[1].churn
     what = (
-        "how much churn retention money can remove at all (μ), which the split rests on"
+        f"how much churn retention money can remove at all (μ), {known}"
         if stretch
         else "how fast churn rises with less retention money (k)"
     )
