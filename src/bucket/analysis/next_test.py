@@ -58,10 +58,11 @@ def suggest_test(
         s = experiment_suggested(c_today, r_obs, r_other, mu, cal.k, periods)
         if s.customers_per_arm is not None and s.customers_per_arm <= MAX_SHARE * n0:
             break
-    mu = ctx.tested.mu if ctx.tested is not None and ctx.tested.mu.informed else None
+    tested = ctx.tested.mu if ctx.tested is not None and ctx.tested.mu.informed else None
     known = (
-        f"which your experiments put at {mu.p10:.2f}–{mu.p90:.2f} (80 %): this test would narrow it"
-        if mu is not None
+        f"which your experiments put at {tested.p10:.2f}–{tested.p90:.2f} (80 %): this test "
+        "would narrow it"
+        if tested is not None
         else "which the split rests on"
     )
     note = _note(s, plural(int(periods), ctx.obs.frequency), n0, r_other > r_obs, known)
