@@ -149,8 +149,9 @@ def _ours(se: str, dates: tuple[str, str] | None) -> str:
 
 def test_robyn_and_ours_read_the_same():
     """Robyn's spend is the spend tested against a holdout: our increment over a base of 0;
-    confidence 0.95 is a two-sided p of 0.05, so se = liftAbs / 1.96."""
-    se = repr(80 / NormalDist().inv_cdf(0.975))
+    confidence 0.95 is a two-sided p of 0.05, so se = liftAbs / 1.96 (to 6 significant digits,
+    all a confidence level can tell)."""
+    se = f"{80 / NormalDist().inv_cdf(0.975):.6g}"
     ours = read(_ours(se, ("2024-05-01", "2024-05-31"))).lifts
     robyn = read(ROBYN + "search,2024-05-01,2024-05-31,80,20000,0.95,conversions,immediate\n")
     assert robyn.lifts == ours

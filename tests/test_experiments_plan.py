@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import math
+from statistics import NormalDist
 
 import pandas as pd
 import pytest
@@ -96,3 +97,65 @@ def test_the_config_file_names_experiments_beside_it(tmp_path, monkeypatch):
     res = plan("--config", str(tmp_path / "bucket.toml"))
     assert res["experiments"] == plan("--experiments", TESTS)["experiments"]
     assert math.isfinite(res["recommendation"]["value"])
+
+
+def truth_lift(channel: str, period: str, factor: float) -> tuple[float, float]:
+    """(spend, the true lift of spend × factor) of a sample channel in a month, from TRUTH."""
+    t = TRUTH[channel]
+    frame = pd.read_csv(LEDGER)
+    a = float(frame[(frame["period"] == period) & (frame["channel"] == channel)].iloc[0, 2])
+
+    def f(x: float) -> float:
+        return t["M"] * (1 - math.exp(-x / (t["kappa"] * t["M"])))
+
+    return a, f(factor * a) - f(a)
+
+
+def test_lift_tests_drawn_from_the_truth_recover_the_channels(tmp_path):
+    """An increment on search (+50 % for October) pins its φ with ι held at 1, and the curve
+    comes out at the truth's saturation; a go-dark test on half of social measures its ι (the
+    truth: every attributed customer is incremental)."""
+    a, lift = truth_lift("search", "2025-10", 1.5)
+    b, dark = truth_lift("social", "2025-10", 0.0)
+    path = tmp_path / "lifts.csv"
+    path.write_text(
+        "test,channel,start,end,spend,incremental_spend,incremental_customers,se,scope\n"
+        f"search-boost,search,2025-10,2025-10,{a},{a / 2},{lift:.2f},3,1\n"
+        f"social-dark,social,2025-10,2025-10,{b / 2},{-b / 2},{dark / 2:.2f},3,0.5\n"
+    )
+    res = plan("--experiments", str(path))
+    params = {(q["symbol"], q["channel"]): q for q in res["parameters"]}
+    m, k = params[("M", "search")], params[("κ", "search")]
+    assert m["source"] == "experiment" and "ι = 1 (all attributed customers)" in m["note"]
+    assert m["value"] == pytest.approx(TRUTH["search"]["M"], rel=0.05)
+    assert k["value"] == pytest.approx(TRUTH["search"]["kappa"], rel=0.10)
+    iota = float(params[("M", "social")]["note"].split("ι = ")[1].split()[0])
+    assert iota > 0.85 and "φ = 0.5 (assumed)" in params[("M", "social")]["note"]
+    informs = {c["channel"]: c["informs"] for c in res["experiments"]}
+    assert informs == {"search": ["phi"], "social": ["iota"]}
+    o = params[("o", None)]
+    assert o["source"] == "experiment" and o["value"] > parameters(plan())["o"]["value"]
+
+
+def test_one_lift_test_in_three_spellings_gives_one_plan(tmp_path):
+    """Our columns, Robyn's calibration input and PyMC-Marketing's lift-test frame for the same
+    test (search from nothing to 15,000 in October won 119.6 customers, se 40; Robyn gives a
+    confidence instead, the two-sided level of z = 119.6/40: 2Φ(2.99) − 1) give the same plan,
+    byte for byte."""
+    level = 2 * NormalDist().cdf(119.6 / 40) - 1
+    spellings = [
+        "channel,start,end,spend,incremental_spend,incremental_customers,se\n"
+        "search,2025-10,2025-10,0,15000,119.6,40\n",
+        "channel,liftStartDate,liftEndDate,spend,liftAbs,confidence\n"
+        f"search,2025-10-01,2025-10-31,15000,119.6,{level!r}\n",
+        "channel,x,delta_x,delta_y,sigma\nsearch,0,15000,119.6,40\n",
+    ]
+    path = tmp_path / "lift.csv"
+    plans = []
+    for text in spellings:
+        path.write_text(text)
+        res = invoke("plan", LEDGER, "--json", "--experiments", str(path))
+        assert res.exit_code == 0, res.stderr
+        plans.append(res.stdout)
+    assert plans[0] == plans[1] == plans[2]
+    assert no_nan_json(plans[0])["experiments"][0]["informs"] == ["iota"]

@@ -125,12 +125,15 @@ def backtest(
     notes = list(cal.warnings)
     if settings.experiments is not None:  # DESIGN §12: the calibration the plan would use
         from bucket.analysis.tested import load_tests
-        from bucket.model.context import measure_retention
+        from bucket.model.context import measure_channels, measure_retention
 
         tests = load_tests(ledger, settings)
+        lifted = measure_channels(obs, tests.lifts, notes) if tests and tests.lifts else {}
+        if lifted:
+            cal = derive(obs, settings, sources, lifted=lifted)
         tested = measure_retention(obs, cal, tests.arms, notes) if tests and tests.arms else None
-        if tested is not None:
-            cal = derive(obs, settings, sources, tested)
+        if tested is not None or lifted:
+            cal = derive(obs, settings, sources, tested, lifted)
     params = params_of(cal, None, None)
     test = frame[
         (frame["ordinal"] >= cut) & (frame["ordinal"] <= (ending or frame["ordinal"].max()))

@@ -126,7 +126,8 @@ def _used_assumptions(ctx: PlanContext) -> list[str]:
     measured = by_name[("churn_floor", None)].source == "experiment"
     if cal.c_obs > 0 and ctx.sources.get("mu") != "set" and not measured:
         used.append("mu")
-    if any(ch.fit is None for ch in ctx.obs.channels) and ctx.sources.get("phi") != "set":
+    from_phi = any(p.name == "saturation" and p.source == "assumed" for p in cal.parameters)
+    if from_phi and ctx.sources.get("phi") != "set":
         used.append("phi")
     if ctx.objective in ("value", "profit") and ctx.sources.get("margin") != "set":
         used.append("margin")
@@ -201,7 +202,9 @@ def plan_context(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]
     from bucket.analysis.tested import load_tests
 
     tests = load_tests(ledger, settings)
-    ctx = PlanContext(ledger, settings, sources, tests.arms if tests else ())
+    ctx = PlanContext(
+        ledger, settings, sources, tests.arms if tests else (), tests.lifts if tests else ()
+    )
     ctx.warnings.extend(tests.warnings if tests else ())
     return ctx
 
@@ -274,21 +277,26 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
 
 
 def _checks(ctx: PlanContext) -> list[out.ExperimentCheck] | None:
-    if ctx.tested is None:
+    """Every retention arm and lift test the plan used, against the ledger."""
+    checks = [*(ctx.tested.checks if ctx.tested else ())]
+    for post in ctx.lifted.values():
+        checks += post.checks
+    if not checks:
         return None
     return [
         out.ExperimentCheck(
-            c.test,
-            "retention",
-            c.name,
-            c.observed,
-            c.predicted,
-            c.ledger,
-            c.se,
-            c.z,
-            list(c.informs),
+            test=c.test,
+            kind="retention" if c.kind == "retention" else "acquisition",
+            arm=c.name if c.kind == "retention" else None,
+            channel=c.name if c.kind != "retention" else None,
+            observed=c.observed,
+            predicted=c.predicted,
+            ledger=c.ledger,
+            se=c.se,
+            z=c.z,
+            informs=list(c.informs),
         )
-        for c in ctx.tested.checks
+        for c in checks
     ]
 
 

@@ -27,7 +27,7 @@ def best_shares(ctx: PlanContext, name: str, values) -> np.ndarray:
     """The best acquisition share with parameter ``name`` at each of ``values``."""
     cals = [
         replace(
-            derive(ctx.obs, ctx.settings, ctx.sources, ctx.tested, **{name: float(v)}),
+            derive(ctx.obs, ctx.settings, ctx.sources, ctx.tested, ctx.lifted, **{name: float(v)}),
             hazard=ctx.cal.hazard,
             age_mix=ctx.cal.age_mix,
         )

@@ -1,8 +1,8 @@
 """What the user's experiments say (DESIGN §12): the experiments file read and checked against
 the ledger (its channels, its period length), as the model's records.
 
-Retention arms inform the retention curve (μ, k). Acquisition lift tests are read and checked
-(an unknown channel is an error) but do not inform the channels' curves yet: a warning says so.
+Retention arms inform the retention curve (μ, k); acquisition lift tests inform their channel's
+curve (φ, ι). A lift test of a channel the ledger lacks is an error naming its row.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from bucket.errors import ConfigError
 
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
-    from bucket.model.experiments import RetentionArm
+    from bucket.model.experiments import LiftTest, RetentionArm
     from bucket.settings import PlanSettings
 
 
@@ -28,6 +28,7 @@ class Tests:
 
     file: str
     arms: tuple[RetentionArm, ...]
+    lifts: tuple[LiftTest, ...]
     warnings: tuple[str, ...]
 
 
@@ -58,7 +59,7 @@ def load_tests(ledger: Ledger, settings: PlanSettings) -> Tests | None:
 @lru_cache(maxsize=8)
 def _load(path: str, version: object, frequency: str, channels: frozenset[str] | None) -> Tests:
     from bucket.io.experiments import check_channels, read_experiments
-    from bucket.model.experiments import RetentionArm
+    from bucket.model.experiments import LiftTest, RetentionArm
 
     exp = read_experiments(path)
     if exp.lifts:
@@ -74,11 +75,17 @@ def _load(path: str, version: object, frequency: str, channels: frozenset[str] |
         )
         for a in exp.arms
     )
-    notes = [w.line() for w in exp.warnings]
-    if exp.lifts:
-        notes.append(
-            f"{exp.file}: {len(exp.lifts)} acquisition lift test(s) read and checked, but this "
-            "release calibrates only retention from experiments; the channels' curves still "
-            "come from the ledger and φ"
+    lifts = tuple(
+        LiftTest(
+            test=t.test,
+            channel=t.channel,
+            spend=t.spend,
+            incremental_spend=t.incremental_spend,
+            incremental_customers=t.incremental_customers,
+            se=t.se,
+            periods=t.duration(frequency),
+            scope=t.scope,
         )
-    return Tests(exp.file, arms, tuple(notes))
+        for t in exp.lifts
+    )
+    return Tests(exp.file, arms, lifts, tuple(w.line() for w in exp.warnings))

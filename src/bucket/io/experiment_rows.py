@@ -261,8 +261,8 @@ def _se(sheet: Sheet, row: int, cells: list[str], lift: float) -> float:
 def _se_from_confidence(
     sheet: Sheet, row: int, cells: list[str], lift: float, confidence: float
 ) -> float:
-    """se = |lift| / z, z = Φ⁻¹((1 + confidence)/2): confidence read as 1 − the two-sided
-    p-value of the lift (Robyn's docs suggest 1 − p-value)."""
+    """se = |lift| / z, z = Φ⁻¹((1 + confidence)/2), to 6 significant digits: confidence read as
+    1 − the two-sided p-value of the lift (Robyn's docs suggest 1 − p-value)."""
     cell = sheet.text(cells, "confidence")
     if not 0 < confidence < 1:
         raise sheet.fail(
@@ -283,7 +283,10 @@ def _se_from_confidence(
             "confidence",
             cell,
         )
-    return abs(lift) / NormalDist().inv_cdf((1 + confidence) / 2)
+    se = abs(lift) / NormalDist().inv_cdf((1 + confidence) / 2)
+    # a confidence level carries a few digits at most: 6 significant digits of se are all it
+    # can tell, and keep the same test in Robyn's spelling and in se identical
+    return float(f"{se:.6g}")
 
 
 def _scope(sheet: Sheet, row: int, cells: list[str]) -> float:

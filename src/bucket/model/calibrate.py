@@ -26,12 +26,12 @@ import numpy as np
 from bucket.errors import ConfigError, InputError, Problem
 from bucket.model.fits import fit_retention
 from bucket.model.money import period_discount_rate
-from bucket.model.observe import MIN_CV, MIN_FIT_PERIODS, Observed
+from bucket.model.observe import MIN_CV, MIN_FIT_PERIODS, ChannelObs, Observed
 from bucket.results.plan import ParameterOut as Parameter  # one parameter as the plan reports it
 from bucket.results.plan import Source
 
 if TYPE_CHECKING:
-    from bucket.model.experiments import RetentionPosterior
+    from bucket.model.experiments import ChannelPosterior, RetentionPosterior
     from bucket.settings import PlanSettings
 
 
@@ -111,19 +111,49 @@ class _Response:
     spend: np.ndarray
     mcac: float
     assumed: tuple[str, ...]  # the channels whose response comes from φ, not from a fit
+    organic: float = 0.0  # paid customers that lift tests found not incremental: (1 − ι)·n̄
+
+
+def _lifted(
+    ch: ChannelObs, post: ChannelPosterior, phi: float, phi_set: bool
+) -> tuple[float, float, float, str]:
+    """(M, κ, ι) of a channel from its lift tests' posterior (DESIGN §12): φ and ι its medians
+    where the tests pin them, else the assumed φ and ι = 1; and the note."""
+    phi_j = post.phi.median if post.phi.identified and not phi_set else phi
+    iota = post.iota.median if post.iota.identified else 1.0
+    m_j = iota * ch.paid / phi_j
+    k_j = ch.spend / (m_j * -math.log1p(-phi_j))
+    note = "lift tests: " + ", ".join(
+        f"{sym} = {m.median:.2f} (80 % interval {m.p10:.2f}–{m.p90:.2f})"
+        if m.identified and not (sym == "φ" and phi_set)
+        else f"{sym} = {value:g} ({'assumed' if sym == 'φ' else 'all attributed customers'})"
+        for sym, m, value in (("φ", post.phi, phi), ("ι", post.iota, 1.0))
+    )
+    return m_j, k_j, iota, note
 
 
 def _channel_response(
-    obs: Observed, a: _Assumptions, params: list[Parameter], notes: list[str]
+    obs: Observed,
+    a: _Assumptions,
+    params: list[Parameter],
+    notes: list[str],
+    lifted: dict[str, ChannelPosterior],
 ) -> _Response:
-    """M and κ of each channel, fitted or assumed from φ; appends their parameters and notes."""
+    """M and κ of each channel, from lift tests, fitted or assumed from φ; appends their
+    parameters and notes."""
     phi, src = a.phi, a.source
     kappa, sat, spend = [], [], []
     assumed_channels = []
+    organic = 0.0
     for ch in obs.channels:
-        if ch.fit is not None:
+        post = lifted.get(ch.name)
+        if post is not None and (post.phi.identified or post.iota.identified):
+            m_j, k_j, iota, note = _lifted(ch, post, phi, a.source("phi") == "set")
+            source: Source = "experiment"
+            organic += (1.0 - iota) * ch.paid
+        elif ch.fit is not None:
             m_j, k_j, rel = ch.fit
-            source: Source = "fitted"
+            source = "fitted"
             note = f"least squares on {obs.periods} periods, SE(M)/M = {rel:.2f}"
             if ch.carryover > 0:
                 note += f", on spend carried over at {ch.carryover:.0%} a period"
@@ -157,7 +187,7 @@ def _channel_response(
             f"the spend response of {', '.join(assumed_channels)} is assumed from φ = {phi:g} "
             "(today's spend reaches that share of saturation); the data could not fit it"
         )
-    return _Response(kappa_a, sat_a, spend_a, mcac, tuple(assumed_channels))
+    return _Response(kappa_a, sat_a, spend_a, mcac, tuple(assumed_channels), organic)
 
 
 def _retention_response(
@@ -288,6 +318,7 @@ def derive(
     settings: PlanSettings,
     sources: dict[str, str] | None = None,
     measured: RetentionPosterior | None = None,
+    lifted: dict[str, ChannelPosterior] | None = None,
     **override: float,
 ) -> Calibration:
     """Model parameters from the observations under the settings' assumptions (or
@@ -305,7 +336,9 @@ def derive(
     per = obs.frequency
     u = settings.arpu if settings.arpu is not None else obs.revenue_per_customer
     params += _inflow_parameters(obs, settings, a, u=u, d=d)
-    resp = _channel_response(obs, a, params, notes)
+    resp = _channel_response(obs, a, params, notes, lifted or {})
+    if resp.organic > 0:
+        _add_organic(params, obs, resp.organic)
     c_obs = _window_churn(obs)
     c_min = (1.0 - mu) * c_obs
     params.append(Parameter("churn_observed", "c_obs", c_obs, "observed", f"churn per {per}"))
@@ -329,7 +362,7 @@ def derive(
         u=u,
         m=m,
         d=d,
-        o=obs.organic,
+        o=obs.organic + resp.organic,
         q=obs.referral_rate,
         channels=tuple(ch.name for ch in obs.channels),
         kappa=resp.kappa,
@@ -343,6 +376,19 @@ def derive(
         parameters=tuple(params),
         warnings=tuple(notes),
         assumptions={"phi": phi, "mu": mu, "rho": rho, "margin": m},
+    )
+
+
+def _add_organic(params: list[Parameter], obs: Observed, extra: float) -> None:
+    """The organic inflow with the paid customers lift tests found would have come anyway."""
+    i = next(i for i, p in enumerate(params) if p.name == "organic_inflow")
+    params[i] = Parameter(
+        "organic_inflow",
+        "o",
+        obs.organic + extra,
+        "experiment",
+        f"organic + reactivated customers per {obs.frequency}, and {extra:,.1f} attributed paid "
+        "customers the lift tests found not incremental ((1 − ι)·n̄)",
     )
 
 

@@ -20,13 +20,19 @@ from bucket.model.optimize import Scenario, evaluate, params_of
 
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
-    from bucket.model.experiments import RetentionArm, RetentionPosterior
+    from bucket.model.experiments import (
+        ChannelPosterior,
+        LiftTest,
+        RetentionArm,
+        RetentionPosterior,
+    )
     from bucket.settings import PlanSettings
 
 # The target objective searches budgets up to this multiple of today's (DESIGN §4); a budget
 # set further out extrapolates the response curves past anything they were fitted on
 MAX_BUDGET_RATIO = 100
 AGES = 240  # age buckets of the sBG base (the last one holds everyone older)
+ONE = (0.999, 1.0)  # ι's range where no go-dark test measures it: held at 1
 
 
 class PlanContext:
@@ -38,17 +44,23 @@ class PlanContext:
         settings: PlanSettings,
         sources: dict[str, str],
         arms: tuple[RetentionArm, ...] = (),
+        lifts: tuple[LiftTest, ...] = (),
     ) -> None:
         self.ledger = ledger
         self.settings = settings
         self.sources = sources
         self.obs: Observed = observe(ledger, settings)
         self.cal: Calibration = derive(self.obs, settings, sources)
-        self.warnings: list[str] = list(self.cal.warnings)
-        # DESIGN §12: retention tests re-weight the curve's μ and k inside their ranges
-        self.tested = measure_retention(self.obs, self.cal, arms, self.warnings) if arms else None
+        # DESIGN §12: lift tests re-weight their channel's φ and ι, retention tests the
+        # retention curve's μ and k (anchored on the marginal CAC the lift tests leave)
+        tests: list[str] = []
+        self.lifted = measure_channels(self.obs, lifts, tests) if lifts else {}
+        if self.lifted:
+            self.cal = derive(self.obs, settings, sources, lifted=self.lifted)
+        self.tested = measure_retention(self.obs, self.cal, arms, tests) if arms else None
         if self.tested is not None:
-            self.cal = derive(self.obs, settings, sources, self.tested)
+            self.cal = derive(self.obs, settings, sources, self.tested, self.lifted)
+        self.warnings: list[str] = [*self.cal.warnings, *tests]
         self.age_structure = None
         if settings.retention_model == "sbg":
             self.warnings.append(
@@ -105,6 +117,38 @@ class PlanContext:
 
     def period_label(self, t: int) -> str:
         return Period(self.obs.frequency, self.obs.last_ordinal + 1 + t).label
+
+
+def measure_channels(
+    obs: Observed, lifts: tuple[LiftTest, ...], warnings: list[str]
+) -> dict[str, ChannelPosterior]:
+    """Each modelled channel's posterior of (φ, ι) given its lift tests, kept when the tests
+    moved it from the prior; tests of a channel without a response curve are reported."""
+    from bucket.model.experiments import ChannelAnchor, fit_channel, goes_dark
+
+    by: dict[str, list[LiftTest]] = {}
+    for t in lifts:
+        by.setdefault(t.channel, []).append(t)
+    modelled = {ch.name: ch for ch in obs.channels}
+    out = {}
+    for name, tests in by.items():
+        ch = modelled.get(name)
+        if ch is None:
+            warnings.append(
+                f"the lift tests of channel {name} were not used: it has no response curve in "
+                "the calibration window (no spend, or no paid customers)"
+            )
+            continue
+        # an increment alone cannot tell φ from ι (both scale it): without a go-dark test ι
+        # stays the ledger's 1, every attributed paid customer incremental
+        dark = any(goes_dark(t) for t in tests)
+        post = fit_channel(
+            tests, ChannelAnchor(ch.spend, ch.paid), iota_range=(0.0, 1.0) if dark else ONE
+        )
+        warnings.extend(post.warnings)
+        if post.phi.informed or post.iota.informed:
+            out[name] = post
+    return out
 
 
 def measure_retention(

@@ -320,6 +320,12 @@ def lift_response(spend, *, anchor: ChannelAnchor, phi, iota):
     return iota * anchor.paid / phi * -np.expm1(spend / anchor.spend * np.log1p(-phi))
 
 
+def goes_dark(test: LiftTest) -> bool:
+    """The test compares the channel with no spend at all (a go-dark test, or Robyn's lift from
+    zero): it measures f(A) − f(0) = ι·n̄-scaled, so it tells ι."""
+    return test.spend <= 0 or test.spend + test.incremental_spend <= 0
+
+
 def predicted_lift(test: LiftTest, anchor: ChannelAnchor, *, phi, iota):
     """scope·T·[f(a + Δa) − f(a)], a = spend/(scope·T), Δa = incremental_spend/(scope·T)."""
     per = test.scope * test.periods
@@ -360,8 +366,10 @@ def fit_channel(
     anchor: ChannelAnchor,
     *,
     shape: tuple[int, int] = GRID_SHAPE,
+    iota_range: tuple[float, float] = IOTA_RANGE,
 ) -> ChannelPosterior:
-    """The posterior of (φ, ι) of one channel given its lift tests; no tests give the prior."""
+    """The posterior of (φ, ι) of one channel given its lift tests; no tests give the prior.
+    ``iota_range``: ι's prior (narrow it to hold ι where no go-dark test can tell it)."""
     tests = list(tests)
     names = {t.channel for t in tests}
     if len(names) > 1:
@@ -381,7 +389,7 @@ def fit_channel(
     def feasible(phi: np.ndarray, iota: np.ndarray) -> np.ndarray:
         return np.ones(phi.shape, dtype=bool)
 
-    post, prior = grid_posterior(loglik, feasible, (RANGES["phi"], IOTA_RANGE), shape)
+    post, prior = grid_posterior(loglik, feasible, (RANGES["phi"], iota_range), shape)
     phi_m, iota_m = marginal(post, prior, 0), marginal(post, prior, 1)
     fitted = lifts(np.array(phi_m.median), np.array(iota_m.median))
     pred = np.broadcast_to(lifts(prior.x[:, None], prior.y[None, :]), (*shape, len(tests)))
@@ -397,7 +405,7 @@ def fit_channel(
             float(mean[i]),
             float(sd[i]),
             float((obs[i] - mean[i]) / sd[i]),
-            ("iota",) if t.incremental_spend < 0 else ("phi",),
+            ("iota",) if goes_dark(t) else ("phi",),
         )
         for i, t in enumerate(tests)
     )

@@ -172,21 +172,54 @@ class _ChannelDraws:
     sat: np.ndarray  # (D, J)
     mcac: np.ndarray  # (D,)
     refit: float  # share of (draw, channel) fits accepted, among fitted channels
+    organic: np.ndarray  # (D,) paid customers lift tests found not incremental, (1 − ι)·n̄
 
 
-def _channel_draws(ctx: PlanContext, idx: np.ndarray, phi: np.ndarray) -> _ChannelDraws:
+def _lift_draws(
+    ctx: PlanContext, rng: np.random.Generator, phi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+    """φ and ι per draw and channel, (D, J) each: the drawn φ and ι = 1, replaced by draws from
+    a channel's lift-test posterior where the tests moved them (DESIGN §12); and which channels
+    the tests set (no refit there)."""
+    draws, names = phi.shape[0], [ch.name for ch in ctx.obs.channels]
+    phi_j = np.repeat(phi[:, None], len(names), axis=1)
+    iota = np.ones_like(phi_j)
+    lifted = [False] * len(names)
+    for j, name in enumerate(names):
+        post = ctx.lifted.get(name)
+        if post is None:
+            continue
+        p, i = post.draws(rng, draws)
+        if post.phi.informed and ctx.sources.get("phi") != "set":
+            phi_j[:, j] = p
+        if post.iota.informed:
+            iota[:, j] = i
+        lifted[j] = True
+    return phi_j, iota, lifted
+
+
+def _channel_draws(
+    ctx: PlanContext, idx: np.ndarray, phi: np.ndarray, rng: np.random.Generator
+) -> _ChannelDraws:
     """Each channel's response (κ, M) per draw, and each draw's marginal CAC."""
     obs, ser, draws = ctx.obs, ctx.obs.series, idx.shape[0]
-    # channels: φ-formula everywhere, replaced by refits where the base was fitted and holds
+    # channels: φ-formula everywhere (lift tests' φ and ι where they inform it), replaced by
+    # refits where the base was fitted and holds
     spend = ser["spend"][:, idx]  # (J, D, W)
     paid = ser["paid"][:, idx]
     a_bar = np.maximum(spend.mean(axis=-1).T, 1e-9)  # (D, J)
     n_bar = np.maximum(paid.mean(axis=-1).T, 1e-9)
-    sat = n_bar / phi[:, None]
-    kappa = a_bar / (sat * -np.log1p(-phi)[:, None])
+    phi_j, iota, lifted = (
+        _lift_draws(ctx, rng, phi)
+        if ctx.lifted
+        else (phi[:, None], np.ones_like(n_bar), [False] * n_bar.shape[1])
+    )
+    sat = iota * n_bar / phi_j
+    kappa = a_bar / (sat * -np.log1p(-phi_j))
+    organic = ((1.0 - iota) * n_bar).sum(axis=1)
     tried = accepted = 0
     for j, ch in enumerate(obs.channels):
-        if ch.fit is None:
+        if ch.fit is None or lifted[j]:
             continue
         m0, k0, _ = ch.fit
         m_fit, k_fit, rel_se, ok = _refit_channel(spend[j], paid[j], m0, k0)
@@ -199,7 +232,7 @@ def _channel_draws(ctx: PlanContext, idx: np.ndarray, phi: np.ndarray) -> _Chann
 
     weights = a_bar / a_bar.sum(axis=1, keepdims=True)
     mcac = 1.0 / (weights * np.exp(-a_bar / (kappa * sat)) / kappa).sum(axis=1)
-    return _ChannelDraws(kappa, sat, mcac, accepted / tried if tried else 1.0)
+    return _ChannelDraws(kappa, sat, mcac, accepted / tried if tried else 1.0, organic)
 
 
 @dataclass(frozen=True)
@@ -275,7 +308,7 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int) -> Draws:
         # (a test that tells nothing leaves the plan as it was); a μ the user set stays
         mu_post, k_tested = tested.draws(rng, draws)
         mu = mu if ctx.sources.get("mu") == "set" else mu_post
-    ch = _channel_draws(ctx, s.idx, phi)
+    ch = _channel_draws(ctx, s.idx, phi, rng)
     kappa, sat = ch.kappa, ch.sat
     ret = _retention_draws(ctx, s, mu, rho, ch.mcac, k_tested)
 
@@ -293,7 +326,7 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int) -> Draws:
             u=f(s.u),
             m=cal.m,
             d=cal.d,
-            o=f(s.o),
+            o=f(s.o + ch.organic),
             q=f(s.q),
             c_min=f(c_min_eff),
             c_base=f(c_base_eff),

@@ -241,25 +241,30 @@ class Window:
 
 @dataclass(frozen=True)
 class ExperimentCheck:
-    """One arm of a retention test read with ``--experiments`` (DESIGN §12)."""
+    """One arm of a retention test, or one lift test, read with ``--experiments`` (DESIGN §12)."""
 
     __pydantic_config__ = _PYDANTIC
 
     test: str
     kind: Literal["retention", "acquisition"]
-    arm: str
+    arm: str | None
+    """the retention arm; null for a lift test"""
+    channel: str | None
+    """the lift test's channel; null for a retention arm"""
     observed: float
-    """share of the arm's customers that churned over the test"""
+    """retention: share of the arm's customers that churned over the test; acquisition: the
+    incremental customers measured"""
     predicted: float
-    """the same share on the calibrated curve (the experiments' posterior medians)"""
+    """the same on the calibrated curves (the experiments' posterior medians)"""
     ledger: float
-    """the same share as the ledger alone predicts it (mean over the plausible ranges)"""
+    """the same as the ledger alone predicts it (mean over the plausible ranges)"""
     se: float
-    """standard error of observed − ledger (the arm's sampling error and the ranges' spread)"""
+    """standard error of observed − ledger (the test's sampling error and the ranges' spread)"""
     z: float
     """(observed − ledger) ÷ se: beyond ±3 the test disagrees with the ledger"""
     informs: list[str]
-    """the curve's parameters the arm informs: mu (an arm above today's spend), k (below)"""
+    """the parameters it informs: mu (an arm above today's spend), k (below), phi (a lift
+    test raising spend), iota (a go-dark test)"""
 
 
 @dataclass(frozen=True)
