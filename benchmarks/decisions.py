@@ -4,7 +4,7 @@ whose truth we know?
     python benchmarks/decisions.py                      # 8 worlds per family, fixed seeds
     python benchmarks/decisions.py --worlds-per-family 4 --families own,lag --jobs 2
     python benchmarks/decisions.py --seed 7 --out results.csv   # fresh worlds, rows to a CSV
-    python benchmarks/decisions.py --experiments        # and each world with a retention test
+    python benchmarks/decisions.py --experiments        # and each world with its experiments
 
 What it measures. For each simulated world it writes a ledger CSV of the world's noisy past,
 runs ``bucket plan world.csv --json`` (default settings, ``--draws`` scenarios) and ``bucket
@@ -105,7 +105,7 @@ import numpy as np
 from scipy import optimize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from worlds import FAMILIES, World, example_world, make_world, retention_test, write_ledger
+from worlds import FAMILIES, World, example_world, experiments, make_world, write_ledger
 
 DEFAULT_SEED = 20250101
 WORSE_TOL = 0.005
@@ -262,9 +262,9 @@ def run_world(job: tuple[str, int, str, int, str, str, bool]) -> dict:
     write_ledger(rows, path)
     base = dict(world=name, family=family, seed=seed, tested=tested, **world.info)
     args = [exe, "plan", str(path), "--json", "-q", "--draws", str(draws)]
-    if tested:  # the same world, and a retention test drawn from its truth
+    if tested:  # the same world, and a retention test and lift tests drawn from its truth
         tests = Path(tmp) / f"{name}-tests.csv"
-        tests.write_text(retention_test(world, np.random.default_rng(seed + 7)))
+        tests.write_text(experiments(world, np.random.default_rng(seed + 7)))
         args += ["--experiments", str(tests)]
     try:
         plan = run_json(args)
@@ -508,8 +508,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--experiments",
         action="store_true",
-        help="also plan each world (and the example) with a 3-month retention test drawn from "
-        "its truth (holdout, current and stretch arms of 5 %% of the base) and report both",
+        help="also plan each world (and the example) with experiments drawn from its truth (a "
+        "3-month retention test: holdout, current and stretch arms of 5 %% of the base; a "
+        "one-month +50 %% lift test per channel) and report both",
     )
     args = ap.parse_args(argv)
     families = [f.strip() for f in args.families.split(",") if f.strip()]
@@ -576,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     passed = report([r for r in rows if not r["tested"]], families, example, tested=False)
     if args.experiments:
-        print("\n\n=== the same worlds, each with a 3-month retention test (--experiments) ===")
+        print("\n\n=== the same worlds with experiments: a retention test, lift tests ===")
         passed &= report([r for r in rows if r["tested"]], families, example_tested, tested=True)
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -186,26 +186,46 @@ class World:
         return rows
 
 
-def retention_test(
+def experiments(
     world: World, rng: np.random.Generator, share: float = 0.05, months: int = 3
 ) -> str:
-    """An experiments file (bucket's DESIGN §12 columns) of a retention test the business ran
-    over the last ``months`` of its history: a holdout (no retention spend), a current arm
-    (today's spend per customer) and a stretch arm (four times it; 5 % of revenue per customer
-    when today's is nil), each ``share`` of the base at the end of the history, drawn across
-    pools and segments in proportion, each cell churning as the truth says over ``months``."""
+    """An experiments file (bucket's DESIGN §12 columns) of what the business tested at the end
+    of its history, drawn from its truth:
+
+    * a retention test over the last ``months``: a holdout (no retention spend), a current arm
+      (today's spend per customer) and a stretch arm (four times it; 5 % of revenue per customer
+      when today's is nil), each ``share`` of the base at the end of the history, drawn across
+      pools and segments in proportion, each cell churning as the truth says;
+    * per channel, a one-month lift test raising its spend by half in the last month, against
+      a forecast of the month without it: the true lift (with the world's carry-over and
+      season) plus noise, se = √(paid with + paid without), as two Poisson counts."""
     n = world.n_end
     total = n.sum()
     r_today = world.ret_today / total if total > 0 else 0.0
     stretch = 4.0 * r_today if r_today > 0 else 0.05 * world.u
     first, last = world.months - months, world.months - 1
     label = [f"{2023 + t // 12}-{t % 12 + 1:02d}" for t in (first, last)]
-    lines = ["test,arm,start,end,customers,churned,spend_per_customer"]
+    lines = [
+        "test,kind,arm,start,end,customers,churned,spend_per_customer,channel,spend,"
+        "incremental_spend,incremental_customers,se"
+    ]
     for arm, r in (("holdout", 0.0), ("current", r_today), ("stretch", stretch)):
         size = np.round(share * n).astype(np.int64)  # (P, S)
         c = world.churn(np.array([r]))[0]
         churned = rng.binomial(size, 1.0 - (1.0 - c) ** months).sum()
-        lines.append(f"retention,{arm},{label[0]},{label[1]},{size.sum()},{churned},{r:.6g}")
+        lines.append(
+            f"retention,retention,{arm},{label[0]},{label[1]},{size.sum()},{churned},{r:.6g},,,,,"
+        )
+    a = world.acq_today
+    base = world.paid(a, last)
+    boosted = world.paid((1.0 - world.lag) * 1.5 * a + world.lag * a, last)
+    for j, ch in enumerate(world.channels):
+        se = math.sqrt(base[j] + boosted[j])
+        lift = boosted[j] - base[j] + rng.normal(0.0, se)
+        lines.append(
+            f"lift-{ch},acquisition,,{label[1]},{label[1]},,,,{ch},{a[j]:.2f},{a[j] / 2:.2f},"
+            f"{lift:.3f},{se:.4g}"
+        )
     return "\n".join(lines) + "\n"
 
 
