@@ -1,5 +1,6 @@
 """The docs stay true: every command documented, Quick start = what CI runs."""
 
+import json
 import re
 
 from conftest import ROOT, invoke
@@ -102,3 +103,18 @@ def test_readme_console_examples_print_what_the_readme_shows(monkeypatch, tmp_pa
 def test_the_readme_shows_the_shipped_experiments_file():
     block = README.split("## Experiments", 1)[1].split("```csv\n", 1)[1].split("```", 1)[0]
     assert block == (ROOT / "examples" / "experiments.csv").read_text(encoding="utf-8")
+
+
+def test_the_readme_lift_tests_give_the_figures_it_quotes(tmp_path):
+    block = README.split("Acquisition lift tests go in", 1)[1].split("```csv\n", 1)[1]
+    path = tmp_path / "lifts.csv"
+    path.write_text(block.split("```", 1)[0])
+    res = invoke(
+        "plan", str(ROOT / "examples/saas_monthly.csv"), "--json", "--experiments", str(path)
+    )
+    assert res.exit_code == 0, res.stderr
+    params = {(p["symbol"], p["channel"]): p for p in json.loads(res.stdout)["parameters"]}
+    m, k = params[("M", "search")]["value"], params[("κ", "search")]["value"]
+    iota = params[("M", "social")]["note"].split("ι = ")[1].split()[0]
+    quoted = f"gives search M = {m:.0f} and κ = {k:.0f} (truth 240 and 90) and social ι = {iota}"
+    assert squeeze(quoted) in squeeze(README)
