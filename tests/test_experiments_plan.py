@@ -159,3 +159,21 @@ def test_one_lift_test_in_three_spellings_gives_one_plan(tmp_path):
         plans.append(res.stdout)
     assert plans[0] == plans[1] == plans[2]
     assert no_nan_json(plans[0])["experiments"][0]["informs"] == ["iota"]
+
+
+@pytest.mark.parametrize(
+    ("dates", "said"),
+    [
+        (("2023-01", "2023-03"), "test old ended 28 months before the calibration window"),
+        (("2026-03", "2026-05"), "test old started after the ledger's last period"),
+    ],
+)
+def test_a_test_far_from_the_ledger_is_a_warning(tmp_path, dates, said):
+    """The window is 2025-07 to 2025-12: a test that ended in March 2023 is 28 months before
+    it, one that starts in March 2026 ran after the ledger."""
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "test,arm,start,end,customers,churned,spend_per_customer\n"
+        f"old,holdout,{dates[0]},{dates[1]},600,110,0\nold,current,{dates[0]},{dates[1]},600,70,1.6\n"
+    )
+    assert any(said in w for w in plan("--experiments", str(path))["warnings"])

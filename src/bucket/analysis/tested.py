@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from bucket.errors import ConfigError
 
 if TYPE_CHECKING:
+    from bucket.io.experiments import Experiments
     from bucket.io.ledger import Ledger
     from bucket.model.experiments import LiftTest, RetentionArm
     from bucket.settings import PlanSettings
@@ -53,11 +54,18 @@ def load_tests(ledger: Ledger, settings: PlanSettings) -> Tests | None:
             version = (st.st_mtime_ns, st.st_size)
         except OSError:
             version = None  # the reader says what is wrong
-    return _load(path, version, ledger.frequency, channels)
+    last = ledger.periods[-1].ordinal
+    return _load(path, version, ledger.frequency, channels, (last - settings.window + 1, last))
 
 
 @lru_cache(maxsize=8)
-def _load(path: str, version: object, frequency: str, channels: frozenset[str] | None) -> Tests:
+def _load(
+    path: str,
+    version: object,
+    frequency: str,
+    channels: frozenset[str] | None,
+    window: tuple[int, int],
+) -> Tests:
     from bucket.io.experiments import check_channels, read_experiments
     from bucket.model.experiments import LiftTest, RetentionArm
 
@@ -88,4 +96,32 @@ def _load(path: str, version: object, frequency: str, channels: frozenset[str] |
         )
         for t in exp.lifts
     )
-    return Tests(exp.file, arms, lifts, tuple(w.line() for w in exp.warnings))
+    notes = [w.line() for w in exp.warnings]
+    notes += _far_tests(exp, frequency, window)
+    return Tests(exp.file, arms, lifts, tuple(notes))
+
+
+def _far_tests(exp: Experiments, frequency: str, window: tuple[int, int]) -> list[str]:
+    """A warning per test run long before the calibration window (over a year of periods
+    before it) or after the ledger ends: the business it measured may not be today's."""
+    from bucket.io.periods import PERIODS_PER_YEAR, period_of
+
+    year = PERIODS_PER_YEAR[frequency]
+    dated = [(a.test, a.start, a.end) for a in exp.arms]
+    dated += [(t.test, t.start, t.end) for t in exp.lifts if t.start and t.end]
+    out = []
+    for test in dict.fromkeys(t for t, _, _ in dated):
+        start = min(s for t, s, _ in dated if t == test)
+        end = max(e for t, _, e in dated if t == test)
+        gap = window[0] - period_of(end, frequency).ordinal
+        if gap > year:
+            out.append(
+                f"{exp.file}: test {test} ended {gap} {frequency}s before the calibration window; "
+                "the business it measured may have changed since (run it again, or widen --window)"
+            )
+        elif period_of(start, frequency).ordinal > window[1]:
+            out.append(
+                f"{exp.file}: test {test} started after the ledger's last period; its customers "
+                "and spend are not the ledger's (add the periods it ran in to the ledger)"
+            )
+    return out
