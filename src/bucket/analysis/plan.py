@@ -174,6 +174,7 @@ def _uncertainty(ctx: PlanContext, d) -> out.Uncertainty | None:
         gain=percentiles(gain) if gain.size else None,
         rule=d.decision.rule,
         best_split=float(d.decision.best),
+        confidence=d.decision.confidence,
     )
 
 

@@ -49,9 +49,7 @@ def headline(
     test: out.ExperimentSuggested | None = None,
 ) -> str:
     """The plan's first sentence: the shift, its gain, how sure, and what it rests on."""
-    from bucket.model.uncertainty import CONFIDENCE  # here: the renderers import this module
-
-    sure = pct(CONFIDENCE)
+    sure = pct(uncertainty.confidence if uncertainty is not None else 0.9)
     h, per, cur, rec, unc = horizon, frequency, current, recommended, uncertainty
     what = {
         "value": "customer equity",

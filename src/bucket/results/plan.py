@@ -224,10 +224,13 @@ class Uncertainty:
     draws (the headline's figures: median and P10)"""
     rule: Literal["best", "partial", "keep"] = "best"
     """how the split was chosen over the scenarios: ``best`` the split with the best mean
-    objective; ``partial`` only part of the way to it, as far as 90 % of the scenarios still
-    beat today's split; ``keep`` today's split, since no move does"""
+    objective; ``partial`` only part of the way to it, as far as ``confidence`` of the scenarios
+    still beat today's split; ``keep`` today's split, since no move does"""
     best_split: float | None = None
     """the split with the best mean objective across the scenarios"""
+    confidence: float = 0.9
+    """the share of the scenarios a move must beat today's split in: 0.9, or 0.8 when
+    experiments inform the scenarios"""
 
 
 @dataclass(frozen=True)
