@@ -177,3 +177,16 @@ def test_a_test_far_from_the_ledger_is_a_warning(tmp_path, dates, said):
         f"old,holdout,{dates[0]},{dates[1]},600,110,0\nold,current,{dates[0]},{dates[1]},600,70,1.6\n"
     )
     assert any(said in w for w in plan("--experiments", str(path))["warnings"])
+
+
+def test_experiments_from_stdin_and_not_both(tmp_path):
+    text = (EXAMPLES / "experiments.csv").read_text("utf-8")
+    piped = invoke("plan", LEDGER, "--json", "--experiments", "-", input=text)
+    assert piped.exit_code == 0, piped.stderr
+    assert no_nan_json(piped.stdout)["experiments"] == plan("--experiments", TESTS)["experiments"]
+    both = invoke(
+        "plan", "-", "--experiments", "-", input=(EXAMPLES / "saas_monthly.csv").read_text()
+    )
+    assert both.exit_code == 1 and both.stderr == (
+        "Error: the ledger and --experiments both read standard input; give one of them as a file\n"
+    )

@@ -37,7 +37,7 @@ def load_tests(ledger: Ledger, settings: PlanSettings) -> Tests | None:
     """The experiments named by ``settings.experiments``, or None when there are none."""
     if settings.experiments is None:
         return None
-    if settings.experiments == "-" and ledger.file in ("-", "<stdin>"):
+    if settings.experiments == "-" and ledger.file in ("-", "stdin", "<stdin>"):
         raise ConfigError(
             "the ledger and --experiments both read standard input",
             "give one of them as a file",
