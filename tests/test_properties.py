@@ -7,7 +7,7 @@ import json
 
 import pytest
 from conftest import EXAMPLES, invoke, no_nan_json
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 pytestmark = pytest.mark.slow
@@ -150,8 +150,15 @@ def test_csv_like_text(text):
 PLAN = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+# found by CI: a channel first seen after the window's start (the header row moved into the
+# data) counted its spend since launch, which put today's acquisition above the budget and
+# left retention a negative one (churn overflowed)
+LAUNCHED_LATE = b"2024-01,social,11810.00,1820.00,1266,71,2,1,5,900,40,936,43617.87,13843.37,24,24,10\n2024-01,search,20320.00,2520.00,1445,152,14,2,2,1400,47,1507,72141.59,23988.10,29,31,16\nperiod,channel,acquisition_spend,retention_spend,leads,new_customers,organic_customers,referral_customers,reactivated_customers,customers_start,churned_customers,customers_end,revenue,attributed_revenue,promoters,passives,detractors\n2024-01,partners,4110.00,790.00,136,20,0,0,1,500,19,502,25762.97,4417.60,9,11,2\n2024-02,search,17720.00,3240.00,1263,131,9,4,4,1507,58,1584,77856.03,23352.29,48,31,16\n2024-02,social,12110.00,1960.00,1714,84,2,0,2,936,43,979,45490.15,15466.23,22,16,10\n2024-02,partners,4630.00,1130.00,150,24,0,0,1,502,16,511,25113.21,5470.45,18,7,0\n2024-03,search,20310.00,3780.00,1657,162,11,1,3,1584,61,1688,75295.94,28441.47,51,32,22\n2024-03,social,11480.00,2150.00,1355,83,5,5,2,979,52,1012,49342.45,19123.80,31,26,8\n2024-03,partners,5110.00,1150.00,252,39,0,1,0,511,9,541,25411.72,8851.38,14,11,2\n"
+
+
 @PLAN
 @given(mutated())
+@example(LAUNCHED_LATE)
 def test_mutated_ledger_plan(data):
     check(data, "plan", "--horizon", "6")
 

@@ -101,7 +101,10 @@ class PlanContext:
         self.params = params_of(self.cal, settings.capacity, settings.max_growth)
         # today's channels in today's proportions; spend of dropped channels buys nothing
         modelled = sum(ch.spend for ch in self.obs.channels)
-        self.mix = self.cal.mix * (modelled / self.obs.acquisition)
+        # (a channel launched inside the window counts its spend since launch, which can put
+        # the modelled channels above the window's mean: today's acquisition stays within it,
+        # or today's split would leave retention a negative budget)
+        self.mix = self.cal.mix * min(1.0, modelled / self.obs.acquisition)
 
     def scenario(self, share: float, budget: float | None = None, optimal: bool = True) -> Scenario:
         b = self.budget if budget is None else budget
