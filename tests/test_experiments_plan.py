@@ -19,7 +19,7 @@ TESTS = str(EXAMPLES / "experiments.csv")
 
 
 def plan(*args: str) -> dict:
-    res = invoke("plan", LEDGER, "--json", *args)
+    res = invoke("plan", LEDGER, "--json", "--draws", "40", *args)
     assert res.exit_code == 0, res.stderr
     return no_nan_json(res.stdout)
 
@@ -154,7 +154,7 @@ def test_one_lift_test_in_three_spellings_gives_one_plan(tmp_path):
     plans = []
     for text in spellings:
         path.write_text(text)
-        res = invoke("plan", LEDGER, "--json", "--experiments", str(path))
+        res = invoke("plan", LEDGER, "--json", "--draws", "40", "--experiments", str(path))
         assert res.exit_code == 0, res.stderr
         plans.append(res.stdout)
     assert plans[0] == plans[1] == plans[2]
@@ -181,7 +181,7 @@ def test_a_test_far_from_the_ledger_is_a_warning(tmp_path, dates, said):
 
 def test_experiments_from_stdin_and_not_both(tmp_path):
     text = (EXAMPLES / "experiments.csv").read_text("utf-8")
-    piped = invoke("plan", LEDGER, "--json", "--experiments", "-", input=text)
+    piped = invoke("plan", LEDGER, "--json", "--draws", "40", "--experiments", "-", input=text)
     assert piped.exit_code == 0, piped.stderr
     assert no_nan_json(piped.stdout)["experiments"] == plan("--experiments", TESTS)["experiments"]
     both = invoke(
