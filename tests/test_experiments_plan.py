@@ -190,3 +190,13 @@ def test_experiments_from_stdin_and_not_both(tmp_path):
     assert both.exit_code == 1 and both.stderr == (
         "Error: the ledger and --experiments both read standard input; give one of them as a file\n"
     )
+
+
+def test_a_backtest_does_not_learn_from_tests_in_its_held_out_periods():
+    """The sample's test ran in 2025-Q4; a backtest holding out 2025-07 to 2025-12 leaves it out
+    (and says so), so it forecasts exactly as without experiments."""
+    args = ("backtest", LEDGER, "--json", "--holdout", "6", "--last")
+    alone = no_nan_json(invoke(*args).stdout)
+    tested = no_nan_json(invoke(*args, "--experiments", TESTS).stdout)
+    assert tested["mape"] == alone["mape"] and tested["periods"] == alone["periods"]
+    assert any("leaves out 1 experiment(s)" in w for w in tested["warnings"])

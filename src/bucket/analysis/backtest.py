@@ -128,6 +128,13 @@ def backtest(
         from bucket.model.context import measure_channels, measure_retention
 
         tests = load_tests(ledger, settings)
+        if tests is not None:
+            tests, dropped = tests.before(cut)
+            if dropped:
+                notes.append(
+                    f"the backtest leaves out {dropped} experiment(s) run in or after the "
+                    "periods it holds out, or undated: they could tell it what happened"
+                )
         lifted = measure_channels(obs, tests.lifts, notes) if tests and tests.lifts else {}
         if lifted:
             cal = derive(obs, settings, sources, lifted=lifted)

@@ -31,6 +31,22 @@ class Tests:
     arms: tuple[RetentionArm, ...]
     lifts: tuple[LiftTest, ...]
     warnings: tuple[str, ...]
+    # the ledger period each arm and lift test ends in (None: a lift test without dates)
+    arm_ends: tuple[int, ...] = ()
+    lift_ends: tuple[int | None, ...] = ()
+
+    def before(self, ordinal: int) -> tuple[Tests, int]:
+        """The tests known to have ended before period ``ordinal`` (a backtest must not learn
+        from its held-out periods, so undated lift tests are left out too), and how many tests
+        were left out."""
+        arms = tuple(a for a, e in zip(self.arms, self.arm_ends) if e < ordinal)
+        lifts = tuple(
+            t for t, e in zip(self.lifts, self.lift_ends) if e is not None and e < ordinal
+        )
+        dropped = {a.test for a in self.arms if a not in arms}
+        dropped |= {t.test for t in self.lifts if t not in lifts}
+        kept = Tests(self.file, arms, lifts, self.warnings)
+        return kept, len(dropped)
 
 
 def load_tests(ledger: Ledger, settings: PlanSettings) -> Tests | None:
@@ -67,6 +83,7 @@ def _load(
     window: tuple[int, int],
 ) -> Tests:
     from bucket.io.experiments import check_channels, read_experiments
+    from bucket.io.periods import period_of
     from bucket.model.experiments import LiftTest, RetentionArm
 
     exp = read_experiments(path)
@@ -98,7 +115,9 @@ def _load(
     )
     notes = [w.line() for w in exp.warnings]
     notes += _far_tests(exp, frequency, window)
-    return Tests(exp.file, arms, lifts, tuple(notes))
+    arm_ends = tuple(period_of(a.end, frequency).ordinal for a in exp.arms)
+    lift_ends = tuple(period_of(t.end, frequency).ordinal if t.end else None for t in exp.lifts)
+    return Tests(exp.file, arms, lifts, tuple(notes), arm_ends, lift_ends)
 
 
 def _far_tests(exp: Experiments, frequency: str, window: tuple[int, int]) -> list[str]:
