@@ -198,6 +198,7 @@ ExperimentsOpt = Annotated[
         "--experiments",
         "CSV of retention tests (arms with customers, churned, spend per customer) and lift "
         "tests, or - for stdin; they measure how much churn money removes (README).",
+        metavar="FILE",
     ),
 ]
 ArpuOpt = Annotated[

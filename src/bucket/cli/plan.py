@@ -48,8 +48,8 @@ def plan(
         int | None,
         opt(
             "--backtest",
-            "Backtest the model on the last N periods (default 3 when the history allows; "
-            "0 skips it).",
+            "Backtest the model on N held-out periods, the most recent in which spend moved "
+            "(default 3 when the history allows; 0 skips it).",
             min=0,
         ),
     ] = None,
