@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bucket.errors import BucketError, ConfigError
-from bucket.model.calibrate import derive
+from bucket.model.context import calibrate_with_tests
 from bucket.model.observe import observe
 from bucket.model.optimize import params_of
 from bucket.model.simulate import churn_at
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from bucket.io.ledger import Ledger
     from bucket.model.calibrate import Calibration
+    from bucket.model.experiments import LiftTest, RetentionArm
     from bucket.settings import PlanSettings
 
 # Verdict bounds on the mean absolute percentage error: flows (new, churned) are noisy counts,
@@ -121,26 +122,10 @@ def backtest(
     train, cut = _calibration_part(ledger, holdout, option, ending)
     frame = ledger.frame
     obs = observe(train, settings)
-    cal = derive(obs, settings, sources)
-    notes = list(cal.warnings)
-    if settings.experiments is not None:  # DESIGN §12: the calibration the plan would use
-        from bucket.analysis.tested import load_tests
-        from bucket.model.context import measure_channels, measure_retention
-
-        tests = load_tests(ledger, settings)
-        if tests is not None:
-            tests, dropped = tests.before(cut)
-            if dropped:
-                notes.append(
-                    f"the backtest leaves out {dropped} experiment(s) run in or after the "
-                    "periods it holds out, or undated: they could tell it what happened"
-                )
-        lifted = measure_channels(obs, tests.lifts, notes) if tests and tests.lifts else {}
-        if lifted:
-            cal = derive(obs, settings, sources, lifted=lifted)
-        tested = measure_retention(obs, cal, tests.arms, notes) if tests and tests.arms else None
-        if tested is not None or lifted:
-            cal = derive(obs, settings, sources, tested, lifted)
+    tested = _tests_before(ledger, settings, cut)
+    told: list[str] = []  # DESIGN §12: the calibration the plan would use
+    cal, _, _ = calibrate_with_tests(obs, settings, sources, *tested[:2], told)
+    notes = [*cal.warnings, *tested[2], *told]
     params = params_of(cal, None, None)
     test = frame[
         (frame["ordinal"] >= cut) & (frame["ordinal"] <= (ending or frame["ordinal"].max()))
@@ -206,6 +191,30 @@ def _forecast(ledger: Ledger, test: pd.DataFrame, obs, cal, params):
         rows.append(BacktestPeriod(labels[o], Series(inflow, lost, n_next), _actual(part)))
         n = n_next
     return rows, moved, unmodelled
+
+
+def _tests_before(
+    ledger: Ledger, settings: PlanSettings, cut: int
+) -> tuple[tuple[RetentionArm, ...], tuple[LiftTest, ...], list[str]]:
+    """The experiments' retention arms and lift tests known to have ended before the held-out
+    periods (a backtest must not learn from them), and what it says of those it left out."""
+    if settings.experiments is None:
+        return (), (), []
+    from bucket.analysis.tested import load_tests
+
+    tests = load_tests(ledger, settings)
+    if tests is None:
+        return (), (), []
+    kept, dropped = tests.before(cut)
+    said = (
+        [
+            f"the backtest leaves out {dropped} experiment(s) run in or after the periods it "
+            "holds out, or undated: they could tell it what happened"
+        ]
+        if dropped
+        else []
+    )
+    return kept.arms, kept.lifts, said
 
 
 def backtest_response(

@@ -50,16 +50,10 @@ class PlanContext:
         self.settings = settings
         self.sources = sources
         self.obs: Observed = observe(ledger, settings)
-        self.cal: Calibration = derive(self.obs, settings, sources)
-        # DESIGN §12: lift tests re-weight their channel's φ and ι, retention tests the
-        # retention curve's μ and k (anchored on the marginal CAC the lift tests leave)
         tests: list[str] = []
-        self.lifted = measure_channels(self.obs, lifts, tests) if lifts else {}
-        if self.lifted:
-            self.cal = derive(self.obs, settings, sources, lifted=self.lifted)
-        self.tested = measure_retention(self.obs, self.cal, arms, tests) if arms else None
-        if self.tested is not None:
-            self.cal = derive(self.obs, settings, sources, self.tested, self.lifted)
+        self.cal, self.tested, self.lifted = calibrate_with_tests(
+            self.obs, settings, sources, arms, lifts, tests
+        )
         self.warnings: list[str] = [*self.cal.warnings, *tests]
         self.age_structure = None
         if settings.retention_model == "sbg":
@@ -120,6 +114,27 @@ class PlanContext:
 
     def period_label(self, t: int) -> str:
         return Period(self.obs.frequency, self.obs.last_ordinal + 1 + t).label
+
+
+def calibrate_with_tests(
+    obs: Observed,
+    settings: PlanSettings,
+    sources: dict[str, str],
+    arms: tuple[RetentionArm, ...],
+    lifts: tuple[LiftTest, ...],
+    warnings: list[str],
+) -> tuple[Calibration, RetentionPosterior | None, dict[str, ChannelPosterior]]:
+    """The calibration with the experiments (DESIGN §12): lift tests re-weight their channel's
+    φ and ι, retention tests the retention curve's μ and k (anchored on the marginal CAC the
+    lift tests leave); and the two posteriors. What the tests say goes to ``warnings``."""
+    cal = derive(obs, settings, sources)
+    lifted = measure_channels(obs, lifts, warnings) if lifts else {}
+    if lifted:
+        cal = derive(obs, settings, sources, lifted=lifted)
+    tested = measure_retention(obs, cal, arms, warnings) if arms else None
+    if tested is not None:
+        cal = derive(obs, settings, sources, tested, lifted)
+    return cal, tested, lifted
 
 
 def measure_channels(

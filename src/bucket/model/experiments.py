@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 from scipy.special import gammaln
@@ -462,7 +463,7 @@ def experiment_suggested(
     """Arms at today's and the recommended spend per customer for ``periods`` periods, and the
     customers each needs: n = (z_{1−α/2} + z_power)²·(p₁q₁ + p₂q₂)/(p₁ − p₂)², rounded up,
     p = 1 − (1 − c(r))^T on §5's curve."""
-    from scipy.stats import norm
+    z_of = NormalDist().inv_cdf  # the standard library's: scipy.stats costs 0.3 s of import
 
     def churn(r: float) -> float:
         c = retention_curve(r, c_obs=c_obs, r_obs=r_obs, mu=mu, k=k)
@@ -470,7 +471,7 @@ def experiment_suggested(
 
     p1, p2 = churn(r_obs), churn(r_recommended)
     arms = (SuggestedArm("current", r_obs, p1), SuggestedArm("recommended", r_recommended, p2))
-    z = float(norm.ppf(1.0 - significance / 2.0) + norm.ppf(power))
+    z = z_of(1.0 - significance / 2.0) + z_of(power)
     diff = abs(p1 - p2)
     n = z**2 * (p1 * (1 - p1) + p2 * (1 - p2)) / diff**2 if diff > 0 else math.inf
     if not math.isfinite(n) or n > 1e12:
