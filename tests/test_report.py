@@ -154,34 +154,51 @@ def _browser() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def test_charts_draw_in_headless_chromium_without_network_or_errors(page, tmp_path):
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-first-run",
+    "--disable-domain-reliability",
+    "--metrics-recording-only",
+    "--no-pings",
+]
+
+
+def _chromium() -> str:
     exe = _browser()
     if exe is None:
         if os.environ.get("BUCKET_REQUIRE_BROWSER"):
             pytest.fail("chromium is required here (BUCKET_REQUIRE_BROWSER) but not installed")
         pytest.skip("no chromium on this machine (.ci/run installs it)")
+    return exe
+
+
+def _phone_overflow(browser, url: str) -> int:
+    """How many CSS pixels the page is wider than a 390 px phone screen."""
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    ph = phone.new_page()
+    ph.goto(url, wait_until="load")
+    overflow = ph.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    phone.close()
+    return int(overflow)
+
+
+def test_charts_draw_in_headless_chromium_without_network_or_errors(page, tmp_path):
+    exe = _chromium()
     from io import BytesIO
 
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    args = [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-default-apps",
-        "--disable-extensions",
-        "--no-first-run",
-        "--disable-domain-reliability",
-        "--metrics-recording-only",
-        "--no-pings",
-    ]
     problems, requests = [], []
     url = page.as_uri()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=exe, headless=True, args=args)
+        browser = pw.chromium.launch(executable_path=exe, headless=True, args=ARGS)
         context = browser.new_context(viewport={"width": 1000, "height": 900})
         context.on("request", lambda r: requests.append(r.url))
         pg = context.new_page()
@@ -199,10 +216,10 @@ def test_charts_draw_in_headless_chromium_without_network_or_errors(page, tmp_pa
             hist = img.histogram()
             inked.append(1 - sum(hist[245:]) / sum(hist))  # share of pixels that are not white
         # a phone: nothing wider than the screen
-        phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        overflow = _phone_overflow(browser, url)
+        phone = browser.new_context(viewport={"width": 390, "height": 844})
         ph = phone.new_page()
         ph.goto(url, wait_until="load")
-        overflow = ph.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
         svg_width = ph.evaluate(
             "() => document.querySelector('#chart-1 svg').getBoundingClientRect().width"
         )
@@ -215,6 +232,44 @@ def test_charts_draw_in_headless_chromium_without_network_or_errors(page, tmp_pa
     assert overflow <= 0
     assert 300 < svg_width <= 390
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") >= 3
+
+
+# one unbreakable word, longer than a phone is wide, in each place long text can come from
+LONG_FOLDER = "exports" * 14  # 98 characters, no hyphen, no slash: nothing to break at
+LONG_CHANNEL = "partnernetworkreferralsfromourresellersinthenordicsandbaltic"  # 60
+
+
+@pytest.mark.parametrize("where", ["input path", "channel name"])
+def test_long_unbreakable_names_wrap_on_a_phone_and_keep_their_whole_text(tmp_path, where):
+    """The page fits a 390 px phone whatever the checkout path, file or channel names: a long
+    name breaks inside itself (or is shortened in a chart) and keeps its whole text as a
+    tooltip."""
+    exe = _chromium()
+    from playwright.sync_api import sync_playwright
+
+    text = Path(EXAMPLE).read_text(encoding="utf-8")
+    if where == "channel name":
+        assert len(LONG_CHANNEL) == 60
+        ledger, long = tmp_path / "ledger.csv", LONG_CHANNEL
+        ledger.write_text(text.replace(",partners,", f",{LONG_CHANNEL},"), encoding="utf-8")
+    else:
+        folder = tmp_path / LONG_FOLDER
+        folder.mkdir()
+        ledger = folder / "saasmonthlyledgerexportfromthewarehouse.csv"
+        ledger.write_text(text, encoding="utf-8")
+        long = str(ledger)
+    out = tmp_path / "r.html"
+    res = invoke("report", str(ledger), "-o", str(out), "--draws", "0", "-q")
+    assert res.exit_code == 0, res.stderr
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, headless=True, args=ARGS)
+        overflow = _phone_overflow(browser, out.as_uri())
+        browser.close()
+    assert overflow <= 0, f"{where}: the page is {overflow} px wider than the phone"
+    html = out.read_text(encoding="utf-8")
+    assert f'title="{escape(long)}"' in html  # the whole text, as a tooltip
+    if where == "channel name":
+        assert f"<title>{escape(long)}</title>" in html  # on the chart's shortened label too
 
 
 def test_a_ledger_with_a_cohort_file_gets_the_cohort_chart(tmp_path):

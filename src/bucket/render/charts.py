@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -61,6 +62,11 @@ def _svg(fig) -> str:
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)  # RDF boilerplate
     # scale with the page: keep the viewBox, let CSS set the size
     return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 role="img"', text, count=1)
+
+
+def _short(name: str, most: int = 24) -> str:
+    """A label that fits beside a chart on a phone: long names end in an ellipsis."""
+    return name if len(name) <= most else name[: most - 1].rstrip() + "…"
 
 
 def _pct_axis(ax, which: str = "x") -> None:
@@ -222,7 +228,9 @@ def channel_chart(r: Report) -> str:
                 fontsize=8,
                 color=INK,
             )
-    ax.set_yticks(y, names)
+    ax.set_yticks(y, [_short(n) for n in names])
+    for i, tick in enumerate(ax.get_yticklabels()):
+        tick.set_gid(f"channel-{i}")
     ax.invert_yaxis()
     ax.set_xlim(0, top * 1.35)
     from matplotlib.ticker import FuncFormatter
@@ -234,7 +242,12 @@ def channel_chart(r: Report) -> str:
     )
     ax.grid(axis="y", visible=False)
     ax.legend(loc="lower right", fontsize=9)
-    return _svg(fig)
+    svg = _svg(fig)
+    for i, name in enumerate(names):  # the whole name as a tooltip on its (shortened) label
+        svg = svg.replace(
+            f'<g id="channel-{i}">', f'<g id="channel-{i}"><title>{escape(name)}</title>', 1
+        )
+    return svg
 
 
 def backtest_chart(r: Report) -> str | None:

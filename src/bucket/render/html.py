@@ -19,7 +19,9 @@ CSS = """
 :root { --ink: #1f2933; --muted: #616e7c; --line: #e4e7eb; --accent: #1a7f5a; }
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 980px; padding: 24px 20px 48px; color: var(--ink);
-  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+  font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  overflow-wrap: break-word; }
+.long { overflow-wrap: anywhere; }
 header { border-bottom: 3px solid var(--accent); margin-bottom: 8px; }
 h1 { font-size: 1.6em; margin: 0 0 4px; }
 h2 { font-size: 1.2em; margin: 28px 0 4px; }
@@ -53,6 +55,19 @@ footer { margin-top: 32px; color: var(--muted); font-size: .85em; }
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
+# a token longer than this cannot sit in a phone-width column: it may break anywhere
+LONG = 24
+
+
+def _cell(text: str, cls: str) -> str:
+    """One <td>: a cell holding a long unbreakable word (a file or channel name) may break inside
+    it, and carries its whole text as a tooltip."""
+    if any(len(w) > LONG for w in text.split()):
+        cls = f"{cls} long".strip()
+        return f'<td class="{cls}" title="{escape(text)}">{escape(text)}</td>'
+    return f'<td class="{cls}">{escape(text)}</td>'
+
+
 def _table(sec: Section) -> str:
     head = "".join(
         f'<th class="{"num" if (sec.numeric[i] if i < len(sec.numeric) else False) else ""}">'
@@ -71,7 +86,7 @@ def _table(sec: Section) -> str:
                 )
                 if x
             )
-            cells.append(f'<td class="{cls}">{escape(cell.text.strip())}</td>')
+            cells.append(_cell(cell.text.strip(), cls))
         rows.append("<tr>" + "".join(cells) + "</tr>")
     note = f'<p class="note">{escape(sec.note)}</p>' if sec.note else ""
     return (
@@ -201,7 +216,8 @@ def _meta(r: Report, version: str) -> str:
     """The line under the title: input, periods, calibration window, run date, version."""
     p, per = r.plan, r.plan.frequency
     meta = (
-        f"Input <b>{escape(p.file)}</b> · periods {escape(r.first_period)} to "
+        f'Input <b class="long" title="{escape(p.file)}">{escape(p.file)}</b> · periods '
+        f"{escape(r.first_period)} to "
         f"{escape(r.last_period)} ({per}ly) · calibrated on {escape(p.window.first_period)} to "
         f"{escape(p.window.last_period)} · run {escape(r.run_date)} · bucket {escape(version)}"
     )
