@@ -39,7 +39,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from decisions import DEFAULT_SEED, gain_ratio, optimum
-from worlds import D_MONTH, FAMILIES, HORIZON, TERMINAL_MONTHS, World, make_world
+from worlds import (
+    D_MONTH,
+    FAMILIES,
+    HORIZON,
+    TERMINAL_MONTHS,
+    World,
+    experiments,
+    make_world,
+)
 
 SHARES = np.linspace(0.0, 1.0, 101)
 
@@ -112,13 +120,12 @@ def choose(w: World, budget: float, mix: np.ndarray, mu: np.ndarray, rho: np.nda
     return float(SHARES[i]), float(np.median(v[i] / today - 1.0))
 
 
-def oracle_spend(w: World, budget: float) -> np.ndarray:
-    """The optimum over all channel spends of the world with its own μ and ρ in the exp form."""
+def oracle_spend(w: World, budget: float, mu: float, rho: float) -> np.ndarray:
+    """The optimum over all channel spends of the world with μ and ρ in the exp form."""
     import copy
 
     _, c0, mcac = today_point(w)
     cbar = float(np.sum(c0 * w.n_end.sum(axis=1)) / w.n_end.sum())
-    mu, rho = w.info["mu_obs"], w.info["rho"]
     k = mcac * mu * cbar / rho
     r0 = today_point(w)[0]
     scen = copy.copy(w)
@@ -132,11 +139,39 @@ def oracle_spend(w: World, budget: float) -> np.ndarray:
     return optimum(scen, budget, [w.acq_today])[1]
 
 
+def tested(w: World, seed: int, scenarios: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """(μ, ρ) drawn from the posterior given the world's retention test (the one decisions.py
+    --experiments gives bucket: holdout, current and stretch arms, 5 % of the base each, three
+    months), starting from bucket's ranges; importance-resampled from 20,000 prior draws."""
+    text = experiments(w, np.random.default_rng(seed + 7))
+    arms = [ln.split(",") for ln in text.splitlines()[1:] if ln.split(",")[1] == "retention"]
+    N = 20_000
+    mu = rng.uniform(0.05, 0.95, N)
+    rho = np.exp(rng.uniform(math.log(2.0), math.log(30.0), N))
+    r0, c0, mcac = today_point(w)
+    cbar = float(np.sum(c0 * w.n_end.sum(axis=1)) / w.n_end.sum())
+    k = mcac * mu * cbar / rho
+    size = np.round(0.05 * w.n_end)  # (P, S), as worlds.experiments draws the arms
+    loglik = np.zeros(N)
+    for arm in arms:
+        n, churned, r = int(arm[5]), int(arm[6]), float(arm[7])
+        e = np.exp(np.minimum(-(r - r0) / k, 50.0))
+        c = np.minimum(1.0, c0[None, :, None] * (1.0 - mu + mu * e)[:, None, None] * w.seg_mult)
+        p = ((1.0 - (1.0 - c) ** 3) * size).sum(axis=(1, 2)) / size.sum()
+        p = np.clip(p, 1e-12, 1 - 1e-12)
+        loglik += churned * np.log(p) + (n - churned) * np.log1p(-p)
+    wt = np.exp(loglik - loglik.max())
+    pick = rng.choice(N, size=scenarios, p=wt / wt.sum())
+    return mu[pick], rho[pick]
+
+
 def world_rows(seed: int, per_family: int, scenarios: int, rng_seed: int):
     worlds = []
     for fam in FAMILIES:
         for i in range(per_family):
-            w, _ = make_world(fam, seed + 1000 * FAMILIES.index(fam) + i, f"{fam}-{i:02d}")
+            wseed = seed + 1000 * FAMILIES.index(fam) + i
+            w, _ = make_world(fam, wseed, f"{fam}-{i:02d}")
+            w.info["seed"] = wseed
             worlds.append(w)
     rng = np.random.default_rng(rng_seed)
     truth = np.array([[w.info["mu_obs"], w.info["rho"]] for w in worlds])
@@ -161,8 +196,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--worlds-per-family", type=int, default=8)
     ap.add_argument("--scenarios", type=int, default=300)
+    ap.add_argument(
+        "--experiments",
+        action="store_true",
+        help="also the prior updated by the world's retention test (decisions.py --experiments)",
+    )
     args = ap.parse_args(argv)
     worlds, priors = world_rows(args.seed, args.worlds_per_family, args.scenarios, args.seed + 1)
+    rng = np.random.default_rng(args.seed + 2)
     rules = [("mean", 0.0), ("80 % better", 0.8), ("90 % better", 0.9)]
     results: dict[tuple[str, str], list[tuple[float, bool, float, float]]] = {}
     for w in worlds:
@@ -173,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         v_star, _ = optimum(w, budget, [w.acq_today])
         cases = dict(priors)
         cases["truth"] = (np.array([w.info["mu_obs"]]), np.array([w.info["rho"]]))
+        if args.experiments:
+            cases["tested"] = tested(w, w.info["seed"], args.scenarios, rng)
         for prior, (mu, rho) in cases.items():
             for rule, q in rules:
                 if prior == "truth" and q > 0:
@@ -184,11 +227,21 @@ def main(argv: list[str] | None = None) -> int:
                     ((v_star - v) / abs(v_star), v < v_today * 0.995, claimed, v / v_today - 1.0)
                 )
         # the oracle that also reallocates the channels: the optimum of the truth-μ,ρ scenario
-        a = oracle_spend(w, budget)
+        a = oracle_spend(w, budget, w.info["mu_obs"], w.info["rho"])
         v = float(w.values(a[None, :], [budget - a.sum()])[0])
         results.setdefault(("truth", "+ channels"), []).append(
             ((v_star - v) / abs(v_star), v < v_today * 0.995, math.nan, v / v_today - 1.0)
         )
+        if args.experiments:  # the channels of the posterior median's optimum, share by Bayes
+            mu, rho = cases["tested"]
+            a = oracle_spend(w, budget, float(np.median(mu)), float(np.median(rho)))
+            mix2 = a / a.sum() if a.sum() > 0 else mix
+            s, claimed = choose(w, budget, mix2, mu, rho, 0.0)
+            a = s * budget * mix2
+            v = float(w.values(a[None, :], [budget - a.sum()])[0])
+            results.setdefault(("tested", "+ channels"), []).append(
+                ((v_star - v) / abs(v_star), v < v_today * 0.995, claimed, v / v_today - 1.0)
+            )
     print(
         f"the best a planner could do without a test: {len(worlds)} worlds, seed {args.seed}, "
         f"{args.scenarios} scenarios\n(everything but μ and ρ known; regret against the true "
