@@ -206,7 +206,7 @@ def test_fit_recovers_a_known_response_curve(write):
 
 def test_grid_plus_refinement_matches_brute_force():
     ledger = read_ledger(EXAMPLE)
-    s, src = settings()
+    s, src = settings(channel_quality="off")  # one pool (the pools' optimum: test_pools.py)
     cal = derive(observe(ledger, s), s, src)
     params = params_of(cal, None, None)
     budget = 30000.0
@@ -229,8 +229,9 @@ def test_marginal_values_are_equal_at_an_interior_optimum():
 
 def test_steady_state_marginal_costs_agree():
     # customers objective over a long horizon: the bucket settles, and the cost of one more
-    # customer is the same on both sides (Blattberg & Deighton 1996; Pfeifer 2005)
-    s, src = settings(objective="customers", horizon=600, draws=0)
+    # customer is the same on both sides (Blattberg & Deighton 1996; Pfeifer 2005); one pool,
+    # where "one more customer" is the same customer on both sides
+    s, src = settings(objective="customers", horizon=600, draws=0, channel_quality="off")
     plan = make_plan(read_ledger(EXAMPLE), s, src)
     rec = plan.marginal.recommended
     assert 0.01 < plan.recommendation.acquisition_share < 0.99

@@ -60,6 +60,7 @@ class PlanSettings(BaseModel):
         description="backtest the last N periods (default 3 when the history allows; 0: none)",
     )
     retention_model: Literal["constant", "sbg"] = "constant"
+    channel_quality: Literal["auto", "off"] = "auto"
     experiments: str | None = Field(
         None, description="experiments file (DESIGN §12): retention tests and lift tests"
     )

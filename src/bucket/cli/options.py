@@ -458,8 +458,23 @@ class ScenarioOptions:
         ),
     ] = None
 
+    channel_quality: Annotated[
+        str | None,
+        opt(
+            "--channel-quality",
+            "auto (default): each channel's customers churn and pay at their own rates, and "
+            "acquisition money goes where a customer is worth most per unit of spend; off: "
+            "one pool, channels funded at equal marginal CAC.",
+        ),
+    ] = None
+
     def values(self) -> dict[str, Any]:
-        return {"draws": self.draws, "seed": self.seed, "retention_model": self.retention_model}
+        return {
+            "draws": self.draws,
+            "seed": self.seed,
+            "retention_model": self.retention_model,
+            "channel_quality": self.channel_quality,
+        }
 
 
 def load_settings(options: CalibrationOptions, **more: Any):

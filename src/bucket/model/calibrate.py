@@ -27,6 +27,7 @@ from bucket.errors import ConfigError, InputError, Problem
 from bucket.model.fits import fit_retention
 from bucket.model.money import period_discount_rate
 from bucket.model.observe import MIN_CV, MIN_FIT_PERIODS, ChannelObs, Observed
+from bucket.model.pools import Heterogeneity, PoolEvidence, Pools, estimate
 from bucket.results.plan import ParameterOut as Parameter  # one parameter as the plan reports it
 from bucket.results.plan import Source
 
@@ -59,6 +60,10 @@ class Calibration:
     assumptions: dict[str, float] = field(default_factory=dict)
     hazard: np.ndarray | None = None  # churn by age relative to today's base (sBG)
     age_mix: np.ndarray | None = None
+    # one pool per channel (DESIGN §13): None when off, or nothing to compare
+    pools: Pools | None = None
+    pool_evidence: tuple[PoolEvidence, ...] = ()
+    channel_quality: Heterogeneity | None = None
 
     @property
     def retention_works(self) -> bool:
@@ -357,6 +362,7 @@ def derive(
             + (f" (φ = {phi:g} assumed for some)" if resp.assumed else ""),
         )
     )
+    pools = estimate(obs.pools, u, c_obs) if settings.channel_quality == "auto" else None
     return Calibration(
         obs=obs,
         u=u,
@@ -376,6 +382,9 @@ def derive(
         parameters=tuple(params),
         warnings=tuple(notes),
         assumptions={"phi": phi, "mu": mu, "rho": rho, "margin": m},
+        pools=pools[0] if pools else None,
+        pool_evidence=pools[1] if pools else (),
+        channel_quality=pools[2] if pools else None,
     )
 
 

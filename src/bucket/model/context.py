@@ -89,8 +89,12 @@ class PlanContext:
         self.objective = "customers" if objective == "target" else objective
         self.target_mode = objective == "target"
         if self.age_structure is not None:
+            # the age structure and the channel pools are not combined (yet): sBG alone
             self.cal = replace(
-                self.cal, hazard=self.age_structure[0], age_mix=self.age_structure[1]
+                self.cal,
+                hazard=self.age_structure[0],
+                age_mix=self.age_structure[1],
+                pools=None,
             )
         self.params = params_of(self.cal, settings.capacity, settings.max_growth)
         # today's channels in today's proportions; spend of dropped channels buys nothing

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bucket.model.fits import carry_over, choose_carry_over, fit_channel
+from bucket.model.pools import OTHER, PoolCount
 from bucket.model.window import (
     CalibrationWindow,
     calibration_error,
@@ -63,6 +64,9 @@ class Observed:
     churn_series: tuple[tuple[float, float, float], ...]  # per period (r_t, c_t, S_t)
     retention_cv: float
     warnings: tuple[str, ...]
+    # each modelled channel's customers (and the others') as a pool, ``other`` first; empty
+    # without a channel column (DESIGN §13)
+    pools: tuple[PoolCount, ...] = ()
     # per-period arrays of the window (for resampling): start, churned, retention, organic,
     # referral, revenue, avg_customers of shape (W,); spend and paid of shape (J, W)
     series: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
@@ -195,6 +199,37 @@ def _observe_channels(
     return _Channels(tuple(channels), spend_rows, paid_rows, organic, organic_p)
 
 
+def _pool_counts(
+    ledger: Ledger, w: CalibrationWindow, channels: tuple[ChannelObs, ...]
+) -> tuple[PoolCount, ...]:
+    """The window's customers at risk, churned, revenue and the ledger's last customers of each
+    modelled channel's rows, and of all other rows as the pool ``other``."""
+    if not ledger.has_channels:
+        return ()
+    names = w.rows["channel"].to_numpy()
+    start, churned = w.col["customers_start"], w.col["churned_customers"]
+    end_col = w.rows["customers_end"].to_numpy(float)
+    avg = (start + end_col) / 2
+    revenue = w.rows["revenue"].to_numpy(float) if "revenue" in ledger.present else None
+    last = w.rows["ordinal"].to_numpy() == w.last_ordinal
+    modelled = [ch.name for ch in channels]
+    out = []
+    for name in [OTHER, *modelled]:
+        rows = ~np.isin(names, modelled) if name == OTHER else names == name
+        have = rows & ~np.isnan(revenue) if revenue is not None else rows & False
+        out.append(
+            PoolCount(
+                name,
+                float(start[rows].sum()),
+                float(churned[rows].sum()),
+                float(revenue[have].sum()) if revenue is not None and have.any() else None,
+                float(avg[have].sum()),
+                float(np.nan_to_num(end_col[rows & last]).sum()),
+            )
+        )
+    return tuple(out)
+
+
 def _churn_series(
     start_p: np.ndarray, churn_p: np.ndarray, retention_p: np.ndarray
 ) -> tuple[tuple[tuple[float, float, float], ...], float]:
@@ -272,6 +307,7 @@ def observe(ledger: Ledger, settings: PlanSettings) -> Observed:
         churn_series=series,
         retention_cv=retention_cv,
         warnings=tuple(notes),
+        pools=_pool_counts(ledger, w, ch.channels),
         series={
             "start": start_p,
             "churned": churn_p,

@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bucket.errors import ModelError
-from bucket.model.simulate import Params, Trajectory, allocate, churn_at, paid_inflow, run
+from bucket.model.simulate import (
+    Params,
+    Trajectory,
+    allocate,
+    churn_at,
+    inflow_for,
+    paid_inflow,
+    run,
+)
 
 if TYPE_CHECKING:
     from bucket.model.calibrate import Calibration
@@ -46,6 +54,7 @@ def params_of(cal: Calibration, capacity: float | None, max_growth: float | None
         max_growth=np.inf if max_growth is None else max_growth,
         hazard=cal.hazard,
         age_mix=cal.age_mix,
+        pools=cal.pools,
     )
 
 
@@ -70,6 +79,7 @@ def stack(cals: list[Calibration], capacity, max_growth) -> tuple[Params, np.nda
         max_growth=ps[0].max_growth,
         hazard=ps[0].hazard,
         age_mix=ps[0].age_mix,
+        pools=ps[0].pools,
     )
     kappa = np.stack([c.kappa for c in cals])[:, None, :]
     sat = np.stack([c.saturation for c in cals])[:, None, :]
@@ -119,20 +129,109 @@ def evaluate(
     today's proportions ``mix`` scaled to the amount)."""
     a = share * budget if acquisition is None else acquisition
     r = (1.0 - share) * budget if retention is None else retention
-    spend = allocate(np.array(a), cal.kappa, cal.saturation) if mix is None else a * mix
-    paid = paid_inflow(spend, cal.kappa, cal.saturation)
+    if mix is None:
+        spend = channel_spend(
+            np.array(a),
+            np.array(r),
+            cal.kappa,
+            cal.saturation,
+            params,
+            horizon=horizon,
+            objective=objective,
+        )
+    else:
+        spend = a * mix
+    paid = inflow_for(params, spend, cal.kappa, cal.saturation)
     traj = run(params, a, r, paid, horizon)
     return Scenario(
         share, float(a), float(r), np.asarray(spend), traj, float(score(traj, objective))
     )
 
 
+def channel_worth(
+    spend: np.ndarray, retention, kappa, sat, params: Params, *, horizon: int, objective: str
+) -> np.ndarray:
+    """w_j = ∂objective/∂paid_j (DESIGN §13): what one more paid customer per period of channel j
+    adds to the objective, by forward differences of the whole run, shape (..., J)."""
+    paid = inflow_for(params, spend, kappa, sat)
+    channels = paid.shape[-1]
+    step = 1e-4 * (paid.sum(axis=-1, keepdims=True) + 1.0)
+    bumped = paid[None] + step[None] * np.eye(channels).reshape(
+        (channels,) + (1,) * (paid.ndim - 1) + (channels,)
+    )
+    a = spend.sum(axis=-1)
+    base = score(run(params, a, retention, paid, horizon), objective)
+    up = score(run(params, a, retention, bumped, horizon), objective)
+    return np.moveaxis((up - base) / step[..., 0], 0, -1)
+
+
+def channel_spend(
+    amount: np.ndarray,
+    retention,
+    kappa,
+    sat,
+    params: Params,
+    *,
+    horizon: int,
+    objective: str,
+    iterations: int = 8,
+) -> np.ndarray:
+    """Each ``amount`` of acquisition spread across channels: at equal marginal CAC, or with
+    pools at equal marginal worth per unit of spend w_j·f_j′(A_j) (DESIGN §13), the worth
+    re-measured at each allocation until the spends settle (each pass shrinks the change
+    about a hundredfold) or ``iterations`` passes are done."""
+    spend = allocate(amount, kappa, sat)
+    if params.pools is None:
+        return spend
+    tol = 1e-9 * (np.max(np.abs(amount)) + 1.0)
+    for _ in range(iterations):
+        worth = channel_worth(
+            spend, retention, kappa, sat, params, horizon=horizon, objective=objective
+        )
+        nxt = allocate(amount, kappa, sat, positive(worth))
+        done = np.max(np.abs(nxt - spend)) <= tol
+        spend = nxt
+        if done:
+            break
+    return spend
+
+
+def positive(worth: np.ndarray) -> np.ndarray:
+    """Worth the allocation can take: a channel whose customers destroy value gets (as good as)
+    nothing; when no channel's customers add value, spend goes by CAC alone."""
+    top = worth.max(axis=-1, keepdims=True)
+    return np.where(top > 0, np.maximum(worth, 1e-9 * np.abs(top)), 1.0)
+
+
+COARSE = 10  # the grid's step (in grid points) at which the channels' worth is measured
+
+
+def grid_spend(params: Params, kappa, sat, budget: float, horizon: int, objective: str):
+    """Channel spends on GRID with pools: the worth measured (two passes) at every tenth grid
+    point and interpolated between them. Worth varies smoothly with the split, and an
+    allocation slightly off the optimum costs only second-order value, so the scores match
+    a full solution at each point (a test holds them to 1e-6)."""
+    coarse = GRID[::COARSE]
+    a_c = coarse * budget
+    spend_c = channel_spend(
+        a_c, budget - a_c, kappa, sat, params, horizon=horizon, objective=objective, iterations=2
+    )
+    worth_c = channel_worth(
+        spend_c, budget - a_c, kappa, sat, params, horizon=horizon, objective=objective
+    )
+    i = np.arange(len(GRID))
+    lo = np.minimum(i // COARSE, len(coarse) - 2)
+    frac = ((i - lo * COARSE) / COARSE)[:, None]
+    worth = worth_c[..., lo, :] * (1.0 - frac) + worth_c[..., lo + 1, :] * frac
+    return allocate(GRID * budget, kappa, sat, positive(worth))
+
+
 _PAID_CACHE: dict[tuple, np.ndarray] = {}
 
 
 def grid_paid(kappa: np.ndarray, sat: np.ndarray, budget: float) -> np.ndarray:
-    """Paid inflow on GRID under the optimal channel allocation, shape (..., 101); cached, since
-    what-if scans of ρ, μ or the margin leave the channels unchanged."""
+    """Paid inflow on GRID under the channel allocation at equal marginal CAC, shape (..., 101);
+    cached, since what-if scans of ρ, μ or the margin leave the channels unchanged."""
     key = (kappa.tobytes(), sat.tobytes(), kappa.shape, float(budget))
     if key not in _PAID_CACHE:
         if len(_PAID_CACHE) > 64:
@@ -145,6 +244,11 @@ def grid_paid(kappa: np.ndarray, sat: np.ndarray, budget: float) -> np.ndarray:
 def grid_scores(params: Params, kappa, sat, budget: float, horizon: int, objective: str):
     """Scores on GRID for every calibration of the batch: shape (..., 101)."""
     a = GRID * budget
+    if params.pools is not None:  # the allocation depends on what channels' customers are worth
+        kappa, sat = np.asarray(kappa), np.asarray(sat)
+        spend = grid_spend(params, kappa, sat, budget, horizon, objective)
+        paid = inflow_for(params, spend, kappa, sat)
+        return score(run(params, a, budget - a, paid, horizon), objective)
     if kappa.ndim > 1 and (kappa == kappa[:1]).all() and (sat == sat[:1]).all():
         kappa, sat = kappa.reshape(-1, kappa.shape[-1])[0], sat.reshape(-1, sat.shape[-1])[0]
     paid = grid_paid(np.asarray(kappa), np.asarray(sat), budget)
@@ -268,7 +372,7 @@ def leverage(cal, params: Params, sc: Scenario, horizon: int, objective: str) ->
     """Change in the objective at the scenario (not re-optimised) from paid inflow × 1.01,
     churn (c_min and c_base) × 0.99, and ARPU × 1.01 (DESIGN §6)."""
     base = sc.score
-    paid = paid_inflow(sc.spend, cal.kappa, cal.saturation)
+    paid = inflow_for(params, sc.spend, cal.kappa, cal.saturation)
 
     def with_params(p: Params, paid_x: np.ndarray) -> float:
         return float(score(run(p, sc.acquisition, sc.retention, paid_x, horizon), objective))

@@ -20,8 +20,12 @@ element-wise over every amount at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from bucket.model.pools import Pools
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,9 @@ class Params:
     # average today (hazard, mean 1 under age_mix), and today's age mix (sums to 1).
     hazard: np.ndarray | None = None
     age_mix: np.ndarray | None = None
+    # Optional pools by acquisition channel (DESIGN §13): paid inflow then comes per channel
+    # (last axis J) into pools 1 … J, organic and referred customers into pool 0
+    pools: Pools | None = None
 
 
 @dataclass(frozen=True)
@@ -73,9 +80,16 @@ def churn_at(r: np.ndarray | float, p: Params) -> np.ndarray:
     return p.c_min + (np.asarray(p.c_base) - p.c_min) * np.exp(-np.asarray(r) / k)
 
 
-def allocate(amount: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) -> np.ndarray:
+def allocate(
+    amount: np.ndarray,
+    kappa: np.ndarray,
+    saturation: np.ndarray,
+    worth: np.ndarray | None = None,
+) -> np.ndarray:
     """Split each acquisition ``amount`` across channels so that marginal new customers per unit
-    of spend are equal on every funded channel (DESIGN §6).
+    of spend are equal on every funded channel (DESIGN §6), or, given each channel's ``worth``
+    (what one more of its customers adds to the objective, shape (..., J), DESIGN §13), the
+    marginal worth per unit of spend w_j·f_j′(A_j): the same solution with κ_j read as κ_j/w_j.
 
     ``amount`` has any shape (...); ``kappa`` and ``saturation`` have shape (J,) or (..., J)
     broadcastable; the result has shape (..., J) and sums to ``amount`` on the last axis.
@@ -87,7 +101,9 @@ def allocate(amount: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) -> n
     amount = np.asarray(amount, dtype=float)
     w = np.asarray(kappa) * np.asarray(saturation)
     c = -np.log(np.asarray(kappa, dtype=float))
-    shape = np.broadcast_shapes(amount.shape, w.shape[:-1])
+    if worth is not None:
+        c = c + np.log(np.asarray(worth, dtype=float))
+    shape = np.broadcast_shapes(amount.shape, w.shape[:-1], c.shape[:-1])
     amount_b = np.broadcast_to(amount, shape)
     w_b = np.broadcast_to(w, shape + w.shape[-1:])
     c_b = np.broadcast_to(c, shape + c.shape[-1:])
@@ -122,6 +138,14 @@ def allocate(amount: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) -> n
 def paid_inflow(spend: np.ndarray, kappa: np.ndarray, saturation: np.ndarray) -> np.ndarray:
     """Σ_j M_j (1 − exp(−A_j / (κ_j M_j))) over the last axis."""
     return (saturation * -np.expm1(-spend / (kappa * saturation))).sum(axis=-1)
+
+
+def inflow_for(p: Params, spend: np.ndarray, kappa: np.ndarray, saturation: np.ndarray):
+    """The paid inflow ``run`` takes under ``p``: per channel (last axis) with pools, else the
+    total."""
+    if p.pools is None:
+        return paid_inflow(spend, kappa, saturation)
+    return saturation * -np.expm1(-spend / (kappa * saturation))
 
 
 def _age_one_period(
@@ -166,6 +190,8 @@ def _terminal_equity(
 
 def run(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
     """Simulate ``horizon`` periods for every scenario at once (arrays broadcast)."""
+    if p.pools is not None:
+        return run_pools(p, acquisition, retention, paid, horizon)
     acquisition = np.asarray(acquisition, dtype=float)
     retention = np.asarray(retention, dtype=float)
     paid = np.asarray(paid, dtype=float)
@@ -211,6 +237,75 @@ def run(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
     growth = 1.0 + np.asarray(p.d, dtype=float)
     disc = growth[..., None] ** -np.arange(horizon)
     terminal = _terminal_equity(p, n, retention, horizon, (ages, hazard) if aged else None)
+    value = (profit * disc).sum(axis=-1) + terminal
+    return Trajectory(
+        customers=np.stack(customers, axis=-1),
+        churn=np.stack(churn_l, axis=-1),
+        new=np.stack(new_l, axis=-1),
+        lost=np.stack(lost_l, axis=-1),
+        profit=profit,
+        overflow=np.stack(over_l, axis=-1),
+        value=value,
+        terminal=terminal,
+    )
+
+
+def _pool(x) -> np.ndarray:
+    """A scenario-shaped parameter with a trailing pool axis."""
+    return np.asarray(x, dtype=float)[..., None]
+
+
+def run_pools(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
+    """``run`` with one pool per channel (DESIGN §13): pool j churns at min(1, h_j·c(R/N)) and
+    pays u·a_j, paid inflow j enters pool j + 1, organic and referred customers pool 0;
+    capacity and growth caps turn newcomers away from every pool in proportion. The paths
+    report the whole base (N = Σ_j N_j); the terminal equity is summed over the pools."""
+    assert p.pools is not None
+    hazard, ratio = p.pools.hazard, p.pools.arpu
+    acquisition = np.asarray(acquisition, dtype=float)
+    retention = np.asarray(retention, dtype=float)
+    paid = np.asarray(paid, dtype=float)
+    shape = np.broadcast_shapes(
+        acquisition.shape,
+        retention.shape,
+        paid.shape[:-1],
+        *(np.shape(x) for x in (p.n0, p.u, p.m, p.d, p.o, p.q, p.c_min, p.c_base, p.k)),
+    )
+    pools = np.broadcast_to(_pool(p.n0) * p.pools.mix, (*shape, len(hazard))).copy()
+    margin = _pool(p.u) * _pool(p.m) * ratio
+    customers = [pools.sum(axis=-1)]
+    churn_l, new_l, lost_l, profit_l, over_l = [], [], [], [], []
+    for _ in range(horizon):
+        n = pools.sum(axis=-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(n > 0, retention / np.where(n > 0, n, 1.0), 0.0)
+        level = churn_at(r, p)
+        lost = pools * np.minimum(1.0, _pool(level) * hazard)
+        organic = np.broadcast_to(_pool(p.o + p.q * n), (*shape, 1))
+        inflow = np.concatenate([organic, np.broadcast_to(paid, (*shape, paid.shape[-1]))], -1)
+        raw = pools - lost + inflow
+        raw_n = raw.sum(axis=-1)
+        nxt = np.minimum(raw_n, p.capacity)
+        if np.isfinite(p.max_growth):
+            nxt = np.where(n > 0, np.minimum(nxt, n * (1.0 + p.max_growth)), nxt)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kept = np.where(raw_n > 0, nxt / np.where(raw_n > 0, raw_n, 1.0), 0.0)
+            churn_l.append(np.where(n > 0, lost.sum(axis=-1) / np.where(n > 0, n, 1.0), level))
+        profit_l.append((margin * pools).sum(axis=-1) - acquisition - retention)
+        new_l.append(inflow.sum(axis=-1))
+        lost_l.append(lost.sum(axis=-1))
+        over_l.append(raw_n - nxt)
+        pools = raw * _pool(kept)
+        customers.append(pools.sum(axis=-1))
+    profit = np.stack(profit_l, axis=-1)
+    growth = 1.0 + np.asarray(p.d, dtype=float)
+    disc = growth[..., None] ** -np.arange(horizon)
+    n = customers[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_end = np.where(n > 0, retention / np.where(n > 0, n, 1.0), 0.0)
+        churn_end = np.minimum(1.0, _pool(churn_at(r_end, p)) * hazard)
+        each = pools * (margin - _pool(r_end)) * _pool(growth) / (_pool(p.d) + churn_end)
+        terminal = np.where(n > 0, each.sum(axis=-1) / growth**horizon, 0.0)
     value = (profit * disc).sum(axis=-1) + terminal
     return Trajectory(
         customers=np.stack(customers, axis=-1),

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bucket.model.fits import FLAT_X
-from bucket.model.optimize import GRID, grid_scores, refine_vertex, score
+from bucket.model.optimize import GRID, channel_spend, grid_scores, refine_vertex, score
 from bucket.model.ranges import RANGES
-from bucket.model.simulate import Params, allocate, paid_inflow, run
+from bucket.model.simulate import Params, inflow_for, run
 
 if TYPE_CHECKING:
     from bucket.model.context import PlanContext
@@ -347,6 +347,7 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int) -> Draws:
             max_growth=ctx.params.max_growth,
             hazard=ctx.params.hazard,
             age_mix=ctx.params.age_mix,
+            pools=ctx.params.pools,
         )
 
     grid = grid_scores(
@@ -365,7 +366,11 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int) -> Draws:
     informed = bool(ctx.lifted) or k_tested is not None
     decision = decide(grid, v_cur, ctx.share0, TESTED_CONFIDENCE if informed else CONFIDENCE)
     a_rec = decision.share * ctx.budget
-    t_rec = _run_at(ctx, flat, allocate(np.full(draws, a_rec), kappa, sat), kappa, sat)
+    a_full, r_full = np.full(draws, a_rec), np.full(draws, ctx.budget - a_rec)
+    spend = channel_spend(
+        a_full, r_full, kappa, sat, flat, horizon=ctx.horizon, objective=ctx.objective
+    )
+    t_rec = _run_at(ctx, flat, spend, kappa, sat)
     v_rec = score(t_rec, ctx.objective)
     return Draws(
         split, v_rec, v_cur, ch.refit, ret.refit, grid, t_rec.customers, t_cur.customers, decision
@@ -375,7 +380,7 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int) -> Draws:
 def _run_at(ctx: PlanContext, flat: Params, spend: np.ndarray, kappa, sat):
     """Every draw's trajectory with acquisition ``spend`` per channel, the rest on retention."""
     a = spend.sum(axis=-1)
-    return run(flat, a, ctx.budget - a, paid_inflow(spend, kappa, sat), ctx.horizon)
+    return run(flat, a, ctx.budget - a, inflow_for(flat, spend, kappa, sat), ctx.horizon)
 
 
 def decide(
