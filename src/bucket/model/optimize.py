@@ -155,7 +155,7 @@ def channel_worth(
     adds to the objective, by forward differences of the whole run, shape (..., J)."""
     paid = inflow_for(params, spend, kappa, sat)
     channels = paid.shape[-1]
-    step = 1e-4 * (paid.sum(axis=-1, keepdims=True) + 1.0)
+    step = 1e-3 * (paid.sum(axis=-1, keepdims=True) + 1.0)
     bumped = paid[None] + step[None] * np.eye(channels).reshape(
         (channels,) + (1,) * (paid.ndim - 1) + (channels,)
     )
