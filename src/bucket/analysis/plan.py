@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bucket.analysis.channels import pools_out, quality_out, with_worth
 from bucket.analysis.sensitivity import break_even, scans, sensitivity
 from bucket.analysis.wording import headline, pct, target_headline
 from bucket.errors import ConfigError, InputError, Problem
@@ -59,7 +60,7 @@ def _split(ctx: PlanContext, sc: Scenario, base: Scenario | None) -> out.Split:
     change = None
     if base is not None and base.score != 0:
         change = (sc.score - base.score) / abs(base.score)
-    return out.Split(
+    split = out.Split(
         budget=budget,
         acquisition_share=sc.acquisition / budget if budget > 0 else 0.0,
         retention_share=sc.retention / budget if budget > 0 else 0.0,
@@ -79,6 +80,7 @@ def _split(ctx: PlanContext, sc: Scenario, base: Scenario | None) -> out.Split:
         else None,
         terminal_value=finite_or_none(float(sc.traj.terminal)) if has_money else None,
     )
+    return with_worth(ctx, split, sc)  # each channel's customer's worth, with pools
 
 
 def _projection(ctx: PlanContext, sc: Scenario) -> list[out.ProjectionRow]:
@@ -273,6 +275,8 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
         backtest=tested,
         experiments=_checks(ctx),
         experiment_suggested=test,
+        pools=pools_out(ctx),
+        channel_quality=quality_out(ctx, rec),
     )
     return result, ctx, draws
 

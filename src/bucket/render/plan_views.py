@@ -332,6 +332,53 @@ def _next_test(res: PlanResult, t: ExperimentSuggested) -> Section:
     )
 
 
+def _channel_quality(res: PlanResult) -> Section:
+    """Each channel's customers: churn seen and used, what they pay and are worth, what they
+    cost; the test of whether the channels differ as the note."""
+    assert res.pools is not None and res.channel_quality is not None
+    sym, per = res.currency, res.frequency
+    worth = {c.channel: c.value_per_customer for c in res.recommendation.channels}
+    rows = []
+    for p in res.pools:
+        seen = fmt.DASH
+        if p.churn_observed is not None and p.churn_se is not None:
+            seen = f"{fmt.pct(p.churn_observed)} ± {fmt.pct(p.churn_se)}"
+        rows.append(
+            [
+                Cell(p.pool, "bold"),
+                Cell(seen),
+                Cell(fmt.pct(p.churn_used)),
+                Cell(fmt.money(p.arpu, sym)),
+                Cell(fmt.money(p.cltv, sym)),
+                Cell(fmt.money(p.cac, sym)),
+                Cell(fmt.DASH if p.ltv_to_cac is None else f"{p.ltv_to_cac:.1f}"),
+                Cell(fmt.money(worth.get(p.pool), sym)),
+            ]
+        )
+    q = res.channel_quality
+    return Section(
+        "Channel quality: what each channel's customers are worth",
+        [
+            "pool",
+            f"churn a {per} (± SE)",
+            "used",
+            "ARPU",
+            "CLTV",
+            "CAC",
+            "LTV/CAC",
+            "next customer worth",
+        ],
+        rows,
+        [False, True, True, True, True, True, True, True],
+        note=(
+            q.statement[0].upper() + q.statement[1:] + f". Churn used: each pool's shrunk "
+            f"towards the pooled {fmt.pct(q.pooled_churn)} as far as its noise warrants "
+            f"(Q = {q.q:.1f} on {q.df} df). Next customer worth: what one more paid customer "
+            "adds at the recommended split."
+        ),
+    )
+
+
 def plan_view(res: PlanResult) -> View:
     head = _plan_headline(res)
     sections = [_comparison(res.current, res.recommendation, "today", "recommended", res.currency)]
@@ -340,6 +387,8 @@ def plan_view(res: PlanResult) -> View:
     if res.experiment_suggested is not None:
         sections.append(_next_test(res, res.experiment_suggested))
     sections.append(_marginal_economics(res))
+    if res.pools is not None and res.channel_quality is not None:
+        sections.append(_channel_quality(res))
     sections.append(_parameters(res))
     sections.append(_projection(res, "rec.", res.currency))
     if res.sensitivity:

@@ -26,6 +26,13 @@ class ChannelPlan:
     the spend is so far past saturation that it overflows"""
     paid_customers: float
     """paid new customers per period this spend buys, by the fitted or assumed curve"""
+    value_per_customer: float | None = None
+    """with channel pools: what one more paid customer of this channel adds to the objective
+    (∂objective/∂paid_j over the horizon's discounted periods); spend equalises it per unit of
+    money across funded channels"""
+    cltv: float | None = None
+    """with channel pools: one customer's discounted margin over their expected lifetime at
+    this split's retention spend, u_j·m·(1 + d)/(d + churn_j)"""
 
 
 @dataclass(frozen=True)
@@ -303,6 +310,53 @@ class ExperimentSuggested:
 
 
 @dataclass(frozen=True)
+class PoolOut:
+    """One pool of customers (DESIGN §13): a modelled channel's, or ``other`` (organic,
+    referred, channels without a response curve)."""
+
+    __pydantic_config__ = _PYDANTIC
+
+    pool: str
+    customers: float
+    """at the end of the ledger"""
+    churn_observed: float | None
+    """churned ÷ customers at the start of each period, over the window; null without customers"""
+    churn_se: float | None
+    """binomial standard error of churn_observed"""
+    shrinkage: float | None
+    """weight of the pooled churn in churn_used: 0 keeps the pool's own, 1 the pooled one"""
+    churn_used: float
+    """per period at today's retention spend per customer: h_j × the window's churn"""
+    arpu: float | None
+    """revenue per customer per period of this pool's rows"""
+    cltv: float | None
+    """at churn_used: u_j·m·(1 + d)/(d + churn_used)"""
+    cac: float | None
+    """the window's acquisition spend ÷ paid new customers (null for ``other``)"""
+    ltv_to_cac: float | None
+
+
+@dataclass(frozen=True)
+class ChannelQuality:
+    """Do the channels' customers churn differently? Cochran's Q over the pools' churn, and what
+    the plan does with the answer."""
+
+    __pydantic_config__ = _PYDANTIC
+
+    q: float
+    df: int
+    p_value: float
+    tau2: float
+    """between-pool variance of churn beyond binomial noise (DerSimonian–Laird)"""
+    pooled_churn: float
+    """the random-effects mean churn the pools are shrunk towards"""
+    moved: float
+    """acquisition money per period the plan gives other channels than funding at equal
+    marginal CAC would (half the sum of absolute differences)"""
+    statement: str
+
+
+@dataclass(frozen=True)
 class PlanResult:
     """`bucket plan --json`."""
 
@@ -335,6 +389,10 @@ class PlanResult:
     """each retention arm of --experiments against the ledger; null without experiments"""
     experiment_suggested: ExperimentSuggested | None = None
     """the retention test to run next; null when retention spend has no effect to test"""
+    pools: list[PoolOut] | None = None
+    """each channel's customers as their own pool; null with --channel-quality off, without
+    a channel column, or when fewer than two pools have customers"""
+    channel_quality: ChannelQuality | None = None
     schema_version: str = SCHEMA_VERSION
     command: Literal["plan"] = "plan"
 
