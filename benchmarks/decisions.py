@@ -32,7 +32,12 @@ constant in half the worlds, else CV ∈ [0.1, 0.4]; Poisson inflow, binomial ch
   of new customers are churn-prone, so churn falls with tenure; retention spend scales both;
 * ``mixed-channels``: each channel's customers are a pool with its own c_base (0.4–2.5×);
 * ``season``: paid new customers × (1 + 0.2·sin(2π(t + φ)/12));
-* ``lag``: paid new customers respond to 0.5·A_t + 0.5·A_{t−1} (one month of carry-over).
+* ``lag``: paid new customers respond to 0.5·A_t + 0.5·A_{t−1} (one month of carry-over);
+* ``channel-churn``: 2–4 channels whose customers' churn differs by ±10 % to ±50 % (each
+  channel's c_base × (1 + s·U(−1, 1)), s ∈ [0.1, 0.5]).
+
+Misallocation: (V(the plan's total acquisition, split across channels at its best in truth) −
+V(plan))/|V*|, the value lost to the channel split alone (README "Channel quality").
 
 The ledger has one row per (month, channel) plus an ``organic`` row (no spend; its new
 customers are all ``organic_customers``: bucket counts them as organic inflow o); retention
@@ -176,6 +181,34 @@ def optimum(world: World, budget: float, starts: list[np.ndarray]) -> tuple[floa
     return best_v, best_x * budget
 
 
+def best_allocation(world: World, budget: float, planned: np.ndarray) -> float:
+    """Max of value over the channel split of the plan's total acquisition ΣA (retention fixed
+    at B − ΣA): what the plan's split of the budget could earn with the best channel mix."""
+    total = float(planned.sum())
+    J = len(world.channels)
+    if J == 1 or total <= 0:
+        return float(world.values(planned[None, :], [budget - total])[0])
+    scale = abs(float(world.values(planned[None, :], [budget - total])[0])) or 1.0
+
+    def val(z: np.ndarray) -> float:
+        a = np.clip(z, 0.0, None)
+        a = a / a.sum() * total if a.sum() > 0 else np.full(J, total / J)
+        return float(world.values(a[None, :], [budget - total])[0])
+
+    best = -math.inf
+    for z0 in (planned / total, np.full(J, 1.0 / J), *np.eye(J)):
+        res = optimize.minimize(
+            lambda z: -val(z) / scale,
+            z0,
+            method="SLSQP",
+            bounds=[(0.0, 1.0)] * J,
+            constraints=[{"type": "eq", "fun": lambda z: z.sum() - 1.0}],
+            options={"ftol": 1e-13, "maxiter": 500},
+        )
+        best = max(best, val(res.x), val(z0))
+    return best
+
+
 # -- one world -------------------------------------------------------------------------------
 
 
@@ -221,6 +254,7 @@ def score(world: World, plan: dict, backtest: dict | None) -> dict:
         v_plan=v_plan,
         v_star=v_star,
         regret=(v_star - v_plan) / abs(v_star),
+        misallocation=(best_allocation(world, budget, planned) - v_plan) / abs(v_star),
         realised_gain=v_plan / v_today - 1.0,
         best_gain=v_star / v_today - 1.0,
         claimed_gain=claimed,
@@ -254,6 +288,9 @@ def score(world: World, plan: dict, backtest: dict | None) -> dict:
     return row
 
 
+PLAN_ARGS: list[str] = []  # --plan-args: more options for every plan (set before the pool forks)
+
+
 def run_world(job: tuple[str, int, str, int, str, str, bool]) -> dict:
     family, seed, name, draws, tmp, exe, tested = job
     t0 = time.perf_counter()
@@ -261,7 +298,7 @@ def run_world(job: tuple[str, int, str, int, str, str, bool]) -> dict:
     path = Path(tmp) / f"{name}.csv"
     write_ledger(rows, path)
     base = dict(world=name, family=family, seed=seed, tested=tested, **world.info)
-    args = [exe, "plan", str(path), "--json", "-q", "--draws", str(draws)]
+    args = [exe, "plan", str(path), "--json", "-q", "--draws", str(draws), *PLAN_ARGS]
     if tested:  # the same world, and a retention test and lift tests drawn from its truth
         tests = Path(tmp) / f"{name}-tests.csv"
         tests.write_text(experiments(world, np.random.default_rng(seed + 7)))
@@ -285,7 +322,7 @@ def run_example(draws: int, tmp: str, exe: str, tested: bool = False) -> dict:
     tmp = str(Path(tmp) / ("example-tested" if tested else "example"))
     subprocess.run([exe, "example", tmp], capture_output=True, check=True)
     path = Path(tmp) / "saas_monthly.csv"
-    args = [exe, "plan", str(path), "--json", "-q", "--draws", str(draws)]
+    args = [exe, "plan", str(path), "--json", "-q", "--draws", str(draws), *PLAN_ARGS]
     if tested:  # the retention test bucket example writes, drawn from the sample's truth
         args += ["--experiments", str(Path(tmp) / "experiments.csv")]
     plan = run_json(args)
@@ -334,6 +371,8 @@ def summarise(rows: list[dict]) -> dict:
         n=len(ok),
         failed=len(rows) - len(ok),
         med_regret=float(np.median(reg)),
+        med_mis=float(np.median([r["misallocation"] for r in ok])),
+        p90_mis=float(np.quantile([r["misallocation"] for r in ok], 0.9)),
         p90_regret=float(np.quantile(reg, 0.9)),
         max_regret=float(reg.max()),
         worse=float(np.mean([r["worse"] for r in ok])),
@@ -374,6 +413,8 @@ def print_table(groups: dict[str, dict]) -> None:
         ("med reg%", 8),
         ("P90 reg%", 8),
         ("max reg%", 8),
+        ("med mis%", 8),
+        ("P90 mis%", 8),
         ("worse", 7),
         ("cover", 5),
         ("claimSB", 7),
@@ -395,6 +436,8 @@ def print_table(groups: dict[str, dict]) -> None:
             pct(s["med_regret"], 2),
             pct(s["p90_regret"], 2),
             pct(s["max_regret"], 1),
+            pct(s["med_mis"], 2),
+            pct(s["p90_mis"], 2),
             f"{s['n_worse']}/{s['n']}",
             num(s["coverage"]),
             num(s["claimed_sb"]),
@@ -506,6 +549,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-example", action="store_true", help="skip the shipped example")
     ap.add_argument("--keep", help="keep the generated ledgers in this directory")
     ap.add_argument(
+        "--plan-args",
+        default="",
+        help="more options for every plan, e.g. '--channel-quality off' (to compare)",
+    )
+    ap.add_argument(
         "--experiments",
         action="store_true",
         help="also plan each world (and the example) with experiments drawn from its truth (a "
@@ -513,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
         "one-month +50 %% lift test per channel) and report both",
     )
     args = ap.parse_args(argv)
+    PLAN_ARGS[:] = args.plan_args.split()
     families = [f.strip() for f in args.families.split(",") if f.strip()]
     unknown = set(families) - set(FAMILIES)
     if unknown:
@@ -609,7 +658,9 @@ def report(rows: list[dict], families: list[str], example: dict | None, tested: 
             f"true gain of the recommended split {pct(example['realised_gain'])} %, of the best "
             f"split {pct(example['best_gain'])} % (s0 {example['s0']:.3f}, plan "
             f"{example['s_plan']:.3f}, best {example['s_star']:.3f}; regret "
-            f"{pct(example['regret'], 2)} %)"
+            f"{pct(example['regret'], 2)} %, of which the channel split "
+            f"{pct(example['misallocation'], 2)} %); channels {example['plan_spend']} against "
+            f"the best {example['star_spend']}"
         )
     if not overall.get("n"):
         return False

@@ -30,7 +30,7 @@ ANNUAL_DISCOUNT = 0.10
 D_MONTH = (1.0 + ANNUAL_DISCOUNT) ** (1.0 / 12.0) - 1.0
 HORIZON = 12
 TERMINAL_MONTHS = 240
-FAMILIES = ("own", "hill", "tail", "tenure", "mixed-channels", "season", "lag")
+FAMILIES = ("own", "hill", "tail", "tenure", "mixed-channels", "season", "lag", "channel-churn")
 
 
 @dataclass
@@ -268,7 +268,7 @@ def make_world(family: str, seed: int, name: str) -> tuple[World, list[dict]]:
 
 
 def _try_draw(family: str, rng: np.random.Generator, name: str) -> World | None:
-    J = int(rng.integers(1, 5))
+    J = int(rng.integers(2 if family == "channel-churn" else 1, 5))
     P = J + 1
     months = int(rng.integers(12, 37))
     u = _loguniform(rng, 20, 200)
@@ -313,6 +313,9 @@ def _try_draw(family: str, rng: np.random.Generator, name: str) -> World | None:
     mult = np.ones(P)
     if family == "mixed-channels":
         mult[:J] = np.exp(rng.uniform(math.log(0.4), math.log(2.5), J))
+    elif family == "channel-churn":  # channels within ±10 % to ±50 % of each other's churn
+        spread = float(rng.uniform(0.1, 0.5))
+        mult[:J] = 1.0 + spread * rng.uniform(-1.0, 1.0, J)
     cb = np.minimum(0.5, c_base * mult)
     cm = (1.0 - mu) * cb
     # segments (tenure: churn-prone and loyal; new customers mostly churn-prone)

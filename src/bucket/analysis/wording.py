@@ -225,6 +225,9 @@ def takeaways(r: dict, plan: out.PlanResult) -> dict[str, str]:
     if channels is not None:
         t["channels"] = channels
     t["backtest"] = _backtest_takeaway(r)
+    if plan.channel_quality is not None:
+        q = plan.channel_quality.statement
+        t["worth"] = q[0].upper() + q[1:] + "."
     if r["cohorts"] is not None:
         t["cohorts"] = _cohorts_takeaway(r["cohorts"], plan.frequency)
     return t

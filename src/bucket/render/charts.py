@@ -348,3 +348,57 @@ def cohort_chart(r: Report) -> str | None:
     ax.set_ylabel("still active")
     ax.legend(loc="best", fontsize=9)
     return _svg(fig)
+
+
+def worth_chart(r: Report) -> str | None:
+    """Each channel's next paid customer: what it costs (marginal CAC) against what it is worth
+    (value per customer), today and at the recommendation, with the line of equal worth per
+    unit of money the recommendation's funded channels sit on. None without channel pools."""
+    cur, rec = r.plan.current.channels, r.plan.recommendation.channels
+    pairs = [
+        (c, b)
+        for c, b in zip(cur, rec)
+        if None not in (c.marginal_cac, c.value_per_customer, b.marginal_cac, b.value_per_customer)
+    ]
+    if r.plan.pools is None or not pairs:
+        return None
+    plt = _setup()
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    for i, (c, b) in enumerate(pairs):
+        ax.annotate(
+            "",
+            xy=(b.marginal_cac, b.value_per_customer),
+            xytext=(c.marginal_cac, c.value_per_customer),
+            arrowprops={"arrowstyle": "->", "color": MUTED, "lw": 1},
+        )
+        ax.scatter([c.marginal_cac], [c.value_per_customer], s=40, color=TODAY, zorder=3)
+        ax.scatter([b.marginal_cac], [b.value_per_customer], s=50, color=ACQ, zorder=3)
+        ax.text(
+            b.marginal_cac,
+            b.value_per_customer,
+            f"  {_short(b.channel or 'all')}",
+            va="center",
+            fontsize=9,
+            color=INK,
+            gid=f"worth-{i}",
+        )
+    funded = [b for _, b in pairs if b.acquisition_spend > 0.01 * r.plan.budget]
+    if funded:  # worth per unit of money at the margin, equal across funded channels
+        slope = sum(b.value_per_customer / b.marginal_cac for b in funded) / len(funded)
+        top = max(max(c.marginal_cac, b.marginal_cac) for c, b in pairs) * 1.15
+        ax.plot([0, top], [0, slope * top], color=REC, lw=1, ls="--", label="equal worth per unit")
+    ax.scatter([], [], color=TODAY, label="today")
+    ax.scatter([], [], color=ACQ, label="recommended")
+    _num_axis(ax)
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    money = f" ({r.plan.currency})" if r.plan.currency else ""
+    ax.set_xlabel(f"marginal CAC: cost of the channel's next paid customer{money}")
+    ax.set_ylabel(f"what that customer is worth{money}")
+    ax.legend(loc="upper left", fontsize=9)
+    svg = _svg(fig)
+    for i, (_, b) in enumerate(pairs):
+        svg = svg.replace(
+            f'<g id="worth-{i}">', f'<g id="worth-{i}"><title>{escape(b.channel)}</title>', 1
+        )
+    return svg

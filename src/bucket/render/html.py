@@ -119,7 +119,7 @@ def _charts(r: Report) -> list[str]:
             t["objective"],
             charts.objective_chart(r),
             f"The objective over {p.horizon} {per}s for every acquisition share of a budget of "
-            f"{p.budget:,.0f} per {per}, channels allocated at equal marginal CAC; the band is "
+            f"{p.budget:,.0f} per {per}, channels funded at their best for each split; the band is "
             "the 10th to 90th percentile across the uncertainty scenarios (resampled, refitted, "
             "assumptions redrawn).",
         ),
@@ -176,6 +176,16 @@ def _evidence_charts(r: Report) -> list[str]:
             charts.cohort_chart(r),
             "Share of each cohort still active by age, the shifted-beta-geometric curve fitted to "
             "all cohorts at once, and the constant-churn curve for comparison.",
+        ),
+        _chart(
+            7,
+            "What each channel's next customer costs, and what it is worth",
+            t.get("worth", ""),
+            charts.worth_chart(r),
+            "Each channel's marginal CAC against what its next paid customer adds to the "
+            "objective (its customers' own churn and ARPU), today (grey) and recommended (blue). "
+            "The plan spreads acquisition money until every funded channel sits on one line of "
+            "equal worth per unit of money; a channel below it is not worth its next customer.",
         ),
     ]
 
