@@ -354,38 +354,37 @@ def worth_chart(r: Report) -> str | None:
     """Each channel's next paid customer: what it costs (marginal CAC) against what it is worth
     (value per customer), today and at the recommendation, with the line of equal worth per
     unit of money the recommendation's funded channels sit on. None without channel pools."""
-    cur, rec = r.plan.current.channels, r.plan.recommendation.channels
-    pairs = [
-        (c, b)
-        for c, b in zip(cur, rec)
-        if None not in (c.marginal_cac, c.value_per_customer, b.marginal_cac, b.value_per_customer)
+    points = [  # (name, today's cost, worth, recommended cost, worth, recommended spend)
+        (
+            b.channel,
+            c.marginal_cac,
+            c.value_per_customer,
+            b.marginal_cac,
+            b.value_per_customer,
+            b.acquisition_spend,
+        )
+        for c, b in zip(r.plan.current.channels, r.plan.recommendation.channels)
+        if c.marginal_cac is not None
+        and c.value_per_customer is not None
+        and b.marginal_cac is not None
+        and b.value_per_customer is not None
     ]
-    if r.plan.pools is None or not pairs:
+    if r.plan.pools is None or not points:
         return None
     plt = _setup()
     fig, ax = plt.subplots(figsize=(8, 4.2))
-    for i, (c, b) in enumerate(pairs):
+    for i, (name, x0, y0, x1, y1, _) in enumerate(points):
         ax.annotate(
-            "",
-            xy=(b.marginal_cac, b.value_per_customer),
-            xytext=(c.marginal_cac, c.value_per_customer),
-            arrowprops={"arrowstyle": "->", "color": MUTED, "lw": 1},
+            "", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "->", "color": MUTED}
         )
-        ax.scatter([c.marginal_cac], [c.value_per_customer], s=40, color=TODAY, zorder=3)
-        ax.scatter([b.marginal_cac], [b.value_per_customer], s=50, color=ACQ, zorder=3)
-        ax.text(
-            b.marginal_cac,
-            b.value_per_customer,
-            f"  {_short(b.channel or 'all')}",
-            va="center",
-            fontsize=9,
-            color=INK,
-            gid=f"worth-{i}",
-        )
-    funded = [b for _, b in pairs if b.acquisition_spend > 0.01 * r.plan.budget]
+        ax.scatter([x0], [y0], s=40, color=TODAY, zorder=3)
+        ax.scatter([x1], [y1], s=50, color=ACQ, zorder=3)
+        label = f"  {_short(name or 'all')}"
+        ax.text(x1, y1, label, va="center", fontsize=9, color=INK, gid=f"worth-{i}")
+    funded = [(x1, y1) for _, _, _, x1, y1, a in points if a > 0.01 * r.plan.budget]
     if funded:  # worth per unit of money at the margin, equal across funded channels
-        slope = sum(b.value_per_customer / b.marginal_cac for b in funded) / len(funded)
-        top = max(max(c.marginal_cac, b.marginal_cac) for c, b in pairs) * 1.15
+        slope = sum(y / x for x, y in funded) / len(funded)
+        top = max(max(p[1], p[3]) for p in points) * 1.15
         ax.plot([0, top], [0, slope * top], color=REC, lw=1, ls="--", label="equal worth per unit")
     ax.scatter([], [], color=TODAY, label="today")
     ax.scatter([], [], color=ACQ, label="recommended")
@@ -397,8 +396,8 @@ def worth_chart(r: Report) -> str | None:
     ax.set_ylabel(f"what that customer is worth{money}")
     ax.legend(loc="upper left", fontsize=9)
     svg = _svg(fig)
-    for i, (_, b) in enumerate(pairs):
+    for i, p in enumerate(points):
         svg = svg.replace(
-            f'<g id="worth-{i}">', f'<g id="worth-{i}"><title>{escape(b.channel)}</title>', 1
+            f'<g id="worth-{i}">', f'<g id="worth-{i}"><title>{escape(p[0])}</title>', 1
         )
     return svg
