@@ -119,8 +119,9 @@ def test_ledger_writes_both_files_when_they_differ(files, tmp_path):
         str(cohorts),
     )
     assert result.exit_code == 0, result.stderr
+    # one cohort per channel: the customers a channel won in the period
     assert out.read_text().startswith("period,channel,") and cohorts.read_text().startswith(
-        "cohort,age,active"
+        "cohort,channel,age,active"
     )
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket.analysis.wording import pct
+from bucket.analysis.wording import pct, possessive
 from bucket.model.optimize import channel_worth, finite_or_none
 from bucket.model.simulate import allocate, churn_at
 from bucket.results import plan as out
@@ -116,11 +116,6 @@ def quality_out(ctx: PlanContext, rec: Scenario) -> out.ChannelQuality | None:
     )
 
 
-def _whose(name: str) -> str:
-    """The possessive of a channel's name: social's, partners'."""
-    return f"{name}'" if name.endswith("s") else f"{name}'s"
-
-
 def _statement(ctx: PlanContext, diff: np.ndarray, moved: float) -> str:
     """In plain words: which channel's customers leak, and where the plan moves money."""
     cal, test = ctx.cal, ctx.cal.channel_quality
@@ -131,8 +126,8 @@ def _statement(ctx: PlanContext, diff: np.ndarray, moved: float) -> str:
     p = "p < 0.001" if test.p_value < 0.001 else f"p = {test.p_value:.3f}"
     if test.p_value < SIGNIFICANCE and churn[best] > 0:
         said = (
-            f"{_whose(worst)} customers churn {churn[worst] / churn[best]:.1f} times as fast as "
-            f"{_whose(best)} ({pct(churn[worst], 1)} vs {pct(churn[best], 1)} a {per}; the "
+            f"{possessive(worst)} customers churn {churn[worst] / churn[best]:.1f} times as fast as "
+            f"{possessive(best)} ({pct(churn[worst], 1)} vs {pct(churn[best], 1)} a {per}; the "
             f"channels differ, {p})"
         )
     else:

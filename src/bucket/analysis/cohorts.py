@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bucket.analysis.channel_cohorts import compare
 from bucket.errors import InputError, Problem
 from bucket.model.money import period_discount_rate
 from bucket.model.sbg import (
@@ -55,6 +56,7 @@ def analyse(
     fit = fit_sbg([n[delay:] for n in survivors if len(n) > delay + 1] or survivors)
     oldest = max(len(n) for _, n in keep) - 1
     span = horizon or max(2 * oldest, 12)
+    channels = compare(table.channels, frequency) if table.channels else None
     return out.CohortsResult(
         file=table.file,
         frequency=frequency,  # type: ignore[arg-type]
@@ -74,6 +76,8 @@ def analyse(
         projection=_projection(fit, delay, span),
         lifetime=_lifetime(fit, delay, d, arpu, margin),
         warnings=[w.line() for w in table.warnings] + _warnings(keep, fit, delay, frequency),
+        channels=channels[0] if channels else None,
+        channel_test=channels[1] if channels else None,
     )
 
 

@@ -349,3 +349,8 @@ def _cohorts_takeaway(co, frequency: str) -> str:
         f"{100 * fit.geometric_churn:.1f} % a {frequency}: "
         "no clear gain from the sBG curve."
     )
+
+
+def possessive(name: str) -> str:
+    """The possessive of a name: social's, partners'."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"

@@ -59,7 +59,7 @@ def cohorts(
       bucket cohorts --transactions orders.csv
     """
     from bucket.analysis.cohorts import analyse
-    from bucket.io.cohorts import CohortTable, cohort_counts, read_cohorts
+    from bucket.io.cohorts import CohortTable, cohort_channels, cohort_counts, read_cohorts
     from bucket.io.periods import PeriodProblem, parse_label, resolve
     from bucket.model.money import check_assumptions
 
@@ -69,8 +69,11 @@ def cohorts(
         from bucket.events.ledger import derive
 
         source = events.events()
-        labels, counts = cohort_counts(derive(source).cohorts_rows)
-        table, frequency = CohortTable(source.name, labels, counts), events.frequency
+        rows = derive(source).cohorts_rows
+        labels, counts = cohort_counts(rows)
+        channels = {ch: cohort_counts(rows, ch) for ch in cohort_channels(rows)}
+        table = CohortTable(source.name, labels, counts, channels=channels)
+        frequency = events.frequency
     elif file is None:
         raise typer.BadParameter("give a cohort FILE, or --transactions FILE", param_hint="FILE")
     else:

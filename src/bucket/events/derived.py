@@ -24,7 +24,7 @@ class Derived:
     """The ledger and cohort counts derived from events (small: plain rows, no pandas)."""
 
     rows: list[dict]  # one per (period, channel), ledger columns
-    cohorts_rows: list[dict]  # cohort, age, active
+    cohorts_rows: list[dict]  # cohort[, channel], age, active
     frequency: str
     warnings: list[str] = field(default_factory=list)
 
@@ -38,7 +38,10 @@ class Derived:
     def cohorts(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame(self.cohorts_rows, columns=["cohort", "age", "active"])
+        columns = ["cohort", "channel", "age", "active"]
+        if not (self.cohorts_rows and "channel" in self.cohorts_rows[0]):
+            columns.remove("channel")
+        return pd.DataFrame(self.cohorts_rows, columns=columns)
 
 
 FIRST_YEAR, LAST_YEAR = 1900, 2200  # dates outside are typos or placeholders, not history
@@ -188,15 +191,23 @@ def _collect(result, periods, last, has_channel: bool, frequency: str, name: str
     if not has_channel:
         for r in rows:
             del r["channel"]
-    # every cohort at every age up to the last complete period, zero where nobody is left
-    cohort = [(int(c), int(a), int(n)) for part, c, a, n, *_ in result if part == "cohorts"]
-    observed = {(c, a): n for c, a, n in cohort}
-    cohorts = [
-        {"cohort": labels[c], "age": a - c, "active": observed.get((c, a), 0)}
-        for c in sorted({c for c, _, _ in cohort if c <= last_full})
-        for a in range(c, last_full + 1)
+    return Derived(rows, _cohorts(result, labels, last_full, has_channel), frequency, warnings)
+
+
+def _cohorts(result, labels: dict[int, str], last_full: int, has_channel: bool) -> list[dict]:
+    """Every cohort (per channel, with a channel column) at every age up to the last complete
+    period, zero where nobody is left."""
+    cohort = [
+        (str(ch), int(c), int(a), int(n)) for part, c, ch, n, a, *_ in result if part == "cohorts"
     ]
-    return Derived(rows, cohorts, frequency, warnings)
+    observed = {(ch, c, a): n for ch, c, a, n in cohort}
+    rows = []
+    for ch, c in sorted({(ch, c) for ch, c, _, _ in cohort if c <= last_full}):
+        for a in range(c, last_full + 1):
+            row = {"cohort": labels[c], "age": a - c, "active": observed.get((ch, c, a), 0)}
+            rows.append({"cohort": row["cohort"], "channel": ch, **row} if has_channel else row)
+    rows.sort(key=lambda r: (r["cohort"], r.get("channel", ""), r["age"]))
+    return rows
 
 
 def check_subscriptions(
@@ -298,5 +309,21 @@ def ledger_csv(rows: list[dict]) -> str:
 
 
 def cohorts_csv(rows: list[dict]) -> str:
-    lines = ["cohort,age,active"] + [f"{r['cohort']},{r['age']},{r['active']}" for r in rows]
-    return "\n".join(lines) + "\n"
+    """The cohort table as CSV: cohort[, channel], age, active."""
+    if rows and "channel" in rows[0]:
+        head = "cohort,channel,age,active"
+        lines = [f"{r['cohort']},{_cell(r['channel'])},{r['age']},{r['active']}" for r in rows]
+    else:
+        head = "cohort,age,active"
+        lines = [f"{r['cohort']},{r['age']},{r['active']}" for r in rows]
+    return "\n".join([head, *lines]) + "\n"
+
+
+def _cell(text: str) -> str:
+    """A text cell of a CSV line, quoted when it must be, safe to open in a spreadsheet."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="").writerow([spreadsheet_safe(text)])
+    return buf.getvalue()

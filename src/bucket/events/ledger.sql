@@ -1,4 +1,4 @@
--- Steps → ledger counts per (period, channel) and cohort survival (DESIGN §2.2).
+-- Steps → ledger counts per (period, channel) and cohort survival per channel (DESIGN §2.2).
 --
 -- Input tables: steps    the output of transactions.sql or subscriptions.sql (a few thousand
 --                        rows: +1/−1 customer steps, flows and MRR steps per period);
@@ -57,31 +57,36 @@ ledger AS (
     )
 ),
 cohort_steps AS (
-    SELECT ordinal, cohort, SUM(customer_step) AS customer_step
+    SELECT ordinal, channel, cohort, SUM(customer_step) AS customer_step
     FROM clamped
-    GROUP BY ordinal, cohort
+    GROUP BY ordinal, channel, cohort
 ),
 cohort_grid AS (
-    SELECT p.ordinal, c.cohort
+    SELECT p.ordinal, c.channel, c.cohort
     FROM periods AS p
     CROSS JOIN (
-        SELECT DISTINCT cohort FROM steps WHERE new_customers > 0 AND ordinal IS NOT NULL
+        SELECT DISTINCT channel, cohort FROM steps WHERE new_customers > 0 AND ordinal IS NOT NULL
     ) AS c
     WHERE p.ordinal >= c.cohort
 ),
 cohort_active AS (
     SELECT
+        g.channel,
         g.cohort,
         g.ordinal,
         SUM(COALESCE(s.customer_step, 0)) OVER (
-            PARTITION BY g.cohort ORDER BY g.ordinal ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+            PARTITION BY g.channel, g.cohort ORDER BY g.ordinal
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
         ) AS active
     FROM cohort_grid AS g
-    LEFT JOIN cohort_steps AS s ON s.ordinal = g.ordinal AND s.cohort = g.cohort
+    LEFT JOIN cohort_steps AS s
+        ON s.ordinal = g.ordinal AND s.channel = g.channel AND s.cohort = g.cohort
 )
 SELECT 'ledger' AS part, ordinal, channel, customers_end, new_customers,
        reactivated_customers, CAST(ROUND(revenue_cents) AS BIGINT) AS revenue_cents
 FROM ledger
 UNION ALL
-SELECT 'cohorts', cohort, CAST(ordinal AS VARCHAR), active, 0, 0, 0
+-- a cohort is the customers whose first period it is, per channel (a customer's channel is
+-- the one of their first event): (cohort, channel, active, period) in the ledger's columns
+SELECT 'cohorts', cohort, channel, active, ordinal, 0, 0
 FROM cohort_active

@@ -1,7 +1,9 @@
 """Read a cohort table: one row per (cohort, age) with the customers of the cohort still active.
 
 Columns (aliases in ``cohort_aliases.csv``): ``cohort`` (a label, ordered as a period when it
-reads as one), ``age`` (0 = the cohort's own period), ``active``. Every cohort needs age 0 and
+reads as one), ``age`` (0 = the cohort's own period), ``active``, and optionally ``channel``
+(one cohort per channel: the customers a channel won in the cohort's period; the table's
+cohorts are then every channel's added up, and each channel's are kept apart for comparing). Every cohort needs age 0 and
 consecutive ages; counts are whole and never negative. A count that rises with age means
 customers came back (reactivations): that is a warning, and the sBG fit uses the running minimum.
 """
@@ -28,6 +30,8 @@ class CohortTable:
     labels: list[str]
     counts: list[np.ndarray]  # survivors at ages 0..T per cohort
     warnings: list[Problem] = field(default_factory=list)
+    # per channel (with a channel column): its cohorts' labels and survivors
+    channels: dict[str, tuple[list[str], list[np.ndarray]]] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -50,9 +54,22 @@ def read_cohorts(path: str) -> CohortTable:
         )
     label = {c: display(rec.header[i]) for c, i in index.items()}
     table, order = _read_rows(rec, index, label)
-    labels = _sorted(order)
-    counts, warnings = _survivors(table, labels, label, name)
-    return CohortTable(name, labels, counts, warnings)
+    labels = _sorted(list(dict.fromkeys(c for c, _ in order)))
+    keys = sorted(order, key=lambda k: (labels.index(k[0]), k[1]))
+    counts, warnings = _survivors(table, keys, label, name)
+    by_key = dict(zip(keys, counts))
+    pooled = []
+    for c in labels:  # every channel's cohort of the period added up, over the ages all have
+        parts = [n for (cohort, _), n in by_key.items() if cohort == c]
+        top = min(len(n) for n in parts)
+        pooled.append(np.sum([n[:top] for n in parts], axis=0))
+    channels: dict[str, tuple[list[str], list[np.ndarray]]] = {}
+    if "channel" in index:
+        for (cohort, ch), n in by_key.items():
+            got = channels.setdefault(ch, ([], []))
+            got[0].append(cohort)
+            got[1].append(n)
+    return CohortTable(name, labels, pooled, warnings, channels)
 
 
 def _fail(name: str, message: str, fix: str, row=None, column=None) -> InputError:
@@ -80,16 +97,19 @@ def _column_index(rec: Records) -> dict[str, int]:
     return index
 
 
+Key = tuple[str, str]  # (cohort, channel); the channel is "" without a channel column
+
+
 def _read_rows(
     rec: Records, index: dict[str, int], label: dict[str, str]
-) -> tuple[dict[str, dict[int, tuple[float, int]]], list[str]]:
-    """Active customers (and row) by cohort and age, and the cohorts in file order."""
+) -> tuple[dict[Key, dict[int, tuple[float, int]]], list[Key]]:
+    """Active customers (and row) by (cohort, channel) and age, and the keys in file order."""
     name = rec.file
     decimal = infer_decimal(
         (cells[index["active"]] for _, cells in rec.rows if len(cells) > index["active"]), ","
     )
-    table: dict[str, dict[int, tuple[float, int]]] = {}
-    order: list[str] = []
+    table: dict[Key, dict[int, tuple[float, int]]] = {}
+    order: list[Key] = []
     for row, cells in rec.rows:
         if len(cells) <= max(index.values()):
             raise _fail(
@@ -119,33 +139,38 @@ def _read_rows(
                 )
             values[key] = num.value
         age = int(values["age"])
-        if cohort not in table:
-            table[cohort] = {}
-            order.append(cohort)
-        if age in table[cohort]:
-            first = table[cohort][age][1]
+        at = (cohort, cells[index["channel"]].strip() if "channel" in index else "")
+        if at not in table:
+            table[at] = {}
+            order.append(at)
+        if age in table[at]:
+            first = table[at][age][1]
+            where = f"cohort {cohort}" + (f" of channel {at[1]}" if at[1] else "")
             raise _fail(
                 name,
-                f"cohort {cohort}, age {age} already appears on row {first}",
-                "keep one row per cohort and age",
+                f"{where}, age {age} already appears on row {first}",
+                "keep one row per cohort"
+                + (", channel" if "channel" in index else "")
+                + " and age",
                 row,
                 label["age"],
             )
-        table[cohort][age] = (values["active"], row)
+        table[at][age] = (values["active"], row)
     return table, order
 
 
 def _survivors(
-    table: dict[str, dict[int, tuple[float, int]]],
-    labels: list[str],
+    table: dict[Key, dict[int, tuple[float, int]]],
+    keys: list[Key],
     label: dict[str, str],
     name: str,
 ) -> tuple[list[np.ndarray], list[Problem]]:
     """Each cohort's active customers at ages 0..T (every age present), and the warnings."""
     counts = []
     warnings: list[Problem] = []
-    for cohort in labels:
-        ages = table[cohort]
+    for key in keys:
+        ages = table[key]
+        cohort = key[0] + (f" of channel {key[1]}" if key[1] else "")
         top = max(ages)
         missing = [a for a in range(top + 1) if a not in ages]
         if missing:
@@ -158,7 +183,9 @@ def _survivors(
             )
         n = np.array([ages[a][0] for a in range(top + 1)])
         rises = np.nonzero(np.diff(n) > 0)[0]
-        if len(rises):  # customers who came back: the sBG fit uses the running minimum
+        if len(rises) and warnings:  # one warning names the first; the rest are counted
+            warnings[0] = _one_more(warnings[0])
+        elif len(rises):  # customers who came back: the sBG fit uses the running minimum
             a = int(rises[0]) + 1
             warnings.append(
                 Problem(
@@ -174,6 +201,15 @@ def _survivors(
             )
         counts.append(n)
     return counts, warnings
+
+
+def _one_more(p: Problem) -> Problem:
+    """The reactivation warning with one more cohort counted after the first it names."""
+    from dataclasses import replace
+
+    head, _, tail = p.message.partition(" (reactivations")
+    more = int(tail.split(" more")[0].rsplit(" ", 1)[-1]) + 1 if " more" in tail else 1
+    return replace(p, message=f"{head} (reactivations; and {more} more cohort(s))")
 
 
 def _sorted(labels: list[str]) -> list[str]:
@@ -192,10 +228,21 @@ def _sorted(labels: list[str]) -> list[str]:
     ]
 
 
-def cohort_counts(rows: list[dict]) -> tuple[list[str], list[np.ndarray]]:
-    """(labels, survivors at ages 0..T) from cohort, age, active rows in cohort order."""
-    by: dict[str, list[tuple[int, int]]] = {}
+def cohort_counts(
+    rows: list[dict], channel: str | None = None
+) -> tuple[list[str], list[np.ndarray]]:
+    """(labels, survivors at ages 0..T) from cohort[, channel], age, active rows, in cohort
+    order: one channel's cohorts, or (``channel`` None) every channel's added up."""
+    by: dict[str, dict[int, float]] = {}
     for r in rows:
-        by.setdefault(r["cohort"], []).append((int(r["age"]), int(r["active"])))
+        if channel is not None and r.get("channel") != channel:
+            continue
+        ages = by.setdefault(r["cohort"], {})
+        ages[int(r["age"])] = ages.get(int(r["age"]), 0.0) + float(r["active"])
     labels = list(by)
-    return labels, [np.array([n for _, n in sorted(by[c])], dtype=float) for c in labels]
+    return labels, [np.array([by[c][a] for a in sorted(by[c])], dtype=float) for c in labels]
+
+
+def cohort_channels(rows: list[dict]) -> list[str]:
+    """The channels of cohort rows that carry one, in order (none without a channel column)."""
+    return sorted({str(r["channel"]) for r in rows if "channel" in r})

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bucket.render import fmt
 from bucket.render.views import Cell, Section, View
+
+if TYPE_CHECKING:
+    from bucket.results.cohorts import CohortsResult
 
 
 def backtest_view(res) -> View:
@@ -145,4 +150,44 @@ def cohorts_view(res) -> View:
             [True, True, True, True],
         )
     )
+    if res.channels and res.channel_test is not None:
+        sections.append(_channel_survival(res))
     return View(head, sections)
+
+
+def _channel_survival(res: CohortsResult) -> Section:
+    """Each channel's survival at a few ages and its churn at the ages all channels show."""
+    assert res.channels is not None and res.channel_test is not None
+    t = res.channel_test
+    shown = [a for a in (1, 3, 6, 12) if a <= t.ages] or [t.ages]
+    rows = [
+        [
+            Cell(c.channel or "(none)", "bold"),
+            Cell(fmt.count(c.customers)),
+            *(Cell(fmt.pct(c.survival[a]) if a < len(c.survival) else fmt.DASH) for a in shown),
+            Cell(fmt.pct(c.churn)),
+            Cell(f"{c.lost:,.0f} / {c.expected:,.0f}"),
+        ]
+        for c in res.channels
+    ]
+    note = (
+        t.statement[0].upper()
+        + t.statement[1:]
+        + (
+            ". Lost / expected: customers lost at those ages against those the channel would "
+            "have lost churning as all channels together."
+        )
+    )
+    return Section(
+        "Channels at equal age (survival, % still active)",
+        [
+            "channel",
+            "customers",
+            *(f"age {a}" for a in shown),
+            f"churn a {res.frequency}",
+            "lost / expected",
+        ],
+        rows,
+        [False, True, *(True for _ in shown), True, True],
+        note=note,
+    )

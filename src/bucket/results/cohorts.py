@@ -82,6 +82,42 @@ class Lifetime:
 
 
 @dataclass(frozen=True)
+class ChannelSurvival:
+    """One channel's cohorts pooled, age by age (DESIGN §13): compared with the others at the
+    same ages, since a young channel's customers churn more for age alone."""
+
+    __pydantic_config__ = _PYDANTIC
+
+    channel: str
+    customers: float
+    """customers its cohorts started with"""
+    survival: list[float]
+    """share still active at ages 0, 1, … (the product of the age-by-age retention, over the
+    cohorts old enough to show each age)"""
+    churn: float | None
+    """lost ÷ at risk over ages 1 … ``ChannelTest.ages``, the ages every channel shows"""
+    lost: float
+    """customers lost at those ages"""
+    expected: float
+    """customers it would have lost at those ages churning as all channels together"""
+
+
+@dataclass(frozen=True)
+class ChannelTest:
+    """Log-rank test over channels at equal ages (Mantel 1966; Peto & Peto 1972): are the
+    differences between channels' survival beyond chance?"""
+
+    __pydantic_config__ = _PYDANTIC
+
+    chi2: float
+    df: int
+    p_value: float
+    ages: int
+    """the ages compared: 1 … ages"""
+    statement: str
+
+
+@dataclass(frozen=True)
 class CohortsResult:
     """`bucket cohorts --json`."""
 
@@ -95,5 +131,8 @@ class CohortsResult:
     projection: list[ProjectionPoint]
     lifetime: Lifetime
     warnings: list[str]
+    channels: list[ChannelSurvival] | None = None
+    """with a channel column (cohorts per channel): each channel's survival; null without"""
+    channel_test: ChannelTest | None = None
     schema_version: str = SCHEMA_VERSION
     command: Literal["cohorts"] = "cohorts"
