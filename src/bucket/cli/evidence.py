@@ -11,6 +11,7 @@ import typer
 from bucket.cli.command import command
 from bucket.cli.options import (
     CalibrationOptions,
+    ChannelQualityOpt,
     ConfigOpt,
     ExperimentsOpt,
     LedgerInputs,
@@ -128,6 +129,7 @@ def check(
         bool, typer.Option("--verbose", "-v", help="List every check, not only the breached ones.")
     ] = False,
     experiments: ExperimentsOpt = None,
+    channel_quality: ChannelQualityOpt = None,
     config: ConfigOpt = None,
     out: OutputOptions,
     run: RunOptions,
@@ -161,7 +163,9 @@ def check(
         minima = {**from_file.get("min", {}), **parse_thresholds(minimum or [], "--min")}
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    settings, sources = load_settings(CalibrationOptions(experiments=experiments, config=config))
+    settings, sources = load_settings(
+        CalibrationOptions(experiments=experiments, config=config, channel_quality=channel_quality)
+    )
     ledger = inputs.load()
     result = run_checks(
         ledger,

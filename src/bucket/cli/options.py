@@ -201,6 +201,16 @@ ExperimentsOpt = Annotated[
         metavar="FILE",
     ),
 ]
+ChannelQualityOpt = Annotated[
+    str | None,
+    opt(
+        "--channel-quality",
+        "auto (default): each channel's customers churn and pay at their own rates, and "
+        "acquisition money goes where a customer is worth most per unit of spend; off: one "
+        "pool, channels funded at equal marginal CAC.",
+        metavar="auto|off",
+    ),
+]
 ArpuOpt = Annotated[
     float | None,
     opt("--arpu", "Revenue per customer per period, when the ledger has no revenue."),
@@ -377,6 +387,7 @@ class CalibrationOptions:
     rho: RhoOpt = None
     experiments: ExperimentsOpt = None
     config: ConfigOpt = None
+    channel_quality: ChannelQualityOpt = None
 
     def values(self) -> dict[str, Any]:
         """The settings this bundle sets, by their names in ``PlanSettings``."""
@@ -386,6 +397,7 @@ class CalibrationOptions:
             "mu": self.mu,
             "rho": self.rho,
             "experiments": self.experiments,
+            "channel_quality": self.channel_quality,
         }
 
     def input_paths(self) -> list[str]:
@@ -458,22 +470,11 @@ class ScenarioOptions:
         ),
     ] = None
 
-    channel_quality: Annotated[
-        str | None,
-        opt(
-            "--channel-quality",
-            "auto (default): each channel's customers churn and pay at their own rates, and "
-            "acquisition money goes where a customer is worth most per unit of spend; off: "
-            "one pool, channels funded at equal marginal CAC.",
-        ),
-    ] = None
-
     def values(self) -> dict[str, Any]:
         return {
             "draws": self.draws,
             "seed": self.seed,
             "retention_model": self.retention_model,
-            "channel_quality": self.channel_quality,
         }
 
 
