@@ -183,7 +183,7 @@ def channel_spend(
     spend = allocate(amount, kappa, sat)
     if params.pools is None:
         return spend
-    tol = 1e-9 * (np.max(np.abs(amount)) + 1.0)
+    tol = 1e-6 * (np.max(np.abs(amount)) + 1.0)
     for _ in range(iterations):
         worth = channel_worth(
             spend, retention, kappa, sat, params, horizon=horizon, objective=objective
@@ -214,7 +214,7 @@ def grid_spend(params: Params, kappa, sat, budget: float, horizon: int, objectiv
     coarse = GRID[::COARSE]
     a_c = coarse * budget
     spend_c = channel_spend(
-        a_c, budget - a_c, kappa, sat, params, horizon=horizon, objective=objective, iterations=2
+        a_c, budget - a_c, kappa, sat, params, horizon=horizon, objective=objective, iterations=1
     )
     worth_c = channel_worth(
         spend_c, budget - a_c, kappa, sat, params, horizon=horizon, objective=objective

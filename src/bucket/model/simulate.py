@@ -13,8 +13,8 @@ Python loop, because the recursion is sequential. Per period t = 0 … H−1::
 
 N_t = 0 gives R/N_t = 0 (no customers, no retention effect), never 0/0. The channel split of an
 acquisition amount equalises marginal new customers per unit spend (§6):
-A_j = κ_j M_j ln(1/(κ_j λ)) for λ < 1/κ_j, else 0, with λ from scipy's bracketing root finder,
-element-wise over every amount at once.
+A_j = κ_j M_j ln(1/(κ_j λ)) for λ < 1/κ_j, else 0, λ solved exactly (the condition is piecewise
+linear in ln λ), element-wise over every amount at once.
 """
 
 from __future__ import annotations
@@ -93,11 +93,13 @@ def allocate(
 
     ``amount`` has any shape (...); ``kappa`` and ``saturation`` have shape (J,) or (..., J)
     broadcastable; the result has shape (..., J) and sums to ``amount`` on the last axis.
-    Solved for x = ln λ:  Σ_j κ_j M_j · max(0, −ln κ_j − x) = amount, a decreasing function of x
-    bracketed by [x_top − amount/(κ_top M_top) − 1, x_top], x_top = max_j(−ln κ_j).
+    Solved for x = ln λ:  Σ_j W_j · max(0, c_j − x) = amount, W_j = κ_j M_j, c_j = −ln κ_j (plus
+    ln w_j). The left side is piecewise linear and decreasing in x, so the solution is exact
+    (water-filling, no root finder): with the channels sorted by c_j, funding the top k gives
+    x_k = (Σ_{j≤k} W_j c_j − amount)/Σ_{j≤k} W_j, and the first k with x_k ≥ c_{k+1} is the one
+    (fewer channels would have to go below the next channel's level). A root finder took 7 ms a
+    call here, and the planner calls this hundreds of times.
     """
-    from scipy.optimize.elementwise import find_root
-
     amount = np.asarray(amount, dtype=float)
     w = np.asarray(kappa) * np.asarray(saturation)
     c = -np.log(np.asarray(kappa, dtype=float))
@@ -107,28 +109,15 @@ def allocate(
     amount_b = np.broadcast_to(amount, shape)
     w_b = np.broadcast_to(w, shape + w.shape[-1:])
     c_b = np.broadcast_to(c, shape + c.shape[-1:])
-    top = c_b.max(axis=-1)
-    # the cheapest channel alone spends w_top·(top − x) ≥ amount at x = top − amount/w_top
-    w_top = np.take_along_axis(w_b, np.argmax(c_b, axis=-1)[..., None], -1)[..., 0]
-    low = top - amount_b / w_top - 1.0
-
-    # find_root works element by element (it passes only unconverged elements on), so each
-    # channel's weight and log-price goes in as its own argument shaped like the amounts
-    channels = w_b.shape[-1]
-    per_channel = [w_b[..., j] for j in range(channels)] + [c_b[..., j] for j in range(channels)]
-
-    def excess(x, a, *wc):
-        total = -a
-        for j in range(channels):
-            total = total + wc[j] * np.maximum(0.0, wc[channels + j] - x)
-        return total
-
-    res = find_root(excess, (low, top), args=(amount_b, *per_channel))
-    if not np.all(res.success | (amount_b <= 0)):
-        raise ArithmeticError("channel allocation: the root finder did not converge")
-    x = np.where(amount_b > 0, res.x, top)
-    spend = w_b * np.maximum(0.0, c_b - x[..., None])
-    # rescale away the root finder's last rounding so Σ_j A_j equals the amount exactly
+    order = np.argsort(-c_b, axis=-1, kind="stable")
+    c_s = np.take_along_axis(c_b, order, -1)
+    w_s = np.take_along_axis(w_b, order, -1)
+    level = (np.cumsum(w_s * c_s, axis=-1) - amount_b[..., None]) / np.cumsum(w_s, axis=-1)
+    below = np.concatenate([c_s[..., 1:], np.full((*shape, 1), -np.inf)], axis=-1)
+    k = np.argmax(level >= below, axis=-1)  # the last k always qualifies
+    x = np.take_along_axis(level, k[..., None], -1)
+    spend = w_b * np.maximum(0.0, c_b - x)
+    # rescale away the last rounding so Σ_j A_j equals the amount exactly
     total = spend.sum(axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         spend = np.where(total > 0, spend * (amount_b[..., None] / total), 0.0)
