@@ -160,9 +160,10 @@ def channel_worth(
         (channels,) + (1,) * (paid.ndim - 1) + (channels,)
     )
     a = spend.sum(axis=-1)
-    base = score(run(params, a, retention, paid, horizon), objective)
-    up = score(run(params, a, retention, bumped, horizon), objective)
-    return np.moveaxis((up - base) / step[..., 0], 0, -1)
+    both = score(
+        run(params, a, retention, np.concatenate([paid[None], bumped]), horizon), objective
+    )
+    return np.moveaxis((both[1:] - both[0]) / step[..., 0], 0, -1)
 
 
 def channel_spend(
