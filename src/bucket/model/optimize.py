@@ -124,9 +124,11 @@ def evaluate(
     mix: np.ndarray | None = None,
     acquisition: float | None = None,
     retention: float | None = None,
+    worth: np.ndarray | None = None,
 ) -> Scenario:
     """One scenario: acquisition share of the budget, channels allocated optimally (or in
-    today's proportions ``mix`` scaled to the amount)."""
+    today's proportions ``mix`` scaled to the amount); ``worth``: the channels' worth at a
+    nearby scenario, to start the allocation from."""
     a = share * budget if acquisition is None else acquisition
     r = (1.0 - share) * budget if retention is None else retention
     if mix is None:
@@ -138,6 +140,7 @@ def evaluate(
             params,
             horizon=horizon,
             objective=objective,
+            worth=worth,
         )
     else:
         spend = a * mix
@@ -176,14 +179,16 @@ def channel_spend(
     horizon: int,
     objective: str,
     iterations: int = 8,
+    worth: np.ndarray | None = None,
 ) -> np.ndarray:
     """Each ``amount`` of acquisition spread across channels: at equal marginal CAC, or with
     pools at equal marginal worth per unit of spend w_j·f_j′(A_j) (DESIGN §13), the worth
     re-measured at each allocation until the spends settle (each pass shrinks the change
-    about a hundredfold) or ``iterations`` passes are done."""
-    spend = allocate(amount, kappa, sat)
+    about a hundredfold) or ``iterations`` passes are done; from ``worth`` when it is known
+    at a nearby scenario, else from the allocation at equal marginal CAC."""
     if params.pools is None:
-        return spend
+        return allocate(amount, kappa, sat)
+    spend = allocate(amount, kappa, sat, None if worth is None else positive(worth))
     tol = 1e-6 * (np.max(np.abs(amount)) + 1.0)
     for _ in range(iterations):
         worth = channel_worth(
@@ -357,9 +362,30 @@ def marginals(cal, params, sc: Scenario, horizon: int, objective: str, optimal: 
     h = max(1e-4 * (sc.acquisition + sc.retention), 1e-6)
     mix = None if optimal or total <= 0 else sc.spend / total
 
+    start = None  # with pools, each nearby allocation starts from the scenario's worth
+    if params.pools is not None and mix is None:
+        start = channel_worth(
+            sc.spend,
+            np.asarray(sc.retention),
+            kappa,
+            sat,
+            params,
+            horizon=horizon,
+            objective=objective,
+        )
+
     def obj(a: float, rr: float) -> float:
         return evaluate(
-            cal, params, 0.0, 0.0, horizon, objective, mix=mix, acquisition=a, retention=rr
+            cal,
+            params,
+            0.0,
+            0.0,
+            horizon,
+            objective,
+            mix=mix,
+            acquisition=a,
+            retention=rr,
+            worth=start,
         ).score
 
     d_a = obj(sc.acquisition + h, sc.retention) - obj(max(sc.acquisition - h, 0.0), sc.retention)
