@@ -67,6 +67,16 @@ def test_alike_pools_reduce_exactly_to_one_pool():
     t_on = run(p_on, a, budget - a, inflow_for(p_on, spend_on, cal_on.kappa, cal_on.saturation), H)
     for field in ("customers", "churn", "new", "lost", "profit", "value", "terminal"):
         np.testing.assert_allclose(getattr(t_on, field), getattr(t_off, field), rtol=1e-9)
+    # with the caps binding: newcomers turned away from every pool in proportion
+    capped_off = replace(p_off, capacity=4700.0, max_growth=0.004)
+    capped_on = replace(p_on, capacity=4700.0, max_growth=0.004)
+    paid_off = inflow_for(capped_off, spend_off, cal_off.kappa, cal_off.saturation)
+    paid_on = inflow_for(capped_on, spend_off, cal_on.kappa, cal_on.saturation)
+    c_off = run(capped_off, a, budget - a, paid_off, H)
+    c_on = run(capped_on, a, budget - a, paid_on, H)
+    assert c_off.overflow.sum() > 0
+    for field in ("customers", "overflow", "value"):
+        np.testing.assert_allclose(getattr(c_on, field), getattr(c_off, field), rtol=1e-9)
     s_off, v_off = best_split(cal_off, p_off, budget, H, "value")
     s_on, v_on = best_split(cal_on, p_on, budget, H, "value")
     assert s_on == pytest.approx(s_off, abs=1e-9)

@@ -262,30 +262,38 @@ def run_pools(p: Params, acquisition, retention, paid, horizon: int) -> Trajecto
     )
     pools = np.broadcast_to(_pool(p.n0) * p.pools.mix, (*shape, len(hazard))).copy()
     margin = _pool(p.u) * _pool(p.m) * ratio
+    spent = acquisition + retention
+    inflow = np.empty_like(pools)  # the paid inflow is fixed; pool 0's is set each period
+    inflow[..., 1:] = paid
+    capped = bool(np.isfinite(p.capacity) or np.isfinite(p.max_growth))
     customers = [pools.sum(axis=-1)]
     churn_l, new_l, lost_l, profit_l, over_l = [], [], [], [], []
-    for _ in range(horizon):
-        n = pools.sum(axis=-1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.where(n > 0, retention / np.where(n > 0, n, 1.0), 0.0)
-        level = churn_at(r, p)
-        lost = pools * np.minimum(1.0, _pool(level) * hazard)
-        organic = np.broadcast_to(_pool(p.o + p.q * n), (*shape, 1))
-        inflow = np.concatenate([organic, np.broadcast_to(paid, (*shape, paid.shape[-1]))], -1)
-        raw = pools - lost + inflow
-        raw_n = raw.sum(axis=-1)
-        nxt = np.minimum(raw_n, p.capacity)
-        if np.isfinite(p.max_growth):
-            nxt = np.where(n > 0, np.minimum(nxt, n * (1.0 + p.max_growth)), nxt)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            kept = np.where(raw_n > 0, nxt / np.where(raw_n > 0, raw_n, 1.0), 0.0)
-            churn_l.append(np.where(n > 0, lost.sum(axis=-1) / np.where(n > 0, n, 1.0), level))
-        profit_l.append((margin * pools).sum(axis=-1) - acquisition - retention)
-        new_l.append(inflow.sum(axis=-1))
-        lost_l.append(lost.sum(axis=-1))
-        over_l.append(raw_n - nxt)
-        pools = raw * _pool(kept)
-        customers.append(pools.sum(axis=-1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(horizon):
+            n = customers[-1]
+            live = n > 0
+            r = np.where(live, retention / np.where(live, n, 1.0), 0.0)
+            level = churn_at(r, p)
+            lost = pools * np.minimum(1.0, level[..., None] * hazard)
+            inflow[..., 0] = p.o + p.q * n
+            lost_n, new_n = lost.sum(axis=-1), inflow.sum(axis=-1)
+            profit_l.append((margin * pools).sum(axis=-1) - spent)
+            churn_l.append(np.where(live, lost_n / np.where(live, n, 1.0), level))
+            new_l.append(new_n)
+            lost_l.append(lost_n)
+            pools = pools - lost + inflow
+            raw_n = n - lost_n + new_n
+            nxt = raw_n
+            if capped:
+                nxt = np.minimum(raw_n, p.capacity)
+                if np.isfinite(p.max_growth):
+                    nxt = np.where(live, np.minimum(nxt, n * (1.0 + p.max_growth)), nxt)
+                pools = (
+                    pools
+                    * np.where(raw_n > 0, nxt / np.where(raw_n > 0, raw_n, 1.0), 0.0)[..., None]
+                )
+            over_l.append(raw_n - nxt)
+            customers.append(nxt)
     profit = np.stack(profit_l, axis=-1)
     growth = 1.0 + np.asarray(p.d, dtype=float)
     disc = growth[..., None] ** -np.arange(horizon)
