@@ -244,6 +244,20 @@ def _pool(x) -> np.ndarray:
     return np.asarray(x, dtype=float)[..., None]
 
 
+def _pools_terminal(
+    p: Params, pools: np.ndarray, n: np.ndarray, retention: np.ndarray, horizon: int
+) -> np.ndarray:
+    """Σ_j N_{j,H}(u_j m − r_H)(1 + d)/(d + churn_{j,H}), discounted; 0 for an empty base."""
+    assert p.pools is not None
+    growth = 1.0 + np.asarray(p.d, dtype=float)
+    margin = _pool(p.u) * _pool(p.m) * p.pools.arpu
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_end = np.where(n > 0, retention / np.where(n > 0, n, 1.0), 0.0)
+        churn_end = np.minimum(1.0, _pool(churn_at(r_end, p)) * p.pools.hazard)
+        each = pools * (margin - _pool(r_end)) * _pool(growth) / (_pool(p.d) + churn_end)
+        return np.where(n > 0, each.sum(axis=-1) / growth**horizon, 0.0)
+
+
 def run_pools(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
     """``run`` with one pool per channel (DESIGN §13): pool j churns at min(1, h_j·c(R/N)) and
     pays u·a_j, paid inflow j enters pool j + 1, organic and referred customers pool 0;
@@ -297,12 +311,7 @@ def run_pools(p: Params, acquisition, retention, paid, horizon: int) -> Trajecto
     profit = np.stack(profit_l, axis=-1)
     growth = 1.0 + np.asarray(p.d, dtype=float)
     disc = growth[..., None] ** -np.arange(horizon)
-    n = customers[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r_end = np.where(n > 0, retention / np.where(n > 0, n, 1.0), 0.0)
-        churn_end = np.minimum(1.0, _pool(churn_at(r_end, p)) * hazard)
-        each = pools * (margin - _pool(r_end)) * _pool(growth) / (_pool(p.d) + churn_end)
-        terminal = np.where(n > 0, each.sum(axis=-1) / growth**horizon, 0.0)
+    terminal = _pools_terminal(p, pools, customers[-1], retention, horizon)
     value = (profit * disc).sum(axis=-1) + terminal
     return Trajectory(
         customers=np.stack(customers, axis=-1),
