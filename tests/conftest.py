@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,21 @@ def write(tmp_path: Path):
         return str(p)
 
     return _write
+
+
+# the engine tests (test_engines*.py) fail instead of skipping where CI installs the engines
+ENGINES_REQUIRED = bool(os.environ.get("BUCKET_REQUIRE_ENGINES"))
+
+
+def unavailable(what: str):
+    """Skip a test whose engine this machine lacks (fail where it is required)."""
+    if ENGINES_REQUIRED:
+        pytest.fail(f"{what} is required here (BUCKET_REQUIRE_ENGINES) but not available")
+    pytest.skip(f"{what} not available on this machine (.ci/run installs it)")
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

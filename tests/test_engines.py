@@ -12,20 +12,18 @@ import glob
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from tests.conftest import invoke
+from tests.conftest import ENGINES_REQUIRED, free_port, invoke, unavailable
 
 from bucket.errors import InputError
 from bucket.events.embedded import derive_subscriptions, derive_transactions
 
 pytestmark = pytest.mark.slow
 
-REQUIRE = bool(os.environ.get("BUCKET_REQUIRE_ENGINES"))
+REQUIRE = ENGINES_REQUIRED
 
 # edge cases worked out in test_events plus a generated month of noise: first purchase on the
 # last day of a period, churn exactly at the window's end, reactivation, a gap month, ties
@@ -43,12 +41,6 @@ f,2024-06-30,12.00,social
 """
 
 
-def _unavailable(what: str):
-    if REQUIRE:
-        pytest.fail(f"{what} is required here (BUCKET_REQUIRE_ENGINES) but not available")
-    pytest.skip(f"{what} not available on this machine (.ci/run installs it)")
-
-
 @pytest.fixture(scope="module")
 def events(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("events")
@@ -62,17 +54,11 @@ def events(tmp_path_factory) -> dict[str, Path]:
     return {"tx": folder / "transactions.csv", "sub": folder / "subscriptions.csv", "edge": edge}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def postgres():
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
     if not bins:
-        _unavailable("PostgreSQL (apt-get install postgresql)")
+        unavailable("PostgreSQL (apt-get install postgresql)")
     pytest.importorskip("psycopg") if not REQUIRE else __import__("psycopg")
     import tempfile
 
@@ -84,7 +70,7 @@ def postgres():
     if os.geteuid() == 0:  # the server refuses to run as root: use the package's own user
         run_as = ["runuser", "-u", "postgres", "--"]
         shutil.chown(home, "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         [
             *run_as,
@@ -144,9 +130,9 @@ def spark():
     try:
         import pyspark  # noqa: F401
     except ImportError:
-        _unavailable("PySpark (pip install 'bucket[spark]')")
+        unavailable("PySpark (pip install 'bucket[spark]')")
     if shutil.which("java") is None:
-        _unavailable("Java")
+        unavailable("Java")
     from pyspark.sql import SparkSession
 
     session = (
@@ -439,87 +425,3 @@ def test_map_names_the_engine_columns(postgres, events):
         "transactions", postgres, table="renamed", mapping={**mapping, "channel": "-"}
     )
     assert {"channel"} & set(no_channel.rows[0]) == set()
-
-
-@pytest.fixture(scope="module")
-def spark_connect():
-    """A Spark Connect server (the script PySpark ships), local[2], on a loopback port."""
-    import sys
-    import tempfile
-
-    try:
-        import pyspark
-        from pyspark.sql.connect import session  # noqa: F401  (the client's own dependencies)
-    except ImportError:
-        _unavailable("PySpark with Spark Connect (pip install 'pyspark[connect]')")
-    home = Path(pyspark.__file__).parent
-    port = _free_port()
-    logs = tempfile.mkdtemp(prefix="bucket-connect-")
-    env = {
-        **os.environ,
-        "SPARK_HOME": str(home),
-        "SPARK_LOG_DIR": logs,
-        "SPARK_PID_DIR": logs,
-        "SPARK_IDENT_STRING": f"bucket{port}",
-        "PYSPARK_PYTHON": sys.executable,
-    }
-    subprocess.run(
-        [
-            "bash",
-            str(home / "sbin" / "start-connect-server.sh"),
-            "--master",
-            "local[2]",
-            "--conf",
-            f"spark.connect.grpc.binding.port={port}",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail(f"Spark Connect did not start; see {logs}")
-            time.sleep(0.5)
-    try:
-        yield f"sc://127.0.0.1:{port}"
-    finally:
-        subprocess.run(
-            ["bash", str(home / "sbin" / "stop-connect-server.sh")], env=env, capture_output=True
-        )
-        shutil.rmtree(logs, ignore_errors=True)
-
-
-def test_spark_connect_gives_the_embedded_ledger(spark_connect, events, tmp_path):
-    """--spark-remote: the query runs on a Spark Connect server (a separate process here, so
-    the client session does not meet the local one of the other tests)."""
-    import sys
-
-    out = tmp_path / "remote.csv"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bucket",
-            "ledger",
-            "--transactions",
-            str(events["tx"]),
-            "--engine",
-            "spark",
-            "--spark-remote",
-            spark_connect,
-            "-o",
-            str(out),
-            "-q",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    local = invoke("ledger", "--transactions", str(events["tx"]), "-q")
-    assert out.read_text() == local.stdout
