@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from bucket.errors import one_line
 
 if TYPE_CHECKING:
-    from bucket.render.views import View
+    from bucket.render.views import Section, View
 
 _STYLE = {"good": "green", "warn": "yellow", "bad": "bold red", "dim": "dim", "bold": "bold"}
 # survival heatmap: dark to bright green backgrounds (standard 256-colour palette)
@@ -17,10 +17,75 @@ _STYLE.update(
 )
 
 
-def to_table(view: View, *, color: bool, width: int, wrap: bool = True) -> str:
+def _unbroken(sec: Section, j: int, *, whole: bool) -> int:
+    """The narrowest column ``j`` may be: its longest cell when it holds numbers (a number is
+    never split across lines), else its longest word (text wraps between words only); the
+    header's longest word either way."""
+    cells = [row[j].text for row in sec.rows if j < len(row)]
+    pieces = cells if whole else [w for text in cells for w in text.split()]
+    pieces += sec.columns[j].split()
+    return max((len(p) for p in pieces), default=1)
+
+
+def _table(sec: Section, keep: list[int]):
+    """The rich table of ``sec`` with the columns ``keep``."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=sec.title,
+        title_justify="left",
+        title_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for j in keep:
+        right = sec.numeric[j] if j < len(sec.numeric) else False
+        table.add_column(
+            sec.columns[j],
+            justify="right" if right else "left",
+            overflow="fold",
+            min_width=_unbroken(sec, j, whole=right),
+        )
+    for row in sec.rows:
+        table.add_row(
+            *(Text(one_line(row[j].text), style=_STYLE.get(row[j].tone or "", "")) for j in keep)
+        )
+    return table
+
+
+def _whole(sec: Section, keep: list[int], width: int) -> bool:
+    """Whether the table of ``keep`` at ``width`` shows every number and word of its cells
+    whole on one line (rich shrinks columns to fit, and may fold or crop them)."""
+    from rich.console import Console
+
+    buf = io.StringIO()
+    Console(file=buf, width=width, color_system=None, legacy_windows=False).print(_table(sec, keep))
+    lines = buf.getvalue().split("\n")
+    for j in keep:
+        numeric = sec.numeric[j] if j < len(sec.numeric) else False
+        for row in sec.rows:
+            text = one_line(row[j].text)
+            for piece in [text] if numeric else text.split():
+                if not any(piece in line for line in lines):
+                    return False
+    return True
+
+
+def _fitting(sec: Section, width: int):
+    """The table at ``width``: when its columns cannot all show their cells whole, the last
+    ones are left out (the first two, which name the rows, always stay); and the names of
+    those left out."""
+    keep = list(range(len(sec.columns)))
+    while len(keep) > 2 and not _whole(sec, keep, width):
+        keep.pop()
+    dropped = [sec.columns[j] for j in range(len(sec.columns)) if j not in keep]
+    return _table(sec, keep), dropped
+
+
+def to_table(view: View, *, color: bool, width: int, wrap: bool = True) -> str:
+    from rich.console import Console
     from rich.text import Text
 
     buf = io.StringIO()
@@ -37,24 +102,20 @@ def to_table(view: View, *, color: bool, width: int, wrap: bool = True) -> str:
     for i, line in enumerate(view.headline):
         console.print(Text(one_line(line), style="bold" if i == 0 else ""), soft_wrap=not wrap)
     for sec in view.sections:
-        table = Table(
-            title=sec.title,
-            title_justify="left",
-            title_style="bold",
-            box=box.SIMPLE_HEAD,
-            pad_edge=False,
-        )
-        for j, name in enumerate(sec.columns):
-            right = sec.numeric[j] if j < len(sec.numeric) else False
-            table.add_column(name, justify="right" if right else "left", overflow="fold")
-        for row in sec.rows:
-            table.add_row(
-                *(Text(one_line(c.text), style=_STYLE.get(c.tone or "", "")) for c in row)
-            )
+        table, dropped = _fitting(sec, width)
         console.print()
         console.print(table)
         if sec.note:
             console.print(Text(one_line(sec.note), style="dim"), soft_wrap=not wrap)
+        if dropped:
+            console.print(
+                Text(
+                    f"Not shown at {width} columns: {', '.join(dropped)} (a wider terminal, "
+                    "or --json, has them).",
+                    style="dim",
+                ),
+                soft_wrap=not wrap,
+            )
     for line in view.footer:
         console.print(Text(one_line(line), style="dim"), soft_wrap=not wrap)
     # rich pads every line to the full width; trailing blanks only get in the way of pipes
