@@ -93,7 +93,10 @@ def test_tables_carry_the_plan_json_numbers(page):
         assert _num(text) == pytest.approx(100 * plan["uncertainty"]["split"][key], abs=0.05)
     params = parser.tables["Parameters"][1:]
     for p in plan["parameters"]:
-        row = next(r for r in params if r[0] == p["symbol"] and r[1] == (p["channel"] or ""))
+        # words first, the symbol in brackets: "revenue per customer (u)"
+        row = next(
+            r for r in params if r[0].endswith(f"({p['symbol']})") and r[1] == (p["channel"] or "")
+        )
         assert row[3].split()[0] == p["source"]  # "assumed *": the star points to the note
     test = plan["experiment_suggested"]
     arms = {

@@ -120,15 +120,34 @@ def _projection(res, rec_name: str, money_sym: str | None) -> Section:
     )
 
 
+# each parameter in words first, its symbol after (issue 18): the words a marketer uses
+WORDS = {
+    "arpu": "revenue per customer",
+    "margin": "gross margin",
+    "discount_rate": "discount rate",
+    "organic_inflow": "organic customers",
+    "referral_rate": "referral rate",
+    "saturation": "saturation",
+    "cac_at_zero_spend": "cost of the first customer",
+    "carryover": "spend carried over",
+    "churn_observed": "churn",
+    "churn_floor": "churn floor",
+    "churn_base": "churn without retention spend",
+    "retention_scale": "retention spend scale",
+    "marginal_cac": "marginal CAC",
+}
+
+
 def _parameters(res) -> Section:
     rows = []
     for p in res.parameters:
         tone: Tone = "warn" if p.source == "assumed" else None
         shown = fmt.DASH if p.value is None else f"{p.value:,.4g}"
         mark = "assumed *" if p.source == "assumed" else p.source
+        words = WORDS.get(p.name, p.name.replace("_", " "))
         rows.append(
             [
-                Cell(p.symbol, "bold"),
+                Cell(f"{words} ({p.symbol})", "bold"),
                 Cell(p.channel or ""),
                 Cell(shown),
                 Cell(mark, tone),
@@ -137,7 +156,7 @@ def _parameters(res) -> Section:
         )
     return Section(
         "Parameters",
-        ["", "channel", "value", "source", "how"],
+        ["parameter", "channel", "value", "source", "how"],
         rows,
         [False, False, True, False, False],
         note="* assumed: not in your data; the sensitivity and break-even tables test it",
