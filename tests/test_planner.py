@@ -560,7 +560,11 @@ def test_plan_formats(fmt):
         assert len(result.stdout.splitlines()) == 1 + 24
     else:
         assert "Shift" in result.stdout.splitlines()[0] or "Keep" in result.stdout.splitlines()[0]
-        assert "Break-even" in result.stdout and "Leverage" in result.stdout
+        # the table's first screen holds the essentials, --detail (and markdown) everything
+        full = result if fmt == "markdown" else invoke("plan", EXAMPLE, "--format", fmt, "--detail")
+        assert "Break-even" in full.stdout and "Leverage" in full.stdout
+        if fmt == "table":
+            assert "Break-even" not in result.stdout and "--detail" in result.stdout
 
 
 def test_grid_is_the_documented_one():
@@ -754,5 +758,7 @@ def test_the_plan_suggests_the_retention_test_that_would_measure_mu():
     n = (1.959964 + 0.841621) ** 2 * (p1 * (1 - p1) + p2 * (1 - p2)) / (p1 - p2) ** 2
     assert t["customers_per_arm"] == math.ceil(n)
     assert f"Hold {math.ceil(n):,} customers at today's" in t["note"]
-    table = invoke("plan", str(EXAMPLES / "saas_monthly.csv")).stdout
+    table = invoke("plan", str(EXAMPLES / "saas_monthly.csv"), "--detail").stdout
     assert "Next test: how much churn money can remove" in table
+    first = invoke("plan", str(EXAMPLES / "saas_monthly.csv")).stdout
+    assert f"Test retention: {math.ceil(n):,} at" in first

@@ -74,3 +74,24 @@ def test_a_table_too_wide_leaves_out_its_last_columns_and_says_so(every_result):
     assert "Not shown at 80 columns: next customer worth" in text
     wide = to_table(view, color=False, width=200, wrap=True)
     assert "Not shown" not in wide and "next customer worth" in wide
+
+
+def test_the_plan_first_screen_fits_80_columns_and_40_lines(every_result):
+    """What a new user sees on a standard terminal: the headline, today against the
+    recommendation per channel, why, how sure and what next, within one screen."""
+    from bucket.render import render
+
+    plan = every_result["plan"]
+    text = render(plan, "table", width=80, wrap=True, detail=False)
+    lines = text.rstrip("\n").split("\n")
+    assert len(lines) <= 40, len(lines)
+    assert all(len(line) <= 80 for line in lines)
+    body = " ".join(text.split())
+    assert plan.headline.split(":")[0] in body
+    for channel in plan.recommendation.channels:
+        assert f"  {channel.channel} " in text
+    for part in ("Why:", "How sure:", "Next:", "--detail"):
+        assert part in body
+    assert "Parameters" not in text and "Projection" not in text
+    full = render(plan, "table", width=80, wrap=True, detail=True)
+    assert "Parameters" in full and "Projection" in full and "Why:" not in full

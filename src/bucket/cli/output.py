@@ -147,16 +147,19 @@ def _write_through(target: Path, text: str) -> None:
         ) from None
 
 
-def emit(result: Any, out: Destination, inputs: Iterable[str | Path | None]) -> None:
-    """Render ``result`` in the chosen format and write it (colour only on a terminal)."""
+def emit(
+    result: Any, out: Destination, inputs: Iterable[str | Path | None], detail: bool = True
+) -> None:
+    """Render ``result`` in the chosen format and write it (colour only on a terminal);
+    ``detail=False``: a plan's first screen only, on standard output in the table format."""
     from bucket.render import render
 
-    if not to_stdout(out.output):
+    if not to_stdout(out.output):  # a file keeps every table: it is read, not glanced at
         text = render(result, out.format, color=False, width=120, wrap=False)
     else:
         tty = sys.stdout.isatty()
         color = out.format == "table" and tty and "NO_COLOR" not in os.environ
-        text = render(result, out.format, color=color, width=_width(), wrap=tty)
+        text = render(result, out.format, color=color, width=_width(), wrap=tty, detail=detail)
     write(text, out.output, inputs=inputs)
 
 

@@ -20,6 +20,16 @@ from bucket.cli.options import (
 )
 from bucket.cli.output import emit, warn_all
 
+DetailOpt = Annotated[
+    bool,
+    opt(
+        "--detail",
+        "Every table (marginal economics, channel quality, parameters, projection, "
+        "sensitivity, break-even, leverage, backtest), not only the first screen; --json and "
+        "files written with -o always have everything.",
+    ),
+]
+
 
 def progress(draws: int):
     """A transient spinner on stderr while the scenarios run, only on a terminal."""
@@ -53,6 +63,7 @@ def plan(
             min=0,
         ),
     ] = None,
+    detail: DetailOpt = False,
     out: OutputOptions,
     run: RunOptions,
 ) -> None:
@@ -86,7 +97,7 @@ def plan(
     ledger = inputs.load(("acquisition_spend",))
     with progress(settings.draws):
         result = make_plan(ledger, settings, sources)
-    emit(result, out, [*inputs.input_paths(), *model.input_paths()])
+    emit(result, out, [*inputs.input_paths(), *model.input_paths()], detail=detail)
     warn_all(result.warnings, run.quiet)
 
 
@@ -100,13 +111,15 @@ def simulate(
     inputs: LedgerInputs,
     model: ModelOptions,
     objective: ObjectiveOpt = None,
+    detail: DetailOpt = False,
     out: OutputOptions,
     run: RunOptions,
 ) -> None:
     """What if: project the customer base and value for a split you name, beside today's.
 
-    The acquisition part is spread across channels the way plan would spread it (equal
-    marginal CAC); today's split keeps today's channel mix.
+    The acquisition part is spread across channels the way plan would spread it (by what
+    each channel's customers are worth, or at equal marginal CAC with --channel-quality off);
+    today's split keeps today's channel mix.
 
     Examples:
 
@@ -119,5 +132,5 @@ def simulate(
     settings, sources = load_settings(model, objective=without_target(objective))
     ledger = inputs.load(("acquisition_spend",))
     result = simulate_split(ledger, settings, sources, split)
-    emit(result, out, [*inputs.input_paths(), *model.input_paths()])
+    emit(result, out, [*inputs.input_paths(), *model.input_paths()], detail=detail)
     warn_all(result.warnings, run.quiet)

@@ -8,10 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 
-def _view(result: Any):
+def _view(result: Any, detail: bool = True):
     from bucket.render import views
 
     kind = getattr(result, "command", None)
+    if not detail and kind in ("plan", "simulate"):
+        from bucket.render import brief, plan_views
+
+        if kind == "plan":
+            return brief.brief_plan_view(result, plan_views.plan_view(result))
+        return brief.brief_simulation_view(result, plan_views.simulation_view(result))
     if kind == "metrics":
         return views.metrics_view(result)
     if kind == "validate":
@@ -31,12 +37,19 @@ def _view(result: Any):
 
 
 def render(
-    result: Any, fmt: str, *, color: bool = False, width: int = 100, wrap: bool = True
+    result: Any,
+    fmt: str,
+    *,
+    color: bool = False,
+    width: int = 100,
+    wrap: bool = True,
+    detail: bool = True,
 ) -> str:
     """The text of ``result`` in format ``fmt`` (ends with a newline).
 
     ``wrap=False`` keeps each sentence of a table view on one line (files and pipes: a
     reader greps lines, and the width of the machine that ran it must not split them).
+    ``detail=False``: the first screen of ``plan`` and ``simulate`` in the table format.
     """
     from bucket.results.common import check_finite
 
@@ -56,5 +69,5 @@ def render(
     if fmt == "table":
         from bucket.render.table import to_table
 
-        return to_table(_view(result), color=color, width=width, wrap=wrap)
+        return to_table(_view(result, detail), color=color, width=width, wrap=wrap)
     raise ValueError(f"unknown format {fmt!r}")

@@ -102,6 +102,11 @@ def to_table(view: View, *, color: bool, width: int, wrap: bool = True) -> str:
     for i, line in enumerate(view.headline):
         console.print(Text(one_line(line), style="bold" if i == 0 else ""), soft_wrap=not wrap)
     for sec in view.sections:
+        if not sec.columns:  # a titled paragraph, its title leading its text
+            para = Text(f"{one_line(sec.title)}: ", style="bold")
+            para.append(one_line(sec.note or ""))
+            console.print(para, soft_wrap=not wrap)
+            continue
         table, dropped = _fitting(sec, width)
         console.print()
         console.print(table)
