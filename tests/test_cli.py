@@ -270,3 +270,29 @@ def test_metrics_uses_the_config_margin_like_plan(tmp_path):
         invoke("metrics", EXAMPLE, "--json", "--config", str(cfg), "--margin", "0.9").stdout
     )
     assert flag["assumptions"]["margin"] == 0.9  # the command line wins
+
+
+def test_a_ledger_redirected_into_stdin_needs_no_dash(tmp_path):
+    """`bucket plan < ledger.csv` reads the file; a pipe or a terminal still needs `-`."""
+    import subprocess
+    import sys
+
+    from conftest import EXAMPLES
+
+    ledger = EXAMPLES / "saas_monthly.csv"
+    with ledger.open("rb") as stdin:
+        done = subprocess.run(
+            [sys.executable, "-m", "bucket", "metrics", "--json", "-q"],
+            stdin=stdin,
+            capture_output=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr
+    assert b'"file": "stdin"' in done.stdout
+    piped = subprocess.run(
+        [sys.executable, "-m", "bucket", "metrics", "-q"],
+        input=ledger.read_bytes(),
+        capture_output=True,
+        timeout=120,
+    )
+    assert piped.returncode == 2 and b"- for stdin" in piped.stderr

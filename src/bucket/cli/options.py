@@ -9,6 +9,7 @@ Only typer and the standard library are imported here: ``bucket --help`` must st
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -291,6 +292,19 @@ class EventInputs:
         return [p for p in (self.transactions, self.subscriptions) if p]
 
 
+def stdin_is_a_file() -> bool:
+    """Whether standard input is a file redirected in (``bucket plan < ledger.csv``): read it
+    as ``-``. A pipe or a terminal is not taken without ``-`` (a pipe left open by a scheduler
+    would wait for ever)."""
+    import stat
+    import sys
+
+    try:
+        return stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 @dataclass(frozen=True)
 class LedgerInputs(EventInputs):
     """A ledger file, or events to derive it from; and spend to join."""
@@ -304,18 +318,19 @@ class LedgerInputs(EventInputs):
             from bucket.events.ledger import ledger_from_events
 
             return ledger_from_events(self.events(), self.spend, require)
-        if self.file is None:
+        file = self.file or ("-" if stdin_is_a_file() else None)
+        if file is None:
             raise typer.BadParameter(
-                "give a ledger FILE, or --transactions FILE", param_hint="FILE"
+                "give a ledger FILE (or - for stdin), or --transactions FILE", param_hint="FILE"
             )
         mapping = self.ledger_map()
         if self.spend is not None:  # a ledger without spend (e.g. from a warehouse) plus spend
             from bucket.events.spend import ledger_with_spend
 
-            return ledger_with_spend(self.file, self.spend, mapping, require)
+            return ledger_with_spend(file, self.spend, mapping, require)
         from bucket.io.ledger import read_ledger
 
-        return read_ledger(self.file, mapping, require)
+        return read_ledger(file, mapping, require)
 
     def ledger_map(self) -> dict[str, str]:
         from bucket.io.columns import parse_mapping
