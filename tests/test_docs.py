@@ -118,3 +118,25 @@ def test_the_readme_lift_tests_give_the_figures_it_quotes(tmp_path):
     iota = params[("M", "social")]["note"].split("ι = ")[1].split()[0]
     quoted = f"gives search M = {m:.0f} and κ = {k:.0f} (truth 240 and 90) and social ι = {iota}"
     assert squeeze(quoted) in squeeze(README)
+
+
+def test_every_setting_is_a_documented_bucket_toml_key(tmp_path):
+    """The README's bucket.toml paragraph names every setting, and its example loads."""
+    import re as regex
+
+    from bucket.settings import PlanSettings, load_settings
+
+    section = README.split("**`bucket.toml`.**", 1)[1].split("```toml", 1)
+    for name in PlanSettings.model_fields:
+        assert f"`{name}`" in section[0], name
+    example = section[1].split("```", 1)[0]
+    (tmp_path / "bucket.toml").write_text(example)
+    settings, sources, _ = load_settings(tmp_path / "bucket.toml", {})
+    assert settings.annual_discount_rate == 0.12 and sources["annual_discount_rate"] == "set"
+    assert settings.margin == 0.7 and settings.horizon == 24
+    both = tmp_path / "both.toml"
+    both.write_text("discount_rate = 0.1\nannual_discount_rate = 0.2\n")
+    res = invoke("plan", str(ROOT / "examples" / "saas_monthly.csv"), "--config", str(both))
+    assert res.exit_code == 1 and regex.search(
+        r"discount_rate and annual_discount_rate", res.stderr
+    )

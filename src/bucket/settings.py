@@ -75,7 +75,15 @@ def _plan_table(path: Path) -> dict[str, Any]:
     plan = data.pop("plan", {})
     if not isinstance(plan, dict):
         raise ConfigError(f"{path}: [plan] must be a table", "write [plan] then key = value lines")
-    return {**data, **plan}
+    merged = {**data, **plan}
+    if "discount_rate" in merged:  # the name the command line uses (--discount-rate)
+        if "annual_discount_rate" in merged:
+            raise ConfigError(
+                f"{path}: discount_rate and annual_discount_rate both set",
+                "keep one of them (they are the same setting)",
+            )
+        merged["annual_discount_rate"] = merged.pop("discount_rate")
+    return merged
 
 
 def check_config(config: Path | None, cwd: Path | None = None) -> dict[str, Any]:
