@@ -140,3 +140,14 @@ def test_every_setting_is_a_documented_bucket_toml_key(tmp_path):
     assert res.exit_code == 1 and regex.search(
         r"discount_rate and annual_discount_rate", res.stderr
     )
+
+
+def test_every_design_section_cited_is_in_docs_design():
+    """ "DESIGN §n" in the README and the source points to a heading of docs/design.md."""
+    import re as regex
+
+    design = (ROOT / "docs" / "design.md").read_text(encoding="utf-8")
+    headings = set(regex.findall(r"^#{2,3} (\d+(?:\.\d+)?)\.? ", design, flags=regex.M))
+    texts = [README] + [p.read_text(encoding="utf-8") for p in (ROOT / "src").rglob("*.py")]
+    cited = {m for t in texts for m in regex.findall(r"DESIGN §(\d+(?:\.\d+)?)", t)}
+    assert cited and cited <= headings, sorted(cited - headings)

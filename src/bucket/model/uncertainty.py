@@ -4,8 +4,8 @@ Each of D draws resamples the calibration window's periods with replacement, ref
 fitted (all draws at once: both curves are linear in one coefficient, so variable projection
 leaves one nonlinear parameter per draw, minimised for every draw together by SciPy's
 element-wise ``bracket_minimum`` and ``find_minimum``), recomputes what was observed, and draws
-the assumed parameters from their plausible ranges (ρ log-uniform in [3, 25]; μ and φ uniform in
-[0.3, 0.7]; a parameter the user set stays set). The whole (draws × splits × periods) model then
+the assumed parameters from their plausible ranges (``model.ranges.RANGES``: ρ log-uniform in
+[2, 30], μ uniform in [0.05, 0.95], φ in [0.2, 0.8]; a parameter the user set stays set). The whole (draws × splits × periods) model then
 runs in one vectorised pass: each draw's best split, the value of the recommended split and of
 today's split in each draw, and the share of draws in which the recommendation beats today.
 """
