@@ -9,7 +9,6 @@ Only typer and the standard library are imported here: ``bucket --help`` must st
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -292,19 +291,6 @@ class EventInputs:
         return [p for p in (self.transactions, self.subscriptions) if p]
 
 
-def stdin_is_a_file() -> bool:
-    """Whether standard input is a file redirected in (``bucket plan < ledger.csv``): read it
-    as ``-``. A pipe or a terminal is not taken without ``-`` (a pipe left open by a scheduler
-    would wait for ever)."""
-    import stat
-    import sys
-
-    try:
-        return stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
-    except (AttributeError, OSError, ValueError):
-        return False
-
-
 @dataclass(frozen=True)
 class LedgerInputs(EventInputs):
     """A ledger file, or events to derive it from; and spend to join."""
@@ -318,6 +304,8 @@ class LedgerInputs(EventInputs):
             from bucket.events.ledger import ledger_from_events
 
             return ledger_from_events(self.events(), self.spend, require)
+        from bucket.cli.output import stdin_is_a_file
+
         file = self.file or ("-" if stdin_is_a_file() else None)
         if file is None:
             raise typer.BadParameter(

@@ -227,3 +227,13 @@ def _terminate_as_exit():
         return signal.signal(signal.SIGTERM, stop)
     except ValueError:  # not the main thread
         return None
+
+
+def stdin_is_a_file() -> bool:
+    """Whether standard input is a file redirected in (``bucket plan < ledger.csv``): read it
+    as ``-``. A pipe or a terminal is not taken without ``-`` (a pipe left open by a scheduler
+    would wait for ever)."""
+    try:
+        return stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):
+        return False
