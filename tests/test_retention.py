@@ -75,6 +75,11 @@ def test_structural_delay_is_detected_and_skipped():
         np.array([500.0, 500.0, 500.0, 315.0]),
     ]
     assert structural_delay(delayed) == 2
+    # a 90-day window in months: a customer whose window ends on a month's last days shows up
+    # at age 2, a few against the many at age 3; both ages are the window's, not churn
+    window = [np.array([1000.0, 1000.0, 992.0, 590.0, 470.0, 400.0])]
+    assert structural_delay(window) == 2
+    assert structural_delay([REGULAR * 1.0]) == 0  # sBG's hazard falls with age: no delay
     # fitted from the delay on, the published estimates come back
     fit = fit_sbg([delayed[0][2:]])
     assert fit.alpha == pytest.approx(0.704, abs=5e-4)

@@ -161,8 +161,8 @@ def _warnings(keep: Cohorts, fit: SBGFit, delay: int, frequency: str) -> list[st
     warnings = []
     if delay:
         warnings.append(
-            f"no cohort loses anyone before age {delay} (the inactivity window): the curves are "
-            f"fitted from age {delay} on"
+            f"cohorts lose no one, or almost no one, until age {delay} (an inactivity window or "
+            f"a trial): the curves are fitted from age {delay} on"
         )
     rises = [label for label, n in keep if np.any(np.diff(n) > 0)]
     if rises:

@@ -51,17 +51,38 @@ class SBGFit:
         return "sbg" if stat > 3.841 else None
 
 
+# a leading age whose pooled churn is under this share of the next age's is structural
+STRUCTURAL = 0.1
+
+
 def structural_delay(cohorts: list[np.ndarray]) -> int:
-    """Leading ages at which no cohort loses anyone: with transactions, nobody can churn before
-    the inactivity window runs out (90 days = age 3 in months). The sBG curve describes churn
-    after that delay, so it is fitted from there."""
+    """Leading ages at which cohorts cannot really churn yet: with transactions nobody churns
+    before the inactivity window runs out (90 days: ages 1 and 2 in months), and a customer
+    whose window ends on the last days of a month shows up a period early, so such an age
+    loses a few where the next loses many. An age belongs to the delay when no cohort loses
+    anyone there, or when its pooled churn is under STRUCTURAL of the next age's (a window or a
+    trial, not the sBG's smooth decline, whose hazard falls with age). The curve is fitted
+    from the end of the delay."""
     k = 0
     while True:
         t = k + 1
         seen = [n for n in cohorts if len(n) > t]
-        if not seen or any(n[t] != n[t - 1] for n in seen):
+        if not seen:
             return k
+        if any(n[t] != n[t - 1] for n in seen):
+            hazard = [_pooled_churn(cohorts, a) for a in (t, t + 1)]
+            if hazard[0] is None or hazard[1] is None or hazard[0] >= STRUCTURAL * hazard[1]:
+                return k
         k = t
+
+
+def _pooled_churn(cohorts: list[np.ndarray], age: int) -> float | None:
+    """Lost at ``age`` over at risk before it, over the cohorts that show that age."""
+    seen = [n for n in cohorts if len(n) > age]
+    risk = sum(float(n[age - 1]) for n in seen)
+    if risk <= 0:
+        return None
+    return sum(max(float(n[age - 1] - n[age]), 0.0) for n in seen) / risk
 
 
 def _counts(cohorts: list[np.ndarray]) -> list[np.ndarray]:
