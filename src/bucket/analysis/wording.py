@@ -309,6 +309,11 @@ def _channels_takeaway(plan: out.PlanResult) -> str | None:
         parts.append(f"{up[0]} gains the most ({up[1]:+,.0f})")
     if len(moves) > 1 and down[1] < -0.5:
         parts.append(f"{down[0]} gives up the most ({down[1]:+,.0f})")
+    if plan.pools is not None:  # allocation by worth (DESIGN §13)
+        return "; ".join(parts) + (
+            ". The money goes where the next customer is worth most per unit of spend (chart "
+            "7): a channel whose customers leak pays less for each, so marginal CACs differ."
+        )
     return "; ".join(parts) + (
         ". The money goes where the next customer is cheapest, until each channel's "
         "marginal CAC is the same."

@@ -129,6 +129,9 @@ def objective_chart(r: Report) -> str:
     ax.set_ylabel(
         {"value": "customer equity", "profit": "profit"}.get(p.objective, "customers at horizon")
     )
+    low = min([*r.objective, *(r.objective_band.p10 if r.objective_band is not None else [])])
+    if low >= 0:  # from zero: a cropped axis would make a few per cent look like a cliff
+        ax.set_ylim(bottom=0)
     ax.legend(loc="best", fontsize=9)
     return _svg(fig)
 
@@ -241,7 +244,8 @@ def channel_chart(r: Report) -> str:
         + (f" ({r.plan.currency})" if r.plan.currency else "")
     )
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="lower right", fontsize=9)
+    # above the bars, so it covers no label however few channels there are
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=9)
     svg = _svg(fig)
     for i, name in enumerate(names):  # the whole name as a tooltip on its (shortened) label
         svg = svg.replace(

@@ -32,18 +32,28 @@ def spark(values: list[float]) -> str:
     return "".join(SPARK[min(int(v * len(SPARK)), len(SPARK) - 1)] for v in values)
 
 
-def _change(new: float | None, old: float | None) -> Cell:
+def _change(new: float | None, old: float | None, toned: bool = True) -> Cell:
+    """The relative change; green or red only for outcomes (``toned``): a cut in spend is a
+    choice, not a loss."""
     if new is None or old is None or old == 0:
         return Cell(fmt.DASH)
     rel = (new - old) / abs(old)
-    return Cell(f"{100 * rel:+.1f} %", "good" if rel > 0.0005 else "bad" if rel < -0.0005 else None)
+    tone: Tone = None
+    if toned and abs(rel) > 0.0005:
+        tone = "good" if rel > 0 else "bad"
+    return Cell(f"{100 * rel:+.1f} %", tone)
 
 
 def _compare(
-    label: Cell, cur: float | None, rec: float | None, show, bold: bool = False
+    label: Cell, cur: float | None, rec: float | None, show, bold: bool = False, toned=True
 ) -> list[Cell]:
     """One row of the comparison: today's value, the recommended one, the change."""
-    return [label, Cell(show(cur)), Cell(show(rec), "bold" if bold else None), _change(rec, cur)]
+    return [
+        label,
+        Cell(show(cur)),
+        Cell(show(rec), "bold" if bold else None),
+        _change(rec, cur, toned),
+    ]
 
 
 def _comparison(
@@ -57,7 +67,13 @@ def _comparison(
             Cell(fmt.pct(rec.acquisition_share), "bold"),
             Cell(f"{100 * (rec.acquisition_share - cur.acquisition_share):+.1f} pts"),
         ],
-        _compare(Cell("acquisition spend"), cur.acquisition_spend, rec.acquisition_spend, money),
+        _compare(
+            Cell("acquisition spend"),
+            cur.acquisition_spend,
+            rec.acquisition_spend,
+            money,
+            toned=False,
+        ),
     ]
     for c_cur, c_rec in zip(cur.channels, rec.channels):
         rows.append(
@@ -66,10 +82,15 @@ def _comparison(
                 c_cur.acquisition_spend,
                 c_rec.acquisition_spend,
                 money,
+                toned=False,
             )
         )
-    rows.append(_compare(Cell("retention spend"), cur.retention_spend, rec.retention_spend, money))
-    rows.append(_compare(Cell("budget per period"), cur.budget, rec.budget, money))
+    rows.append(
+        _compare(
+            Cell("retention spend"), cur.retention_spend, rec.retention_spend, money, toned=False
+        )
+    )
+    rows.append(_compare(Cell("budget per period"), cur.budget, rec.budget, money, toned=False))
     if cur.value is not None:
         rows.append(_compare(Cell("customer equity", "bold"), cur.value, rec.value, money, True))
     if cur.profit is not None:
