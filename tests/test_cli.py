@@ -296,3 +296,27 @@ def test_a_ledger_redirected_into_stdin_needs_no_dash(tmp_path):
         timeout=120,
     )
     assert piped.returncode == 2 and b"- for stdin" in piped.stderr
+
+
+def test_shell_completion_is_offered_and_completes_commands():
+    import os
+    import subprocess
+    import sys
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "bucket", "--show-completion", "bash"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0 and "complete" in shown.stdout
+    env = {**os.environ, "_BUCKET_COMPLETE": "complete_bash", "COMP_WORDS": "bucket pl"}
+    env["COMP_CWORD"] = "1"
+    done = subprocess.run(
+        [sys.executable, "-c", "from bucket.cli import app; app(prog_name='bucket')"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert "plan" in done.stdout.split()

@@ -130,7 +130,7 @@ def spark():
     try:
         import pyspark  # noqa: F401
     except ImportError:
-        unavailable("PySpark (pip install 'bucket[spark]')")
+        unavailable("PySpark (pip install 'bucket-planner[spark]')")
     if shutil.which("java") is None:
         unavailable("Java")
     from pyspark.sql import SparkSession
@@ -351,7 +351,10 @@ def test_missing_extra_is_one_clear_line(monkeypatch, events):
     monkeypatch.setattr(builtins, "__import__", fake)
     res = invoke("ledger", "--transactions", str(events["edge"]), "--engine", "spark")
     assert res.exit_code == 1
-    assert "pip install 'bucket[spark]'" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+    assert (
+        "pip install 'bucket-planner[spark]'" in res.stderr
+        and len(res.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_cli_commands_run_on_the_engines(postgres, events):

@@ -13,7 +13,7 @@ app = typer.Typer(
     help="Budget planner for growth teams: acquisition vs retention, from your own ledger.\n\n"
     "Try it: bucket example && bucket metrics saas_monthly.csv",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion (README)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},

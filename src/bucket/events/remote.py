@@ -38,7 +38,8 @@ class Engine:
 
 def _missing(module: str, extra: str) -> ConfigError:
     return ConfigError(
-        f"this engine needs {module}, which is not installed", f"pip install 'bucket[{extra}]'"
+        f"this engine needs {module}, which is not installed",
+        f"pip install 'bucket-planner[{extra}]' (in a checkout: pip install '.[{extra}]')",
     )
 
 
