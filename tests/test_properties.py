@@ -181,6 +181,8 @@ def test_plan_settings_never_break_the_numbers(
         "plan",
         str(EXAMPLES / "saas_monthly.csv"),
         "--json",
+        "--draws",  # the scenarios run as with 200; fewer keep the 25 examples quick
+        "40",
         "--horizon",
         str(horizon),
         "--phi",

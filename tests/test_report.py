@@ -294,8 +294,18 @@ def test_a_ledger_with_a_cohort_file_gets_the_cohort_chart(tmp_path):
     )
     assert res.exit_code == 0, res.stderr
     out = tmp_path / "r.html"
-    res = invoke(
-        "report", str(ledger), "--cohorts", str(cohorts), "--draws", "0", "-o", str(out), "-q"
+    res = invoke(  # one pool: this test is about the cohorts (channel pools: test_pools.py)
+        "report",
+        str(ledger),
+        "--cohorts",
+        str(cohorts),
+        "--draws",
+        "0",
+        "--channel-quality",
+        "off",
+        "-o",
+        str(out),
+        "-q",
     )
     assert res.exit_code == 0, res.stderr
     assert 'id="chart-6"' in out.read_text(encoding="utf-8")
