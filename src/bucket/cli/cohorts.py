@@ -8,7 +8,7 @@ import typer
 
 from bucket.cli.command import command
 from bucket.cli.options import EventInputs, MoneyOptions, OutputOptions, RunOptions
-from bucket.cli.output import emit, warn_all
+from bucket.cli.output import emit, spinner, warn_all
 
 
 @command()
@@ -69,7 +69,8 @@ def cohorts(
         from bucket.events.ledger import derive
 
         source = events.events()
-        rows = derive(source).cohorts_rows
+        with spinner("Reading the events…"):
+            rows = derive(source).cohorts_rows
         labels, counts = cohort_counts(rows)
         channels = {ch: cohort_counts(rows, ch) for ch in cohort_channels(rows)}
         table = CohortTable(source.name, labels, counts, channels=channels)

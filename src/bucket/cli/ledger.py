@@ -9,7 +9,7 @@ import typer
 
 from bucket.cli.command import command
 from bucket.cli.options import EventInputs, OutputOpt, RunOptions, SpendOpt, opt
-from bucket.cli.output import refuse_inputs, warn_all, write
+from bucket.cli.output import refuse_inputs, spinner, warn_all, write
 
 
 @command()
@@ -112,7 +112,8 @@ def ledger(
         write(text, output, inputs=read)
         return
     source = events.events(memory_limit)
-    derived = derive(source)
+    with spinner("Reading the events…"):
+        derived = derive(source)
     notes = list(derived.warnings)
     rows = derived.rows
     if spend is not None:  # pandas only for the join

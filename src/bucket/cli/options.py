@@ -301,9 +301,11 @@ class LedgerInputs(EventInputs):
     def load(self, require: tuple[str, ...] = ()) -> Ledger:
         """The ledger from a ledger file, or derived from events (on the engine named)."""
         if self.reads_events:
+            from bucket.cli.output import spinner
             from bucket.events.ledger import ledger_from_events
 
-            return ledger_from_events(self.events(), self.spend, require)
+            with spinner("Reading the events…"):
+                return ledger_from_events(self.events(), self.spend, require)
         from bucket.cli.output import stdin_is_a_file
 
         file = self.file or ("-" if stdin_is_a_file() else None)

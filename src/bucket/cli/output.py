@@ -237,3 +237,13 @@ def stdin_is_a_file() -> bool:
         return stat.S_ISREG(os.fstat(sys.stdin.fileno()).st_mode)
     except (AttributeError, OSError, ValueError):
         return False
+
+
+def spinner(text: str):
+    """A transient spinner with ``text`` on stderr while a slow step runs, only when stderr is
+    a terminal (never in pipes, files or cron); nothing for an empty text."""
+    if not text or not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(text, spinner="dots")

@@ -18,7 +18,7 @@ from bucket.cli.options import (
     opt,
     without_target,
 )
-from bucket.cli.output import emit, warn_all
+from bucket.cli.output import emit, spinner, warn_all
 
 DetailOpt = Annotated[
     bool,
@@ -33,14 +33,7 @@ DetailOpt = Annotated[
 
 def progress(draws: int):
     """A transient spinner on stderr while the scenarios run, only on a terminal."""
-    import contextlib
-    import sys
-
-    if draws <= 0 or not sys.stderr.isatty():
-        return contextlib.nullcontext()
-    from rich.console import Console
-
-    return Console(stderr=True).status(f"Planning with {draws} scenarios…", spinner="dots")
+    return spinner(f"Planning with {draws} scenarios…" if draws > 0 else "")
 
 
 @command()
