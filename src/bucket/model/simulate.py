@@ -222,21 +222,27 @@ def run(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
         over_l.append(raw - nxt)
         n = nxt
         customers.append(n)
-    profit = np.stack(profit_l, axis=-1)
-    growth = 1.0 + np.asarray(p.d, dtype=float)
-    disc = growth[..., None] ** -np.arange(horizon)
     terminal = _terminal_equity(p, n, retention, horizon, (ages, hazard) if aged else None)
-    value = (profit * disc).sum(axis=-1) + terminal
-    return Trajectory(
-        customers=np.stack(customers, axis=-1),
-        churn=np.stack(churn_l, axis=-1),
-        new=np.stack(new_l, axis=-1),
-        lost=np.stack(lost_l, axis=-1),
-        profit=profit,
-        overflow=np.stack(over_l, axis=-1),
-        value=value,
-        terminal=terminal,
+    return _trajectory(
+        p,
+        terminal,
+        customers=customers,
+        churn=churn_l,
+        new=new_l,
+        lost=lost_l,
+        profit=profit_l,
+        overflow=over_l,
     )
+
+
+def _trajectory(p: Params, terminal: np.ndarray, **paths: list[np.ndarray]) -> Trajectory:
+    """The per-period ``paths`` stacked (last axis = period), and the value: the discounted
+    profit plus the ``terminal`` equity."""
+    stacked = {name: np.stack(path, axis=-1) for name, path in paths.items()}
+    growth = 1.0 + np.asarray(p.d, dtype=float)
+    disc = growth[..., None] ** -np.arange(stacked["profit"].shape[-1])
+    value = (stacked["profit"] * disc).sum(axis=-1) + terminal
+    return Trajectory(value=value, terminal=terminal, **stacked)
 
 
 def _pool(x) -> np.ndarray:
@@ -308,18 +314,14 @@ def run_pools(p: Params, acquisition, retention, paid, horizon: int) -> Trajecto
                 )
             over_l.append(raw_n - nxt)
             customers.append(nxt)
-    profit = np.stack(profit_l, axis=-1)
-    growth = 1.0 + np.asarray(p.d, dtype=float)
-    disc = growth[..., None] ** -np.arange(horizon)
     terminal = _pools_terminal(p, pools, customers[-1], retention, horizon)
-    value = (profit * disc).sum(axis=-1) + terminal
-    return Trajectory(
-        customers=np.stack(customers, axis=-1),
-        churn=np.stack(churn_l, axis=-1),
-        new=np.stack(new_l, axis=-1),
-        lost=np.stack(lost_l, axis=-1),
-        profit=profit,
-        overflow=np.stack(over_l, axis=-1),
-        value=value,
-        terminal=terminal,
+    return _trajectory(
+        p,
+        terminal,
+        customers=customers,
+        churn=churn_l,
+        new=new_l,
+        lost=lost_l,
+        profit=profit_l,
+        overflow=over_l,
     )
