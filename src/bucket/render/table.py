@@ -55,13 +55,18 @@ def _table(sec: Section, keep: list[int]):
     return table
 
 
-def _whole(sec: Section, keep: list[int], width: int) -> bool:
-    """Whether the table of ``keep`` at ``width`` shows every number and word of its cells
-    whole on one line (rich shrinks columns to fit, and may fold or crop them)."""
+def _whole(sec: Section, table, keep: list[int], width: int) -> bool:
+    """Whether ``table`` (the columns ``keep`` of ``sec``) at ``width`` shows every number and
+    word of its cells whole on one line: at once when its natural width fits, else by rendering
+    it (rich shrinks columns to fit, and may fold or crop them)."""
     from rich.console import Console
+    from rich.measure import Measurement
 
     buf = io.StringIO()
-    Console(file=buf, width=width, color_system=None, legacy_windows=False).print(_table(sec, keep))
+    console = Console(file=buf, width=width, color_system=None, legacy_windows=False)
+    if Measurement.get(console, console.options.update_width(10_000), table).maximum <= width:
+        return True
+    console.print(table)
     lines = buf.getvalue().split("\n")
     for j in keep:
         numeric = sec.numeric[j] if j < len(sec.numeric) else False
@@ -78,10 +83,12 @@ def _fitting(sec: Section, width: int):
     ones are left out (the first two, which name the rows, always stay); and the names of
     those left out."""
     keep = list(range(len(sec.columns)))
-    while len(keep) > 2 and not _whole(sec, keep, width):
+    table = _table(sec, keep)
+    while len(keep) > 2 and not _whole(sec, table, keep, width):
         keep.pop()
+        table = _table(sec, keep)
     dropped = [sec.columns[j] for j in range(len(sec.columns)) if j not in keep]
-    return _table(sec, keep), dropped
+    return table, dropped
 
 
 def to_table(view: View, *, color: bool, width: int, wrap: bool = True) -> str:
