@@ -27,40 +27,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from scipy import optimize
 
 sys.path.insert(0, str(Path(__file__).parent))
-from decisions import DEFAULT_SEED, optimum
+from decisions import DEFAULT_SEED, best_channel_split, optimum
 from worlds import FAMILIES, World, make_world
-
-
-def best_split_of(world: World, budget: float, total: float) -> np.ndarray:
-    """The channel spends summing to ``total`` that maximise value in ``world`` (R = B − total)."""
-    J = len(world.channels)
-    if J == 1 or total <= 0:
-        return np.full(J, total / J)
-
-    def val(z: np.ndarray) -> float:
-        a = np.clip(z, 0.0, None)
-        a = a / a.sum() * total if a.sum() > 0 else np.full(J, total / J)
-        return float(world.values(a[None, :], [budget - total])[0])
-
-    scale = abs(val(np.full(J, 1.0 / J))) or 1.0
-    best_v, best_z = -math.inf, np.full(J, 1.0 / J)
-    for z0 in (np.full(J, 1.0 / J), *np.eye(J)):
-        res = optimize.minimize(
-            lambda z: -val(z) / scale,
-            z0,
-            method="SLSQP",
-            bounds=[(0.0, 1.0)] * J,
-            constraints=[{"type": "eq", "fun": lambda z: z.sum() - 1.0}],
-            options={"ftol": 1e-13, "maxiter": 500},
-        )
-        for z in (res.x, z0):
-            v = val(z)
-            if v > best_v:
-                best_v, best_z = v, np.clip(z, 0.0, None)
-    return best_z / best_z.sum() * total
 
 
 def believed(world: World, phi: float) -> World:
@@ -99,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             v_star, a_star = optimum(world, budget, [world.acq_today])
             total = float(a_star.sum())
             planner = world if args.truth else believed(world, args.phi)
-            chosen = best_split_of(planner, budget, total)
-            best = best_split_of(world, budget, total)
+            chosen = best_channel_split(planner, budget, total)
+            best = best_channel_split(world, budget, total)
             v_best = float(world.values(best[None, :], [budget - total])[0])
             v_chosen = float(world.values(chosen[None, :], [budget - total])[0])
             mis.append(max(v_best, v_star) - v_chosen)

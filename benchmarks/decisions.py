@@ -181,22 +181,25 @@ def optimum(world: World, budget: float, starts: list[np.ndarray]) -> tuple[floa
     return best_v, best_x * budget
 
 
-def best_allocation(world: World, budget: float, planned: np.ndarray) -> float:
-    """Max of value over the channel split of the plan's total acquisition ΣA (retention fixed
-    at B − ΣA): what the plan's split of the budget could earn with the best channel mix."""
-    total = float(planned.sum())
+def best_channel_split(
+    world: World, budget: float, total: float, starts: tuple[np.ndarray, ...] = ()
+) -> np.ndarray:
+    """The channel spends summing to ``total`` that maximise value in ``world`` (retention fixed
+    at B − total): SLSQP over the channel shares from each of ``starts`` (shares summing to 1),
+    the even split and each channel alone, the best end point or start kept."""
     J = len(world.channels)
     if J == 1 or total <= 0:
-        return float(world.values(planned[None, :], [budget - total])[0])
-    scale = abs(float(world.values(planned[None, :], [budget - total])[0])) or 1.0
+        return np.full(J, total / J)
 
     def val(z: np.ndarray) -> float:
         a = np.clip(z, 0.0, None)
         a = a / a.sum() * total if a.sum() > 0 else np.full(J, total / J)
         return float(world.values(a[None, :], [budget - total])[0])
 
-    best = -math.inf
-    for z0 in (planned / total, np.full(J, 1.0 / J), *np.eye(J)):
+    points = (*starts, np.full(J, 1.0 / J), *np.eye(J))
+    scale = abs(val(points[0])) or 1.0
+    best_v, best_z = -math.inf, points[0]
+    for z0 in points:
         res = optimize.minimize(
             lambda z: -val(z) / scale,
             z0,
@@ -205,8 +208,20 @@ def best_allocation(world: World, budget: float, planned: np.ndarray) -> float:
             constraints=[{"type": "eq", "fun": lambda z: z.sum() - 1.0}],
             options={"ftol": 1e-13, "maxiter": 500},
         )
-        best = max(best, val(res.x), val(z0))
-    return best
+        for z in (res.x, z0):
+            v = val(z)
+            if v > best_v:
+                best_v, best_z = v, np.clip(z, 0.0, None)
+    return best_z / best_z.sum() * total if best_z.sum() > 0 else np.full(J, total / J)
+
+
+def best_allocation(world: World, budget: float, planned: np.ndarray) -> float:
+    """Max of value over the channel split of the plan's total acquisition ΣA (retention fixed
+    at B − ΣA): what the plan's split of the budget could earn with the best channel mix."""
+    total = float(planned.sum())
+    start = (planned / total,) if total > 0 else ()
+    best = best_channel_split(world, budget, total, start)
+    return float(world.values(best[None, :], [budget - total])[0])
 
 
 # -- one world -------------------------------------------------------------------------------
