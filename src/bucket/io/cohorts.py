@@ -167,7 +167,7 @@ def _survivors(
 ) -> tuple[list[np.ndarray], list[Problem]]:
     """Each cohort's active customers at ages 0..T (every age present), and the warnings."""
     counts = []
-    warnings: list[Problem] = []
+    rising: list[tuple[str, np.ndarray, int, int]] = []  # (cohort, counts, age, row)
     for key in keys:
         ages = table[key]
         cohort = key[0] + (f" of channel {key[1]}" if key[1] else "")
@@ -183,33 +183,26 @@ def _survivors(
             )
         n = np.array([ages[a][0] for a in range(top + 1)])
         rises = np.nonzero(np.diff(n) > 0)[0]
-        if len(rises) and warnings:  # one warning names the first; the rest are counted
-            warnings[0] = _one_more(warnings[0])
-        elif len(rises):  # customers who came back: the sBG fit uses the running minimum
+        if len(rises):  # customers who came back: the sBG fit uses the running minimum
             a = int(rises[0]) + 1
-            warnings.append(
-                Problem(
-                    "warning",
-                    "cohort-rises",
-                    f"cohort {cohort}: active rises from {n[a - 1]:,.0f} to {n[a]:,.0f} at age {a} "
-                    "(reactivations)",
-                    "the sBG fit counts a customer as gone once missing",
-                    name,
-                    ages[a][1],
-                    label["active"],
-                )
-            )
+            rising.append((cohort, n, a, ages[a][1]))
         counts.append(n)
-    return counts, warnings
-
-
-def _one_more(p: Problem) -> Problem:
-    """The reactivation warning with one more cohort counted after the first it names."""
-    from dataclasses import replace
-
-    head, _, tail = p.message.partition(" (reactivations")
-    more = int(tail.split(" more")[0].rsplit(" ", 1)[-1]) + 1 if " more" in tail else 1
-    return replace(p, message=f"{head} (reactivations; and {more} more cohort(s))")
+    if not rising:
+        return counts, []
+    # one warning names the first cohort that rises; the others are counted
+    cohort, n, a, row = rising[0]
+    more = f"; and {len(rising) - 1} more cohort(s)" if len(rising) > 1 else ""
+    warning = Problem(
+        "warning",
+        "cohort-rises",
+        f"cohort {cohort}: active rises from {n[a - 1]:,.0f} to {n[a]:,.0f} at age {a} "
+        f"(reactivations{more})",
+        "the sBG fit counts a customer as gone once missing",
+        name,
+        row,
+        label["active"],
+    )
+    return counts, [warning]
 
 
 def _sorted(labels: list[str]) -> list[str]:
