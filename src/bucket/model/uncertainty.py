@@ -48,6 +48,9 @@ class Draws:
     customers_recommended: np.ndarray  # (draws, H + 1): the base under the recommended split
     customers_current: np.ndarray  # (draws, H + 1): under today's split
     decision: Decision  # the split chosen over the draws, and why
+    params: Params | None = None  # each draw's parameters, arrays of shape (draws,)
+    kappa: np.ndarray | None = None  # (draws, J) each channel's response per draw
+    sat: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -373,7 +376,18 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int) -> Draws:
     t_rec = _run_at(ctx, flat, spend, kappa, sat)
     v_rec = score(t_rec, ctx.objective)
     return Draws(
-        split, v_rec, v_cur, ch.refit, ret.refit, grid, t_rec.customers, t_cur.customers, decision
+        split,
+        v_rec,
+        v_cur,
+        ch.refit,
+        ret.refit,
+        grid,
+        t_rec.customers,
+        t_cur.customers,
+        decision,
+        params=flat,
+        kappa=kappa,
+        sat=sat,
     )
 
 
