@@ -95,18 +95,23 @@ def check_config(config: Path | None, cwd: Path | None = None) -> dict[str, Any]
     min = { ltv_to_cac = 3 }
     split_gap = 0.10                 # alert when today's split is 10+ points off the plan's
     mape = 0.25                      # alert when the backtest's worst MAPE exceeds 25 %
+    plans = "plans"                  # saved plans to track (relative to the file)
     """
     path = config_path(config, cwd)
     if path is None:
         return {}
     table = read_toml(path).get("check", {})
-    known = {"window", "max", "min", "split_gap", "mape", "holdout"}
+    known = {"window", "max", "min", "split_gap", "mape", "holdout", "plans"}
     if not isinstance(table, dict) or set(table) - known:
         extra = ", ".join(sorted(set(table) - known)) if isinstance(table, dict) else "[check]"
         raise ConfigError(
             f"{path}, key check.{extra}: unknown setting",
             f"known settings: {', '.join(sorted(known))}",
         )
+    if isinstance(table.get("plans"), str):  # relative to the config file, as experiments
+        table = {**table, "plans": str(path.parent / table["plans"])}
+    elif "plans" in table:
+        raise ConfigError(f"{path}, key check.plans: not a folder name", 'write plans = "plans"')
     return {**table, "_path": str(path)}
 
 

@@ -11,6 +11,7 @@ run is not a check.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bucket.errors import ConfigError
@@ -25,12 +26,23 @@ if TYPE_CHECKING:
 # KPIs that are shares: a threshold above 1 would mean over 100 %, an alert that can never
 # fire (--max churn_rate=3 is 300 %); 3% or 0.03 is what the user means
 SHARES = frozenset({"churn_rate", "retention_rate", "conversion_rate", "retention_share"})
+# keys read off the saved plans (`check --plans DIR`, DESIGN §14); see results/track.py
+TRACK_KEYS = (
+    "forecast_mape_h1",
+    "forecast_bias",
+    "forecast_coverage",
+    "plan_adherence",
+    "parameter_drift_max_z",
+)
+# with --plans and no threshold on a track key: alert when a parameter moved beyond 3 SDs
+DEFAULT_DRIFT = 3.0
 
 
 def threshold(key: str, value: object, where: str) -> float:
     """One threshold as a finite number (``5%`` is 0.05); ValueError says what is wrong."""
-    if key not in KPI_KEYS:
-        raise ValueError(f"{where}: unknown metric {key!r}; choose from {', '.join(KPI_KEYS)}")
+    if key not in KPI_KEYS and key not in TRACK_KEYS:
+        keys = ", ".join((*KPI_KEYS, *TRACK_KEYS))
+        raise ValueError(f"{where}: unknown metric {key!r}; choose from {keys}")
     percent = isinstance(value, str) and value.strip().endswith("%")
     if isinstance(value, str):
         try:
@@ -107,6 +119,43 @@ def config_thresholds(table: dict, path: str) -> dict[str, dict[str, float]]:
     return found
 
 
+def _compare(key: str, value: float | None, limit: float, upper: bool) -> CheckRow:
+    sign = "<=" if upper else ">="
+    ok = value is not None and (value <= limit if upper else value >= limit)
+    status = "undefined" if value is None else "ok" if ok else "breached"
+    return CheckRow(f"{key} {sign} {limit:g}", key, value, limit, status)  # type: ignore[arg-type]
+
+
+def _track_checks(
+    ledger: Ledger, plans: Path | None, limits: dict[tuple[str, bool], float], warnings: list[str]
+) -> list[CheckRow]:
+    """The forecast keys of DESIGN §14 off the saved plans in ``plans``; a key with nothing to
+    compare yet is skipped (said in ``warnings``), not an alert."""
+    if plans is None:
+        if limits:
+            keys = ", ".join(sorted({k for k, _ in limits}))
+            raise ConfigError(f"{keys} need saved plans", "give --plans DIR (plan --save DIR)")
+        return []
+    from bucket.analysis.track import track
+
+    if not limits:
+        limits = {("parameter_drift_max_z", True): DEFAULT_DRIFT}
+    summary = track(plans, ledger).summary
+    rows, skipped = [], []
+    for (key, upper), limit in limits.items():
+        value = getattr(summary, key)
+        if value is None:
+            skipped.append(key)
+            continue
+        rows.append(_compare(key, abs(value) if key == "forecast_bias" else value, limit, upper))
+    if skipped:
+        warnings.append(
+            f"{', '.join(skipped)}: nothing to compare yet in {plans} (no saved plan with later "
+            "periods, or fewer than two plans for drift); skipped"
+        )
+    return rows
+
+
 def run_checks(
     ledger: Ledger,
     settings: PlanSettings,
@@ -118,10 +167,11 @@ def run_checks(
     split_gap: float | None,
     mape: float | None,
     holdout: int | None,
+    plans: Path | None = None,
 ) -> CheckResult:
     from bucket.analysis.metrics import compute_metrics
 
-    if not (maxima or minima or split_gap is not None or mape is not None):
+    if not (maxima or minima or split_gap is not None or mape is not None or plans is not None):
         raise ConfigError(
             "nothing to check",
             "give thresholds such as --max churn_rate=0.06 --min ltv_to_cac=3, or a [check] "
@@ -136,16 +186,16 @@ def run_checks(
         if row.first_period == row.last_period
         else (f"{row.first_period} to {row.last_period}")
     )
-    checks: list[CheckRow] = []
-    for key, limit in maxima.items():
-        value = getattr(row, key)
-        status = "undefined" if value is None else "ok" if value <= limit else "breached"
-        checks.append(CheckRow(f"{key} <= {limit:g}", key, value, limit, status))  # type: ignore[arg-type]
-    for key, limit in minima.items():
-        value = getattr(row, key)
-        status = "undefined" if value is None else "ok" if value >= limit else "breached"
-        checks.append(CheckRow(f"{key} >= {limit:g}", key, value, limit, status))  # type: ignore[arg-type]
+    limits = {(k, True): v for k, v in maxima.items()}
+    limits.update({(k, False): v for k, v in minima.items()})
+    checks = [
+        _compare(key, getattr(row, key), limit, upper)
+        for (key, upper), limit in limits.items()
+        if key not in TRACK_KEYS
+    ]
     warnings = list(res.warnings)
+    tracked = {k: v for k, v in limits.items() if k[0] in TRACK_KEYS}
+    checks += _track_checks(ledger, plans, tracked, warnings)
     if split_gap is not None:
         from bucket.analysis.plan import make_plan
 

@@ -14,6 +14,7 @@ from bucket.cli import (
     plan,  # noqa: F401  (plan, simulate)
     report,  # noqa: F401
     schema,  # noqa: F401
+    track,  # noqa: F401
     validate,  # noqa: F401
 )
 from bucket.cli.app import app

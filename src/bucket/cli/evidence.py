@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -125,6 +126,18 @@ def check(
             show_default=False,
         ),
     ] = None,
+    plans: Annotated[
+        Path | None,
+        typer.Option(
+            "--plans",
+            help="Folder of saved plans (plan --save DIR): checks forecast_mape_h1, "
+            "forecast_bias, forecast_coverage, plan_adherence, parameter_drift_max_z given as "
+            "--max/--min (default --max parameter_drift_max_z=3); keys with nothing to compare "
+            "yet are skipped.",
+            file_okay=False,
+            show_default=False,
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="List every check, not only the breached ones.")
     ] = False,
@@ -147,6 +160,8 @@ def check(
       bucket check ledger.csv --max churn_rate=0.06 --min ltv_to_cac=3
 
       0 7 * * * bucket check /data/ledger.csv --window 3 --max-split-gap 0.1 || notify
+
+      bucket check ledger.csv --plans plans/ --max forecast_mape_h1=0.1 --min forecast_coverage=0.5
     """
     from bucket.analysis.check import config_thresholds, parse_thresholds, run_checks
     from bucket.settings import check_config
@@ -177,6 +192,7 @@ def check(
         split_gap=split_gap if split_gap is not None else cfg.get("split_gap"),
         mape=mape if mape is not None else cfg.get("mape"),
         holdout=holdout or cfg.get("holdout"),
+        plans=plans or (Path(cfg["plans"]) if cfg.get("plans") else None),
     )
     if out.format != "table" or result.breached or verbose:
         shown = result if verbose or out.format != "table" else _only_alerts(result)

@@ -19,6 +19,7 @@ from bucket.cli.options import (
     without_target,
 )
 from bucket.cli.output import emit, spinner, warn_all
+from bucket.cli.track import SaveOpt, save_into
 
 DetailOpt = Annotated[
     bool,
@@ -57,6 +58,7 @@ def plan(
         ),
     ] = None,
     detail: DetailOpt = False,
+    save: SaveOpt = None,
     out: OutputOptions,
     run: RunOptions,
 ) -> None:
@@ -77,6 +79,8 @@ def plan(
       bucket plan ledger.csv --objective target --target-growth 0.2
 
       bucket plan --transactions orders.csv --spend spend.csv
+
+      bucket plan ledger.csv --save plans/   # then, next month: bucket track plans/ ledger.csv
     """
     from bucket.analysis.plan import make_plan
 
@@ -88,9 +92,17 @@ def plan(
         backtest=backtest_h,
     )
     ledger = inputs.load(("acquisition_spend",))
+    given = [*inputs.input_paths(), *model.input_paths()]
     with progress(settings.draws):
-        result = make_plan(ledger, settings, sources)
-    emit(result, out, [*inputs.input_paths(), *model.input_paths()], detail=detail)
+        if save is None:
+            result = make_plan(ledger, settings, sources)
+        else:
+            from bucket.analysis.saved import save_plan
+
+            result, name, saved = save_plan(ledger, settings, sources)
+    if save is not None:  # first: a plan that cannot be saved fails before it is printed
+        save_into(save, name, saved, given, run.quiet)
+    emit(result, out, given, detail=detail)
     warn_all(result.warnings, run.quiet)
 
 

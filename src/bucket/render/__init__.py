@@ -22,6 +22,10 @@ def _view(result: Any, detail: bool = True):
         return views.metrics_view(result)
     if kind == "validate":
         return views.validation_view(result)
+    if kind == "track":
+        from bucket.render.track_views import track_view
+
+        return track_view(result)
     if kind in ("plan", "simulate", "backtest", "check", "cohorts"):
         from bucket.render import evidence_views, plan_views
 

@@ -12,6 +12,7 @@ def schemas() -> dict[str, dict[str, Any]]:
     from bucket.results.cohorts import CohortsResult
     from bucket.results.common import SCHEMA_VERSION, MetricsResult, ValidationResult
     from bucket.results.plan import PlanResult, SimulationResult
+    from bucket.results.track import SavedPlan, TrackResult
 
     models = {
         "metrics": MetricsResult,
@@ -21,6 +22,8 @@ def schemas() -> dict[str, dict[str, Any]]:
         "backtest": BacktestResult,
         "check": CheckResult,
         "cohorts": CohortsResult,
+        "track": TrackResult,
+        "saved-plan": SavedPlan,
     }
     out = {}
     for name, model in models.items():
