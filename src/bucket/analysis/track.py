@@ -19,7 +19,7 @@ import numpy as np
 
 from bucket.analysis.saved import draw_params, model_params, noisy, schedule
 from bucket.errors import ConfigError, InputError, Problem
-from bucket.model.replay import replay
+from bucket.model.replay import Schedule, replay
 from bucket.model.simulate import churn_at
 from bucket.results import track as tr
 
@@ -248,6 +248,24 @@ def restated(ledger: Ledger, saved: tr.SavedPlan) -> list[tr.Restated]:
     return out
 
 
+def interval(
+    saved: tr.SavedPlan, plan: Schedule, rng: np.random.Generator
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """P10 and P90 per period of each series (customers at the end of the period, new,
+    churned) on ``plan``, from the parameter draws plus binomial churn and Poisson new
+    customers."""
+    sample = noisy(saved, plan, rng)
+    paths = {
+        "customers": sample.customers[..., 1:],
+        "new_customers": sample.new,
+        "churned_customers": sample.churned,
+    }
+    low, high = {}, {}
+    for s, x in paths.items():
+        low[s], high[s] = np.percentile(x, [10, 90], axis=0)
+    return low, high
+
+
 def track_plan(ledger: Ledger, name: str, saved: tr.SavedPlan) -> tr.TrackedPlan | None:
     """One saved plan against the periods after it; None when the ledger has none yet."""
     later = _later(ledger, saved)
@@ -258,15 +276,12 @@ def track_plan(ledger: Ledger, name: str, saved: tr.SavedPlan) -> tr.TrackedPlan
     plan = schedule(model, acq, retention)
     point, kappa, sat = model_params(model)
     expected = replay(point, kappa, sat, plan)
-    rng = np.random.default_rng(int(saved.key[:8], 16) + 1)
-    sample = noisy(saved, plan, rng)
-    paths = {"customers": 1, "new_customers": 0, "churned_customers": 0}
-    series = {"customers": "customers", "new_customers": "new", "churned_customers": "churned"}
-    point_s, low, high = {}, {}, {}
-    for s, skip in paths.items():
-        point_s[s] = getattr(expected, series[s])[skip:]
-        lo, hi = np.percentile(getattr(sample, series[s])[..., skip:], [10, 90], axis=0)
-        low[s], high[s] = lo, hi
+    point_s = {
+        "customers": expected.customers[1:],
+        "new_customers": expected.new,
+        "churned_customers": expected.churned,
+    }
+    low, high = interval(saved, plan, np.random.default_rng(int(saved.key[:8], 16) + 1))
     actual = _actuals(later)
     labels = sorted(set(zip(later["ordinal"], later["period"])))
     rows = [
