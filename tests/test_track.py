@@ -163,7 +163,9 @@ def test_eighty_percent_intervals_cover_eighty_percent_of_futures_from_the_plans
     world = replace(
         params,
         n0=np.full(200, params.n0),
-        **{f: np.asarray(getattr(params, f))[pick] for f in ("u", "o", "q", "c_min", "c_base", "k")},
+        **{
+            f: np.asarray(getattr(params, f))[pick] for f in ("u", "o", "q", "c_min", "c_base", "k")
+        },
     )
     futures = replay(world, kappa[pick], sat[pick], plan, rng)
     low, high = interval(saved, plan, np.random.default_rng(7))
@@ -225,3 +227,76 @@ def test_churn_stepping_from_five_to_six_percent_flags_drift(tmp_path):
     control = track(tmp_path / "flat", read_ledger(str(tmp_path / "flat30.csv")))
     churn = next(d for d in control.drift if d.parameter.startswith("churn"))
     assert abs(churn.z) < 2 and not churn.flagged
+
+
+def _bucket(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """The installed command as cron runs it: no terminal, NO_COLOR."""
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "80"}
+    return subprocess.run(
+        [sys.executable, "-m", "bucket", *args],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.slow
+def test_the_monthly_loop_as_cron_runs_it(tmp_path):
+    """README's monthly loop: save on the 1st (twice: one file), EU and plain exports are the
+    same input, track and check exit 0 with nothing to compare, 3 on a breach, 1 on a broken
+    saved plan."""
+    assert invoke("example", str(tmp_path)).exit_code == 0
+    first = _bucket("plan", "saas_monthly.csv", "--save", "plans", "--draws", "40", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = _bucket("plan", "saas_monthly_eu.csv", "--save", "plans", "--draws", "40", cwd=tmp_path)
+    assert again.returncode == 0 and "already holds this plan" in again.stderr
+    assert len(list((tmp_path / "plans").iterdir())) == 1
+    saved = json.loads(next((tmp_path / "plans").iterdir()).read_text())
+    assert saved["command"] == "saved-plan" and saved["as_of"] == "2025-12"
+    quiet = _bucket("check", "saas_monthly.csv", "--plans", "plans", cwd=tmp_path)
+    assert quiet.returncode == 0 and quiet.stdout == "", quiet.stdout + quiet.stderr
+    tracked = _bucket("track", "plans", "saas_monthly.csv", "--json", cwd=tmp_path)
+    assert tracked.returncode == 0
+    assert no_nan_json(tracked.stdout)["plans"] == []
+    # a plan saved 6 months earlier, tracked on the full ledger: a threshold no forecast meets
+    rows = (tmp_path / "saas_monthly.csv").read_text().splitlines()
+    (tmp_path / "early.csv").write_text("\n".join(rows[: 1 + 18 * 3]) + "\n")
+    assert (
+        _bucket("plan", "early.csv", "--save", "plans", "--draws", "40", cwd=tmp_path).returncode
+        == 0
+    )
+    breach = _bucket(
+        "check",
+        "saas_monthly.csv",
+        "--plans",
+        "plans",
+        "--max",
+        "forecast_mape_h1=0.0001",
+        cwd=tmp_path,
+    )
+    assert breach.returncode == 3, breach.stderr
+    assert "forecast_mape_h1" in breach.stdout and "\x1b[" not in breach.stdout
+    table = _bucket("track", "plans", "saas_monthly.csv", cwd=tmp_path)
+    assert table.returncode == 0 and "Plan of 2025-06" in table.stdout
+    (tmp_path / "plans" / "2025-01_0123456789ab.json").write_text("{not json")
+    broken = _bucket("check", "saas_monthly.csv", "--plans", "plans", cwd=tmp_path)
+    assert broken.returncode == 1
+    assert broken.stderr.startswith("Error: ") and broken.stderr.count("\n") == 1
+    assert "Traceback" not in broken.stderr
+
+
+def test_track_and_saved_plan_schemas_are_published():
+    res = invoke("schema", "track")
+    assert res.exit_code == 0, res.stderr
+    assert "forecast_coverage" in res.stdout
+    res = invoke("schema", "saved-plan")
+    assert res.exit_code == 0 and "as_of" in res.stdout
+
+
+def test_check_names_the_folder_a_track_key_needs(tmp_path):
+    res = invoke("check", str(EXAMPLES / "saas_monthly.csv"), "--max", "forecast_bias=0.05")
+    assert res.exit_code == 1
+    assert "--plans" in res.stderr
