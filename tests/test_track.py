@@ -300,3 +300,34 @@ def test_check_names_the_folder_a_track_key_needs(tmp_path):
     res = invoke("check", str(EXAMPLES / "saas_monthly.csv"), "--max", "forecast_bias=0.05")
     assert res.exit_code == 1
     assert "--plans" in res.stderr
+
+
+@pytest.mark.slow
+def test_the_readme_monthly_loop_runs_as_written(tmp_path):
+    """The README's monthly-loop console block, each `$` line run by bash in a folder beside
+    the shipped examples, prints the lines it shows ('...' skips, `echo $?` the exit code)."""
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = readme.split("The monthly loop, on the shipped example", 1)[1]
+    block = block.split("```console\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "examples").symlink_to(root / "examples")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env.update(NO_COLOR="1", COLUMNS="200")
+    steps: list[tuple[str, list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ "):
+            steps.append((line[2:], []))
+        else:
+            steps[-1][1].append(line)
+    assert len(steps) == 4
+    for cmd, shown in steps:
+        done = subprocess.run(
+            ["bash", "-c", cmd], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+        printed = " ".join(done.stdout.split())
+        if "echo $?" not in cmd:
+            assert done.returncode == 0, (cmd, done.stderr)
+        for want in shown:
+            want = " ".join(want.split())
+            if want and want != "...":
+                assert want in printed, f"`{cmd}` printed:\n{done.stdout}"

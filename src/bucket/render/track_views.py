@@ -50,11 +50,11 @@ def _periods(p: TrackedPlan) -> Section:
             inside = v.low <= v.actual <= v.high
             cells += [
                 Cell(fmt.count(v.actual)),
-                Cell(fmt.count(v.replay), None if inside else "warn"),
+                Cell(fmt.count(v.replay) + ("" if inside else " *"), None if inside else "warn"),
             ]
         rows.append(cells)
     return Section(
-        f"Plan of {p.as_of}: its model on the spend made, against what happened",
+        f"Plan of {p.as_of} on the spend made, against what happened",
         ["period", "h", "customers", "model", "new", "model", "churned", "model"],
         rows,
         [False, True, True, True, True, True, True, True],
