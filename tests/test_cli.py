@@ -168,6 +168,8 @@ def test_schema_describes_every_json_output():
         "backtest",
         "check",
         "cohorts",
+        "track",
+        "saved-plan",
     }
     metrics = schemas["metrics"]
     assert metrics["$schema"].startswith("https://json-schema.org/")

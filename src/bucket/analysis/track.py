@@ -325,7 +325,7 @@ def _measures(
     where ``at`` (the earlier plan) stood: churn at its retention spend per customer, ARPU,
     organic and referral inflow, and each channel's paid customers at its spend."""
     params, kappa, sat = draw_params(saved) if draws else model_params(saved.model)
-    out = {
+    out: dict[tuple[str, str | None], np.ndarray] = {
         ("churn at today's retention spend", None): churn_at(
             at.model.retention_per_customer, params
         ),
@@ -369,9 +369,9 @@ def drift(plans: list[tuple[str, tr.SavedPlan]]) -> list[tr.Drift]:
 
 def summary(plans: list[tr.TrackedPlan], drifts: list[tr.Drift]) -> tr.TrackSummary:
     """The check keys (DESIGN §14); null where nothing can be compared yet."""
-    h1 = {s: [] for s in tr.SERIES}
-    signed = {s: [] for s in tr.SERIES}
-    inside = []
+    h1: dict[str, list[float]] = {s: [] for s in tr.SERIES}
+    signed: dict[str, list[float]] = {s: [] for s in tr.SERIES}
+    inside: list[bool] = []
     for p in plans:
         for s in tr.SERIES:
             v = getattr(p.periods[0], s)

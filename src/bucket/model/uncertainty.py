@@ -315,18 +315,10 @@ def _tested_retention(
     return (mu if ctx.sources.get("mu") == "set" else mu_post), k_tested
 
 
-def simulate_draws(ctx: PlanContext, draws: int, seed: int) -> Draws:
-    """``draws`` resampled, refitted and redrawn calibrations, each re-optimised (DESIGN §7), and
-    the split decided over them (``decide``)."""
+def _draw_params(ctx: PlanContext, s: _Resample, ch: _ChannelDraws, ret: _RetentionDraws):
+    """Each draw's Params, shaped ``shape``: a draw whose retention does not work keeps its
+    observed churn at any spend."""
     obs, cal = ctx.obs, ctx.cal
-    rng = np.random.default_rng(seed)
-    s = _resample(ctx, rng, draws)
-    rho, mu, phi = (_draw_assumption(ctx, rng, draws, name) for name in ("rho", "mu", "phi"))
-    mu, k_tested = _tested_retention(ctx, rng, mu)
-    ch = _channel_draws(ctx, s.idx, phi, rng)
-    kappa, sat = ch.kappa, ch.sat
-    ret = _retention_draws(ctx, s, mu, rho, ch.mcac, k_tested)
-
     works = ret.gap > 0
     c_min_eff = np.where(works, ret.c_min, s.c_obs)
     c_base_eff = np.where(works, ret.c_base, s.c_obs)
@@ -353,6 +345,21 @@ def simulate_draws(ctx: PlanContext, draws: int, seed: int) -> Draws:
             pools=ctx.params.pools,
         )
 
+    return params
+
+
+def simulate_draws(ctx: PlanContext, draws: int, seed: int) -> Draws:
+    """``draws`` resampled, refitted and redrawn calibrations, each re-optimised (DESIGN §7), and
+    the split decided over them (``decide``)."""
+    rng = np.random.default_rng(seed)
+    s = _resample(ctx, rng, draws)
+    rho, mu, phi = (_draw_assumption(ctx, rng, draws, name) for name in ("rho", "mu", "phi"))
+    mu, k_tested = _tested_retention(ctx, rng, mu)
+    ch = _channel_draws(ctx, s.idx, phi, rng)
+    kappa, sat = ch.kappa, ch.sat
+    ret = _retention_draws(ctx, s, mu, rho, ch.mcac, k_tested)
+
+    params = _draw_params(ctx, s, ch, ret)
     grid = grid_scores(
         params((draws, 1)),
         kappa[:, None, :],
