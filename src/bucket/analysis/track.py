@@ -186,7 +186,9 @@ def _today(saved: tr.SavedPlan, budget: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def _payoff(saved, plan, today, actual_end: float, adhered: float | None) -> tr.Payoff:
     """The replay at the spend made minus the replay at today's split (customers at the last
-    tracked period), across the draws, against how wrong the replay is there."""
+    tracked period), against how wrong the replay is there (DESIGN §14): a gain the model's
+    own error could explain is not a verdict. The draws' spread is reported beside it; it is
+    the spread of the plan's assumptions, which the months since have not narrowed."""
     params, kappa, sat = draw_params(saved)
     point, k0, s0 = model_params(saved.model)
     diff = replay(params, kappa, sat, plan).customers[..., -1]
@@ -195,7 +197,10 @@ def _payoff(saved, plan, today, actual_end: float, adhered: float | None) -> tr.
     gain = float(made - replay(point, k0, s0, today).customers[-1])
     low, high = (float(x) for x in np.percentile(diff, [10, 90]))
     error = abs(actual_end - float(made))
-    size = f"{gain:+,.0f} customers against today's split (P10–P90 {low:+,.0f} to {high:+,.0f})"
+    size = (
+        f"{gain:+,.0f} customers against today's split (its assumptions allowed {low:+,.0f} "
+        f"to {high:+,.0f})"
+    )
     if adhered is not None and adhered < FOLLOWED:
         verdict = "not followed"
         statement = (
@@ -203,21 +208,23 @@ def _payoff(saved, plan, today, actual_end: float, adhered: float | None) -> tr.
             "recommendation itself is untested; the retention test the plan suggested would "
             "measure what it rests on."
         )
-    elif gain - error > 0 and low > 0:
+    elif gain - error > 0:
         verdict = "paid off"
         statement = (
-            f"The spend made paid off: {size}, beyond the model's error here ({error:,.0f})."
+            f"By the plan's model the spend made paid off: {size}, more than the model's error "
+            f"at the last period ({error:,.0f})."
         )
-    elif gain + error < 0 and high < 0:
+    elif gain + error < 0:
         verdict = "cost"
         statement = (
-            f"The spend made cost customers: {size}, beyond the model's error ({error:,.0f})."
+            f"By the plan's model the spend made cost customers: {size}, more than the model's "
+            f"error at the last period ({error:,.0f})."
         )
     else:
         verdict = "cannot tell yet"
         statement = (
-            f"Cannot tell yet: {size}, within the model's error here ({error:,.0f} customers) "
-            "or the draws' spread."
+            f"Cannot tell yet: {size}, within the model's error at the last period "
+            f"({error:,.0f} customers)."
         )
     return tr.Payoff(gain, low, high, error, verdict, statement)  # type: ignore[arg-type]
 
