@@ -201,7 +201,7 @@ def test_example_events_go_through_the_writer(tmp_path, kind):
     --force."""
     import pandas as pd
 
-    from bucket.analysis.sample import csv_text, event_files
+    from bucket.analysis.sample import csv_text, event_files, spend_name
 
     files = event_files(kind, 3000)
     assert invoke("example", str(tmp_path), f"--{kind}", "--rows", "3000").exit_code == 0
@@ -213,13 +213,14 @@ def test_example_events_go_through_the_writer(tmp_path, kind):
         "customer_id,date,amount,channel\n" if kind == "transactions" else "customer_id,start,end"
     )
     assert csv_text(pd.DataFrame({"a": [], "b": []})) == "a,b\n"
-    (tmp_path / "spend.csv").write_text("mine\n")
+    spend = spend_name(kind)
+    (tmp_path / spend).write_text("mine\n")
     again = invoke("example", str(tmp_path), f"--{kind}", "--rows", "3000")
     assert again.exit_code == 2 and "--force" in again.stderr
-    assert (tmp_path / "spend.csv").read_text() == "mine\n"
+    assert (tmp_path / spend).read_text() == "mine\n"
     forced = invoke("example", str(tmp_path), f"--{kind}", "--rows", "3000", "--force")
     assert forced.exit_code == 0
-    assert (tmp_path / "spend.csv").read_text(encoding="utf-8") == files["spend.csv"]
+    assert (tmp_path / spend).read_text(encoding="utf-8") == files[spend]
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 
 
@@ -322,3 +323,17 @@ def test_shell_completion_is_offered_and_completes_commands():
         timeout=60,
     )
     assert "plan" in done.stdout.split()
+
+
+def test_example_transactions_and_subscriptions_share_a_folder(tmp_path):
+    """Each events example writes its own spend file, so one folder holds both (no --force)."""
+    for kind in ("transactions", "subscriptions"):
+        res = invoke("example", str(tmp_path), f"--{kind}", "--rows", "2000")
+        assert res.exit_code == 0, res.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == [
+        "spend.csv",
+        "subscriptions.csv",
+        "subscriptions_spend.csv",
+        "transactions.csv",
+    ]

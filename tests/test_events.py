@@ -277,7 +277,7 @@ def test_example_subscriptions_recover_their_sbg_parameters(tmp_path):
         "--subscriptions",
         subs,
         "--spend",
-        str(tmp_path / "spend.csv"),
+        str(tmp_path / "subscriptions_spend.csv"),
         "--json",
         "--draws",
         "0",

@@ -367,7 +367,8 @@ def subscriptions_frame(rows: int = 20_000, seed: int = SEED, months: int = 24):
 
 def event_files(kind: str, rows: int, seed: int = SEED) -> dict[str, str]:
     """File name → CSV text of a synthetic events table (``kind``: transactions or
-    subscriptions, about ``rows`` rows) and the spend.csv that goes with it."""
+    subscriptions, about ``rows`` rows) and the spend file that goes with it: spend.csv for
+    transactions, subscriptions_spend.csv for subscriptions (so both fit in one folder)."""
     import pandas as pd
 
     if kind == "subscriptions":
@@ -379,7 +380,12 @@ def event_files(kind: str, rows: int, seed: int = SEED) -> dict[str, str]:
     else:
         tx = transactions_frame(rows, seed)
         spend = spend_frame(tx, seed)
-    return {f"{kind}.csv": csv_text(tx), "spend.csv": csv_text(spend)}
+    return {f"{kind}.csv": csv_text(tx), spend_name(kind): csv_text(spend)}
+
+
+def spend_name(kind: str) -> str:
+    """The spend file ``bucket example --transactions`` / ``--subscriptions`` writes."""
+    return "spend.csv" if kind == "transactions" else f"{kind}_spend.csv"
 
 
 def csv_text(frame) -> str:

@@ -39,7 +39,7 @@ def example(
         typer.Option(
             "--subscriptions",
             help="Write a synthetic subscriptions table "
-            "(subscriptions.csv) and its spend.csv instead of the ledgers.",
+            "(subscriptions.csv) and its subscriptions_spend.csv instead of the ledgers.",
         ),
     ] = False,
     rows: Annotated[
@@ -96,12 +96,12 @@ def example(
 
 
 def _write_events(directory: Path, rows: int, force: bool, kind: str) -> None:
-    """transactions.csv (or subscriptions.csv) and spend.csv, rendered by the core and written
-    by the one writer (atomically, each only once it is whole)."""
-    from bucket.analysis.sample import event_files
+    """transactions.csv and spend.csv (or subscriptions.csv and subscriptions_spend.csv),
+    rendered by the core and written by the one writer (atomically, each only once whole)."""
+    from bucket.analysis.sample import event_files, spend_name
     from bucket.errors import OutputError
 
-    targets = [directory / f"{kind}.csv", directory / "spend.csv"]
+    targets = [directory / f"{kind}.csv", directory / spend_name(kind)]
     existing = [str(p) for p in targets if p.exists()]
     if existing and not force:
         raise typer.BadParameter(
