@@ -1,67 +1,39 @@
-"""The report's charts as inline SVG, drawn with matplotlib (imported only by `bucket report`).
+"""The report's charts as inline SVG, written with the kit in `render/chart_svg.py`.
 
-Text stays text (``svg.fonttype = none``: small files, selectable, the browser's own sans-serif
-font, nothing fetched), ids are salted so the same input gives the same page, and every figure
-scales to the width of the page (viewBox, no fixed size).
+Text stays text (small, selectable, the page's own sans-serif font, nothing fetched), ids are
+named after the chart so the same input gives the same page, and every chart scales to the
+width of its column (a viewBox, no fixed size) with text that stays readable on a phone.
 """
 
 from __future__ import annotations
 
-import io
-import re
 from html import escape
 from typing import TYPE_CHECKING
+
+from bucket.render.chart_svg import (
+    INK,
+    MUTED,
+    PAD,
+    ROW,
+    WIDTH,
+    Axis,
+    Key,
+    Panel,
+    categories,
+    document,
+    linear,
+    log_axis,
+    num,
+    percent,
+    text,
+    text_width,
+)
 
 if TYPE_CHECKING:
     from bucket.analysis.report import Report
 
-INK, MUTED, GRID_C = "#1f2933", "#7b8794", "#e4e7eb"
 ACQ, RET, TODAY, REC = "#2f6fb3", "#d9822b", "#7b8794", "#1a7f5a"
-
-
-def _setup():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update(
-        {
-            "svg.fonttype": "none",
-            "svg.hashsalt": "bucket",
-            "font.family": "sans-serif",
-            "font.sans-serif": ["Helvetica", "Arial", "DejaVu Sans"],
-            "font.size": 10,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "axes.edgecolor": MUTED,
-            "axes.labelcolor": INK,
-            "xtick.color": MUTED,
-            "ytick.color": MUTED,
-            "axes.grid": True,
-            "grid.color": GRID_C,
-            "grid.linewidth": 0.6,
-            "legend.frameon": False,
-            "figure.dpi": 100,
-            "lines.linewidth": 2,
-            "axes.axisbelow": True,
-            "text.parse_math": False,  # "$5 off" is a channel name, not a formula
-        }
-    )
-    return plt
-
-
-def _svg(fig) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    text = buf.getvalue()
-    text = text[text.index("<svg") :]  # drop the XML prolog and doctype: inline in HTML
-    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)  # RDF boilerplate
-    # scale with the page: keep the viewBox, let CSS set the size
-    return re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 role="img"', text, count=1)
+SHARE = "share of the budget on acquisition"
 
 
 def _short(name: str, most: int = 24) -> str:
@@ -69,289 +41,283 @@ def _short(name: str, most: int = 24) -> str:
     return name if len(name) <= most else name[: most - 1].rstrip() + "…"
 
 
-def _pct_axis(ax, which: str = "x") -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    f = FuncFormatter(lambda v, _: f"{100 * v:.0f} %")
-    (ax.xaxis if which == "x" else ax.yaxis).set_major_formatter(f)
-
-
-def _num_axis(ax) -> None:
-    from matplotlib.ticker import FuncFormatter
-
-    def f(v, _):
-        a = abs(v)
-        if a >= 1e6:
-            return f"{v / 1e6:,.1f} M"
-        if a >= 1e4:
-            return f"{v / 1e3:,.0f} k"
-        return f"{v:,.0f}"
-
-    ax.yaxis.set_major_formatter(FuncFormatter(f))
+def _money(r: Report) -> str:
+    return f" ({r.plan.currency})" if r.plan.currency else ""
 
 
 def objective_chart(r: Report) -> str:
-    plt = _setup()
     p = r.plan
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    if r.objective_band is not None:
-        ax.fill_between(
-            r.shares,
-            r.objective_band.p10,
-            r.objective_band.p90,
-            color=REC,
-            alpha=0.15,
-            linewidth=0,
-            label="P10–P90 across scenarios",
-        )
-    ax.plot(r.shares, r.objective, color=REC, label="calibrated model")
-    ax.axvline(p.recommendation.acquisition_share, color=REC, linestyle="--", linewidth=1)
-    ax.plot(
-        [p.recommendation.acquisition_share],
-        [p.recommendation.objective],
-        "o",
-        color=REC,
-        markersize=8,
-        label=f"recommended ({100 * p.recommendation.acquisition_share:.0f} %)",
+    rec, cur, band = p.recommendation, p.current, r.objective_band
+    low = min([*r.objective, *(band.p10 if band is not None else [])])
+    values = [*r.objective, rec.objective, cur.objective, *(band.p90 if band else [])]
+    label = {"value": "customer equity", "profit": "profit"}.get(
+        p.objective, "customers at horizon"
     )
-    ax.plot(
-        [p.current.acquisition_share],
-        [p.current.objective],
-        "D",
-        color=TODAY,
-        markersize=7,
-        label=f"today ({100 * p.current.acquisition_share:.0f} %, today's channel mix)",
-    )
-    _pct_axis(ax)
-    _num_axis(ax)
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("share of the budget on acquisition")
-    ax.set_ylabel(
-        {"value": "customer equity", "profit": "profit"}.get(p.objective, "customers at horizon")
-    )
-    low = min([*r.objective, *(r.objective_band.p10 if r.objective_band is not None else [])])
-    if low >= 0:  # from zero: a cropped axis would make a few per cent look like a cliff
-        ax.set_ylim(bottom=0)
-    ax.legend(loc="best", fontsize=9)
-    return _svg(fig)
+    # from zero when it can: a cropped axis would make a few per cent look like a cliff
+    y = linear(0.0 if low >= 0 else min([*values, low]), max(values), label)
+    keys = [
+        *([Key("P10–P90 across scenarios", REC, patch=True, opacity=0.15)] if band else []),
+        Key("calibrated model", REC),
+        Key(f"recommended ({100 * rec.acquisition_share:.0f} %)", REC, marker="circle", line=False),
+        Key(
+            f"today ({100 * cur.acquisition_share:.0f} %, today's channel mix)",
+            TODAY,
+            marker="diamond",
+            line=False,
+        ),
+    ]
+    panel = Panel("objective", linear(0.0, 1.0, SHARE, percent), y, keys)
+    if band is not None:
+        panel.band(r.shares, band.p10, band.p90, REC)
+    panel.line(r.shares, r.objective, REC)
+    panel.vline(rec.acquisition_share, REC, "5 3", 1.0)
+    panel.point(rec.acquisition_share, rec.objective, "circle", REC, 6.0)
+    panel.point(cur.acquisition_share, cur.objective, "diamond", TODAY, 5.0)
+    return document([panel], f"{label} against the acquisition share")
 
 
 def marginal_chart(r: Report) -> str:
-    plt = _setup()
     p = r.plan
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    xs = r.marginal_shares
-
-    def line(ys, color, label):
-        pts = [(x, y) for x, y in zip(xs, ys) if y is not None and y > 0]
-        if pts:
-            ax.plot([a for a, _ in pts], [b for _, b in pts], color=color, label=label)
-
-    line(r.marginal_acquisition, ACQ, "acquisition: cost of the next customer won")
-    line(r.marginal_retention, RET, "retention: cost of the next customer kept")
-    ax.axvline(
-        p.recommendation.acquisition_share,
-        color=REC,
-        linestyle="--",
-        linewidth=1,
-        label=f"recommended ({100 * p.recommendation.acquisition_share:.0f} %)",
-    )
-    ax.axvline(
-        p.current.acquisition_share,
-        color=TODAY,
-        linestyle=":",
-        linewidth=1.2,
-        label=f"today ({100 * p.current.acquisition_share:.0f} %)",
-    )
+    rec, cur = p.recommendation.acquisition_share, p.current.acquisition_share
     values = [
-        y for y in (*r.marginal_acquisition, *r.marginal_retention) if y is not None and y > 0
+        v for v in (*r.marginal_acquisition, *r.marginal_retention) if v is not None and v > 0
     ]
+    label = f"cost per customer's worth{_money(r)}"
     if values:
-        ax.set_yscale("log")
         lo, hi = min(values), max(values)
-        ax.set_ylim(lo / 1.3, min(hi * 1.3, lo * 1e3))
-        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
-    _pct_axis(ax)
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("share of the budget on acquisition")
-    ax.set_ylabel(f"cost per customer's worth{' (' + p.currency + ')' if p.currency else ''}")
-    ax.legend(loc="best", fontsize=9)
-    return _svg(fig)
+        y = log_axis(lo / 1.3, min(hi * 1.3, lo * 1e3), label)
+    else:
+        y = linear(0.0, 1.0, label)
+    keys = [
+        Key("acquisition: cost of the next customer won", ACQ),
+        Key("retention: cost of the next customer kept", RET),
+        Key(f"recommended ({100 * rec:.0f} %)", REC, dash="5 3"),
+        Key(f"today ({100 * cur:.0f} %)", TODAY, dash="2 3"),
+    ]
+    panel = Panel("marginal", linear(0.0, 1.0, SHARE, percent), y, keys)
+    panel.line(r.marginal_shares, r.marginal_acquisition, ACQ)
+    panel.line(r.marginal_shares, r.marginal_retention, RET)
+    panel.vline(rec, REC, "5 3", 1.0)
+    panel.vline(cur, TODAY, "2 3", 1.4)
+    return document([panel], "the marginal cost of a customer on each side against the split")
 
 
 def base_chart(r: Report) -> str:
-    plt = _setup()
-    fig, ax = plt.subplots(figsize=(8, 3.6))
     x = list(range(len(r.periods)))
-    for ys, band, color, label in (
+    series = (
         (r.base_current, r.band_current, TODAY, "today's split"),
         (r.base_recommended, r.band_recommended, REC, "recommended"),
-    ):
+    )
+    values = [v for ys, band, _, _ in series for v in (*ys, *(band.p10 + band.p90 if band else []))]
+    keys = [
+        Key(label + (" (band: P10–P90)" if band is not None else ""), color)
+        for _, band, color, label in series
+    ]
+    panel = Panel(
+        "base", categories(r.periods), linear(min(values), max(values), "customers"), keys
+    )
+    for _, band, color, _ in series:
         if band is not None:
-            ax.fill_between(x, band.p10, band.p90, color=color, alpha=0.15, linewidth=0)
-        ax.plot(x, ys, color=color, label=label + (" (band: P10–P90)" if band is not None else ""))
-    step = -(-len(x) // 7)  # at most 7 labels
-    ax.set_xticks(x[::step], r.periods[::step])
-    _num_axis(ax)
-    ax.set_ylabel("customers")
-    ax.legend(loc="best", fontsize=9)
-    return _svg(fig)
+            panel.band(x, band.p10, band.p90, color)
+    for ys, _, color, _ in series:
+        panel.line(x, ys, color)
+    return document([panel], "customers over the horizon, today's split and the recommendation")
 
 
 def channel_chart(r: Report) -> str:
-    plt = _setup()
+    """Two bars a channel, today's and the recommended spend, each with its marginal CAC, under
+    the channel's name (a row of its own: a long name needs no room beside the bars)."""
     cur, rec = r.plan.current.channels, r.plan.recommendation.channels
     names = [c.channel or "all" for c in cur]
-    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.7 * max(len(names), 1)))
-    y = list(range(len(names)))
-    h = 0.38
-    ax.barh(
-        [i + h / 2 for i in y], [c.acquisition_spend for c in cur], h, color=TODAY, label="today"
-    )
-    ax.barh(
-        [i - h / 2 for i in y],
-        [c.acquisition_spend for c in rec],
-        h,
-        color=ACQ,
-        label="recommended",
-    )
+    notes = [
+        [
+            f"marginal CAC {'—' if c.marginal_cac is None else f'{c.marginal_cac:,.0f}'}"
+            for c in pair
+        ]
+        for pair in zip(cur, rec)
+    ]
+    room = max((text_width(n) for pair in notes for n in pair), default=0.0) + 8
     top = max([c.acquisition_spend for c in (*cur, *rec)] + [1.0])
-    for i, (a, b) in enumerate(zip(cur, rec)):
-        for off, c in ((h / 2, a), (-h / 2, b)):
-            cac = "—" if c.marginal_cac is None else f"{c.marginal_cac:,.0f}"
-            ax.text(
-                c.acquisition_spend + top * 0.01,
-                i + off,
-                f"marginal CAC {cac}",
-                va="center",
-                fontsize=8,
-                color=INK,
-            )
-    ax.set_yticks(y, [_short(n) for n in names])
-    for i, tick in enumerate(ax.get_yticklabels()):
-        tick.set_gid(f"channel-{i}")
-    ax.invert_yaxis()
-    ax.set_xlim(0, top * 1.35)
-    from matplotlib.ticker import FuncFormatter
-
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.set_xlabel(
-        f"acquisition spend per {r.plan.frequency}"
-        + (f" ({r.plan.currency})" if r.plan.currency else "")
-    )
-    ax.grid(axis="y", visible=False)
-    # above the bars, so it covers no label however few channels there are
-    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize=9)
-    svg = _svg(fig)
-    for i, name in enumerate(names):  # the whole name as a tooltip on its (shortened) label
-        svg = svg.replace(
-            f'<g id="channel-{i}">', f'<g id="channel-{i}"><title>{escape(name)}</title>', 1
+    width = WIDTH - 2 * PAD - 36  # the plot, less half the last tick's label
+    x = linear(0.0, top * width / (width - room), f"acquisition spend per {r.plan.frequency}")
+    x = Axis(x.lo, x.hi, x.ticks, x.label + _money(r))
+    rows = max(len(names), 1)
+    keys = [Key("today", TODAY, patch=True), Key("recommended", ACQ, patch=True)]
+    panel = Panel("channels", x, Axis(float(rows), 0.0, []), keys, height=62.0 * rows, left=PAD + 4)
+    for i, name in enumerate(names):
+        y = panel.py(i)
+        panel.raw(
+            f'<g id="channel-{i}"><title>{escape(name)}</title>'
+            f"{text(PAD + 4, y + 16, _short(name), fill=INK, font_weight='600')}</g>"
         )
-    return svg
+        for j, (c, color) in enumerate(((cur[i], TODAY), (rec[i], ACQ))):
+            by, end = y + 23 + 18 * j, panel.px(c.acquisition_spend)
+            panel.raw(
+                f'<rect x="{num(panel.x0)}" y="{num(by)}" width="{num(end - panel.x0)}" '
+                f'height="15" fill="{color}"/>' + text(end + 4, by + 12, notes[i][j], fill=INK)
+            )
+    return document([panel], "acquisition spend per channel, today and recommended")
 
 
-def backtest_chart(r: Report) -> str | None:
+def _backtest_base(r: Report) -> Panel | None:
+    """The customer base, actual and forecast over the held-out periods."""
     bt = r.backtest
-    if bt is None:
-        return None
-    plt = _setup()
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8, 3.4), gridspec_kw={"width_ratios": [3, 2]})
-    hist = [
-        (row.period, row.customers_end)
+    assert bt is not None
+    hist_ok = [
+        (row.period or "", row.customers_end)
         for row in r.metrics.periods
         if row.customers_end is not None
     ]
-    labels = [p for p, _ in hist]
-    ax.plot(range(len(hist)), [v for _, v in hist], color=INK, label="actual")
-    pos = {p: i for i, p in enumerate(labels)}
+    labels = [label for label, _ in hist_ok]
+    pos = {label: i for i, label in enumerate(labels)}
     pred = [
         (pos[b.period], b.predicted.customers)
         for b in bt.periods
         if b.period in pos and b.predicted.customers is not None
     ]
+    xs, ys = [i for i, _ in pred], [v for _, v in pred]
     if pred:
         start = pos[bt.periods[0].period] - 1
-        xs = ([start] if start >= 0 else []) + [i for i, _ in pred]
-        ys = ([hist[start][1]] if start >= 0 else []) + [v for _, v in pred]
-        ax.plot(xs, ys, "o--", color=ACQ, markersize=4, label="forecast (held out)")
-        ax.axvspan(pred[0][0] - 0.5, pred[-1][0] + 0.5, color=ACQ, alpha=0.06, linewidth=0)
-    step = -(-len(labels) // 5)
-    ax.set_xticks(range(0, len(labels), step), labels[::step])
-    _num_axis(ax)
-    ax.set_title("customer base", fontsize=10, color=INK)
-    ax.legend(loc="best", fontsize=8)
-    names = [b.period for b in bt.periods]
+        if start >= 0:
+            xs, ys = [start, *xs], [hist_ok[start][1], *ys]
+    values = [v for _, v in hist_ok] + ys
+    if not values:
+        return None
+    keys = [Key("actual", INK), Key("forecast (held out)", ACQ, dash="5 3", marker="circle")]
+    panel = Panel(
+        "backtest-base",
+        categories(labels, margin=0.5),
+        linear(min(values), max(values)),
+        keys,
+        height=170.0,
+        title="customer base",
+    )
+    panel.line(range(len(hist_ok)), [v for _, v in hist_ok], INK)
+    if pred:
+        panel.span(pred[0][0] - 0.5, pred[-1][0] + 0.5, ACQ)
+        panel.line(xs, ys, ACQ, dash="5 3", dots=3.5)
+    return panel
+
+
+def _backtest_flows(r: Report, top: float) -> Panel | None:
+    """New and churned customers in the held-out periods, actual and forecast."""
+    bt = r.backtest
+    assert bt is not None
+    flows = [
+        (key, color, label)
+        for key, color, label in (
+            ("new_customers", ACQ, "new"),
+            ("churned_customers", RET, "churned"),
+        )
+        if any(getattr(b.actual, key) is not None for b in bt.periods)
+    ]
+    values = [
+        v
+        for key, _, _ in flows
+        for b in bt.periods
+        for v in (getattr(b.actual, key), getattr(b.predicted, key))
+        if v is not None
+    ]
+    if not values:
+        return None
+    keys = [
+        Key(f"{label}: {kind}", color, dash=dash, marker=dot)
+        for _, color, label in flows
+        for kind, dash, dot in (("actual", None, None), ("forecast", "5 3", "circle"))
+    ]
+    names = [b.period or "" for b in bt.periods]
+    y = linear(min(values), max(values))
+    panel = Panel(
+        "backtest-flows",
+        categories(names, margin=0.2),
+        y,
+        keys,
+        height=150.0,
+        top=top,
+        title="flows in the held-out periods",
+    )
     x = range(len(names))
-    for key, color, label in (("new_customers", ACQ, "new"), ("churned_customers", RET, "churned")):
-        act = [getattr(b.actual, key) for b in bt.periods]
-        prd = [getattr(b.predicted, key) for b in bt.periods]
-        if any(v is not None for v in act):
-            ax2.plot(
-                x,
-                [v if v is not None else float("nan") for v in act],
-                "-",
-                color=color,
-                label=f"{label}: actual",
-            )
-            ax2.plot(
-                x,
-                [v if v is not None else float("nan") for v in prd],
-                "o--",
-                color=color,
-                markersize=4,
-                alpha=0.8,
-                label=f"{label}: forecast",
-            )
-    ax2.set_xticks(list(x), names)
-    _num_axis(ax2)
-    ax2.set_title("flows in the held-out periods", fontsize=10, color=INK)
-    ax2.legend(loc="best", fontsize=7)
-    fig.tight_layout()
-    return _svg(fig)
+    for key, color, _ in flows:
+        panel.line(x, [getattr(b.actual, key) for b in bt.periods], color)
+        panel.line(x, [getattr(b.predicted, key) for b in bt.periods], color, dash="5 3", dots=3.5)
+    return panel
+
+
+def backtest_chart(r: Report) -> str | None:
+    if r.backtest is None:
+        return None
+    base = _backtest_base(r)
+    flows = _backtest_flows(r, base.bottom + 8 if base else 0.0)
+    panels = [p for p in (base, flows) if p is not None]
+    return document(panels, "backtest: forecast against actual") if panels else None
 
 
 def cohort_chart(r: Report) -> str | None:
     co = r.cohorts
     if co is None:
         return None
-    plt = _setup()
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    for i, row in enumerate(co.cohorts):
-        ax.plot(
-            range(len(row.survival)),
-            row.survival,
-            color=MUTED,
-            linewidth=0.8,
-            alpha=0.7,
-            label="observed cohorts" if i == 0 else None,
-        )
     ages = [pt.age for pt in co.projection]
-    if any(pt.survival_sbg is not None for pt in co.projection):
-        ax.plot(
-            ages,
-            [pt.survival_sbg for pt in co.projection],
-            color=REC,
-            linewidth=2.5,
-            label="sBG fit (pooled)",
-        )
-    ax.plot(
-        ages,
-        [pt.survival_constant for pt in co.projection],
-        "--",
-        color=RET,
-        linewidth=1.8,
-        label="constant churn",
+    oldest = max([len(row.survival) - 1 for row in co.cohorts] + ages + [1])
+    x = linear(0.0, float(oldest), f"age ({r.plan.frequency}s since the first purchase)")
+    y = Axis(0.0, 1.02, [(t / 5, percent(t / 5)) for t in range(6)], "still active")
+    sbg = any(pt.survival_sbg is not None for pt in co.projection)
+    keys = [
+        Key("observed cohorts", MUTED),
+        *([Key("sBG fit (pooled)", REC)] if sbg else []),
+        Key("constant churn", RET, dash="6 3"),
+    ]
+    panel = Panel("cohorts", x, y, keys)
+    for row in co.cohorts:
+        panel.line(range(len(row.survival)), row.survival, MUTED, width=0.8, opacity=0.7)
+    if sbg:
+        panel.line(ages, [pt.survival_sbg for pt in co.projection], REC, width=2.5)
+    panel.line(ages, [pt.survival_constant for pt in co.projection], RET, width=1.8, dash="6 3")
+    return document([panel], "cohort survival, the sBG fit and constant churn")
+
+
+def _arrow(panel: Panel, start: tuple[float, float], end: tuple[float, float]) -> str:
+    """A grey arrow between two points, stopping short of the markers on them."""
+    (ax, ay), (bx, by) = (
+        (panel.px(start[0]), panel.py(start[1])),
+        (panel.px(end[0]), panel.py(end[1])),
     )
-    _pct_axis(ax, "y")
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel(f"age ({r.plan.frequency}s since the first purchase)")
-    ax.set_ylabel("still active")
-    ax.legend(loc="best", fontsize=9)
-    return _svg(fig)
+    length = ((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5
+    if length < 16:
+        return ""
+    ux, uy = (bx - ax) / length, (by - ay) / length
+    ax, ay, bx, by = ax + 6 * ux, ay + 6 * uy, bx - 7 * ux, by - 7 * uy
+    head = " ".join(
+        f"{num(bx - 8 * ux + s * 4 * uy)},{num(by - 8 * uy - s * 4 * ux)}" for s in (1, -1)
+    )
+    return (
+        f'<line x1="{num(ax)}" y1="{num(ay)}" x2="{num(bx)}" y2="{num(by)}" stroke="{MUTED}" '
+        f'stroke-width="1.2"/><polygon points="{num(bx)},{num(by)} {head}" fill="{MUTED}"/>'
+    )
+
+
+def _worth_labels(panel: Panel, points: list[tuple[str, float, float, float]]) -> None:
+    """Each channel's name beside its recommended point (name, today's cost, recommended cost,
+    worth), on the side its arrow does not come from unless the name would leave the chart;
+    a name that would cover one placed before it moves down, with a line back to its point."""
+    placed: list[tuple[float, float, float]] = []  # left, right, baseline
+    order = sorted(range(len(points)), key=lambda i: panel.py(points[i][3]))
+    for i in order:
+        name, x0, x1, y1 = points[i]
+        label, at, y = _short(name), panel.px(x1), panel.py(y1) + 5
+        w = text_width(label)
+        end = at + 9 + w > WIDTH - PAD or (x0 > x1 and at - 9 - w >= PAD)
+        left = at - 9 - w if end else at + 9
+        while any(a < left + w and left < b and abs(base - y) < ROW for a, b, base in placed):
+            y += 4
+        placed.append((left, left + w, y))
+        lead = ""
+        if y - panel.py(y1) > 12:
+            lead = (
+                f'<line x1="{num(at)}" y1="{num(panel.py(y1) + 5)}" x2="{num(at - 6 if end else at + 6)}" '
+                f'y2="{num(y - 5)}" stroke="{MUTED}" stroke-width="0.8"/>'
+            )
+        where = text(at - 9 if end else at + 9, y, label, "end" if end else "start")
+        panel.raw(f'<g id="worth-{i}"><title>{escape(name)}</title>{lead}{where}</g>')
 
 
 def worth_chart(r: Report) -> str | None:
@@ -375,33 +341,24 @@ def worth_chart(r: Report) -> str | None:
     ]
     if r.plan.pools is None or not points:
         return None
-    plt = _setup()
-    fig, ax = plt.subplots(figsize=(8, 4.2))
-    for i, (name, x0, y0, x1, y1, _) in enumerate(points):
-        ax.annotate(
-            "", xy=(x1, y1), xytext=(x0, y0), arrowprops={"arrowstyle": "->", "color": MUTED}
-        )
-        ax.scatter([x0], [y0], s=40, color=TODAY, zorder=3)
-        ax.scatter([x1], [y1], s=50, color=ACQ, zorder=3)
-        label = f"  {_short(name or 'all')}"
-        ax.text(x1, y1, label, va="center", fontsize=9, color=INK, gid=f"worth-{i}")
     funded = [(x1, y1) for _, _, _, x1, y1, a in points if a > 0.01 * r.plan.budget]
-    if funded:  # worth per unit of money at the margin, equal across funded channels
-        slope = sum(y / x for x, y in funded) / len(funded)
-        top = max(max(p[1], p[3]) for p in points) * 1.15
-        ax.plot([0, top], [0, slope * top], color=REC, lw=1, ls="--", label="equal worth per unit")
-    ax.scatter([], [], color=TODAY, label="today")
-    ax.scatter([], [], color=ACQ, label="recommended")
-    _num_axis(ax)
-    ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
-    money = f" ({r.plan.currency})" if r.plan.currency else ""
-    ax.set_xlabel(f"marginal CAC: cost of the channel's next paid customer{money}")
-    ax.set_ylabel(f"what that customer is worth{money}")
-    ax.legend(loc="upper left", fontsize=9)
-    svg = _svg(fig)
-    for i, p in enumerate(points):
-        svg = svg.replace(
-            f'<g id="worth-{i}">', f'<g id="worth-{i}"><title>{escape(p[0])}</title>', 1
-        )
-    return svg
+    right = max(max(p[1], p[3]) for p in points) * (1.15 if funded else 1.05)
+    # worth per unit of money at the margin, equal across the funded channels
+    slope = sum(y / x for x, y in funded) / len(funded) if funded else 0.0
+    high = max([v for p in points for v in (p[2], p[4])] + [slope * right])
+    money = _money(r)
+    x = linear(0.0, right, f"marginal CAC: cost of the channel's next paid customer{money}")
+    keys = [
+        *([Key("equal worth per unit", REC, dash="5 3")] if funded else []),
+        Key("today", TODAY, marker="circle", line=False),
+        Key("recommended", ACQ, marker="circle", line=False),
+    ]
+    panel = Panel("worth", x, linear(0.0, high, f"what that customer is worth{money}"), keys)
+    if funded:
+        panel.line([0.0, right], [0.0, slope * right], REC, width=1.2, dash="5 3")
+    for _, x0, y0, x1, y1, _ in points:
+        panel.raw(_arrow(panel, (x0, y0), (x1, y1)))
+        panel.point(x0, y0, "circle", TODAY, 4.5)
+        panel.point(x1, y1, "circle", ACQ, 5.5)
+    _worth_labels(panel, [(name or "all", x0, x1, y1) for name, x0, _, x1, y1, _ in points])
+    return document([panel], "each channel's marginal CAC against what its customer is worth")

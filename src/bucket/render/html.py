@@ -29,6 +29,15 @@ h3 { font-size: 1em; margin: 20px 0 2px; }
 .meta { color: var(--muted); font-size: .9em; margin: 0 0 12px; }
 .headline { font-size: 1.15em; font-weight: 600; margin: 16px 0; }
 .takeaway { margin: 4px 0 8px; }
+/* charts two abreast on a wide screen, one per row below about 750 px; a chart's text is at
+   least 14 viewBox units in 480, so 10.7 px in the 366 px column of a 390 px phone */
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 340px), 1fr));
+  column-gap: 32px; }
+@supports (grid-template-rows: subgrid) {
+  section.chart { display: grid; grid-row: span 3; grid-template-rows: subgrid;
+    grid-template-columns: minmax(0, 1fr); align-content: start; }
+}
+section.chart, section.chart > * { min-width: 0; }
 figure { margin: 0; }
 figure svg { width: 100%; height: auto; display: block; }
 figcaption, .note { color: var(--muted); font-size: .85em; margin-top: 4px; }
@@ -45,6 +54,7 @@ footer { margin-top: 32px; color: var(--muted); font-size: .85em; }
 @media print {
   @page { margin: 14mm; }
   body { max-width: none; padding: 0; font-size: 11pt; }
+  .charts { grid-template-columns: 1fr 1fr; }
   section.chart, figure, table, tr { break-inside: avoid; page-break-inside: avoid; }
   h2 { break-after: avoid; page-break-after: avoid; }
   .wrap { overflow: visible; }
@@ -257,7 +267,7 @@ def to_html(r: Report, version: str) -> str:
 <p class="meta">{meta}</p>
 </header>
 <p class="headline">{escape(p.headline)}.</p>
-{"".join(parts)}
+<div class="charts">{"".join(parts)}</div>
 <section class="tables">
 <h2>The numbers</h2>
 {"".join(tables)}
