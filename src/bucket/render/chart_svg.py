@@ -2,8 +2,8 @@
 
 A chart is written as SVG text directly: axes with round ticks, polylines, bands, markers, bars,
 text and a legend above the plot, in a viewBox ``WIDTH`` units wide that the page scales to its
-column. No plotting library: importing matplotlib and drawing the six figures took 1.5 s of a
-4.6 s report; this takes milliseconds, and the output is the same for the same numbers.
+column. No plotting library: importing matplotlib (0.55 s) and drawing the six figures (1.2 s)
+took 1.7 s of a 4.6 s report; this takes 30 ms, and the same numbers give the same page.
 
 Readable on a phone: the page scales a chart to its column, ``WIDTH`` units to about 366 CSS px
 on a 390 px phone, so every text is at least ``FONT`` units high (10.7 px there) and a chart
