@@ -367,3 +367,39 @@ def test_the_readme_monthly_loop_runs_as_written(tmp_path):
             want = " ".join(want.split())
             if want and want != "...":
                 assert want in printed, f"`{cmd}` printed:\n{done.stdout}"
+
+
+@pytest.mark.slow
+def test_report_draws_past_plans_and_saves_as_plan_does(tmp_path):
+    """report --plans adds chart 8 (a fan per tracked plan); report --save and plan --save of
+    the same inputs are one saved plan."""
+    rows = (EXAMPLES / "saas_monthly.csv").read_text().splitlines()
+    early = tmp_path / "early.csv"
+    early.write_text("\n".join(rows[: 1 + 18 * 3]) + "\n")
+    plans = tmp_path / "plans"
+    assert invoke("plan", str(early), "--save", str(plans), "--draws", "30").exit_code == 0
+    page = tmp_path / "r.html"
+    res = invoke(
+        "report",
+        str(EXAMPLES / "saas_monthly.csv"),
+        "--plans",
+        str(plans),
+        "--save",
+        str(plans),
+        "--draws",
+        "30",
+        "-o",
+        str(page),
+    )
+    assert res.exit_code == 0, res.stderr
+    html = page.read_text()
+    chart = html.split('id="chart-8"', 1)[1].split("</section>", 1)[0]
+    assert "<svg" in chart and "plan of 2025-06" in chart
+    assert "1 of 1 saved plan(s) have later periods" in chart
+    names = sorted(p.name for p in plans.iterdir())
+    assert len(names) == 2 and names[1].startswith("2025-12_")
+    again = invoke(
+        "plan", str(EXAMPLES / "saas_monthly.csv"), "--save", str(plans), "--draws", "30"
+    )
+    assert again.exit_code == 0 and "already holds this plan" in again.stderr
+    assert sorted(p.name for p in plans.iterdir()) == names

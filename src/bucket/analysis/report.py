@@ -21,6 +21,8 @@ from bucket.errors import ConfigError, InputError
 from bucket.model.optimize import GRID, finite_or_none, grid_scores
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from bucket.io.cohorts import CohortTable
     from bucket.io.ledger import Ledger
     from bucket.model.context import PlanContext
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from bucket.results.cohorts import CohortsResult
     from bucket.results.common import MetricsResult
     from bucket.results.plan import PlanResult
+    from bucket.results.track import SavedPlan, TrackResult
     from bucket.settings import PlanSettings
 
 MARGINAL_POINTS = 41
@@ -73,6 +76,9 @@ class Report:
     cohorts: CohortsResult | None
     takeaways: dict[str, str]
     warnings: list[str]  # the plan's, then the cohort analysis's
+    # 8. saved plans against what happened (--plans DIR), and this plan to save (--save DIR)
+    tracked: TrackResult | None = None
+    saved: tuple[str, SavedPlan] | None = None
 
 
 def _band(x: np.ndarray) -> Band:
@@ -227,9 +233,13 @@ def make_report(
     sources: dict[str, str],
     today: dt.date | None = None,
     cohorts: CohortTable | None = None,
+    plans: Path | None = None,
+    save: bool = False,
 ) -> Report:
     """The plan and its evidence. ``cohorts``: a cohort table (read from a file) for the plan
-    (``--retention-model sbg``) and chart 6, in place of any the ledger brought along."""
+    (``--retention-model sbg``) and chart 6, in place of any the ledger brought along;
+    ``plans``: a folder of saved plans to track (chart 8); ``save``: keep what ``plan --save``
+    would write (``Report.saved``)."""
     from dataclasses import replace
 
     from bucket.analysis.metrics import compute_metrics
@@ -275,13 +285,29 @@ def make_report(
         backtest_note=note,
         cohorts=cohort_result,
     )
+    tracked = None
+    if plans is not None:
+        from bucket.analysis.track import track
+
+        tracked = track(plans, ledger)
+    saved = None
+    if save:
+        from bucket.analysis.saved import to_save
+
+        saved = to_save(ledger, sources, plan, ctx, draws)
     return Report(
+        tracked=tracked,
+        saved=saved,
         plan=plan,
         metrics=metrics,
         first_period=ledger.periods[0].label,
         last_period=ledger.periods[-1].label,
         run_date=(today or dt.date.today()).isoformat(),
         takeaways=takeaways(parts, plan),
-        warnings=[*plan.warnings, *(w for w in cohort_warnings if w not in plan.warnings)],
+        warnings=[
+            *plan.warnings,
+            *(w for w in cohort_warnings if w not in plan.warnings),
+            *(w for w in (tracked.warnings if tracked else []) if w not in plan.warnings),
+        ],
         **parts,
     )

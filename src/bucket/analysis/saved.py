@@ -70,8 +70,11 @@ def input_key(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -
 
         tests = load_tests(ledger, settings)
         h.update(repr((tests.arms, tests.lifts) if tests else None).encode())
-    plain = settings.model_dump(exclude={"experiments"})
-    h.update(json.dumps([plain, sorted(sources.items()), __version__], sort_keys=True).encode())
+    # the backtest changes nothing the plan recommends: plan --save and report --save of one
+    # month (whose backtest defaults differ) are the same plan
+    plain = settings.model_dump(exclude={"experiments", "backtest"})
+    given = sorted((k, v) for k, v in sources.items() if k != "backtest")
+    h.update(json.dumps([plain, given, __version__], sort_keys=True).encode())
     return h.hexdigest()
 
 
@@ -252,7 +255,15 @@ def save_plan(
     from bucket.analysis.plan import plan_detail
 
     result, ctx, draws = plan_detail(ledger, settings, sources)
-    key = input_key(ledger, settings, sources)
+    name, saved = to_save(ledger, sources, result, ctx, draws)
+    return result, name, saved
+
+
+def to_save(
+    ledger: Ledger, sources: dict[str, str], result: PlanResult, ctx: PlanContext, draws
+) -> tuple[str, tr.SavedPlan]:
+    """The file name and content of a plan already computed (``plan_detail``'s three)."""
+    key = input_key(ledger, ctx.settings, sources)
     model = saved_model(ctx, result)
     labels = [ctx.period_label(t) for t in range(ctx.horizon)]
     partial = tr.SavedPlan(
@@ -265,7 +276,7 @@ def save_plan(
         forecast=tr.SavedForecast([], []),
         history=history(ledger),
         plan=result,
-        draws=saved_draws(draws, settings.seed),
+        draws=saved_draws(draws, ctx.settings.seed),
     )
     rng = np.random.default_rng(int(key[:8], 16))
     fans = []
@@ -276,5 +287,6 @@ def save_plan(
             np.full(ctx.horizon, spend.retention),
         )
         fans.append(bands(noisy(partial, plan, rng), labels))
-    saved = replace(partial, forecast=tr.SavedForecast(*fans))
-    return result, f"{ctx.obs.last}_{key[:KEY_DIGITS]}.json", saved
+    return f"{ctx.obs.last}_{key[:KEY_DIGITS]}.json", replace(
+        partial, forecast=tr.SavedForecast(*fans)
+    )

@@ -21,6 +21,7 @@ from bucket.cli.options import (
 )
 from bucket.cli.output import refuse_inputs, warn_all, write
 from bucket.cli.plan import progress
+from bucket.cli.track import SaveOpt, save_into
 
 
 @command()
@@ -56,14 +57,25 @@ def report(
             "--retention-model sbg, in place of the cohorts an event input brings.",
         ),
     ] = None,
+    plans: Annotated[
+        Path | None,
+        opt(
+            "--plans",
+            "Folder of saved plans (plan --save DIR): adds chart 8, their forecasts against "
+            "what happened since.",
+            file_okay=False,
+        ),
+    ] = None,
+    save: SaveOpt = None,
     run: RunOptions,
 ) -> None:
     """Write the plan as one HTML page for the board: the charts behind the recommendation.
 
-    Six charts, each under a one-line takeaway: the objective against the split (with the
-    P10–P90 band), the marginal cost of the next customer on each side, the customer base over
-    the horizon, spend per channel, the backtest, and (from events) the cohort curves with the
-    sBG fit. Then the KPI summary, parameters with sources, sensitivity and warnings. The page
+    Up to eight charts, each under a one-line takeaway: the objective against the split (with
+    the P10–P90 band), the marginal cost of the next customer on each side, the customer base
+    over the horizon, spend per channel, the backtest, (from events) the cohort curves with the
+    sBG fit, each channel's next customer's cost and worth, and (with --plans) saved plans'
+    forecasts against what happened. Then the KPI summary, parameters with sources, sensitivity and warnings. The page
     is self-contained (inline SVG and CSS, no script, nothing fetched), prints cleanly and reads
     on a phone. The numbers are those of `bucket plan` with the same options and seed.
 
@@ -76,6 +88,8 @@ def report(
       bucket report ledger.csv --cohorts cohorts.csv -o plan.html
 
       bucket report --transactions orders.csv --spend spend.csv -o plan.html
+
+      bucket report ledger.csv --save plans/ --plans plans/ -o plan.html
     """
     if output is None and sys.stdout.isatty():
         raise typer.BadParameter(
@@ -106,9 +120,13 @@ def report(
 
         cohort_table = read_cohorts(cohorts_file)
     with progress(settings.draws):
-        result = make_report(ledger, settings, sources, cohorts=cohort_table)
+        result = make_report(
+            ledger, settings, sources, cohorts=cohort_table, plans=plans, save=save is not None
+        )
     from bucket.results.common import check_finite
 
     check_finite(result.plan)
+    if save is not None and result.saved is not None:
+        save_into(save, *result.saved, read, run.quiet)
     write(to_html(result, __version__), output, inputs=read)
     warn_all(result.warnings, run.quiet)

@@ -362,3 +362,47 @@ def worth_chart(r: Report) -> str | None:
         panel.point(x1, y1, "circle", ACQ, 5.5)
     _worth_labels(panel, [(name or "all", x0, x1, y1) for name, x0, _, x1, y1, _ in points])
     return document([panel], "each channel's marginal CAC against what its customer is worth")
+
+
+PAST = ("#2f6fb3", "#1a7f5a", "#d9822b", "#8e44ad")
+
+
+def track_chart(r: Report) -> str | None:
+    """Chart 8: the customer base as it happened, and each saved plan's forecast of it on the
+    spend actually made (its model replayed, with the 80 % interval) from its as-of period."""
+    tracked = r.tracked
+    if tracked is None or not tracked.plans:
+        return None
+    actual = {
+        row.period or "": row.customers_end
+        for row in r.metrics.periods
+        if row.customers_end is not None
+    }
+    labels = list(actual)
+    pos = {label: i for i, label in enumerate(labels)}
+    shown = tracked.plans[-len(PAST) :]
+    values = list(actual.values())
+    for p in shown:
+        values += [v for row in p.periods for v in (row.customers.low, row.customers.high)]
+    keys = [Key("actual", INK)] + [
+        Key(f"plan of {p.as_of}", color, dash="5 3") for p, color in zip(shown, PAST)
+    ]
+    panel = Panel(
+        "track", categories(labels, margin=0.5), linear(min(values), max(values), "customers"), keys
+    )
+    for p, color in zip(shown, PAST):
+        rows = [row for row in p.periods if row.period in pos]
+        if not rows or p.as_of not in pos:
+            continue
+        start = pos[p.as_of]
+        x = [start, *(pos[row.period] for row in rows)]
+        base = actual[p.as_of]
+        panel.band(
+            x,
+            [base, *(row.customers.low for row in rows)],
+            [base, *(row.customers.high for row in rows)],
+            color,
+        )
+        panel.line(x, [base, *(row.customers.replay for row in rows)], color, dash="5 3")
+    panel.line(range(len(labels)), list(actual.values()), INK)
+    return document([panel], "saved plans' forecasts of the customer base against what happened")

@@ -197,6 +197,16 @@ def _evidence_charts(r: Report) -> list[str]:
             "The plan spreads acquisition money until every funded channel sits on one line of "
             "equal worth per unit of money; a channel below it is not worth its next customer.",
         ),
+        _chart(
+            8,
+            "Past plans against what happened",
+            r.tracked.verdict if r.tracked else "",
+            charts.track_chart(r),
+            "Each saved plan's model replayed on the spend actually made since its as-of "
+            "period (dashed, never reset to the actuals), with its 80 % interval (parameter "
+            "draws plus binomial churn and Poisson new customers), against the customer base "
+            "as it happened. bucket track has the errors, adherence and payoff.",
+        ),
     ]
 
 
