@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from bucket.settings import PlanSettings
 
 KEY_DIGITS = 12
-COPIES = 4  # noisy paths per parameter draw in a prediction interval
+PATHS = 800  # noisy paths a prediction interval is read from (at least 4 per draw)
 TOTALS = (
     "customers_start",
     "new_customers",
@@ -207,14 +207,16 @@ def schedule(model: tr.SavedModel, acquisition: np.ndarray, retention: np.ndarra
 
 
 def noisy(saved: tr.SavedPlan, plan: Schedule, rng: np.random.Generator) -> Paths:
-    """Paths of every parameter draw, COPIES times each, with binomial churn and Poisson new
-    customers: the sample a prediction interval is read from."""
+    """Paths of every parameter draw, each repeated (PATHS in all, at least 4 per draw), with
+    binomial churn and Poisson new customers: the sample a prediction interval is read from
+    (a plan without draws gives the noise around its point estimate alone)."""
     params, kappa, sat = draw_params(saved)
-    size = kappa.shape[0] * COPIES
+    copies = max(4, -(-PATHS // kappa.shape[0]))
+    size = kappa.shape[0] * copies
 
     def rep(x):
         a = np.asarray(x, float)
-        return np.repeat(a, COPIES, axis=0) if a.ndim else np.full(size, float(a))
+        return np.repeat(a, copies, axis=0) if a.ndim else np.full(size, float(a))
 
     many = replace(
         params,
