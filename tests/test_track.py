@@ -263,6 +263,9 @@ def test_churn_stepping_from_five_to_six_percent_flags_drift(tmp_path):
     control = track(tmp_path / "flat", read_ledger(str(tmp_path / "flat30.csv")))
     churn = next(d for d in control.drift if d.parameter.startswith("churn"))
     assert abs(churn.z) < 2 and not churn.flagged
+    # nothing changed in the control's truth: nothing is flagged, and the check key stays quiet
+    assert not [d for d in control.drift if d.flagged]
+    assert control.summary.parameter_drift_max_z < 3
 
 
 def _bucket(*args: str, cwd: Path) -> subprocess.CompletedProcess:

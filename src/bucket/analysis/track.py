@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 NAME = re.compile(r"^.+_[0-9a-f]{12}\.json$")
 DRIFT_Z = 2.0
+MATERIAL = 0.05  # drift is flagged only when the quantity also moved by 5 % or more
 FOLLOWED = 0.25  # adherence below this: the recommendation was not followed
 SAME = 1e-6  # relative tolerance when comparing a restated total
 
@@ -328,9 +329,10 @@ def track_plan(ledger: Ledger, name: str, saved: tr.SavedPlan) -> tr.TrackedPlan
 def _measures(
     saved: tr.SavedPlan, at: tr.SavedPlan, draws: bool
 ) -> dict[tuple[str, str | None], np.ndarray]:
-    """The parameters drift compares, read off ``saved``'s model (its draws with ``draws``)
-    where ``at`` (the earlier plan) stood: churn at its retention spend per customer, ARPU,
-    organic and referral inflow, and each channel's paid customers at its spend."""
+    """The quantities drift compares, read off ``saved``'s model (its draws with ``draws``)
+    where ``at`` (the later plan) stands, so both plans speak of the same spend: churn at its
+    retention spend per customer, ARPU, organic and referral inflow, and each channel's paid
+    customers at its acquisition spend."""
     params, kappa, sat = draw_params(saved) if draws else model_params(saved.model)
     out: dict[tuple[str, str | None], np.ndarray] = {
         ("churn at today's retention spend", None): churn_at(
@@ -351,26 +353,33 @@ def _measures(
     return out
 
 
+def _spread(sample: np.ndarray) -> float:
+    live = np.isfinite(sample)
+    return float(np.std(sample[live])) if live.sum() > 1 else 0.0
+
+
 def drift(plans: list[tuple[str, tr.SavedPlan]]) -> list[tr.Drift]:
-    """Each parameter between consecutive saved plans (different as-of periods), in units of
-    the earlier plan's spread across its draws; flagged beyond DRIFT_Z."""
+    """Each quantity between consecutive saved plans (different as-of periods): the later
+    plan's against the earlier plan's at the later plan's spend, in SDs of their difference
+    (both plans' draws); flagged beyond DRIFT_Z when it also moved by MATERIAL or more."""
     rows = []
     for (_, before), (_, after) in pairwise(plans):
         if before.draws is None or after.as_of_ordinal == before.as_of_ordinal:
             continue
-        spread = _measures(before, before, True)
-        was, now = _measures(before, before, False), _measures(after, before, False)
-        for key, sample in spread.items():
+        was, now = _measures(before, after, False), _measures(after, after, False)
+        spread_b = _measures(before, after, True)
+        spread_a = _measures(after, after, True) if after.draws is not None else {}
+        for key, sample in spread_b.items():
             if key not in now:
                 continue
-            sd = float(np.std(sample[np.isfinite(sample)])) if np.isfinite(sample).any() else 0.0
+            sd = math.hypot(_spread(sample), _spread(spread_a[key]) if key in spread_a else 0.0)
             b, a = float(was[key]), float(now[key])
             if not (sd > 1e-12 and math.isfinite(a) and math.isfinite(b)):
                 continue
             z = (a - b) / sd
-            rows.append(
-                tr.Drift(key[0], key[1], before.as_of, after.as_of, b, a, sd, z, abs(z) > DRIFT_Z)
-            )
+            moved = abs(a - b) >= MATERIAL * abs(b)
+            flagged = abs(z) > DRIFT_Z and moved
+            rows.append(tr.Drift(key[0], key[1], before.as_of, after.as_of, b, a, sd, z, flagged))
     return rows
 
 
@@ -392,7 +401,12 @@ def summary(plans: list[tr.TrackedPlan], drifts: list[tr.Drift]) -> tr.TrackSumm
     worst_h1 = [float(np.mean(x)) for x in h1.values() if x]
     bias = [abs(float(np.mean(x))) for x in signed.values() if x]
     latest = drifts[-1].after_as_of if drifts else None
-    zs = [abs(d.z) for d in drifts if d.after_as_of == latest]
+    # a quantity that moved less than MATERIAL is no drift however sure the draws are of it
+    zs = [
+        abs(d.z) if abs(d.after - d.before) >= MATERIAL * abs(d.before) else 0.0
+        for d in drifts
+        if d.after_as_of == latest
+    ]
     return tr.TrackSummary(
         forecast_mape_h1=max(worst_h1) if worst_h1 else None,
         forecast_bias=max(bias) if bias else None,

@@ -100,7 +100,8 @@ def _drift(res: TrackResult) -> Section:
         ["parameter", "plans", "before", "after", "z"],
         rows,
         [False, False, True, True, True],
-        note="z: the move in SDs of the earlier plan's draws; beyond ±2 the model drifted.",
+        note="Both plans read at the later plan's spend; z: the move in SDs of the difference "
+        "(both plans' draws). Beyond ±2 with a move of 5 % or more, the model drifted.",
     )
 
 

@@ -250,7 +250,8 @@ class TrackedPlan:
 
 @dataclass(frozen=True)
 class Drift:
-    """One parameter between two consecutive saved plans."""
+    """One quantity between two consecutive saved plans, both read where the later plan stands
+    (its retention spend per customer, each channel's spend)."""
 
     __pydantic_config__ = _PYDANTIC
 
@@ -259,13 +260,15 @@ class Drift:
     before_as_of: str
     after_as_of: str
     before: float
+    """the earlier plan's model"""
     after: float
+    """the later plan's model"""
     sd: float
-    """the earlier plan's spread of the parameter across its draws"""
+    """SD of the difference: both plans' spread across their draws"""
     z: float
     """(after − before) ÷ sd"""
     flagged: bool
-    """|z| > 2"""
+    """|z| > 2 and a move of 5 % or more"""
 
 
 @dataclass(frozen=True)
@@ -283,7 +286,8 @@ class TrackSummary:
     plan_adherence: float | None
     """the latest tracked plan's adherence"""
     parameter_drift_max_z: float | None
-    """largest |z| between the last two saved plans"""
+    """largest |z| between the last two saved plans among quantities that moved by 5 % or
+    more (0 when none did)"""
 
 
 @dataclass(frozen=True)
