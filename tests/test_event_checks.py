@@ -4,8 +4,14 @@ DuckDB's own errors, each one line that names the file and the fix."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import duckdb
+import pytest
 from conftest import invoke
+
+from bucket.events.embedded import derive_subscriptions, derive_transactions
 
 
 def parquet(tmp_path, name: str, select: str) -> str:
@@ -170,3 +176,86 @@ def test_left_out_subscriptions_do_not_steer_the_checks(write):
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[1].startswith("2024-01,2,")
     assert "2 subscription(s) have no customer id or no start date" in result.stderr
+
+
+def spy_on_duckdb(monkeypatch, **config) -> list[tuple[str, str]]:
+    """Each DuckDB connection's (memory_limit, temp_directory) as it is closed; ``config`` is
+    added to every connection's (a machine with less memory: memory_limit="500MB")."""
+    seen: list[tuple[str, str]] = []
+    real = duckdb.connect
+
+    class Spy:
+        def __init__(self, con):
+            self.con = con
+
+        def __getattr__(self, name):
+            return getattr(self.con, name)
+
+        def close(self):
+            row = self.con.execute(
+                "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+            ).fetchone()
+            seen.append(row)
+            self.con.close()
+
+    def connect(*args, config=None, **kwargs):
+        return Spy(real(*args, config={**(config or {}), **config_added}, **kwargs))
+
+    config_added = config
+    monkeypatch.setattr(duckdb, "connect", connect)
+    return seen
+
+
+TX = "customer_id,date,amount\na,2025-01-05,10\nb,2025-01-31,5\n"
+SUBS = "customer_id,start,end\na,2025-01-05,\nb,2025-01-10,2025-02-20\n"
+
+
+def test_events_are_read_under_a_memory_cap_spilling_to_a_folder_removed_after(
+    write, tmp_path, monkeypatch
+):
+    # uncapped, the window over the purchases grew by 69 MiB per million rows (1.6 GiB at 20 M)
+    monkeypatch.chdir(tmp_path)
+    seen = spy_on_duckdb(monkeypatch)
+    derive_transactions(write(TX, "tx.csv"))
+    derive_subscriptions(write(SUBS, "subs.csv"))
+    assert [limit for limit, _ in seen] == ["732.4 MiB"] * 2  # 768MB
+    for _, spill in seen:
+        assert os.path.basename(spill).startswith("bucket-duckdb-")
+        assert os.path.dirname(spill) == tempfile.gettempdir() and not os.path.exists(spill)
+    assert not (tmp_path / ".tmp").exists()  # DuckDB's own default: a folder in the cwd
+
+
+def test_a_lower_default_or_a_given_memory_limit_wins(write, monkeypatch):
+    seen = spy_on_duckdb(monkeypatch, memory_limit="500MB")  # a small machine or container
+    tx = write(TX, "tx.csv")
+    derive_transactions(tx)
+    derive_transactions(tx, memory_limit="256MB")
+    assert [limit for limit, _ in seen] == ["476.8 MiB", "244.1 MiB"]
+
+
+def test_a_memory_limit_that_is_not_one_is_refused(write):
+    line = one_error(
+        invoke("ledger", "--transactions", write(TX, "tx.csv"), "--memory-limit", "lots")
+    )
+    assert line.endswith(
+        "--memory-limit lots is not an amount of memory; give one such as 768MB or 2GB"
+    )
+
+
+@pytest.mark.slow
+def test_a_ledger_that_spills_is_the_same_ledger(tmp_path):
+    """A million purchases need about 70 MiB uncapped; under 64MB DuckDB spills to disk."""
+    path = tmp_path / "tx.csv"
+    duckdb.sql(
+        "COPY (SELECT CAST(i * 7919 % 250000 AS VARCHAR) AS customer_id, "
+        "DATE '2024-01-01' + CAST(hash(i) % 700 AS INTEGER) AS date, "
+        "ROUND((hash(i + 1) % 10000) / 100.0, 2) AS amount, "
+        "['a', 'b', 'c'][CAST(hash(i + 2) % 3 AS INTEGER) + 1] AS channel "
+        f"FROM range(1000000) t(i) ORDER BY date) TO '{path}' (HEADER)"
+    )
+    free, capped = (
+        derive_transactions(str(path)),
+        derive_transactions(str(path), memory_limit="64MB"),
+    )
+    assert capped.rows == free.rows and capped.cohorts_rows == free.cohorts_rows
+    assert len(free.rows) == 69 and free.warnings == capped.warnings

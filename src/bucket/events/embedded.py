@@ -3,13 +3,17 @@
 The file is read by DuckDB itself, streaming, with explicit column types: 10 million
 transactions never pass through pandas. Only the header (first 64 KiB) is read in Python, to
 match column names with the same aliases and delimiter rules as ledgers. Amounts are summed
-as integer cents, so revenue carries no float noise. DuckDB is imported only here and in
-``derived`` (which finishes every engine's steps).
+as integer cents, so revenue carries no float noise. DuckDB's memory is capped (768MB unless
+--memory-limit says otherwise) and it spills to a temporary folder beyond that, so the peak
+stays under 1 GiB whatever the file's size. DuckDB is imported only here and in ``derived``
+(which finishes every engine's steps).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bucket.errors import InputError, Problem
 from bucket.events.columns import event_columns
@@ -39,6 +43,9 @@ from bucket.events.sql import (
 )
 from bucket.io.text import decode, display_name, sniff_delimiter
 
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
+
 
 def derive_transactions(
     path: str,
@@ -50,8 +57,63 @@ def derive_transactions(
     """Aggregate a transactions CSV into ledger rows and cohort survival counts."""
 
     name = display_name(path)
-    with _spooled(path) as source:
-        return _derive_transactions(source, name, frequency, inactive, memory_limit, mapping or {})
+    with _spooled(path) as source, _connection(memory_limit, name) as con:
+        return _derive_transactions(con, source, name, frequency, inactive, mapping or {})
+
+
+# DuckDB's cap unless --memory-limit names one. Uncapped, the one window over the purchases held
+# about 69 MiB per million rows (1.6 GiB at 20 M); capped, DuckDB spills and the whole process
+# peaked at 0.87 GiB at 20 M and 40 M rows alike, for no measurable extra time
+# (benchmarks/events.py --memory, README "Scaling out").
+MEMORY_LIMIT = "768MB"  # DuckDB's MB is 10^6 bytes (732 MiB)
+_LIMIT_BYTES = 768 * 10**6
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+@contextlib.contextmanager
+def _connection(memory_limit: str | None, name: str) -> Iterator[DuckDBPyConnection]:
+    """An in-process DuckDB that spills to a temporary folder (removed afterwards) rather than
+    grow past ``memory_limit``: MEMORY_LIMIT unless one is given, or DuckDB's own default (80 %
+    of the memory the machine or container has) where that is lower. No progress bar: the
+    core never prints."""
+    import tempfile
+
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="bucket-duckdb-") as spill:
+        con = duckdb.connect(config={"temp_directory": spill})
+        con.execute("SET enable_progress_bar = false")
+        try:
+            default = con.execute("SELECT current_setting('memory_limit')").fetchone()
+            limit = memory_limit or _cap(str(default[0]) if default else "")
+            if limit:
+                con.execute(f"SET memory_limit = {literal(limit)}")
+        except duckdb.Error:
+            con.close()
+            raise InputError(
+                Problem(
+                    "error",
+                    "memory-limit",
+                    f"--memory-limit {memory_limit} is not an amount of memory",
+                    "give one such as 768MB or 2GB",
+                    name,
+                )
+            ) from None
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def _cap(default: str) -> str | None:
+    """MEMORY_LIMIT, or None (DuckDB's default stays) when the default, as DuckDB shows it
+    ("18.8 GiB"), is lower."""
+    number, _, unit = default.partition(" ")
+    try:
+        lower = float(number) * _UNITS[unit] < _LIMIT_BYTES
+    except (ValueError, KeyError):
+        return MEMORY_LIMIT
+    return None if lower else MEMORY_LIMIT
 
 
 @contextlib.contextmanager
@@ -72,18 +134,15 @@ def _spooled(path: str):
 
 
 def _derive_transactions(
+    con: DuckDBPyConnection,
     source: str,
     name: str,
     frequency: str,
     inactive: int,
-    memory_limit: str | None,
     mapping: dict[str, str],
 ) -> Derived:
     import duckdb
 
-    con = duckdb.connect()
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute("SET preserve_insertion_order = false")
     if _is_parquet(source):
         return _derive_parquet(con, source, name, frequency, inactive, mapping)
@@ -240,21 +299,18 @@ def derive_subscriptions(
     """Aggregate a subscriptions CSV (customer_id, start, end[, mrr, channel]; empty end =
     active) into ledger rows and cohort survival counts."""
     name = display_name(path)
-    with _spooled(path) as source:
-        return _derive_subscriptions(source, name, frequency, memory_limit, mapping or {})
+    with _spooled(path) as source, _connection(memory_limit, name) as con:
+        return _derive_subscriptions(con, source, name, frequency, mapping or {})
 
 
 def _derive_subscriptions(
-    source: str, name: str, frequency: str, memory_limit: str | None, mapping: dict[str, str]
+    con: DuckDBPyConnection, source: str, name: str, frequency: str, mapping: dict[str, str]
 ) -> Derived:
     import duckdb
 
     header, delimiter, encoding = _header(source, name)
     cols = event_columns(header, name, "subscriptions", mapping)
     check_header(header, cols, name)
-    con = duckdb.connect()
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
     types = dict.fromkeys(unique_names(header), "VARCHAR")
     types[cols["start"]] = types[cols["end"]] = "DATE"
     if "mrr" in cols:

@@ -29,7 +29,7 @@ class Events:
     engine: str | None = None  # None: the embedded DuckDB; "spark" or a database URL
     table: str | None = None  # with an engine: the table holding the events
     remote: str | None = None  # with spark: a Spark Connect address
-    memory_limit: str | None = None  # the embedded engine's cap, e.g. "256MB"
+    memory_limit: str | None = None  # the embedded engine's cap, e.g. "256MB" (None: 768MB)
 
     @property
     def name(self) -> str:
