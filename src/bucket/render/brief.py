@@ -92,8 +92,8 @@ def _next(res: PlanResult) -> str:
             f"{fmt.plural(int(t.periods), res.frequency)}; then plan with --experiments FILE."
         )
     parts.append(
-        f"Each {res.frequency}: bucket check {res.file} --max-split-gap 0.1 (exit 3 when "
-        "today's split drifts 10 points from the plan's)."
+        f"Each {res.frequency}: plan with --save plans/, then bucket check {res.file} --plans "
+        "plans/ --max-split-gap 0.1 (exit 3 on drift; bucket track plans/ shows why)."
     )
     return " ".join(parts)
 
