@@ -51,6 +51,7 @@ SORT = """
 import duckdb, sys
 src, folder, parquet = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 con = duckdb.connect(config={"temp_directory": folder + "/spill"})
+con.execute("SET enable_progress_bar = false")
 by_date = "ORDER BY date, hash(customer_id, amount)"
 text = f"read_csv('{src}', all_varchar = true)"
 con.execute(f"COPY (FROM {text} {by_date}) TO '{folder}/by_date.csv' (HEADER)")
