@@ -281,10 +281,11 @@ def run_pools(p: Params, acquisition, retention, paid, horizon: int) -> Trajecto
         *(np.shape(x) for x in (p.n0, p.u, p.m, p.d, p.o, p.q, p.c_min, p.c_base, p.k)),
     )
     pools = np.broadcast_to(_pool(p.n0) * p.pools.mix, (*shape, len(hazard))).copy()
-    margin = _pool(p.u) * _pool(p.m) * ratio
+    um = np.asarray(p.u) * p.m  # revenue per customer of pool j: u·m·a_j
     spent = acquisition + retention
-    inflow = np.empty_like(pools)  # the paid inflow is fixed; pool 0's is set each period
-    inflow[..., 1:] = paid
+    paid_n = paid.sum(axis=-1)  # the paid inflow is fixed; pool 0's (organic, referral) is not
+    ones = np.ones(len(hazard))
+    worst = float(np.max(hazard))
     capped = bool(np.isfinite(p.capacity) or np.isfinite(p.max_growth))
     customers = [pools.sum(axis=-1)]
     churn_l, new_l, lost_l, profit_l, over_l = [], [], [], [], []
@@ -292,26 +293,28 @@ def run_pools(p: Params, acquisition, retention, paid, horizon: int) -> Trajecto
         for _ in range(horizon):
             n = customers[-1]
             live = n > 0
-            r = np.where(live, retention / np.where(live, n, 1.0), 0.0)
-            level = churn_at(r, p)
-            lost = pools * np.minimum(1.0, level[..., None] * hazard)
-            inflow[..., 0] = p.o + p.q * n
-            lost_n, new_n = lost.sum(axis=-1), inflow.sum(axis=-1)
-            profit_l.append((margin * pools).sum(axis=-1) - spent)
-            churn_l.append(np.where(live, lost_n / np.where(live, n, 1.0), level))
+            safe = np.where(live, n, 1.0)
+            level = churn_at(np.where(live, retention / safe, 0.0), p)
+            rate = level[..., None] * hazard
+            if float(np.max(level)) * worst > 1.0:  # a pool cannot lose more than it has
+                rate = np.minimum(1.0, rate)
+            lost = pools * rate
+            organic = p.o + p.q * n
+            lost_n, new_n = lost @ ones, organic + paid_n
+            profit_l.append(um * (pools @ ratio) - spent)
+            churn_l.append(np.where(live, lost_n / safe, level))
             new_l.append(new_n)
             lost_l.append(lost_n)
-            pools = pools - lost + inflow
+            pools -= lost
+            pools[..., 0] += organic
+            pools[..., 1:] += paid
             raw_n = n - lost_n + new_n
             nxt = raw_n
             if capped:
                 nxt = np.minimum(raw_n, p.capacity)
                 if np.isfinite(p.max_growth):
                     nxt = np.where(live, np.minimum(nxt, n * (1.0 + p.max_growth)), nxt)
-                pools = (
-                    pools
-                    * np.where(raw_n > 0, nxt / np.where(raw_n > 0, raw_n, 1.0), 0.0)[..., None]
-                )
+                pools *= np.where(raw_n > 0, nxt / np.where(raw_n > 0, raw_n, 1.0), 0.0)[..., None]
             over_l.append(raw_n - nxt)
             customers.append(nxt)
     terminal = _pools_terminal(p, pools, customers[-1], retention, horizon)
