@@ -1,8 +1,13 @@
 """One query, many engines: the transpiled event SQL gives the embedded engine's ledger and cohorts
-on a real PostgreSQL server and on Spark in local mode, and `ledger --print-sql` pastes into each.
+on a real PostgreSQL server, on Spark in local mode and on a Spark Connect server, and
+`ledger --print-sql` pastes into each.
 
 The PostgreSQL server is started by the test on a loopback port (Debian's `postgresql` package;
-`.ci/run` installs it when missing); Spark runs in local mode (PySpark from PyPI, Java 17).
+`.ci/run` installs it when missing); Spark runs in local mode (PySpark from PyPI, Java 17), and
+its JVM also serves Spark Connect on a loopback port (Spark's own SparkConnectPlugin, as
+`pyspark --remote local` starts it), so the suite starts one JVM. The Spark tests sit in this
+file, not one of their own: pytest-xdist hands out the files with the most tests first, so a
+small heavy file would run last, alone.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ import glob
 import json
 import os
 import shutil
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -125,8 +132,19 @@ def _load(url: str, table: str, path: Path, types: dict[str, str]) -> None:
             cp.write(path.read_bytes())
 
 
+# a few short queries in one JVM: the first (client) JIT compiler alone starts faster and
+# spends half the CPU of the default tiered one; one GC thread
+SPARK_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+
 @pytest.fixture(scope="module")
-def spark():
+def spark_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def spark(spark_port):
+    """The local session of the Spark tests; its JVM serves Spark Connect on ``spark_port``."""
     try:
         import pyspark  # noqa: F401
     except ImportError:
@@ -139,8 +157,13 @@ def spark():
         SparkSession.builder.master("local[2]")
         .appName("bucket-tests")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.extraJavaOptions", SPARK_JVM)
+        .config("spark.plugins", "org.apache.spark.sql.connect.SparkConnectPlugin")
+        .config("spark.connect.grpc.binding.address", "127.0.0.1")
+        .config("spark.connect.grpc.binding.port", str(spark_port))
         .getOrCreate()
     )
     yield session
@@ -428,3 +451,52 @@ def test_map_names_the_engine_columns(postgres, events):
         "transactions", postgres, table="renamed", mapping={**mapping, "channel": "-"}
     )
     assert {"channel"} & set(no_channel.rows[0]) == set()
+
+
+@pytest.fixture(scope="module")
+def spark_connect(spark, spark_port):
+    """The Spark Connect server in the local session's JVM, local[2], on a loopback port."""
+    try:
+        from pyspark.sql.connect import session  # noqa: F401  (the client's own dependencies)
+    except ImportError:
+        unavailable("PySpark with Spark Connect (pip install 'pyspark[connect]')")
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", spark_port), timeout=1).close()
+            return f"sc://127.0.0.1:{spark_port}"
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail("Spark Connect did not start")
+            time.sleep(0.2)
+
+
+def test_spark_connect_gives_the_embedded_ledger(spark_connect, events, tmp_path):
+    """--spark-remote: the query runs on a Spark Connect server, from a separate process (the
+    CLI as a user runs it, so the client session does not meet the local one of the tests)."""
+    import sys
+
+    out = tmp_path / "remote.csv"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bucket",
+            "ledger",
+            "--transactions",
+            str(events["tx"]),
+            "--engine",
+            "spark",
+            "--spark-remote",
+            spark_connect,
+            "-o",
+            str(out),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    local = invoke("ledger", "--transactions", str(events["tx"]), "-q")
+    assert out.read_text() == local.stdout
