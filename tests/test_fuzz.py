@@ -12,6 +12,20 @@ from hypothesis import strategies as st
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_command():
+    """Typer's test runner builds the click command from the app on every invoke (about 23 ms,
+    most of a rejected input's run); the app does not change, so the examples share one."""
+    import typer.testing
+
+    from bucket.cli import app
+
+    command = typer.testing._get_command(app)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(typer.testing, "_get_command", lambda _app: command)
+        yield
+
+
 def mostly(good: list[str], bad: list[str]) -> st.SearchStrategy[str]:
     """Mostly good values, so that files get past the first check, with the odd bad one."""
     return st.sampled_from(good * 6 + bad)
