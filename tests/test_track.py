@@ -145,7 +145,7 @@ def test_today_split_kept_means_adherence_zero_and_not_followed(planned):
     assert p.adherence == pytest.approx(0.0, abs=1e-9)
     assert p.payoff is not None and p.payoff.verdict == "not followed"
     # the payoff compares the spend made with today's split: here they are the same spend
-    assert p.payoff.customers == pytest.approx(0.0, abs=1e-6)
+    assert p.payoff.gain == pytest.approx(0.0, abs=1e-3)  # money: a thousandth
 
 
 def test_paid_off_only_where_the_model_holds(planned):
@@ -163,7 +163,7 @@ def test_paid_off_only_where_the_model_holds(planned):
 
     followed = _continued(planned, rec, periods, "paid.csv")
     (p,) = track(planned["plans"], read_ledger(str(followed))).plans
-    assert p.payoff is not None and p.payoff.customers > 0
+    assert p.payoff is not None and p.payoff.gain > 0
     assert p.payoff.verdict == "paid off", p.payoff
     params, kappa, sat = draw_params(saved)
     diff = replay(params, kappa, sat, at(rec)).customers[:, -1]

@@ -22,6 +22,7 @@ from bucket.errors import ConfigError, InputError, Problem
 from bucket.model.replay import Schedule, replay
 from bucket.model.simulate import churn_at
 from bucket.results import track as tr
+from bucket.results.common import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,29 +36,78 @@ FOLLOWED = 0.25  # adherence below this: the recommendation was not followed
 SAME = 1e-6  # relative tolerance when comparing a restated total
 
 
+def _bad(path: Path, what: str) -> InputError:
+    return InputError(
+        Problem(
+            "error",
+            "bad-saved-plan",
+            f"not a saved plan of this version ({what})",
+            "delete it (or move it out of the folder) and save the plan again with "
+            "`bucket plan LEDGER --save DIR`",
+            str(path),
+        )
+    )
+
+
+def _inconsistent(saved: tr.SavedPlan) -> str | None:
+    """What does not hang together in a saved plan that passed its types, or None."""
+    m, j = saved.model, len(saved.model.channels)
+    if len(saved.key) != 64 or any(c not in "0123456789abcdef" for c in saved.key):
+        return "key: not a sha256"
+    if saved.schema_version != SCHEMA_VERSION:
+        return f"schema_version {saved.schema_version}: this bucket reads {SCHEMA_VERSION}"
+    if not saved.history:
+        return "history: empty"
+    lists = {"kappa": m.kappa, "saturation": m.saturation, "carryover": m.carryover}
+    lists |= {"effective": m.effective, "current.acquisition": m.current.acquisition}
+    lists |= {"recommended.acquisition": m.recommended.acquisition}
+    for name, values in lists.items():
+        if len(values) != j:
+            return f"model.{name}: {len(values)} values for {j} channels"
+    if m.n0 < 0 or min(m.kappa + m.saturation, default=1.0) <= 0:
+        return "model: a negative base or a response curve without cost or size"
+    if m.pools is not None and not (
+        len(m.pools.names) == len(m.pools.hazard) == len(m.pools.arpu) == len(m.pools.mix) == j + 1
+    ):
+        return f"model.pools: not one pool per channel plus other ({j + 1})"
+    d = saved.draws
+    if d is not None:
+        size = len(d.u)
+        if any(len(x) != size for x in (d.o, d.q, d.c_min, d.c_base, d.k, d.kappa, d.saturation)):
+            return "draws: lists of different lengths"
+        if any(len(row) != j for row in (*d.kappa, *d.saturation)):
+            return f"draws: not {j} channels in every draw"
+    return None
+
+
 def load_saved(path: Path) -> tr.SavedPlan:
-    """A saved plan read back and validated; InputError naming the file when it is not one."""
+    """A saved plan read back and validated; InputError naming the file when it is not one
+    (unreadable, not JSON, the wrong shape, or parts that do not hang together)."""
     from pydantic import TypeAdapter, ValidationError
 
     try:
-        text = path.read_text(encoding="utf-8")
-        return TypeAdapter(tr.SavedPlan).validate_json(text)
+        text = path.read_text(encoding="utf-8-sig")  # a BOM an editor added is no error
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(
-            Problem("error", "unreadable", f"cannot read the saved plan ({exc})", "", str(path))
-        ) from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "the file"
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InputError(
             Problem(
                 "error",
-                "bad-saved-plan",
-                f"not a saved plan of this version ({where}: {first['msg']})",
-                "save it again with `bucket plan LEDGER --save DIR`, or move it out of the folder",
+                "unreadable",
+                f"cannot read the saved plan ({reason})",
+                "check its permissions, or move it out of the folder",
                 str(path),
             )
         ) from None
+    try:
+        saved = TypeAdapter(tr.SavedPlan).validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "the file"
+        raise _bad(path, f"{where}: {first['msg']}") from None
+    wrong = _inconsistent(saved)
+    if wrong is not None:
+        raise _bad(path, wrong)
+    return saved
 
 
 def saved_plans(directory: Path) -> list[tuple[str, tr.SavedPlan]]:
@@ -68,8 +118,30 @@ def saved_plans(directory: Path) -> list[tuple[str, tr.SavedPlan]]:
             f"{directory}: not a folder of saved plans",
             "give the folder `bucket plan LEDGER --save DIR` writes to",
         )
-    found = [(p.name, load_saved(p)) for p in sorted(directory.iterdir()) if NAME.match(p.name)]
-    return sorted(found, key=lambda item: (item[1].as_of_ordinal, item[0]))
+    try:
+        names = sorted(directory.iterdir())
+    except OSError as exc:
+        raise ConfigError(
+            f"{directory}: cannot list the folder ({exc.strerror})", "check its permissions"
+        ) from None
+    # named as plan --save names them, regular files only (a FIFO would block the read), not
+    # the hidden ._ files some systems add; one plan per key, however many copies
+    found: dict[str, tuple[str, tr.SavedPlan]] = {}
+    for p in names:
+        if NAME.match(p.name) and not p.name.startswith(".") and p.is_file():
+            saved = load_saved(p)
+            found.setdefault(saved.key, (p.name, saved))
+    return sorted(found.values(), key=lambda item: (item[1].as_of_ordinal, item[0]))
+
+
+def saved_files(directory: Path | None) -> list[Path]:
+    """The files of ``directory`` named like saved plans (inputs a command must not write)."""
+    if directory is None or not directory.is_dir():
+        return []
+    try:
+        return [p for p in directory.iterdir() if NAME.match(p.name)]
+    except OSError:
+        return []
 
 
 def _later(ledger: Ledger, saved: tr.SavedPlan) -> pd.DataFrame:
@@ -112,6 +184,12 @@ def _actuals(frame: pd.DataFrame) -> dict[str, np.ndarray]:
         "new_customers": new.to_numpy(),
         "churned_customers": g["churned_customers"].sum().to_numpy(),
     }
+
+
+def _happened(saved: tr.SavedPlan, actual: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The base as it happened, N_0 (the as-of period's end) … N_T, and churned customers."""
+    start = saved.history[-1].values.get("customers_end", saved.model.n0)
+    return np.array([start, *actual["customers"]]), actual["churned_customers"]
 
 
 def _naive(saved: tr.SavedPlan) -> dict[str, float]:
@@ -185,23 +263,61 @@ def _today(saved: tr.SavedPlan, budget: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.outer(budget * share, mix), budget * (1.0 - share)
 
 
-def _payoff(saved, plan, today, actual_end: float, adhered: float | None) -> tr.Payoff:
-    """The replay at the spend made minus the replay at today's split (customers at the last
-    tracked period), against how wrong the replay is there (DESIGN §14): a gain the model's
-    own error could explain is not a verdict. The draws' spread is reported beside it; it is
-    the spread of the plan's assumptions, which the months since have not narrowed."""
+def _objective(saved: tr.SavedPlan) -> str:
+    obj = saved.plan.objective
+    return "customers" if obj == "target" or saved.model.u <= 0 else obj
+
+
+def score_path(saved: tr.SavedPlan, customers, churned, plan: Schedule) -> np.ndarray:
+    """The plan's objective over a path of the base N_0 … N_T (and churned customers) under
+    the spend of ``plan``: customers at the end, profit Σ (u·m·N_t − spend_t), or value
+    (profit discounted, plus the base's equity after the last period, as the planner counts
+    it, DESIGN §4)."""
+    objective = _objective(saved)
+    n = np.asarray(customers, float)
+    if objective == "customers":
+        return n[..., -1]
+    m = saved.model
+    um, d = m.u * m.m, m.d
+    spend = plan.acquisition.sum(axis=-1) + plan.retention
+    profit = um * n[..., :-1] - spend
+    if objective == "profit":
+        return profit.sum(axis=-1)
+    periods = spend.shape[-1]
+    disc = (1.0 + d) ** -np.arange(periods)
+    end = n[..., -1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        churn = np.where(
+            n[..., -2] > 0, churned[..., -1] / np.where(n[..., -2] > 0, n[..., -2], 1), 0
+        )
+        r_end = np.where(end > 0, plan.retention[-1] / np.where(end > 0, end, 1.0), 0.0)
+        equity = end * (um - r_end) * (1.0 + d) / (d + churn) / (1.0 + d) ** periods
+    return (profit * disc).sum(axis=-1) + np.where(end > 0, equity, 0.0)
+
+
+def _payoff(saved, plan, today, actual, adhered: float | None) -> tr.Payoff:
+    """The replay at the spend made minus the replay at today's split, on the plan's objective,
+    against how wrong the replay is there (DESIGN §14): a gain the model's own error could
+    explain is not a verdict. The draws' spread is reported beside it; it is the spread of the
+    plan's assumptions, which the months since have not narrowed."""
     params, kappa, sat = draw_params(saved)
     point, k0, s0 = model_params(saved.model)
-    diff = replay(params, kappa, sat, plan).customers[..., -1]
-    diff = diff - replay(params, kappa, sat, today).customers[..., -1]
-    made = replay(point, k0, s0, plan).customers[-1]
-    gain = float(made - replay(point, k0, s0, today).customers[-1])
+
+    def value(p, k, m, spend):
+        path = replay(p, k, m, spend)
+        return score_path(saved, path.customers, path.churned, spend)
+
+    diff = value(params, kappa, sat, plan) - value(params, kappa, sat, today)
+    made = float(value(point, k0, s0, plan))
+    gain = made - float(value(point, k0, s0, today))
     low, high = (float(x) for x in np.percentile(diff, [10, 90]))
-    error = abs(actual_end - float(made))
-    size = (
-        f"{gain:+,.0f} customers against today's split (its assumptions allowed {low:+,.0f} "
-        f"to {high:+,.0f})"
-    )
+    happened = float(score_path(saved, actual[0], actual[1], plan))
+    error = abs(happened - made)
+    objective = _objective(saved)
+    unit = {"customers": "customers", "profit": "profit", "value": "customer equity"}[objective]
+    size = f"{gain:+,.0f} {unit} against today's split"
+    if saved.draws is not None:
+        size += f" (its assumptions allowed {low:+,.0f} to {high:+,.0f})"
     if adhered is not None and adhered < FOLLOWED:
         verdict = "not followed"
         statement = (
@@ -213,21 +329,18 @@ def _payoff(saved, plan, today, actual_end: float, adhered: float | None) -> tr.
         verdict = "paid off"
         statement = (
             f"By the plan's model the spend made paid off: {size}, more than the model's error "
-            f"at the last period ({error:,.0f})."
+            f"there ({error:,.0f})."
         )
     elif gain + error < 0:
         verdict = "cost"
         statement = (
-            f"By the plan's model the spend made cost customers: {size}, more than the model's "
-            f"error at the last period ({error:,.0f})."
+            f"By the plan's model the spend made cost {unit}: {size}, more than the model's "
+            f"error there ({error:,.0f})."
         )
     else:
         verdict = "cannot tell yet"
-        statement = (
-            f"Cannot tell yet: {size}, within the model's error at the last period "
-            f"({error:,.0f} customers)."
-        )
-    return tr.Payoff(gain, low, high, error, verdict, statement)  # type: ignore[arg-type]
+        statement = f"Cannot tell yet: {size}, within the model's error there ({error:,.0f})."
+    return tr.Payoff(objective, gain, low, high, error, verdict, statement)  # type: ignore[arg-type]
 
 
 def restated(ledger: Ledger, saved: tr.SavedPlan) -> list[tr.Restated]:
@@ -320,7 +433,7 @@ def track_plan(ledger: Ledger, name: str, saved: tr.SavedPlan) -> tr.TrackedPlan
         adherence=adhered,
         periods=rows,
         errors=_errors(actual, point_s, low, high, _naive(saved)),
-        payoff=_payoff(saved, plan, today, float(actual["customers"][-1]), adhered),
+        payoff=_payoff(saved, plan, today, _happened(saved, actual), adhered),
         restated=restated(ledger, saved),
         unmodelled=unmodelled,
     )

@@ -164,10 +164,14 @@ def check(
       bucket check ledger.csv --plans plans/ --max forecast_mape_h1=0.1 --min forecast_coverage=0.5
     """
     from bucket.analysis.check import config_thresholds, parse_thresholds, run_checks
+    from bucket.analysis.track import saved_files
     from bucket.settings import check_config
 
     if not to_stdout(out.output):  # before any work, like every other command's inputs
-        refuse_inputs(out.output, [*inputs.input_paths(), config, experiments])  # type: ignore[arg-type]
+        refuse_inputs(
+            out.output,  # type: ignore[arg-type]
+            [*inputs.input_paths(), config, experiments, *saved_files(plans)],
+        )
     cfg = check_config(config)
     from_file = config_thresholds(cfg, cfg.get("_path", "bucket.toml")) if cfg else {}
     for flag, value in (("--max-split-gap", split_gap), ("--max-mape", mape)):

@@ -18,8 +18,8 @@ from bucket.cli.options import (
     opt,
     without_target,
 )
-from bucket.cli.output import emit, spinner, warn_all
-from bucket.cli.track import SaveOpt, save_into
+from bucket.cli.output import emit, refuse_inputs, spinner, to_stdout, warn_all
+from bucket.cli.track import SaveOpt, before_saving, save_into
 
 DetailOpt = Annotated[
     bool,
@@ -91,8 +91,8 @@ def plan(
         target_growth=target_growth,
         backtest=backtest_h,
     )
+    given = before_saving(save, out.output, [*inputs.input_paths(), *model.input_paths()])
     ledger = inputs.load(("acquisition_spend",))
-    given = [*inputs.input_paths(), *model.input_paths()]
     with progress(settings.draws):
         if save is None:
             result = make_plan(ledger, settings, sources)
@@ -101,6 +101,8 @@ def plan(
 
             result, name, saved = save_plan(ledger, settings, sources)
     if save is not None:  # first: a plan that cannot be saved fails before it is printed
+        if not to_stdout(out.output):
+            refuse_inputs(out.output, [save / name])  # type: ignore[arg-type]
         save_into(save, name, saved, given, run.quiet)
     emit(result, out, given, detail=detail)
     warn_all(result.warnings, run.quiet)

@@ -21,7 +21,7 @@ from bucket.cli.options import (
 )
 from bucket.cli.output import refuse_inputs, warn_all, write
 from bucket.cli.plan import progress
-from bucket.cli.track import SaveOpt, save_into
+from bucket.cli.track import SaveOpt, before_saving, save_into
 
 
 @command()
@@ -98,9 +98,12 @@ def report(
         )
     from bucket import __version__
     from bucket.analysis.report import make_report
+    from bucket.analysis.track import saved_files
     from bucket.render.html import to_html
 
-    read = [*inputs.input_paths(), *model.input_paths(), cohorts_file]
+    read: list[str | Path | None] = [*inputs.input_paths(), *model.input_paths(), cohorts_file]
+    read += saved_files(plans)
+    read = before_saving(save, output, read)
     if output is not None:
         refuse_inputs(output, read)
     settings, sources = load_settings(
@@ -127,6 +130,8 @@ def report(
 
     check_finite(result.plan)
     if save is not None and result.saved is not None:
+        if output is not None:
+            refuse_inputs(output, [save / result.saved[0]])
         save_into(save, *result.saved, read, run.quiet)
     write(to_html(result, __version__), output, inputs=read)
     warn_all(result.warnings, run.quiet)

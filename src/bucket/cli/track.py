@@ -9,7 +9,7 @@ import typer
 
 from bucket.cli.command import command
 from bucket.cli.options import LedgerInputs, OutputOptions, RunOptions, opt
-from bucket.cli.output import emit, err, warn_all, write
+from bucket.cli.output import emit, err, refuse_inputs, to_stdout, warn_all, write
 
 SaveOpt = Annotated[
     Path | None,
@@ -24,16 +24,45 @@ SaveOpt = Annotated[
 ]
 
 
+def before_saving(save: Path | None, output: Path | None, inputs: list) -> list:
+    """Checks before a command that saves its plan does any work: ``--output`` must not be a
+    saved plan of the folder (an input of track), and must have a folder to go to (else the
+    plan would be saved and the command still fail). The inputs plus the saved plans."""
+    from bucket.analysis.track import saved_files
+    from bucket.cli.output import refuse_inputs, to_stdout
+    from bucket.errors import OutputError
+
+    given = [*inputs, *saved_files(save)]
+    if save is not None and not to_stdout(output):
+        assert output is not None
+        refuse_inputs(output, given)
+        if not output.parent.is_dir():
+            raise OutputError(f"{output}: no folder {output.parent} to write into; create it first")
+    return given
+
+
 def save_into(directory: Path, name: str, saved, inputs: list, quiet: bool) -> None:
     """Write ``saved`` as ``directory/name`` unless that name is taken (the same inputs)."""
+    from bucket.cli.output import refuse_inputs
     from bucket.errors import OutputError
     from bucket.render import render
 
     path = directory / name
     if path.exists():
+        from bucket.analysis.track import load_saved
+        from bucket.errors import InputError
+
+        try:
+            load_saved(path)
+        except InputError as exc:
+            raise OutputError(
+                f"{path} exists but is not a saved plan ({exc.problem.message}); delete it and "
+                "save again"
+            ) from None
         if not quiet:
             err(f"Note: {path} already holds this plan (same inputs); nothing written")
         return
+    refuse_inputs(path, inputs, "--save")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -78,9 +107,13 @@ def track(
 
       bucket track plans/ ledger.csv --json | jq .summary
     """
+    from bucket.analysis.track import saved_files
     from bucket.analysis.track import track as run_track
 
+    given: list[str | Path | None] = [*inputs.input_paths(), *saved_files(directory)]
+    if not to_stdout(out.output):
+        refuse_inputs(out.output, given)  # type: ignore[arg-type]
     ledger = inputs.load()
     result = run_track(directory, ledger)
-    emit(result, out, inputs.input_paths())
+    emit(result, out, given)
     warn_all(result.warnings, run.quiet)

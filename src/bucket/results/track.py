@@ -10,7 +10,8 @@ from bucket.io.periods import Frequency
 from bucket.results.common import SCHEMA_VERSION
 from bucket.results.plan import PlanResult
 
-_PYDANTIC = {"use_attribute_docstrings": True, "extra": "forbid"}
+# a saved plan is read back: a NaN or infinity in one is refused like any other bad value
+_PYDANTIC = {"use_attribute_docstrings": True, "extra": "forbid", "allow_inf_nan": False}
 SERIES = ("customers", "new_customers", "churned_customers")
 Series = Literal["customers", "new_customers", "churned_customers"]
 
@@ -201,18 +202,22 @@ class SeriesError:
 @dataclass(frozen=True)
 class Payoff:
     """Did the spend actually made do better than today's split would have, by the plan's own
-    model? Replays at both, on the same budget each period."""
+    model and on the plan's own objective? Replays at both, on the same budget each period."""
 
     __pydantic_config__ = _PYDANTIC
 
-    customers: float
-    """replay at the actual spend minus replay at today's split: customers at the last period"""
+    objective: Literal["value", "profit", "customers"]
+    """what the plan maximised, and what the payoff is measured in (value: discounted profit
+    over the tracked periods plus the equity of the base after them; profit: over the tracked
+    periods; customers: at the last tracked period)"""
+    gain: float
+    """replay at the actual spend minus replay at today's split, on the objective"""
     low: float
-    """P10 of that difference across the parameter draws"""
+    """P10 of that difference across the parameter draws (equal to gain without draws)"""
     high: float
     """P90"""
     replay_error: float
-    """|actual − replay| of the base at the last period: how wrong the model is here"""
+    """|actual − replay at the spend made|, on the objective: how wrong the model is here"""
     verdict: Literal["paid off", "cost", "cannot tell yet", "not followed"]
     statement: str
 
