@@ -406,3 +406,44 @@ def test_report_draws_past_plans_and_saves_as_plan_does(tmp_path):
     )
     assert again.exit_code == 0 and "already holds this plan" in again.stderr
     assert sorted(p.name for p in plans.iterdir()) == names
+
+
+def test_bad_inputs_around_saved_plans_are_one_clear_error(planned, tmp_path):
+    """From an adversarial review: a saved plan that does not hang together, -o over a saved
+    plan, a share threshold of 80, plans of another frequency; and track's CSV."""
+    saved, plans = planned["saved"], planned["plans"]
+    base = str(planned["folder"] / "base.csv")
+    (p,) = list(plans.iterdir())
+    res = invoke("track", str(plans), base, "-o", str(p), "--json")
+    assert res.exit_code == 2 and "is an input file" in res.stderr
+    assert json.loads(p.read_text())["command"] == "saved-plan"
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    data = json.loads(p.read_text())
+    data["model"]["kappa"] = data["model"]["kappa"][:1]
+    (broken / p.name).write_text(json.dumps(data))
+    res = invoke("track", str(broken), base)
+    assert res.exit_code == 1 and res.stderr.count("\n") == 1
+    assert "model.kappa: 1 values for 3 channels" in res.stderr and "delete it" in res.stderr
+    res = invoke("check", base, "--plans", str(plans), "--min", "forecast_coverage=80")
+    assert res.exit_code == 2 and "share" in res.stderr
+    weekly = tmp_path / "weekly"
+    weekly.mkdir()
+    data = json.loads(p.read_text())
+    data["frequency"] = "week"
+    (weekly / p.name).write_text(json.dumps(data))
+    res = invoke("track", str(weekly), base)
+    assert res.exit_code == 1 and "frequency" in res.stderr
+    path = _continued(planned, saved.model.recommended, 2, "csv.csv")
+    res = invoke("track", str(plans), str(path), "--format", "csv")
+    assert res.exit_code == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("plan,as_of,period,horizon") and len(lines) == 3
+
+
+def test_stopped_spend_says_nothing_about_following_the_plan(planned):
+    saved = planned["saved"]
+    zero = type(saved.model.current)([0.0] * len(saved.model.channels), 0.0)
+    path = _continued(planned, zero, 3, "stopped.csv")
+    (p,) = track(planned["plans"], read_ledger(str(path))).plans
+    assert p.adherence is None and p.payoff is None

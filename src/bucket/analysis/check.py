@@ -25,7 +25,17 @@ if TYPE_CHECKING:
 
 # KPIs that are shares: a threshold above 1 would mean over 100 %, an alert that can never
 # fire (--max churn_rate=3 is 300 %); 3% or 0.03 is what the user means
-SHARES = frozenset({"churn_rate", "retention_rate", "conversion_rate", "retention_share"})
+SHARES = frozenset(
+    {
+        "churn_rate",
+        "retention_rate",
+        "conversion_rate",
+        "retention_share",
+        "forecast_mape_h1",
+        "forecast_bias",
+        "forecast_coverage",
+    }
+)
 # keys read off the saved plans (`check --plans DIR`, DESIGN §14); see results/track.py
 TRACK_KEYS = (
     "forecast_mape_h1",
@@ -55,6 +65,8 @@ def threshold(key: str, value: object, where: str) -> float:
         raise ValueError(f"{where}: {value!r} is not a number")
     if not math.isfinite(number):
         raise ValueError(f"{where}: {value} is not a finite number")
+    if key in TRACK_KEYS and key != "plan_adherence" and number < 0:
+        raise ValueError(f"{where}: {key} is never negative, so {value} would never fire")
     if key in SHARES and not percent and abs(number) > 1:
         raise ValueError(
             f"{where}: {key} is a share, so {value} would mean {100 * number:g} %; "
@@ -73,7 +85,8 @@ def parse_thresholds(pairs: list[str], where: str) -> dict[str, float]:
             key, eq, value = item.partition("=")
             if not eq:
                 raise ValueError(
-                    f"{where} '{item}': give metric=value with a metric of {', '.join(KPI_KEYS)}"
+                    f"{where} '{item}': give metric=value with a metric of "
+                    f"{', '.join((*KPI_KEYS, *TRACK_KEYS))}"
                 )
             out[key.strip()] = threshold(key.strip(), value, f"{where} '{item}'")
     return out
@@ -133,8 +146,11 @@ def _track_checks(
     compare yet is skipped (said in ``warnings``), not an alert."""
     if plans is None:
         if limits:
-            keys = ", ".join(sorted({k for k, _ in limits}))
-            raise ConfigError(f"{keys} need saved plans", "give --plans DIR (plan --save DIR)")
+            keys = sorted({k for k, _ in limits})
+            verb = "needs" if len(keys) == 1 else "need"
+            raise ConfigError(
+                f"{', '.join(keys)} {verb} saved plans", "give --plans DIR (plan --save DIR)"
+            )
         return []
     from bucket.analysis.track import track
 

@@ -227,34 +227,52 @@ def _marginal_costs(ctx: PlanContext, shares: np.ndarray, recommended: float):
     return worth, sides[0], sides[1]
 
 
+def _with_cohorts(ledger: Ledger, cohorts: CohortTable) -> Ledger:
+    """The ledger with a cohort table (read from a file) in place of its own."""
+    from dataclasses import replace
+
+    _same_frequency(cohorts, ledger.frequency)
+    rows = [
+        {"cohort": label, "age": age, "active": float(n)}
+        for label, counts in zip(cohorts.labels, cohorts.counts)
+        for age, n in enumerate(counts)
+    ]
+    return replace(ledger, cohorts=rows)
+
+
+def _tracking(ledger: Ledger, sources, plan, ctx, draws, *, plans: Path | None, save: bool):
+    """Chart 8's saved plans against the ledger, and this plan as --save writes it."""
+    tracked = saved = None
+    if plans is not None:
+        from bucket.analysis.track import track
+
+        tracked = track(plans, ledger)
+    if save:
+        from bucket.analysis.saved import to_save
+
+        saved = to_save(ledger, sources, plan, ctx, draws)
+    return tracked, saved
+
+
 def make_report(
     ledger: Ledger,
     settings: PlanSettings,
     sources: dict[str, str],
+    *,
     today: dt.date | None = None,
     cohorts: CohortTable | None = None,
     plans: Path | None = None,
     save: bool = False,
 ) -> Report:
-    """The plan and its evidence. ``cohorts``: a cohort table (read from a file) for the plan
-    (``--retention-model sbg``) and chart 6, in place of any the ledger brought along;
-    ``plans``: a folder of saved plans to track (chart 8); ``save``: keep what ``plan --save``
-    would write (``Report.saved``)."""
-    from dataclasses import replace
+    """The plan and its evidence. ``cohorts``: a cohort table (from a file) for the plan and
+    chart 6, in place of the ledger's; ``plans``: saved plans to track (chart 8); ``save``:
+    keep what ``plan --save`` would write (``Report.saved``)."""
 
     from bucket.analysis.metrics import compute_metrics
     from bucket.analysis.plan import plan_detail
 
     if cohorts is not None:  # checked before the plan runs, then used by all of it
-        _same_frequency(cohorts, ledger.frequency)
-        ledger = replace(
-            ledger,
-            cohorts=[
-                {"cohort": label, "age": age, "active": float(n)}
-                for label, counts in zip(cohorts.labels, cohorts.counts)
-                for age, n in enumerate(counts)
-            ],
-        )
+        ledger = _with_cohorts(ledger, cohorts)
     plan, ctx, draws = plan_detail(ledger, settings, sources)
     metrics = compute_metrics(
         ledger, settings.margin, settings.annual_discount_rate, settings.window
@@ -285,16 +303,7 @@ def make_report(
         backtest_note=note,
         cohorts=cohort_result,
     )
-    tracked = None
-    if plans is not None:
-        from bucket.analysis.track import track
-
-        tracked = track(plans, ledger)
-    saved = None
-    if save:
-        from bucket.analysis.saved import to_save
-
-        saved = to_save(ledger, sources, plan, ctx, draws)
+    tracked, saved = _tracking(ledger, sources, plan, ctx, draws, plans=plans, save=save)
     return Report(
         tracked=tracked,
         saved=saved,

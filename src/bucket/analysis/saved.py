@@ -17,16 +17,20 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bucket import __version__
+from bucket.errors import ConfigError, InputError, Problem
 from bucket.model.pools import Pools
 from bucket.model.replay import Paths, Schedule, replay
 from bucket.model.simulate import Params
 from bucket.results import track as tr
+from bucket.results.common import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from bucket.io.ledger import Ledger
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
     from bucket.settings import PlanSettings
 
 KEY_DIGITS = 12
+NAME = re.compile(r"^.+_[0-9a-f]{12}\.json$")  # <as_of>_<key>.json
 PATHS = 800  # noisy paths a prediction interval is read from (at least 4 per draw)
 TOTALS = (
     "customers_start",
@@ -292,3 +297,111 @@ def to_save(
     return f"{ctx.obs.last}_{key[:KEY_DIGITS]}.json", replace(
         partial, forecast=tr.SavedForecast(*fans)
     )
+
+
+def _bad(path: Path, what: str) -> InputError:
+    return InputError(
+        Problem(
+            "error",
+            "bad-saved-plan",
+            f"not a saved plan of this version ({what})",
+            "delete it (or move it out of the folder) and save the plan again with "
+            "`bucket plan LEDGER --save DIR`",
+            str(path),
+        )
+    )
+
+
+def _inconsistent(saved: tr.SavedPlan) -> str | None:
+    """What does not hang together in a saved plan that passed its types, or None."""
+    m, j = saved.model, len(saved.model.channels)
+    if len(saved.key) != 64 or any(c not in "0123456789abcdef" for c in saved.key):
+        return "key: not a sha256"
+    if saved.schema_version != SCHEMA_VERSION:
+        return f"schema_version {saved.schema_version}: this bucket reads {SCHEMA_VERSION}"
+    if not saved.history:
+        return "history: empty"
+    lists = {"kappa": m.kappa, "saturation": m.saturation, "carryover": m.carryover}
+    lists |= {"effective": m.effective, "current.acquisition": m.current.acquisition}
+    lists |= {"recommended.acquisition": m.recommended.acquisition}
+    for name, values in lists.items():
+        if len(values) != j:
+            return f"model.{name}: {len(values)} values for {j} channels"
+    if m.n0 < 0 or min(m.kappa + m.saturation, default=1.0) <= 0:
+        return "model: a negative base or a response curve without cost or size"
+    if m.pools is not None and not (
+        len(m.pools.names) == len(m.pools.hazard) == len(m.pools.arpu) == len(m.pools.mix) == j + 1
+    ):
+        return f"model.pools: not one pool per channel plus other ({j + 1})"
+    d = saved.draws
+    if d is not None:
+        size = len(d.u)
+        if any(len(x) != size for x in (d.o, d.q, d.c_min, d.c_base, d.k, d.kappa, d.saturation)):
+            return "draws: lists of different lengths"
+        if any(len(row) != j for row in (*d.kappa, *d.saturation)):
+            return f"draws: not {j} channels in every draw"
+    return None
+
+
+def load_saved(path: Path) -> tr.SavedPlan:
+    """A saved plan read back and validated; InputError naming the file when it is not one
+    (unreadable, not JSON, the wrong shape, or parts that do not hang together)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # a BOM an editor added is no error
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InputError(
+            Problem(
+                "error",
+                "unreadable",
+                f"cannot read the saved plan ({reason})",
+                "check its permissions, or move it out of the folder",
+                str(path),
+            )
+        ) from None
+    try:
+        saved = TypeAdapter(tr.SavedPlan).validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "the file"
+        raise _bad(path, f"{where}: {first['msg']}") from None
+    wrong = _inconsistent(saved)
+    if wrong is not None:
+        raise _bad(path, wrong)
+    return saved
+
+
+def saved_plans(directory: Path) -> list[tuple[str, tr.SavedPlan]]:
+    """Every saved plan in ``directory`` (files named like ``plan --save`` names them), oldest
+    as-of period first."""
+    if not directory.is_dir():
+        raise ConfigError(
+            f"{directory}: not a folder of saved plans",
+            "give the folder `bucket plan LEDGER --save DIR` writes to",
+        )
+    try:
+        names = sorted(directory.iterdir())
+    except OSError as exc:
+        raise ConfigError(
+            f"{directory}: cannot list the folder ({exc.strerror})", "check its permissions"
+        ) from None
+    # named as plan --save names them, regular files only (a FIFO would block the read), not
+    # the hidden ._ files some systems add; one plan per key, however many copies
+    found: dict[str, tuple[str, tr.SavedPlan]] = {}
+    for p in names:
+        if NAME.match(p.name) and not p.name.startswith(".") and p.is_file():
+            saved = load_saved(p)
+            found.setdefault(saved.key, (p.name, saved))
+    return sorted(found.values(), key=lambda item: (item[1].as_of_ordinal, item[0]))
+
+
+def saved_files(directory: Path | None) -> list[Path]:
+    """The files of ``directory`` named like saved plans (inputs a command must not write)."""
+    if directory is None or not directory.is_dir():
+        return []
+    try:
+        return [p for p in directory.iterdir() if NAME.match(p.name)]
+    except OSError:
+        return []

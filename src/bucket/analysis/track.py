@@ -9,139 +9,24 @@ the ledger restated since, and measure how the calibrated parameters drifted bet
 
 from __future__ import annotations
 
-import math
-import re
-from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bucket.analysis.saved import draw_params, model_params, noisy, schedule
-from bucket.errors import ConfigError, InputError, Problem
+from bucket.analysis.drift import DRIFT_Z, MATERIAL, MIN_DRAWS, drift
+from bucket.analysis.payoff import adherence, payoff, today_split
+from bucket.analysis.saved import model_params, noisy, saved_plans, schedule
+from bucket.errors import ConfigError
 from bucket.model.replay import Schedule, replay
-from bucket.model.simulate import churn_at
 from bucket.results import track as tr
-from bucket.results.common import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from bucket.io.ledger import Ledger
 
-NAME = re.compile(r"^.+_[0-9a-f]{12}\.json$")
-DRIFT_Z = 2.0
-MATERIAL = 0.05  # drift is flagged only when the quantity also moved by 5 % or more
-FOLLOWED = 0.25  # adherence below this: the recommendation was not followed
 SAME = 1e-6  # relative tolerance when comparing a restated total
-
-
-def _bad(path: Path, what: str) -> InputError:
-    return InputError(
-        Problem(
-            "error",
-            "bad-saved-plan",
-            f"not a saved plan of this version ({what})",
-            "delete it (or move it out of the folder) and save the plan again with "
-            "`bucket plan LEDGER --save DIR`",
-            str(path),
-        )
-    )
-
-
-def _inconsistent(saved: tr.SavedPlan) -> str | None:
-    """What does not hang together in a saved plan that passed its types, or None."""
-    m, j = saved.model, len(saved.model.channels)
-    if len(saved.key) != 64 or any(c not in "0123456789abcdef" for c in saved.key):
-        return "key: not a sha256"
-    if saved.schema_version != SCHEMA_VERSION:
-        return f"schema_version {saved.schema_version}: this bucket reads {SCHEMA_VERSION}"
-    if not saved.history:
-        return "history: empty"
-    lists = {"kappa": m.kappa, "saturation": m.saturation, "carryover": m.carryover}
-    lists |= {"effective": m.effective, "current.acquisition": m.current.acquisition}
-    lists |= {"recommended.acquisition": m.recommended.acquisition}
-    for name, values in lists.items():
-        if len(values) != j:
-            return f"model.{name}: {len(values)} values for {j} channels"
-    if m.n0 < 0 or min(m.kappa + m.saturation, default=1.0) <= 0:
-        return "model: a negative base or a response curve without cost or size"
-    if m.pools is not None and not (
-        len(m.pools.names) == len(m.pools.hazard) == len(m.pools.arpu) == len(m.pools.mix) == j + 1
-    ):
-        return f"model.pools: not one pool per channel plus other ({j + 1})"
-    d = saved.draws
-    if d is not None:
-        size = len(d.u)
-        if any(len(x) != size for x in (d.o, d.q, d.c_min, d.c_base, d.k, d.kappa, d.saturation)):
-            return "draws: lists of different lengths"
-        if any(len(row) != j for row in (*d.kappa, *d.saturation)):
-            return f"draws: not {j} channels in every draw"
-    return None
-
-
-def load_saved(path: Path) -> tr.SavedPlan:
-    """A saved plan read back and validated; InputError naming the file when it is not one
-    (unreadable, not JSON, the wrong shape, or parts that do not hang together)."""
-    from pydantic import TypeAdapter, ValidationError
-
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a BOM an editor added is no error
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise InputError(
-            Problem(
-                "error",
-                "unreadable",
-                f"cannot read the saved plan ({reason})",
-                "check its permissions, or move it out of the folder",
-                str(path),
-            )
-        ) from None
-    try:
-        saved = TypeAdapter(tr.SavedPlan).validate_json(text)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "the file"
-        raise _bad(path, f"{where}: {first['msg']}") from None
-    wrong = _inconsistent(saved)
-    if wrong is not None:
-        raise _bad(path, wrong)
-    return saved
-
-
-def saved_plans(directory: Path) -> list[tuple[str, tr.SavedPlan]]:
-    """Every saved plan in ``directory`` (files named like ``plan --save`` names them), oldest
-    as-of period first."""
-    if not directory.is_dir():
-        raise ConfigError(
-            f"{directory}: not a folder of saved plans",
-            "give the folder `bucket plan LEDGER --save DIR` writes to",
-        )
-    try:
-        names = sorted(directory.iterdir())
-    except OSError as exc:
-        raise ConfigError(
-            f"{directory}: cannot list the folder ({exc.strerror})", "check its permissions"
-        ) from None
-    # named as plan --save names them, regular files only (a FIFO would block the read), not
-    # the hidden ._ files some systems add; one plan per key, however many copies
-    found: dict[str, tuple[str, tr.SavedPlan]] = {}
-    for p in names:
-        if NAME.match(p.name) and not p.name.startswith(".") and p.is_file():
-            saved = load_saved(p)
-            found.setdefault(saved.key, (p.name, saved))
-    return sorted(found.values(), key=lambda item: (item[1].as_of_ordinal, item[0]))
-
-
-def saved_files(directory: Path | None) -> list[Path]:
-    """The files of ``directory`` named like saved plans (inputs a command must not write)."""
-    if directory is None or not directory.is_dir():
-        return []
-    try:
-        return [p for p in directory.iterdir() if NAME.match(p.name)]
-    except OSError:
-        return []
 
 
 def _later(ledger: Ledger, saved: tr.SavedPlan) -> pd.DataFrame:
@@ -231,118 +116,6 @@ def _errors(
     return out
 
 
-def _shares(acq: np.ndarray, rest: float, retention: float) -> np.ndarray:
-    """Spend per modelled channel, unmodelled channels and retention, as shares of the budget."""
-    v = np.array([*acq, rest, retention], dtype=float)
-    total = v.sum()
-    return v / total if total > 0 else v
-
-
-def adherence(saved: tr.SavedPlan, acquisition, rest, retention) -> float | None:
-    """How far the spend actually made moved from today's split towards the recommendation
-    (projected on that move; per channel and on retention): 0 kept, 1 followed. None when the
-    recommendation is within a point of today's split (nothing to follow)."""
-    cur = _shares(np.array(saved.model.current.acquisition), 0.0, saved.model.current.retention)
-    rec_s = saved.model.recommended
-    rec = _shares(np.array(rec_s.acquisition), 0.0, rec_s.retention)
-    act = _shares(acquisition.sum(axis=0), float(rest.sum()), float(retention.sum()))
-    move = rec - cur
-    size = float(move @ move)
-    if size < 0.01**2:
-        return None
-    return float((act - cur) @ move / size)
-
-
-def _today(saved: tr.SavedPlan, budget: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Today's split on each period's actual budget: (acquisition (T, J), retention (T,))."""
-    cur = saved.model.current
-    acq = np.array(cur.acquisition, float)
-    total = acq.sum() + cur.retention
-    share = acq.sum() / total if total > 0 else 0.0
-    mix = acq / acq.sum() if acq.sum() > 0 else np.zeros_like(acq)
-    return np.outer(budget * share, mix), budget * (1.0 - share)
-
-
-def _objective(saved: tr.SavedPlan) -> str:
-    obj = saved.plan.objective
-    return "customers" if obj == "target" or saved.model.u <= 0 else obj
-
-
-def score_path(saved: tr.SavedPlan, customers, churned, plan: Schedule) -> np.ndarray:
-    """The plan's objective over a path of the base N_0 … N_T (and churned customers) under
-    the spend of ``plan``: customers at the end, profit Σ (u·m·N_t − spend_t), or value
-    (profit discounted, plus the base's equity after the last period, as the planner counts
-    it, DESIGN §4)."""
-    objective = _objective(saved)
-    n = np.asarray(customers, float)
-    if objective == "customers":
-        return n[..., -1]
-    m = saved.model
-    um, d = m.u * m.m, m.d
-    spend = plan.acquisition.sum(axis=-1) + plan.retention
-    profit = um * n[..., :-1] - spend
-    if objective == "profit":
-        return profit.sum(axis=-1)
-    periods = spend.shape[-1]
-    disc = (1.0 + d) ** -np.arange(periods)
-    end = n[..., -1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        churn = np.where(
-            n[..., -2] > 0, churned[..., -1] / np.where(n[..., -2] > 0, n[..., -2], 1), 0
-        )
-        r_end = np.where(end > 0, plan.retention[-1] / np.where(end > 0, end, 1.0), 0.0)
-        equity = end * (um - r_end) * (1.0 + d) / (d + churn) / (1.0 + d) ** periods
-    return (profit * disc).sum(axis=-1) + np.where(end > 0, equity, 0.0)
-
-
-def _payoff(saved, plan, today, actual, adhered: float | None) -> tr.Payoff:
-    """The replay at the spend made minus the replay at today's split, on the plan's objective,
-    against how wrong the replay is there (DESIGN §14): a gain the model's own error could
-    explain is not a verdict. The draws' spread is reported beside it; it is the spread of the
-    plan's assumptions, which the months since have not narrowed."""
-    params, kappa, sat = draw_params(saved)
-    point, k0, s0 = model_params(saved.model)
-
-    def value(p, k, m, spend):
-        path = replay(p, k, m, spend)
-        return score_path(saved, path.customers, path.churned, spend)
-
-    diff = value(params, kappa, sat, plan) - value(params, kappa, sat, today)
-    made = float(value(point, k0, s0, plan))
-    gain = made - float(value(point, k0, s0, today))
-    low, high = (float(x) for x in np.percentile(diff, [10, 90]))
-    happened = float(score_path(saved, actual[0], actual[1], plan))
-    error = abs(happened - made)
-    objective = _objective(saved)
-    unit = {"customers": "customers", "profit": "profit", "value": "customer equity"}[objective]
-    size = f"{gain:+,.0f} {unit} against today's split"
-    if saved.draws is not None:
-        size += f" (its assumptions allowed {low:+,.0f} to {high:+,.0f})"
-    if adhered is not None and adhered < FOLLOWED:
-        verdict = "not followed"
-        statement = (
-            f"The spend stayed near today's split (adherence {adhered:.2f}), so the "
-            "recommendation itself is untested; the retention test the plan suggested would "
-            "measure what it rests on."
-        )
-    elif gain - error > 0:
-        verdict = "paid off"
-        statement = (
-            f"By the plan's model the spend made paid off: {size}, more than the model's error "
-            f"there ({error:,.0f})."
-        )
-    elif gain + error < 0:
-        verdict = "cost"
-        statement = (
-            f"By the plan's model the spend made cost {unit}: {size}, more than the model's "
-            f"error there ({error:,.0f})."
-        )
-    else:
-        verdict = "cannot tell yet"
-        statement = f"Cannot tell yet: {size}, within the model's error there ({error:,.0f})."
-    return tr.Payoff(objective, gain, low, high, error, verdict, statement)  # type: ignore[arg-type]
-
-
 def restated(ledger: Ledger, saved: tr.SavedPlan) -> list[tr.Restated]:
     """Periods whose totals differ from what the plan saw (or that the ledger lost)."""
     from bucket.analysis.saved import history
@@ -420,10 +193,14 @@ def track_plan(ledger: Ledger, name: str, saved: tr.SavedPlan) -> tr.TrackedPlan
         )
         for t, (_, label) in enumerate(labels)
     ]
-    adhered = adherence(saved, acq, rest, retention)
-    today = schedule(model, *_today(saved, acq.sum(axis=1) + rest + retention))
     spent = float(acq.sum() + rest.sum())
     total = spent + float(retention.sum())
+    # the split of spend that (nearly) stopped, or that went mostly to channels the plan has no
+    # curve for, says nothing about following the plan: adherence and payoff are left out
+    planned = (model.current.retention + sum(model.current.acquisition)) * len(rows)
+    judged = total > 0.01 * planned and float(rest.sum()) <= 0.5 * spent
+    adhered = adherence(saved, acq, rest, retention) if judged else None
+    today = schedule(model, *today_split(saved, acq.sum(axis=1) + rest + retention))
     return tr.TrackedPlan(
         plan=name,
         as_of=saved.as_of,
@@ -433,67 +210,10 @@ def track_plan(ledger: Ledger, name: str, saved: tr.SavedPlan) -> tr.TrackedPlan
         adherence=adhered,
         periods=rows,
         errors=_errors(actual, point_s, low, high, _naive(saved)),
-        payoff=_payoff(saved, plan, today, _happened(saved, actual), adhered),
+        payoff=payoff(saved, plan, today, _happened(saved, actual), adhered) if judged else None,
         restated=restated(ledger, saved),
         unmodelled=unmodelled,
     )
-
-
-def _measures(
-    saved: tr.SavedPlan, at: tr.SavedPlan, draws: bool
-) -> dict[tuple[str, str | None], np.ndarray]:
-    """The quantities drift compares, read off ``saved``'s model (its draws with ``draws``)
-    where ``at`` (the later plan) stands, so both plans speak of the same spend: churn at its
-    retention spend per customer, ARPU, organic and referral inflow, and each channel's paid
-    customers at its acquisition spend."""
-    params, kappa, sat = draw_params(saved) if draws else model_params(saved.model)
-    out: dict[tuple[str, str | None], np.ndarray] = {
-        ("churn at today's retention spend", None): churn_at(
-            at.model.retention_per_customer, params
-        ),
-        ("revenue per customer (u)", None): np.asarray(params.u, float),
-        ("organic new customers (o)", None): np.asarray(params.o, float),
-        ("referral rate (q)", None): np.asarray(params.q, float),
-    }
-    index = {c: j for j, c in enumerate(saved.model.channels)}
-    for j, name in enumerate(at.model.channels):
-        if name not in index:
-            continue
-        a = at.model.current.acquisition[j]
-        k, m = kappa[..., index[name]], sat[..., index[name]]
-        with np.errstate(all="ignore"):
-            out[("paid customers at today's spend", name)] = m * -np.expm1(-a / (k * m))
-    return out
-
-
-def _spread(sample: np.ndarray) -> float:
-    live = np.isfinite(sample)
-    return float(np.std(sample[live])) if live.sum() > 1 else 0.0
-
-
-def drift(plans: list[tuple[str, tr.SavedPlan]]) -> list[tr.Drift]:
-    """Each quantity between consecutive saved plans (different as-of periods): the later
-    plan's against the earlier plan's at the later plan's spend, in SDs of their difference
-    (both plans' draws); flagged beyond DRIFT_Z when it also moved by MATERIAL or more."""
-    rows = []
-    for (_, before), (_, after) in pairwise(plans):
-        if before.draws is None or after.as_of_ordinal == before.as_of_ordinal:
-            continue
-        was, now = _measures(before, after, False), _measures(after, after, False)
-        spread_b = _measures(before, after, True)
-        spread_a = _measures(after, after, True) if after.draws is not None else {}
-        for key, sample in spread_b.items():
-            if key not in now:
-                continue
-            sd = math.hypot(_spread(sample), _spread(spread_a[key]) if key in spread_a else 0.0)
-            b, a = float(was[key]), float(now[key])
-            if not (sd > 1e-12 and math.isfinite(a) and math.isfinite(b)):
-                continue
-            z = (a - b) / sd
-            moved = abs(a - b) >= MATERIAL * abs(b)
-            flagged = abs(z) > DRIFT_Z and moved
-            rows.append(tr.Drift(key[0], key[1], before.as_of, after.as_of, b, a, sd, z, flagged))
-    return rows
 
 
 def summary(plans: list[tr.TrackedPlan], drifts: list[tr.Drift]) -> tr.TrackSummary:
@@ -549,7 +269,7 @@ def _verdict(saved: int, plans: list[tr.TrackedPlan], s: tr.TrackSummary, drifts
     if flagged:
         names = ", ".join(d.parameter + (f" ({d.channel})" if d.channel else "") for d in flagged)
         parts.append(
-            f"The model drifted: {names} moved by more than {DRIFT_Z:g} of their own SDs between "
+            f"The model drifted: {names} moved by more than {DRIFT_Z:g} SDs and 5 % between "
             "the last two plans; look for a change in the business before trusting old plans."
         )
     restated_n = sum(len(p.restated) for p in plans)
@@ -558,25 +278,64 @@ def _verdict(saved: int, plans: list[tr.TrackedPlan], s: tr.TrackSummary, drifts
     return " ".join(parts)
 
 
+def _notes(ledger: Ledger, usable: list[tuple[str, tr.SavedPlan]]) -> list[str]:
+    """What the user should hear about plans that track reads only in part: a gap in the
+    ledger after a plan's as-of period, a plan saved without draws, too few draws for drift."""
+    from bucket.io.periods import Period
+
+    notes = []
+    ords = set(ledger.frame["ordinal"].tolist())
+    for name, saved in usable:
+        nxt = saved.as_of_ordinal + 1
+        later = sorted(o for o in ords if o > saved.as_of_ordinal)
+        missing = (
+            next((o for o in range(nxt, later[-1] + 1) if o not in ords), None) if later else None
+        )
+        if missing is not None:
+            label = Period(ledger.frequency, missing).label
+            notes.append(
+                f"{name}: the ledger has no {label}, so the plan is tracked only up to it; "
+                "export the missing period to track the rest"
+            )
+        draws = len(saved.draws.u) if saved.draws else 0
+        if draws == 0:
+            notes.append(
+                f"{name} was saved without draws (--draws 0): its intervals hold the counts' "
+                "noise alone and cover less than 80 % of actuals"
+            )
+        elif draws < MIN_DRAWS and len(usable) > 1:
+            notes.append(
+                f"{name} was saved with {draws} draws: drift needs {MIN_DRAWS} or more, so its "
+                "parameters are not compared"
+            )
+    return notes
+
+
 def track(directory: Path, ledger: Ledger) -> tr.TrackResult:
     """Every saved plan in ``directory`` against ``ledger`` (DESIGN §14)."""
     found = saved_plans(directory)
     warnings = [w.line() for w in ledger.warnings]
-    usable = []
+    usable = [(name, saved) for name, saved in found if saved.frequency == ledger.frequency]
+    if found and not usable:
+        raise ConfigError(
+            f"{directory}: none of its {len(found)} saved plan(s) is of the ledger's frequency "
+            f"({ledger.frequency})",
+            "track a ledger with the periods the plans were made on",
+        )
     for name, saved in found:
         if saved.frequency != ledger.frequency:
             warnings.append(
                 f"{name} was made on {saved.frequency} periods, the ledger has "
                 f"{ledger.frequency} ones: left out"
             )
-            continue
-        usable.append((name, saved))
+    warnings += _notes(ledger, usable)
     plans = [p for p in (track_plan(ledger, n, s) for n, s in usable) if p is not None]
     for p in plans:
         if p.unmodelled:
             warnings.append(
                 f"{p.plan}: spend on {', '.join(p.unmodelled)} has no response curve in the "
                 "plan; it was counted as buying none"
+                + ("" if p.adherence is not None else ", and adherence and payoff are left out")
             )
     drifts = drift(usable)
     s = summary(plans, drifts)

@@ -164,7 +164,7 @@ def check(
       bucket check ledger.csv --plans plans/ --max forecast_mape_h1=0.1 --min forecast_coverage=0.5
     """
     from bucket.analysis.check import config_thresholds, parse_thresholds, run_checks
-    from bucket.analysis.track import saved_files
+    from bucket.analysis.saved import saved_files
     from bucket.settings import check_config
 
     if not to_stdout(out.output):  # before any work, like every other command's inputs

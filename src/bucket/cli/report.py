@@ -98,7 +98,7 @@ def report(
         )
     from bucket import __version__
     from bucket.analysis.report import make_report
-    from bucket.analysis.track import saved_files
+    from bucket.analysis.saved import saved_files
     from bucket.render.html import to_html
 
     read: list[str | Path | None] = [*inputs.input_paths(), *model.input_paths(), cohorts_file]

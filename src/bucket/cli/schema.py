@@ -18,7 +18,7 @@ def schema(
     command: Annotated[
         str | None,
         typer.Argument(
-            help="Only this command's schema (metrics, validate, plan, simulate, backtest, check, cohorts).",
+            help="Only this command's schema (metrics, validate, plan, simulate, backtest, check, cohorts, track, saved-plan).",
             show_default=False,
         ),
     ] = None,

@@ -28,7 +28,7 @@ def before_saving(save: Path | None, output: Path | None, inputs: list) -> list:
     """Checks before a command that saves its plan does any work: ``--output`` must not be a
     saved plan of the folder (an input of track), and must have a folder to go to (else the
     plan would be saved and the command still fail). The inputs plus the saved plans."""
-    from bucket.analysis.track import saved_files
+    from bucket.analysis.saved import saved_files
     from bucket.cli.output import refuse_inputs, to_stdout
     from bucket.errors import OutputError
 
@@ -49,7 +49,7 @@ def save_into(directory: Path, name: str, saved, inputs: list, quiet: bool) -> N
 
     path = directory / name
     if path.exists():
-        from bucket.analysis.track import load_saved
+        from bucket.analysis.saved import load_saved
         from bucket.errors import InputError
 
         try:
@@ -107,7 +107,7 @@ def track(
 
       bucket track plans/ ledger.csv --json | jq .summary
     """
-    from bucket.analysis.track import saved_files
+    from bucket.analysis.saved import saved_files
     from bucket.analysis.track import track as run_track
 
     given: list[str | Path | None] = [*inputs.input_paths(), *saved_files(directory)]

@@ -72,26 +72,30 @@ def to_csv(result: Any) -> str:
         recs = [{k: getattr(p, k) for k in fields} for p in result.problems]
         return _write(recs) or ",".join(fields) + "\n"
     if kind == "track":
-        fields = ["plan", "as_of", "period", "horizon", "acquisition_spend", "retention_spend"]
-        recs = []
-        for plan in result.plans:
-            for row in plan.periods:
-                one: dict[str, Any] = {"plan": plan.plan, "as_of": plan.as_of, "period": row.period}
-                one.update(
-                    horizon=row.horizon,
-                    acquisition_spend=row.acquisition_spend,
-                    retention_spend=row.retention_spend,
-                )
-                for key in ("customers", "new_customers", "churned_customers"):
-                    v = getattr(row, key)
-                    rec.update(
-                        {f"{key}_{k}": getattr(v, k) for k in ("actual", "replay", "low", "high")}
-                    )
-                recs.append(rec)
-        series = [
-            f"{key}_{k}"
-            for key in ("customers", "new_customers", "churned_customers")
-            for k in ("actual", "replay", "low", "high")
-        ]
-        return _write(recs) or ",".join(fields + series) + "\n"
+        return _track_csv(result)
     raise ValueError(f"no CSV form for {kind!r}")
+
+
+def _track_csv(result: Any) -> str:
+    """One row per saved plan and tracked period: spend, and each series' actual, replay and
+    80 % interval."""
+    series = [
+        f"{key}_{k}"
+        for key in ("customers", "new_customers", "churned_customers")
+        for k in ("actual", "replay", "low", "high")
+    ]
+    fields = ["plan", "as_of", "period", "horizon", "acquisition_spend", "retention_spend"]
+    recs = []
+    for plan in result.plans:
+        for row in plan.periods:
+            one: dict[str, Any] = {"plan": plan.plan, "as_of": plan.as_of, "period": row.period}
+            one.update(
+                horizon=row.horizon,
+                acquisition_spend=row.acquisition_spend,
+                retention_spend=row.retention_spend,
+            )
+            for name in series:
+                key, _, k = name.rpartition("_")
+                one[name] = getattr(getattr(row, key), k)
+            recs.append(one)
+    return _write(recs) or ",".join(fields + series) + "\n"

@@ -24,7 +24,7 @@ def _plans(res: TrackResult) -> Section:
                 Cell(fmt.pct(p.current_share, 0)),
                 Cell(fmt.pct(p.recommended_share, 0)),
                 Cell(fmt.pct(p.actual_share, 0)),
-                Cell(fmt.DASH if p.adherence is None else f"{p.adherence:.2f}"),
+                Cell(fmt.DASH if p.adherence is None else f"{p.adherence + 0.0:.2f}"),
                 Cell(
                     p.payoff.verdict if p.payoff else fmt.DASH,
                     VERDICT_TONE.get(p.payoff.verdict) if p.payoff else None,  # type: ignore[arg-type]
@@ -42,12 +42,13 @@ def _plans(res: TrackResult) -> Section:
 
 
 def _periods(p: TrackedPlan) -> Section:
-    rows = []
+    rows, marked = [], False
     for r in p.periods:
         cells = [Cell(r.period), Cell(str(r.horizon))]
         for s in NAMES:
             v = getattr(r, s)
             inside = v.low <= v.actual <= v.high
+            marked = marked or not inside
             cells += [
                 Cell(fmt.count(v.actual)),
                 Cell(fmt.count(v.replay) + ("" if inside else " *"), None if inside else "warn"),
@@ -58,7 +59,9 @@ def _periods(p: TrackedPlan) -> Section:
         ["period", "h", "customers", "model", "new", "model", "churned", "model"],
         rows,
         [False, True, True, True, True, True, True, True],
-        note="*: the actual fell outside the model's 80 % interval (--json has the intervals).",
+        note="*: the actual fell outside the model's 80 % interval (--json has the intervals)."
+        if marked
+        else "Every actual fell inside the model's 80 % interval (--json has the intervals).",
     )
 
 
