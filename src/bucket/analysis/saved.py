@@ -78,7 +78,9 @@ def input_key(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -
     # the backtest changes nothing the plan recommends: plan --save and report --save of one
     # month (whose backtest defaults differ) are the same plan
     plain = settings.model_dump(exclude={"experiments", "backtest"})
-    given = sorted((k, v) for k, v in sources.items() if k != "backtest")
+    # where a value came from matters only where a set value is not drawn (ρ, μ, φ) or is
+    # named as an assumption (margin); --seed 0 and the default seed are the same input
+    given = sorted((k, v) for k, v in sources.items() if k in ("rho", "mu", "phi", "margin"))
     h.update(json.dumps([plain, given, __version__], sort_keys=True).encode())
     return h.hexdigest()
 

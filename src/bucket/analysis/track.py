@@ -258,8 +258,8 @@ def _verdict(saved: int, plans: list[tr.TrackedPlan], s: tr.TrackSummary, drifts
     parts = [f"{len(plans)} of {saved} saved plan(s) have later periods."]
     if s.forecast_mape_h1 is not None and s.forecast_coverage is not None:
         parts.append(
-            f"One period ahead the forecasts were off by up to {100 * s.forecast_mape_h1:.1f} % "
-            f"(worst series); {100 * s.forecast_coverage:.0f} % of actuals fell inside their "
+            f"One period ahead the forecasts were off by {100 * s.forecast_mape_h1:.1f} % "
+            f"(worst series, mean over plans); {100 * s.forecast_coverage:.0f} % of actuals fell inside their "
             "80 % intervals."
         )
     last = plans[-1]
