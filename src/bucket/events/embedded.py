@@ -61,10 +61,10 @@ def derive_transactions(
         return _derive_transactions(con, source, name, frequency, inactive, mapping or {})
 
 
-# DuckDB's cap unless --memory-limit names one. Uncapped, the one window over the purchases held
-# about 69 MiB per million rows (1.6 GiB at 20 M); capped, DuckDB spills and the whole process
-# peaked at 0.87 GiB at 20 M and 40 M rows alike, for no measurable extra time
-# (benchmarks/events.py --memory, README "Scaling out").
+# DuckDB's cap unless --memory-limit names one. Uncapped, the peak grew by about 69 MiB per
+# million purchases (0.9 GiB at 10 M, 1.6 GiB at 20 M); capped, DuckDB spills and the whole
+# process peaked at 0.86 to 0.89 GiB at 10, 20 and 40 M rows, for 4 to 16 % more CPU where the
+# cap binds and none at 2 M, with identical ledgers (benchmarks/events.py --memory).
 MEMORY_LIMIT = "768MB"  # DuckDB's MB is 10^6 bytes (732 MiB)
 _LIMIT_BYTES = 768 * 10**6
 _UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
