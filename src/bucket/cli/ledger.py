@@ -29,7 +29,8 @@ def ledger(
         str | None,
         typer.Option(
             "--memory-limit",
-            help="Cap DuckDB's memory, e.g. 256MB (it spills to disk).",
+            help="Cap DuckDB's memory (default 768MB, or DuckDB's own default where lower), "
+            "e.g. 256MB or 2GB; beyond it DuckDB spills to a temporary folder.",
             show_default=False,
         ),
     ] = None,
