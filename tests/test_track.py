@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from tests.conftest import EXAMPLES, invoke, no_nan_json
 
-from bucket.analysis.saved import draw_params, model_params, save_plan, schedule
 from bucket.analysis.payoff import score_path
+from bucket.analysis.saved import draw_params, model_params, save_plan, schedule
 from bucket.analysis.track import interval, track
 from bucket.io.ledger import read_ledger
 from bucket.model.replay import replay
@@ -302,8 +302,9 @@ def test_the_monthly_loop_as_cron_runs_it(tmp_path):
     assert saved["command"] == "saved-plan" and saved["as_of"] == "2025-12"
     quiet = _bucket("check", "saas_monthly.csv", "--plans", "plans", cwd=tmp_path)
     assert quiet.returncode == 0 and quiet.stdout == "", quiet.stdout + quiet.stderr
-    tracked = _bucket("track", "plans", "saas_monthly.csv", "--json", cwd=tmp_path)
-    assert tracked.returncode == 0
+    plans = str(tmp_path / "plans")
+    tracked = invoke("track", plans, str(tmp_path / "saas_monthly.csv"), "--json")
+    assert tracked.exit_code == 0
     assert no_nan_json(tracked.stdout)["plans"] == []
     # a plan saved 6 months earlier, tracked on the full ledger: a threshold no forecast meets
     rows = (tmp_path / "saas_monthly.csv").read_text().splitlines()
@@ -323,8 +324,8 @@ def test_the_monthly_loop_as_cron_runs_it(tmp_path):
     )
     assert breach.returncode == 3, breach.stderr
     assert "forecast_mape_h1" in breach.stdout and "\x1b[" not in breach.stdout
-    table = _bucket("track", "plans", "saas_monthly.csv", cwd=tmp_path)
-    assert table.returncode == 0 and "Plan of 2025-06" in table.stdout
+    table = invoke("track", plans, str(tmp_path / "saas_monthly.csv"))
+    assert table.exit_code == 0 and "Plan of 2025-06" in table.stdout
     (tmp_path / "plans" / "2025-01_0123456789ab.json").write_text("{not json")
     broken = _bucket("check", "saas_monthly.csv", "--plans", "plans", cwd=tmp_path)
     assert broken.returncode == 1
