@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-import json
 import os
+
+# one OpenBLAS thread, as `bucket` itself sets before numpy loads (cli.run): the tests call the
+# CLI in-process, and the cohort fits' thread pools fought the other worker for the two cores
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import json
 import socket
 from pathlib import Path
 

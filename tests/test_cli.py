@@ -306,11 +306,14 @@ def test_shell_completion_is_offered_and_completes_commands():
     import subprocess
     import sys
 
+    # typer detects the shell from the process tree (a test runner under cron has none); its
+    # documented switch makes --show-completion take the shell's name instead
     shown = subprocess.run(
         [sys.executable, "-m", "bucket", "--show-completion", "bash"],
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"},
     )
     assert shown.returncode == 0 and "complete" in shown.stdout
     env = {**os.environ, "_BUCKET_COMPLETE": "complete_bash", "COMP_WORDS": "bucket pl"}

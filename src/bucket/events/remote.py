@@ -63,6 +63,7 @@ class _engine_logs_off:
 def _quietly(start: Callable[[], Any], local: bool):
     """Start Spark without its JVM's start-up chatter on our stderr: the JVM inherits file
     descriptor 2 while it points at a log file (errors still reach us as Python exceptions)."""
+    import contextlib
     import os
     import sys
     import tempfile
@@ -70,7 +71,7 @@ def _quietly(start: Callable[[], Any], local: bool):
 
     if local:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no "hostname resolves to" warning
-    fd, _path = tempfile.mkstemp(prefix="bucket-spark-", suffix=".log")  # private, never shared
+    fd, path = tempfile.mkstemp(prefix="bucket-spark-", suffix=".log")  # private, never shared
     sys.stderr.flush()
     saved = os.dup(2)
     with os.fdopen(fd, "ab") as log:
@@ -82,6 +83,10 @@ def _quietly(start: Callable[[], Any], local: bool):
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+            # the JVM keeps its descriptor to the file, which the system frees when the JVM
+            # ends: nothing is left behind in the temporary folder (one file per run before)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 def spark_engine(source: str | None, table: str | None, remote: str | None) -> Engine:
