@@ -28,6 +28,8 @@ def before_saving(save: Path | None, output: Path | None, inputs: list) -> list:
     """Checks before a command that saves its plan does any work: ``--output`` must not be a
     saved plan of the folder (an input of track), and must have a folder to go to (else the
     plan would be saved and the command still fail). The inputs plus the saved plans."""
+    if save is None:  # nothing to check, nothing to import
+        return list(inputs)
     from bucket.analysis.saved import saved_files
     from bucket.cli.output import refuse_inputs, to_stdout
     from bucket.errors import OutputError
