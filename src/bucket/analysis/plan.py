@@ -216,6 +216,14 @@ def make_plan(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]) -
     return plan_detail(ledger, settings, sources)[0]
 
 
+def _decided(ctx: PlanContext, decision, current: Scenario) -> Scenario:
+    """The split the scenarios decided on, its channels at their best spread; when it keeps
+    today's split and that spread scores below today's mix (a binding capacity, where one more
+    customer is worth nothing), today's mix too."""
+    rec = ctx.scenario(decision.share)
+    return current if decision.rule == "keep" and rec.score < current.score else rec
+
+
 def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str]):
     """(PlanResult, the context it was computed in, the uncertainty draws or None): what a
     report needs to draw the curves behind the plan without computing anything twice."""
@@ -228,7 +236,7 @@ def plan_detail(ledger: Ledger, settings: PlanSettings, sources: dict[str, str])
 
         # DESIGN §11: the split is chosen over the scenarios, not on the point fit
         draws = simulate_draws(ctx, settings.draws, settings.seed)
-        rec = ctx.scenario(draws.decision.share)
+        rec = _decided(ctx, draws.decision, current)
     _overflow_warning(ctx, current, "today's split")
     _overflow_warning(ctx, rec, "the recommendation")
     cur_split, rec_split = _split(ctx, current, None), _split(ctx, rec, current)
