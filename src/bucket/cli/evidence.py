@@ -164,13 +164,12 @@ def check(
       bucket check ledger.csv --plans plans/ --max forecast_mape_h1=0.1 --min forecast_coverage=0.5
     """
     from bucket.analysis.check import config_thresholds, parse_thresholds, run_checks
-    from bucket.analysis.saved import saved_files
     from bucket.settings import check_config
 
     if not to_stdout(out.output):  # before any work, like every other command's inputs
         refuse_inputs(
             out.output,  # type: ignore[arg-type]
-            [*inputs.input_paths(), config, experiments, *saved_files(plans)],
+            [*inputs.input_paths(), config, experiments, *_saved_files(plans)],
         )
     cfg = check_config(config)
     from_file = config_thresholds(cfg, cfg.get("_path", "bucket.toml")) if cfg else {}
@@ -212,3 +211,13 @@ def _only_alerts(result):
     from dataclasses import replace
 
     return replace(result, checks=[c for c in result.checks if c.status != "ok"])
+
+
+def _saved_files(plans: Path | None) -> list[Path]:
+    """The saved plans of --plans (inputs -o must not replace); the saved-plan code is imported
+    only when there is a folder: check runs from cron, and most runs have none."""
+    if plans is None:
+        return []
+    from bucket.analysis.saved import saved_files
+
+    return saved_files(plans)

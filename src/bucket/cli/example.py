@@ -9,7 +9,7 @@ import typer
 
 from bucket.cli.command import command
 from bucket.cli.options import RunOptions
-from bucket.cli.output import write, write_stdout
+from bucket.cli.output import make_folder, write, write_stdout
 
 
 @command()
@@ -75,14 +75,8 @@ def example(
         name = "saas_monthly_eu.csv" if european else "saas_monthly.csv"
         write_stdout(files[name])
         return
-    from bucket.errors import OutputError
 
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"{directory}: cannot create the folder ({exc.strerror}); choose a writable folder"
-        ) from None
+    make_folder(directory)
     targets = {directory / name: text for name, text in files.items()}
     existing = [str(p) for p in targets if p.exists()]
     if existing and not force:

@@ -96,6 +96,18 @@ def write(
         _write_atomic(target, text)
 
 
+def make_folder(directory: Path) -> None:
+    """Create ``directory`` (and its parents) if needed; OutputError when it cannot be."""
+    from bucket.errors import OutputError
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"{directory}: cannot create the folder ({exc.strerror}); choose a writable folder"
+        ) from None
+
+
 def write_stdout(text: str) -> None:
     """All of ``text`` on stdout, or an error: a full disk under ``> file`` is exit 1, not a
     silently cut file; a reader that closed the pipe (``| head``) ends the command quietly."""

@@ -9,7 +9,7 @@ import typer
 
 from bucket.cli.command import command
 from bucket.cli.options import LedgerInputs, OutputOptions, RunOptions, opt
-from bucket.cli.output import emit, err, refuse_inputs, to_stdout, warn_all, write
+from bucket.cli.output import emit, err, make_folder, refuse_inputs, to_stdout, warn_all, write
 
 SaveOpt = Annotated[
     Path | None,
@@ -65,12 +65,7 @@ def save_into(directory: Path, name: str, saved, inputs: list, quiet: bool) -> N
             err(f"Note: {path} already holds this plan (same inputs); nothing written")
         return
     refuse_inputs(path, inputs, "--save")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"{directory}: cannot create the folder ({exc.strerror}); choose a writable folder"
-        ) from None
+    make_folder(directory)
     write(render(saved, "json"), path, inputs=inputs, option="--save")
     if not quiet:
         err(f"Saved the plan as {path}")
