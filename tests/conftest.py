@@ -29,6 +29,19 @@ def _runner() -> CliRunner:
 RUNNER = _runner()
 
 
+@pytest.fixture(scope="module")
+def one_command():
+    """Typer's test runner builds the click command from the app on every invoke (about 23 ms,
+    most of a rejected input's run); the app does not change, so a module of many examples
+    (properties, fuzz) can share one."""
+    import typer.testing
+
+    command = typer.testing._get_command(app)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(typer.testing, "_get_command", lambda _app: command)
+        yield
+
+
 def invoke(*args: str, input: bytes | str | None = None, env: dict | None = None):
     """Run the real CLI in-process: result.exit_code, .stdout, .stderr, .exception."""
     return RUNNER.invoke(app, list(args), input=input, env=env, catch_exceptions=True)

@@ -10,21 +10,7 @@ from conftest import EXAMPLES, invoke, no_nan_json
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_command():
-    """Typer's test runner builds the click command from the app on every invoke (about 23 ms,
-    most of a rejected input's run); the app does not change, so the examples share one."""
-    import typer.testing
-
-    from bucket.cli import app
-
-    command = typer.testing._get_command(app)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(typer.testing, "_get_command", lambda _app: command)
-        yield
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_command")]
 
 
 BASE = (EXAMPLES / "saas_monthly.csv").read_text().splitlines()[:10]
