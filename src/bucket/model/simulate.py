@@ -245,30 +245,42 @@ def _trajectory(p: Params, terminal: np.ndarray, **paths: list[np.ndarray]) -> T
     return Trajectory(value=value, terminal=terminal, **stacked)
 
 
-def _pool(x) -> np.ndarray:
-    """A scenario-shaped parameter with a trailing pool axis."""
-    return np.asarray(x, dtype=float)[..., None]
-
-
 def _pools_terminal(
     p: Params, pools: np.ndarray, n: np.ndarray, retention: np.ndarray, horizon: int
 ) -> np.ndarray:
-    """Σ_j N_{j,H}(u_j m − r_H)(1 + d)/(d + churn_{j,H}), discounted; 0 for an empty base."""
+    """Σ_j N_{j,H}(u_j m − r_H)(1 + d)/(d + churn_{j,H}), discounted; 0 for an empty base.
+    ``pools`` has the pool axis first."""
     assert p.pools is not None
+    lead = (slice(None),) + (None,) * n.ndim  # a pool vector against the scenarios' shape
     growth = 1.0 + np.asarray(p.d, dtype=float)
-    margin = _pool(p.u) * _pool(p.m) * p.pools.arpu
+    margin = np.asarray(p.u) * p.m * p.pools.arpu[lead]
     with np.errstate(divide="ignore", invalid="ignore"):
         r_end = np.where(n > 0, retention / np.where(n > 0, n, 1.0), 0.0)
-        churn_end = np.minimum(1.0, _pool(churn_at(r_end, p)) * p.pools.hazard)
-        each = pools * (margin - _pool(r_end)) * _pool(growth) / (_pool(p.d) + churn_end)
-        return np.where(n > 0, each.sum(axis=-1) / growth**horizon, 0.0)
+        churn_end = np.minimum(1.0, churn_at(r_end, p) * p.pools.hazard[lead])
+        each = pools * (margin - r_end) * growth / (p.d + churn_end)
+        return np.where(n > 0, each.sum(axis=0) / growth**horizon, 0.0)
+
+
+def _pools_start(p: Params, paid: np.ndarray, shape: tuple[int, ...]):
+    """Today's pools, shape (J + 1, ...), and the paid inflow with its channel axis first,
+    (J, ...), both against the scenarios' ``shape``."""
+    assert p.pools is not None
+    lead = (slice(None),) + (None,) * len(shape)
+    pools = np.empty((len(p.pools.hazard), *shape))
+    pools[...] = np.asarray(p.n0, dtype=float) * p.pools.mix[lead]
+    full = paid.reshape((1,) * (len(shape) + 1 - paid.ndim) + paid.shape)
+    return pools, np.ascontiguousarray(np.moveaxis(full, -1, 0))
 
 
 def run_pools(p: Params, acquisition, retention, paid, horizon: int) -> Trajectory:
     """``run`` with one pool per channel (DESIGN §13): pool j churns at min(1, h_j·c(R/N)) and
     pays u·a_j, paid inflow j enters pool j + 1, organic and referred customers pool 0;
     capacity and growth caps turn newcomers away from every pool in proportion. The paths
-    report the whole base (N = Σ_j N_j); the terminal equity is summed over the pools."""
+    report the whole base (N = Σ_j N_j); the terminal equity is summed over the pools.
+
+    The pools are held with their axis first, (J + 1, ...): each pool is one contiguous block
+    and every step a few long array operations (with the pool axis last, numpy's inner loops
+    ran over J + 1 numbers at a time)."""
     assert p.pools is not None
     hazard, ratio = p.pools.hazard, p.pools.arpu
     acquisition = np.asarray(acquisition, dtype=float)
@@ -280,14 +292,14 @@ def run_pools(p: Params, acquisition, retention, paid, horizon: int) -> Trajecto
         paid.shape[:-1],
         *(np.shape(x) for x in (p.n0, p.u, p.m, p.d, p.o, p.q, p.c_min, p.c_base, p.k)),
     )
-    pools = np.broadcast_to(_pool(p.n0) * p.pools.mix, (*shape, len(hazard))).copy()
+    pools, paid_first = _pools_start(p, paid, shape)
+    h = hazard[(slice(None),) + (None,) * len(shape)]
     um = np.asarray(p.u) * p.m  # revenue per customer of pool j: u·m·a_j
     spent = acquisition + retention
     paid_n = paid.sum(axis=-1)  # the paid inflow is fixed; pool 0's (organic, referral) is not
-    ones = np.ones(len(hazard))
     worst = float(np.max(hazard))
     capped = bool(np.isfinite(p.capacity) or np.isfinite(p.max_growth))
-    customers = [pools.sum(axis=-1)]
+    customers = [pools.sum(axis=0)]
     churn_l, new_l, lost_l, profit_l, over_l = [], [], [], [], []
     with np.errstate(divide="ignore", invalid="ignore"):
         for _ in range(horizon):
@@ -295,26 +307,26 @@ def run_pools(p: Params, acquisition, retention, paid, horizon: int) -> Trajecto
             live = n > 0
             safe = np.where(live, n, 1.0)
             level = churn_at(np.where(live, retention / safe, 0.0), p)
-            rate = level[..., None] * hazard
+            rate = level * h
             if float(np.max(level)) * worst > 1.0:  # a pool cannot lose more than it has
                 rate = np.minimum(1.0, rate)
             lost = pools * rate
             organic = p.o + p.q * n
-            lost_n, new_n = lost @ ones, organic + paid_n
-            profit_l.append(um * (pools @ ratio) - spent)
+            lost_n, new_n = lost.sum(axis=0), organic + paid_n
+            profit_l.append(um * (ratio @ pools.reshape(len(ratio), -1)).reshape(shape) - spent)
             churn_l.append(np.where(live, lost_n / safe, level))
             new_l.append(new_n)
             lost_l.append(lost_n)
             pools -= lost
-            pools[..., 0] += organic
-            pools[..., 1:] += paid
+            pools[0] += organic
+            pools[1:] += paid_first
             raw_n = n - lost_n + new_n
             nxt = raw_n
             if capped:
                 nxt = np.minimum(raw_n, p.capacity)
                 if np.isfinite(p.max_growth):
                     nxt = np.where(live, np.minimum(nxt, n * (1.0 + p.max_growth)), nxt)
-                pools *= np.where(raw_n > 0, nxt / np.where(raw_n > 0, raw_n, 1.0), 0.0)[..., None]
+                pools *= np.where(raw_n > 0, nxt / np.where(raw_n > 0, raw_n, 1.0), 0.0)
             over_l.append(raw_n - nxt)
             customers.append(nxt)
     terminal = _pools_terminal(p, pools, customers[-1], retention, horizon)
