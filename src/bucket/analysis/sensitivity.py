@@ -4,7 +4,7 @@ optimal (break-even, every root found by scipy's bracketing root finder)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,19 +20,31 @@ BREAK_EVEN = {"rho": (1.0, 25.0), "mu": (0.05, 0.95), "phi": (0.05, 0.95), "marg
 SENSITIVITY = {"rho": (3.0, 25.0), "mu": (0.3, 0.7), "phi": (0.3, 0.7), "margin": (0.3, 1.0)}
 CURVE_POINTS = 17
 
-Scans = dict[str, tuple[np.ndarray, np.ndarray]]
+
+@dataclass(frozen=True)
+class Scan:
+    """One parameter's scan: ``values`` across its break-even range and the best share at each
+    (``curve``), and the best share at the ends of its sensitivity range (``ends``)."""
+
+    values: np.ndarray
+    curve: np.ndarray
+    ends: np.ndarray
+
+
+Scans = dict[str, Scan]
+
+
+def _calibration(ctx: PlanContext, name: str, value: float):
+    return replace(
+        derive(ctx.obs, ctx.settings, ctx.sources, ctx.tested, ctx.lifted, **{name: value}),
+        hazard=ctx.cal.hazard,
+        age_mix=ctx.cal.age_mix,
+    )
 
 
 def best_shares(ctx: PlanContext, name: str, values) -> np.ndarray:
     """The best acquisition share with parameter ``name`` at each of ``values``."""
-    cals = [
-        replace(
-            derive(ctx.obs, ctx.settings, ctx.sources, ctx.tested, ctx.lifted, **{name: float(v)}),
-            hazard=ctx.cal.hazard,
-            age_mix=ctx.cal.age_mix,
-        )
-        for v in values
-    ]
+    cals = [_calibration(ctx, name, float(v)) for v in values]
     return best_splits(cals, ctx.settings, ctx.budget, ctx.horizon, ctx.objective)
 
 
@@ -41,21 +53,29 @@ def _grid(name: str, lo: float, hi: float, n: int) -> np.ndarray:
 
 
 def scans(ctx: PlanContext, names: list[str]) -> Scans:
-    """For each parameter: values across its break-even range and the best share at each (one
-    vectorised evaluation per parameter, shared by the sensitivity and break-even tables)."""
+    """For each parameter: the best share across its break-even range and at the ends of its
+    sensitivity range, every calibration of every parameter in one vectorised evaluation
+    (shared by the sensitivity and break-even tables)."""
+    points = {
+        name: np.concatenate([_grid(name, *BREAK_EVEN[name], CURVE_POINTS), SENSITIVITY[name]])
+        for name in names
+    }
+    cals = [_calibration(ctx, name, float(v)) for name in names for v in points[name]]
+    if not cals:
+        return {}
+    shares = best_splits(cals, ctx.settings, ctx.budget, ctx.horizon, ctx.objective)
     found: Scans = {}
-    for name in names:
-        lo, hi = BREAK_EVEN[name]
-        values = _grid(name, lo, hi, CURVE_POINTS)
-        found[name] = (values, best_shares(ctx, name, values))
+    for i, name in enumerate(names):
+        each = shares[i * (CURVE_POINTS + 2) : (i + 1) * (CURVE_POINTS + 2)]
+        found[name] = Scan(points[name][:CURVE_POINTS], each[:CURVE_POINTS], each[CURVE_POINTS:])
     return found
 
 
 def sensitivity(ctx: PlanContext, scanned: Scans) -> list[out.Sensitivity]:
     rows = []
-    for name, (values, curve) in scanned.items():
+    for name, scan in scanned.items():
         lo, hi = SENSITIVITY[name]
-        ends = best_shares(ctx, name, [lo, hi])
+        ends = scan.ends
         rows.append(
             out.Sensitivity(
                 parameter=name,
@@ -66,7 +86,7 @@ def sensitivity(ctx: PlanContext, scanned: Scans) -> list[out.Sensitivity]:
                 share_at_low=float(ends[0]),
                 share_at_high=float(ends[1]),
                 impact=float(abs(ends[1] - ends[0])),
-                curve=[out.CurvePoint(float(v), float(s)) for v, s in zip(values, curve)],
+                curve=[out.CurvePoint(float(v), float(s)) for v, s in zip(scan.values, scan.curve)],
             )
         )
     return sorted(rows, key=lambda r: -r.impact)
@@ -91,9 +111,9 @@ def _roots(ctx: PlanContext, name: str, values: np.ndarray, gap: np.ndarray):
 
 def break_even(ctx: PlanContext, scanned: Scans) -> list[out.BreakEven]:
     rows = []
-    for name, (values, curve) in scanned.items():
+    for name, scan in scanned.items():
         lo, hi = BREAK_EVEN[name]
-        gap = curve - ctx.share0
+        values, gap = scan.values, scan.curve - ctx.share0
         current = ctx.cal.assumptions[name]
         flat = bool(np.all(np.abs(gap) < 1e-3))
         roots, jumps = ([], []) if flat else _roots(ctx, name, values, gap)

@@ -290,9 +290,24 @@ def best_split(cal: Calibration, params: Params, budget: float, horizon: int, ob
     i = int(np.argmax(scores))
     best_s, best_v = float(GRID[i]), float(scores[i])
     lo, hi = GRID[max(i - 1, 0)], GRID[min(i + 1, len(GRID) - 1)]
+    start = None  # with pools, every allocation near the best grid point starts from its worth
+    if params.pools is not None:
+        a = np.asarray(best_s * budget)
+        spend = channel_spend(
+            a, budget - a, cal.kappa, cal.saturation, params, horizon=horizon, objective=objective
+        )
+        start = channel_worth(
+            spend,
+            budget - a,
+            cal.kappa,
+            cal.saturation,
+            params,
+            horizon=horizon,
+            objective=objective,
+        )
 
     def loss(s: float) -> float:
-        return -evaluate(cal, params, s, budget, horizon, objective).score
+        return -evaluate(cal, params, s, budget, horizon, objective, worth=start).score
 
     res = minimize_scalar(loss, bounds=(lo, hi), method="bounded", options={"xatol": 1e-4})
     if res.success and -res.fun > best_v:
