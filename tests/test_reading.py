@@ -159,6 +159,24 @@ def test_continuity_break_is_a_warning(write):
     )
 
 
+def test_a_channel_missing_a_period_inside_its_span_is_a_warning(write):
+    """A channel without a row for a period between its first and last: the period's totals
+    silently lose its customers and spend, so validate says so (a channel that starts late
+    or stops early is not a gap)."""
+    header = "period,channel,acquisition_spend,new_customers,customers_start,churned_customers\n"
+    gap = write(
+        header + "2025-01,a,100,10,100,5\n2025-01,b,100,10,100,5\n2025-02,b,100,10,105,5\n"
+        "2025-03,a,100,10,105,5\n2025-03,b,100,10,110,5\n2025-04,c,50,5,0,0\n"
+        "2025-04,b,100,10,115,5\n"
+    )
+    (w,) = read_ledger(gap).warnings
+    assert w.code == "channel-gap" and w.column == "channel"
+    assert "channel a has no row for 2025-02" in w.message
+    assert "more channels" not in w.message  # b is complete; c starts late, a stops early
+    whole = write(header + "2025-01,a,100,10,100,5\n2025-02,a,100,10,105,5\n")
+    assert not read_ledger(whole).warnings
+
+
 def test_map_renames_explicitly(write):
     path = write("Monat,Ausgaben gesamt,Neue,Bestand,Weg\n2025-01,100,5,50,2\n")
     result = invoke(

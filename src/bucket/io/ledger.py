@@ -18,6 +18,7 @@ from bucket.io import columns as cols
 from bucket.io.ledger_checks import (
     CellReader,
     Collector,
+    check_channel_gaps,
     check_continuity,
     check_duplicates,
     check_gaps,
@@ -355,6 +356,7 @@ def _finish(
     ledger.currency = currencies.most_common(1)[0][0] if currencies else None
     check_gaps(ledger.periods, ledger.labels, out)
     check_continuity(ledger.frame, ledger.labels, out)
+    check_channel_gaps(ledger.frame, ledger.labels, out)
     ledger.warnings = [p for p in out.problems if p.severity == "warning"]
     return ledger, out.problems
 

@@ -437,6 +437,35 @@ def check_gaps(periods: list[Period], labels: dict[str, str], out: Collector) ->
         )
 
 
+def check_channel_gaps(frame: pd.DataFrame, labels: dict[str, str], out: Collector) -> None:
+    """Warn when a channel has no row for a period of the ledger between its first and its
+    last: the period's totals then miss that channel's customers and spend (a silent dip in the
+    base, churn and spend), which no other check sees."""
+    if frame["channel"].nunique() < 2:
+        return
+    label_of = dict(zip(frame["ordinal"], frame["period"]))
+    every = sorted(label_of)
+    gaps: list[tuple[str, list[str]]] = []
+    for channel, g in frame.groupby("channel", sort=False):
+        have = set(g["ordinal"])
+        lo, hi = min(have), max(have)
+        missing = [label_of[o] for o in every if lo < o < hi and o not in have]
+        if missing:
+            gaps.append((str(channel), missing))
+    if not gaps:
+        return
+    channel, missing = gaps[0]
+    shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+    more = f" ({len(gaps) - 1} more channels like it)" if len(gaps) > 1 else ""
+    out.warn(
+        "channel-gap",
+        f"channel {channel} has no row for {shown}, between its first and last periods{more}; "
+        "those periods' totals leave out its customers and spend",
+        "add the missing rows (with zeros where the channel spent nothing and won nobody)",
+        column=labels.get("channel", "channel"),
+    )
+
+
 def check_continuity(frame: pd.DataFrame, labels: dict[str, str], out: Collector) -> None:
     """Warn when a period does not start with the customers the previous one ended with."""
     breaks: list[tuple[int, str]] = []
