@@ -453,3 +453,41 @@ def test_stopped_spend_says_nothing_about_following_the_plan(planned):
     path = _continued(planned, zero, 3, "stopped.csv")
     (p,) = track(planned["plans"], read_ledger(str(path))).plans
     assert p.adherence is None and p.payoff is None
+
+
+@pytest.mark.parametrize("capacity", [1_000.0, 3_150.0, 3_400.0])
+def test_replayed_counts_add_up_under_a_binding_capacity(capacity):
+    """N_t+1 = N_t + new_t − churned_t in every period, expected and drawn, with a capacity
+    below today's base of 3,000 (customers are sent away: churn), just above it (newcomers
+    turned away) and binding later."""
+    from bucket.model.replay import Schedule
+    from bucket.model.simulate import Params
+
+    p = Params(
+        n0=3_000.0,
+        u=30.0,
+        m=1.0,
+        d=0.01,
+        o=200.0,
+        q=0.0,
+        c_min=0.02,
+        c_base=0.05,
+        k=2.0,
+        capacity=capacity,
+    )
+    plan = Schedule(
+        acquisition=np.full((12, 2), 2_000.0),
+        retention=np.full(12, 3_000.0),
+        carryover=np.zeros(2),
+        effective=np.full(2, 2_000.0),
+    )
+    kappa, sat = np.array([40.0, 60.0]), np.array([400.0, 300.0])
+    for rng in (None, np.random.default_rng(7)):
+        path = replay(p, kappa, sat, plan, rng)
+        n = path.customers
+        assert np.allclose(n[1:], n[:-1] + path.new - path.churned, rtol=0, atol=1e-9)
+        assert (path.new >= 0).all() and (path.churned >= 0).all()
+        assert n[1:].max() <= capacity + 1e-9
+    if capacity < 3_000:  # the first period sends 2,000 customers away, all counted as churn
+        expected = replay(p, kappa, sat, plan)
+        assert expected.new[0] == 0 and expected.churned[0] == pytest.approx(2_000.0)

@@ -41,8 +41,8 @@ class Paths:
     """A replay's paths, last axis the period: the base N_0 … N_T, new and churned."""
 
     customers: np.ndarray
-    new: np.ndarray
-    churned: np.ndarray
+    new: np.ndarray  # admitted: a capacity or growth cap turns the rest away
+    churned: np.ndarray  # N_t+1 = N_t + new_t − churned_t, in every period
 
 
 def _paid(schedule: Schedule, kappa: np.ndarray, sat: np.ndarray) -> list[np.ndarray]:
@@ -113,8 +113,12 @@ def replay(
             raw = state.sum(axis=-1)
             nxt = _capped(p, n, raw)
             state = state * np.where(raw > 0, nxt / np.where(raw > 0, raw, 1.0), 0.0)[..., None]
-            new_l.append(inflow.sum(axis=-1))
-            lost_l.append(lost.sum(axis=-1))
+            # a cap turns newcomers away first; one below the base (a --capacity under today's
+            # customers) also sends customers away, which a ledger counts as churn
+            came, left = inflow.sum(axis=-1), lost.sum(axis=-1)
+            away = raw - nxt
+            new_l.append(came - np.minimum(away, came))
+            lost_l.append(left + np.maximum(away - came, 0.0))
             customers.append(nxt)
     return Paths(
         np.stack(customers, axis=-1),
