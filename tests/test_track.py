@@ -491,3 +491,44 @@ def test_replayed_counts_add_up_under_a_binding_capacity(capacity):
     if capacity < 3_000:  # the first period sends 2,000 customers away, all counted as churn
         expected = replay(p, kappa, sat, plan)
         assert expected.new[0] == 0 and expected.churned[0] == pytest.approx(2_000.0)
+
+
+def test_replay_at_constant_spend_is_the_planners_own_run_with_ages_and_with_pools():
+    """Replayed at the spend a plan holds constant, the model gives the planner's own paths:
+    one group, an sBG plan's ages (each age its hazard, everyone a period older each period),
+    and channel pools."""
+    from bucket.model.pools import Pools
+    from bucket.model.replay import Schedule
+    from bucket.model.simulate import Params, inflow_for, run
+
+    base = dict(n0=3_000.0, u=30.0, m=1.0, d=0.01, o=50.0, q=0.001, c_min=0.02, c_base=0.06, k=2.0)
+    ages = dict(hazard=np.array([2.0, 1.2, 0.8, 0.5]), age_mix=np.array([0.1, 0.2, 0.3, 0.4]))
+    pools = Pools(
+        ("other", "a", "b"), np.array([1.0, 1.4, 0.7]), np.ones(3), np.array([0.5, 0.3, 0.2])
+    )
+    kappa, sat, spend = np.array([40.0, 60.0]), np.array([400.0, 300.0]), np.array([2e3, 1.5e3])
+    plan = Schedule(np.tile(spend, (12, 1)), np.full(12, 4e3), np.zeros(2), spend)
+    paths = []
+    for p in (Params(**base), Params(**base, **ages), Params(**base, pools=pools)):
+        planned = run(p, spend.sum(), 4e3, inflow_for(p, spend, kappa, sat), 12)
+        path = replay(p, kappa, sat, plan)
+        assert np.allclose(path.customers, planned.customers, rtol=1e-12, atol=0)
+        assert np.allclose(path.churned, planned.lost, rtol=1e-12, atol=0)
+        paths.append(path.customers[-1])
+    assert abs(paths[1] - paths[0]) > 100  # the ages matter: not the one-group run again
+
+
+def test_an_sbg_plan_is_saved_with_its_ages(tmp_path):
+    from bucket.analysis.saved import load_saved
+
+    invoke("example", str(tmp_path), "--subscriptions")
+    subs, spend = tmp_path / "subscriptions.csv", tmp_path / "subscriptions_spend.csv"
+    args = ["--subscriptions", str(subs), "--spend", str(spend), "--draws", "20"]
+    r = invoke("plan", *args, "--retention-model", "sbg", "--save", str(tmp_path / "plans"))
+    assert r.exit_code == 0, r.stderr
+    (file,) = (tmp_path / "plans").glob("*.json")
+    saved = load_saved(file)
+    assert saved.model.ages is not None and len(saved.model.ages.hazard) > 1
+    assert sum(saved.model.ages.mix) == pytest.approx(1.0)
+    point, _, _ = model_params(saved.model)
+    assert point.hazard is not None and point.age_mix is not None

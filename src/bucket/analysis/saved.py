@@ -135,6 +135,9 @@ def saved_model(ctx: PlanContext, result: PlanResult) -> tr.SavedModel:
         capacity=None if math.isinf(p.capacity) else float(p.capacity),
         max_growth=None if math.isinf(p.max_growth) else float(p.max_growth),
         pools=pools,
+        ages=None
+        if p.hazard is None or p.age_mix is None
+        else tr.SavedAges([float(x) for x in p.hazard], [float(x) for x in p.age_mix]),
     )
 
 
@@ -178,6 +181,8 @@ def model_params(model: tr.SavedModel) -> tuple[Params, np.ndarray, np.ndarray]:
         k=model.k,
         capacity=math.inf if model.capacity is None else model.capacity,
         max_growth=math.inf if model.max_growth is None else model.max_growth,
+        hazard=None if model.ages is None else np.array(model.ages.hazard, float),
+        age_mix=None if model.ages is None else np.array(model.ages.mix, float),
         pools=pools,
     )
     return params, np.array(model.kappa, float), np.array(model.saturation, float)
@@ -335,6 +340,12 @@ def _inconsistent(saved: tr.SavedPlan) -> str | None:
         len(m.pools.names) == len(m.pools.hazard) == len(m.pools.arpu) == len(m.pools.mix) == j + 1
     ):
         return f"model.pools: not one pool per channel plus other ({j + 1})"
+    if m.ages is not None and (
+        not m.ages.hazard
+        or len(m.ages.hazard) != len(m.ages.mix)
+        or min(m.ages.hazard + m.ages.mix) < 0
+    ):
+        return "model.ages: hazard and mix not one non-negative value per age"
     d = saved.draws
     if d is not None:
         size = len(d.u)

@@ -13,7 +13,9 @@ period t, as in ``simulate.run`` (DESIGN §4)::
 With a ``numpy.random.Generator`` the counts are drawn instead of expected: churned customers
 binomial in the customers at risk, new customers Poisson around the inflow, so a batch of
 parameter draws × noise gives a prediction interval for a ledger's integer counts. An sBG
-plan's age structure is not replayed: its churn is held at the level the base has today.
+plan (``--retention-model sbg``) is replayed with its ages as the planner ran it: each age
+churns at its hazard times c(R/N), everyone grows one age older each period and newcomers
+enter the first.
 """
 
 from __future__ import annotations
@@ -70,6 +72,28 @@ def _draw_lost(rng, at_risk: np.ndarray, rate: np.ndarray) -> np.ndarray:
     return rng.binomial(whole, np.clip(rate, 0.0, 1.0)).astype(float)
 
 
+def _start(p: Params, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Today's customers by pool (channel quality), by age (an sBG plan) or as one group, with
+    each group's churn relative to the base's."""
+    n0 = np.asarray(p.n0, float)[..., None]
+    if p.pools is not None:
+        mix, hazard = p.pools.mix, p.pools.hazard
+    elif p.hazard is not None and p.age_mix is not None:
+        mix, hazard = np.asarray(p.age_mix, float), np.asarray(p.hazard, float)
+    else:
+        mix, hazard = np.ones(1), np.ones(1)
+    return np.broadcast_to(n0 * mix, (*shape, len(mix))).copy(), hazard
+
+
+def _older(ages: np.ndarray) -> np.ndarray:
+    """Everyone one age older: the first age empties (newcomers fill it), the last age keeps
+    the older ones (as ``simulate.run`` ages the base)."""
+    out = np.zeros_like(ages)
+    out[..., 1:] = ages[..., :-1]
+    out[..., -1] += ages[..., -1]
+    return out
+
+
 def replay(
     p: Params,
     kappa: np.ndarray,
@@ -85,13 +109,8 @@ def replay(
         np.shape(kappa)[:-1],
     )
     pools = p.pools
-    if pools is None:
-        state = np.broadcast_to(np.asarray(p.n0, float), shape)[..., None].copy()
-        hazard = np.ones(1)
-    else:
-        state = np.asarray(p.n0, float)[..., None] * pools.mix
-        state = np.broadcast_to(state, (*shape, len(pools.mix))).copy()
-        hazard = pools.hazard
+    aged = pools is None and p.hazard is not None and p.age_mix is not None
+    state, hazard = _start(p, shape)
     customers = [state.sum(axis=-1)]
     new_l, lost_l = [], []
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -102,14 +121,14 @@ def replay(
             lost = state * rate if rng is None else _draw_lost(rng, state, rate)
             inflow = np.zeros_like(state)
             organic = np.broadcast_to(p.o + p.q * n, shape)
-            if pools is None:
+            if pools is None:  # everyone new enters the first (or only) age
                 inflow[..., 0] = organic + paid_t.sum(axis=-1)
             else:
                 inflow[..., 0] = organic
                 inflow[..., 1:] = paid_t
             if rng is not None:
                 inflow = rng.poisson(np.maximum(inflow, 0.0)).astype(float)
-            state = state - lost + inflow
+            state = (_older(state - lost) if aged else state - lost) + inflow
             raw = state.sum(axis=-1)
             nxt = _capped(p, n, raw)
             state = state * np.where(raw > 0, nxt / np.where(raw > 0, raw, 1.0), 0.0)[..., None]

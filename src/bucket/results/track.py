@@ -38,6 +38,19 @@ class SavedPools:
 
 
 @dataclass(frozen=True)
+class SavedAges:
+    """An sBG plan's customers by age (``--retention-model sbg``), the last age holding the
+    older ones."""
+
+    __pydantic_config__ = _PYDANTIC
+
+    hazard: list[float]
+    """each age's churn relative to the base's average today"""
+    mix: list[float]
+    """today's base by age (sums to 1)"""
+
+
+@dataclass(frozen=True)
 class SavedModel:
     """The calibrated model at the plan's point estimate: what a replay needs."""
 
@@ -66,6 +79,7 @@ class SavedModel:
     capacity: float | None = None
     max_growth: float | None = None
     pools: SavedPools | None = None
+    ages: SavedAges | None = None
 
 
 @dataclass(frozen=True)
