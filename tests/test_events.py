@@ -288,6 +288,16 @@ def test_example_subscriptions_recover_their_sbg_parameters(tmp_path):
     aged = no_nan_json(sbg.stdout)
     # an ageing base churns less than the constant rate: today's split keeps more customers
     assert aged["current"]["customers_end"] > constant["current"]["customers_end"]
+    # the sensitivity scans run the plan's own model: at the current value of a parameter
+    # they find the plan's split (they ran channel pools without the ages: 0.570 vs 0.524)
+    checked = 0
+    for row in aged["sensitivity"]:
+        for point in row["curve"]:
+            if point["value"] == pytest.approx(row["value"], rel=1e-9):
+                share, name = aged["recommendation"]["acquisition_share"], row["parameter"]
+                assert point["acquisition_share"] == pytest.approx(share, abs=0.005), name
+                checked += 1
+    assert checked >= 2  # ρ = 5 and μ = 0.5 lie on their scans' grids
 
 
 def test_overlapping_subscriptions_are_one_spell(write):

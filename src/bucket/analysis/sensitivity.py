@@ -35,10 +35,13 @@ Scans = dict[str, Scan]
 
 
 def _calibration(ctx: PlanContext, name: str, value: float):
+    """The plan's calibration with ``name`` at ``value``: the same model (an sBG plan's ages,
+    and no channel pools beside them, as the plan ran it)."""
     return replace(
         derive(ctx.obs, ctx.settings, ctx.sources, ctx.tested, ctx.lifted, **{name: value}),
         hazard=ctx.cal.hazard,
         age_mix=ctx.cal.age_mix,
+        pools=ctx.cal.pools,
     )
 
 
