@@ -175,6 +175,12 @@ def test_a_channel_missing_a_period_inside_its_span_is_a_warning(write):
     assert "more channels" not in w.message  # b is complete; c starts late, a stops early
     whole = write(header + "2025-01,a,100,10,100,5\n2025-02,a,100,10,105,5\n")
     assert not read_ledger(whole).warnings
+    rows = [f"2025-0{m},{c},100,10,100,5" for m in range(1, 6) for c in "abc"]
+    holes = [r for r in rows if not r.startswith(("2025-02,a", "2025-03,a", "2025-04,b"))]
+    found = read_ledger(write(header + "\n".join(holes) + "\n")).warnings
+    (w,) = [w for w in found if w.code == "channel-gap"]
+    assert "2 channels" in w.message and "a: 2025-02, 2025-03" in w.message
+    assert "b: 2025-04" in w.message
 
 
 def test_map_renames_explicitly(write):

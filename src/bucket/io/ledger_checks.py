@@ -454,13 +454,28 @@ def check_channel_gaps(frame: pd.DataFrame, labels: dict[str, str], out: Collect
             gaps.append((str(channel), missing))
     if not gaps:
         return
-    channel, missing = gaps[0]
-    shown = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
-    more = f" ({len(gaps) - 1} more channels like it)" if len(gaps) > 1 else ""
+
+    def listed(missing: list[str]) -> str:
+        more = len(missing) - 6
+        return ", ".join(missing[:6]) + (f" and {more} more" if more > 0 else "")
+
+    if len(gaps) == 1:
+        channel, missing = gaps[0]
+        whose = "that period's" if len(missing) == 1 else "those periods'"
+        text = (
+            f"channel {channel} has no row for {listed(missing)}, between its first and last "
+            f"periods; {whose} totals leave out its customers and spend"
+        )
+    else:
+        each = "; ".join(f"{c}: {listed(m)}" for c, m in gaps[:4])
+        rest = f"; and {len(gaps) - 4} more channels" if len(gaps) > 4 else ""
+        text = (
+            f"{len(gaps)} channels have no row for some periods between their first and last "
+            f"({each}{rest}); those periods' totals leave out their customers and spend"
+        )
     out.warn(
         "channel-gap",
-        f"channel {channel} has no row for {shown}, between its first and last periods{more}; "
-        "those periods' totals leave out its customers and spend",
+        text,
         "add the missing rows (with zeros where the channel spent nothing and won nobody)",
         column=labels.get("channel", "channel"),
     )
@@ -488,7 +503,8 @@ def check_continuity(frame: pd.DataFrame, labels: dict[str, str], out: Collector
     if breaks:
         breaks.sort()
         row_no, text = breaks[0]
-        more = f" ({len(breaks) - 1} more rows like it)" if len(breaks) > 1 else ""
+        others = len(breaks) - 1
+        more = f" ({others} more {'row' if others == 1 else 'rows'} like it)" if others else ""
         out.warn(
             "continuity",
             f"{text}{more}",
