@@ -455,7 +455,7 @@ def test_stopped_spend_says_nothing_about_following_the_plan(planned):
     assert p.adherence is None and p.payoff is None
 
 
-@pytest.mark.parametrize("capacity", [1_000.0, 3_150.0, 3_400.0])
+@pytest.mark.parametrize("capacity", [1_000.0, 3_150.0, 3_400.5])
 def test_replayed_counts_add_up_under_a_binding_capacity(capacity):
     """N_t+1 = N_t + new_t − churned_t in every period, expected and drawn, with a capacity
     below today's base of 3,000 (customers are sent away: churn), just above it (newcomers
@@ -487,7 +487,12 @@ def test_replayed_counts_add_up_under_a_binding_capacity(capacity):
         n = path.customers
         assert np.allclose(n[1:], n[:-1] + path.new - path.churned, rtol=0, atol=1e-9)
         assert (path.new >= 0).all() and (path.churned >= 0).all()
+        if rng is not None:  # drawn counts are whole customers, capped or not
+            for counts in (path.customers, path.new, path.churned):
+                assert np.allclose(counts, np.round(counts), rtol=0, atol=1e-6)
         assert n[1:].max() <= capacity + 1e-9
+    # the cap binds by the end (the base grows about 180 a period below it)
+    assert replay(p, kappa, sat, plan).customers[-1] == pytest.approx(capacity)
     if capacity < 3_000:  # the first period sends 2,000 customers away, all counted as churn
         expected = replay(p, kappa, sat, plan)
         assert expected.new[0] == 0 and expected.churned[0] == pytest.approx(2_000.0)

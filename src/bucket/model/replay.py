@@ -131,6 +131,8 @@ def replay(
             state = (_older(state - lost) if aged else state - lost) + inflow
             raw = state.sum(axis=-1)
             nxt = _capped(p, n, raw)
+            if rng is not None:  # drawn counts stay whole: a cap admits whole customers
+                nxt = np.where(nxt < raw, np.floor(nxt + 1e-9), nxt)
             state = state * np.where(raw > 0, nxt / np.where(raw > 0, raw, 1.0), 0.0)[..., None]
             # a cap turns newcomers away first; one below the base (a --capacity under today's
             # customers) also sends customers away, which a ledger counts as churn
