@@ -18,10 +18,7 @@ from bucket.io import columns as cols
 from bucket.io.ledger_checks import (
     CellReader,
     Collector,
-    check_channel_gaps,
-    check_continuity,
     check_duplicates,
-    check_gaps,
     check_identities,
     check_required,
     find_header,
@@ -29,6 +26,7 @@ from bucket.io.ledger_checks import (
     is_totals_row,
     match_columns,
 )
+from bucket.io.ledger_periods import check_channel_gaps, check_continuity, check_gaps
 from bucket.io.numbers import mixed_marks, settle_decimal
 from bucket.io.periods import Label, Period, PeriodProblem, parse_label, resolve
 from bucket.io.text import Records, parse_records, read_records

@@ -12,16 +12,12 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from bucket.errors import Problem
 from bucket.io import columns as cols
 from bucket.io.numbers import Number, NumberProblem, currency_code, parse_number
 from bucket.io.periods import Period
 from bucket.io.text import Records
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 # First cells that mark a totals row (compared case-folded, trailing ':' dropped).
 TOTAL_WORDS = frozenset(
@@ -79,7 +75,8 @@ class Collector:
         return any(p.severity == "error" for p in self.problems)
 
 
-def _fmt(x: float) -> str:
+def fmt_count(x: float) -> str:
+    """A count as a message shows it: whole numbers without decimals."""
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
 
 
@@ -324,8 +321,8 @@ def _settle_base(v: dict[str, float], match: cols.ColumnMatch, row_no: int, out:
     end, churned = v.get("customers_end", math.nan), v.get("churned_customers", math.nan)
 
     def parts() -> str:  # only built for a message
-        text = f"customers_start {_fmt(start)} + new_customers {_fmt(new)}"
-        return text + (f" + reactivated {_fmt(react)}" if react else "")
+        text = f"customers_start {fmt_count(start)} + new_customers {fmt_count(new)}"
+        return text + (f" + reactivated {fmt_count(react)}" if react else "")
 
     if math.isnan(end) and math.isnan(churned):
         col = "customers_end" if "customers_end" in match.index else "churned_customers"
@@ -341,8 +338,8 @@ def _settle_base(v: dict[str, float], match: cols.ColumnMatch, row_no: int, out:
         if abs(end - (inflow - churned)) > _TOL:
             out.error(
                 "identity",
-                f"customers_end {_fmt(end)} ≠ {parts()} − churned {_fmt(churned)} "
-                f"= {_fmt(inflow - churned)}",
+                f"customers_end {fmt_count(end)} ≠ {parts()} − churned {fmt_count(churned)} "
+                f"= {fmt_count(inflow - churned)}",
                 "correct one of these cells so the customer base adds up",
                 row_no,
                 label("customers_end"),
@@ -353,7 +350,7 @@ def _settle_base(v: dict[str, float], match: cols.ColumnMatch, row_no: int, out:
         if churned < 0:
             out.error(
                 "identity",
-                f"customers_end {_fmt(end)} is more than {parts()} = {_fmt(inflow)}, "
+                f"customers_end {fmt_count(end)} is more than {parts()} = {fmt_count(inflow)}, "
                 "so churned would be negative",
                 "check customers_end, or add the missing inflow (e.g. reactivated_customers)",
                 row_no,
@@ -365,7 +362,7 @@ def _settle_base(v: dict[str, float], match: cols.ColumnMatch, row_no: int, out:
         if end < 0:
             out.error(
                 "identity",
-                f"churned_customers {_fmt(churned)} is more than {parts()} = {_fmt(inflow)}",
+                f"churned_customers {fmt_count(churned)} is more than {parts()} = {fmt_count(inflow)}",
                 "no more customers can leave than there were; check the row",
                 row_no,
                 label("churned_customers"),
@@ -388,7 +385,7 @@ def _check_unpaid(
         col = "organic_customers" if not math.isnan(org) else "referral_customers"
         out.error(
             "identity",
-            f"organic + referral customers ({_fmt(unpaid)}) exceed new_customers ({_fmt(new)})",
+            f"organic + referral customers ({fmt_count(unpaid)}) exceed new_customers ({fmt_count(new)})",
             "organic and referral customers are part of new_customers; check the row",
             row_no,
             label(col),
@@ -417,98 +414,3 @@ def check_duplicates(
             )
         else:
             seen[key] = r["row"]
-
-
-def check_gaps(periods: list[Period], labels: dict[str, str], out: Collector) -> None:
-    """Warn about periods missing between the first and the last."""
-    ps = periods
-    missing: list[str] = []
-    for a, b in itertools.pairwise(ps):
-        missing.extend((a + j).label for j in range(1, b.ordinal - a.ordinal))
-    if missing:
-        shown = ", ".join(missing[:6]) + (
-            f" and {len(missing) - 6} more" if len(missing) > 6 else ""
-        )
-        out.warn(
-            "period-gap",
-            f"{len(missing)} period(s) missing between {ps[0].label} and {ps[-1].label}: {shown}",
-            "add the missing rows; sums and rates skip them",
-            column=labels.get("period", "period"),
-        )
-
-
-def check_channel_gaps(frame: pd.DataFrame, labels: dict[str, str], out: Collector) -> None:
-    """Warn when a channel has no row for a period of the ledger between its first and its
-    last: the period's totals then miss that channel's customers and spend (a silent dip in the
-    base, churn and spend), which no other check sees."""
-    if frame["channel"].nunique() < 2:
-        return
-    label_of = dict(zip(frame["ordinal"], frame["period"]))
-    every = sorted(label_of)
-    gaps: list[tuple[str, list[str]]] = []
-    for channel, g in frame.groupby("channel", sort=False):
-        have = set(g["ordinal"])
-        lo, hi = min(have), max(have)
-        missing = [label_of[o] for o in every if lo < o < hi and o not in have]
-        if missing:
-            gaps.append((str(channel), missing))
-    if not gaps:
-        return
-
-    def listed(missing: list[str]) -> str:
-        more = len(missing) - 6
-        return ", ".join(missing[:6]) + (f" and {more} more" if more > 0 else "")
-
-    if len(gaps) == 1:
-        channel, missing = gaps[0]
-        whose = "that period's" if len(missing) == 1 else "those periods'"
-        text = (
-            f"channel {channel} has no row for {listed(missing)}, between its first and last "
-            f"periods; {whose} totals leave out its customers and spend"
-        )
-    else:
-        each = "; ".join(f"{c}: {listed(m)}" for c, m in gaps[:4])
-        rest = f"; and {len(gaps) - 4} more channels" if len(gaps) > 4 else ""
-        text = (
-            f"{len(gaps)} channels have no row for some periods between their first and last "
-            f"({each}{rest}); those periods' totals leave out their customers and spend"
-        )
-    out.warn(
-        "channel-gap",
-        text,
-        "add the missing rows (with zeros where the channel spent nothing and won nobody)",
-        column=labels.get("channel", "channel"),
-    )
-
-
-def check_continuity(frame: pd.DataFrame, labels: dict[str, str], out: Collector) -> None:
-    """Warn when a period does not start with the customers the previous one ended with."""
-    breaks: list[tuple[int, str]] = []
-    for _, g in frame.groupby("channel", sort=False):
-        ords, starts, ends, rows = (
-            g["ordinal"].to_numpy(),
-            g["customers_start"].to_numpy(),
-            g["customers_end"].to_numpy(),
-            g["row"].to_numpy(),
-        )
-        for i in range(1, len(g)):
-            if ords[i] == ords[i - 1] + 1 and abs(starts[i] - ends[i - 1]) > 0.5:
-                breaks.append(
-                    (
-                        int(rows[i]),
-                        f"customers_start {_fmt(starts[i])} ≠ previous customers_end "
-                        f"{_fmt(ends[i - 1])}",
-                    )
-                )
-    if breaks:
-        breaks.sort()
-        row_no, text = breaks[0]
-        others = len(breaks) - 1
-        more = f" ({others} more {'row' if others == 1 else 'rows'} like it)" if others else ""
-        out.warn(
-            "continuity",
-            f"{text}{more}",
-            "each period should start with the customers the previous one ended with",
-            row=row_no,
-            column=labels.get("customers_start", "customers_start"),
-        )
