@@ -93,7 +93,6 @@ def _write_events(directory: Path, rows: int, force: bool, kind: str) -> None:
     """transactions.csv and spend.csv (or subscriptions.csv and subscriptions_spend.csv),
     rendered by the core and written by the one writer (atomically, each only once whole)."""
     from bucket.analysis.sample import event_files, spend_name
-    from bucket.errors import OutputError
 
     targets = [directory / f"{kind}.csv", directory / spend_name(kind)]
     existing = [str(p) for p in targets if p.exists()]
@@ -101,12 +100,7 @@ def _write_events(directory: Path, rows: int, force: bool, kind: str) -> None:
         raise typer.BadParameter(
             f"{', '.join(existing)} already exist(s); pass --force", param_hint="DIRECTORY"
         )
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"{directory}: cannot write ({exc.strerror}); choose a writable folder"
-        ) from None
+    make_folder(directory)
     for name, text in event_files(kind, rows).items():
         write(text, directory / name, inputs=[])
     for path in targets:

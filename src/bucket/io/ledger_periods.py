@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+def _listed(labels: list[str]) -> str:
+    """The first six period labels, and how many more."""
+    more = len(labels) - 6
+    return ", ".join(labels[:6]) + (f" and {more} more" if more > 0 else "")
+
+
 def check_gaps(periods: list[Period], labels: dict[str, str], out: Collector) -> None:
     """Warn about periods missing between the first and the last."""
     ps = periods
@@ -20,9 +26,7 @@ def check_gaps(periods: list[Period], labels: dict[str, str], out: Collector) ->
     for a, b in itertools.pairwise(ps):
         missing.extend((a + j).label for j in range(1, b.ordinal - a.ordinal))
     if missing:
-        shown = ", ".join(missing[:6]) + (
-            f" and {len(missing) - 6} more" if len(missing) > 6 else ""
-        )
+        shown = _listed(missing)
         out.warn(
             "period-gap",
             f"{len(missing)} period(s) missing between {ps[0].label} and {ps[-1].label}: {shown}",
@@ -49,19 +53,15 @@ def check_channel_gaps(frame: pd.DataFrame, labels: dict[str, str], out: Collect
     if not gaps:
         return
 
-    def listed(missing: list[str]) -> str:
-        more = len(missing) - 6
-        return ", ".join(missing[:6]) + (f" and {more} more" if more > 0 else "")
-
     if len(gaps) == 1:
         channel, missing = gaps[0]
         whose = "that period's" if len(missing) == 1 else "those periods'"
         text = (
-            f"channel {channel} has no row for {listed(missing)}, between its first and last "
+            f"channel {channel} has no row for {_listed(missing)}, between its first and last "
             f"periods; {whose} totals leave out its customers and spend"
         )
     else:
-        each = "; ".join(f"{c}: {listed(m)}" for c, m in gaps[:4])
+        each = "; ".join(f"{c}: {_listed(m)}" for c, m in gaps[:4])
         rest = f"; and {len(gaps) - 4} more channels" if len(gaps) > 4 else ""
         text = (
             f"{len(gaps)} channels have no row for some periods between their first and last "
